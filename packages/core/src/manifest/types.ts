@@ -1,0 +1,89 @@
+// The manifest users write in svc.config.ts: `defineServices({ services: { ... } })`.
+
+export interface Permissions {
+  /** Paths the service may read (Node permission model). Omit to leave reads unrestricted. */
+  fs?: { read?: string[]; write?: string[] }
+  /** May spawn child processes (never combine with a sandbox: grandchildren escape Node's permission model). */
+  childProcess?: boolean
+  /** May start worker threads. */
+  worker?: boolean
+  /** `false` cuts the network (Linux network namespace). IPC with the manager survives. */
+  network?: boolean
+  /** Services it may call and subscribe to. Defaults to `dependsOn`. */
+  calls?: string[]
+  /** May create child services with `ctx.spawnChild`. */
+  childServices?: boolean
+}
+
+export interface BackoffOptions {
+  initialMs?: number
+  maxMs?: number
+  factor?: number
+  /** 0..1: the share of each delay that is randomised. */
+  jitter?: number
+}
+
+export type RestartPolicyName = 'never' | 'on-failure' | 'always'
+
+export interface RestartOptions {
+  policy?: RestartPolicyName
+  backoff?: BackoffOptions
+  /** At most this many restarts within `windowMs`; one more and the service is `failed`. */
+  maxRestarts?: number
+  windowMs?: number
+}
+
+export interface HealthCheck {
+  /** A method the service exposes that resolves when healthy, or an http(s) URL answering 2xx. */
+  method?: string
+  url?: string
+  intervalMs?: number
+  timeoutMs?: number
+  /** Consecutive failures before the service is treated as crashed. */
+  failureThreshold?: number
+}
+
+export interface LogOptions {
+  /** Lines kept in memory per service. Default 1000. */
+  bufferLines?: number
+  /** Also append lines to this file (relative to the project), rotated at `maxBytes`. */
+  file?: string
+  maxBytes?: number
+  maxFiles?: number
+}
+
+export interface ServiceSpec<Config = unknown> {
+  /** A module path (relative to the manifest) or a package name whose default export is `defineService(...)`. */
+  entry: string
+  dependsOn?: string[]
+  config?: Config
+  env?: Record<string, string>
+  permissions?: Permissions
+  restart?: RestartOptions | RestartPolicyName
+  /** When it fails for good, the whole manager closes in reverse order and exits non-zero. */
+  critical?: boolean
+  startTimeoutMs?: number
+  /** Grace after the close message before SIGTERM. */
+  stopTimeoutMs?: number
+  /** Grace after SIGTERM before SIGKILL. */
+  killTimeoutMs?: number
+  health?: HealthCheck
+  logs?: LogOptions
+}
+
+export interface ClusterOptions {
+  redis: string
+  name: string
+}
+
+export interface Manifest {
+  services: Record<string, ServiceSpec>
+  /** Where the manager keeps its state (control socket, run records). Default `.svc` beside the manifest. */
+  stateDir?: string
+  cluster?: ClusterOptions
+}
+
+/** Identity function that gives the manifest its types and editor completion. */
+export function defineServices<const M extends Manifest>(manifest: M): M {
+  return manifest
+}
