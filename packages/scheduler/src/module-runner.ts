@@ -1,0 +1,93 @@
+// Runs module tasks in a tinypool worker pool so CPU-heavy jobs never block the scheduler's event loop.
+//
+// Cancelling is two steps: first the task's own AbortSignal fires inside the worker (a task awaiting I/O
+// can clean up and return), then after `cancelGraceMs` tinypool's signal terminates the thread, which
+// also stops a task stuck in a synchronous loop.
+
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { MessageChannel } from 'node:worker_threads'
+import Tinypool from 'tinypool'
+import { ErrorCodes, SchedulerError, restoreError } from './errors.js'
+import { ABORT_MESSAGE, type WorkerRequest, type WorkerResponse } from './worker/protocol.js'
+
+export interface ModuleRunner {
+  // Resolves the task's result; rejects with the task's error, or once `signal` has stopped the run.
+  run(modulePath: string, input: unknown, signal: AbortSignal): Promise<unknown>
+  close(): Promise<void>
+}
+
+export interface TinypoolRunnerOptions {
+  maxWorkers?: number
+  cancelGraceMs?: number
+  // Compiled worker runner; the default is this package's dist/worker/run-task.js.
+  workerFile?: string
+}
+
+export const DEFAULT_MAX_WORKERS = 2
+export const DEFAULT_CANCEL_GRACE_MS = 1_000
+
+// Resolves to <package>/dist/worker/run-task.js from both src/ (tests) and dist/ (runtime): same depth.
+export function defaultWorkerFile(): string {
+  return fileURLToPath(new URL('../dist/worker/run-task.js', import.meta.url))
+}
+
+export class TinypoolModuleRunner implements ModuleRunner {
+  readonly #maxWorkers: number
+  readonly #graceMs: number
+  readonly #workerFile: string
+  #pool: Tinypool | undefined
+
+  constructor(options: TinypoolRunnerOptions = {}) {
+    this.#maxWorkers = options.maxWorkers ?? DEFAULT_MAX_WORKERS
+    this.#graceMs = options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS
+    this.#workerFile = options.workerFile ?? defaultWorkerFile()
+  }
+
+  async run(modulePath: string, input: unknown, signal: AbortSignal): Promise<unknown> {
+    signal.throwIfAborted()
+    const pool = this.#ensurePool()
+    const { port1, port2 } = new MessageChannel()
+    const kill = new AbortController()
+    let grace: NodeJS.Timeout | undefined
+    const onAbort = () => {
+      port1.postMessage(ABORT_MESSAGE)
+      grace = setTimeout(() => kill.abort(), this.#graceMs)
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      const request: WorkerRequest = { modulePath, input, port: port2 }
+      const response = (await pool.run(request, { transferList: [port2], signal: kill.signal })) as WorkerResponse
+      if (!response.ok) throw restoreError(response.error)
+      return response.result
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+      clearTimeout(grace)
+      port1.close()
+    }
+  }
+
+  async close(): Promise<void> {
+    const pool = this.#pool
+    this.#pool = undefined
+    await pool?.destroy()
+  }
+
+  // Created on the first module run: a scheduler with only call tasks never starts a thread.
+  #ensurePool(): Tinypool {
+    if (this.#pool !== undefined) return this.#pool
+    if (!existsSync(this.#workerFile)) {
+      throw new SchedulerError(
+        ErrorCodes.WORKER_MISSING,
+        `The scheduler's worker runner ${this.#workerFile} does not exist. Build the package first (npx tsc -b packages/scheduler).`,
+      )
+    }
+    this.#pool = new Tinypool({
+      filename: this.#workerFile,
+      minThreads: 0,
+      maxThreads: this.#maxWorkers,
+      idleTimeout: 30_000,
+    })
+    return this.#pool
+  }
+}
