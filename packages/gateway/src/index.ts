@@ -1,1 +1,16 @@
-export {}
+// Public surface. The default export is the service definition, so a manifest can say
+// `entry: '@services-cluster/gateway'`; the named exports are the framework-free engine.
+export { default } from './service.js'
+export { backendFromContext, type GatewayServiceApi } from './service.js'
+export { Gateway, createGateway } from './gateway.js'
+export type { GatewayAddress, GatewayOptions, GatewayState, GatewayStats } from './gateway.js'
+export type { Backend, BackendCallOptions, GatewayLogger } from './backend.js'
+export { resolveConfig, DEFAULT_BODY_LIMIT, DEFAULT_MAX_BATCH, DEFAULT_REDIS_URL } from './config.js'
+export type { GatewayConfig, RedisConfig, ResolvedConfig, ResolvedRedis } from './config.js'
+export type { ExposeEntry, ExposeRule } from './expose.js'
+export { GatewayError, GatewayErrorCode, RemoteCallError } from './errors.js'
+export { RpcCode } from './jsonrpc/protocol.js'
+export type { RpcErrorObject, RpcId, RpcResponse } from './jsonrpc/protocol.js'
+export { RedisRpcClient, type RedisRpcClientOptions } from './redis/client.js'
+export type { RedisChannelStats } from './redis/channel.js'
+export type { MethodStats } from './metrics/request-metrics.js'

@@ -1,0 +1,182 @@
+// The engine: HTTP server + optional Redis channel over a Backend. Knows nothing about the framework.
+// Lifecycle: idle → starting → running → stopping → stopped; stop() is idempotent and also ends a failed start.
+
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { debuglog } from 'node:util'
+import { defaultLogger, type Backend, type GatewayLogger } from './backend.js'
+import { resolveConfig, type GatewayConfig, type ResolvedConfig } from './config.js'
+import { listenError, stateError } from './errors.js'
+import { createHttpHandler, type HealthReport } from './http/handler.js'
+import { Dispatcher } from './jsonrpc/dispatcher.js'
+import { renderMetrics } from './metrics/render.js'
+import { RequestMetrics, type MethodStats } from './metrics/request-metrics.js'
+import { RedisRpcChannel, type RedisChannelStats } from './redis/channel.js'
+
+const debug = debuglog('svc:gateway')
+
+export type GatewayState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped'
+
+export interface GatewayOptions {
+  backend: Backend
+  config: GatewayConfig
+  log?: GatewayLogger
+  /** Where REDIS_URL is read from when `redis.url` is not given. Default process.env. */
+  env?: Readonly<Record<string, string | undefined>>
+  /** How long stop() lets in-flight HTTP requests finish before cutting connections. Default 5000 ms. */
+  stopGraceMs?: number
+}
+
+export interface GatewayAddress {
+  host: string
+  port: number
+}
+
+export interface GatewayStats {
+  state: GatewayState
+  url: string | null
+  methods: Record<string, MethodStats>
+  rejections: Record<string, number>
+  redis: RedisChannelStats | null
+}
+
+export class Gateway {
+  readonly config: ResolvedConfig
+  readonly #backend: Backend
+  readonly #log: GatewayLogger
+  readonly #metrics = new RequestMetrics()
+  readonly #dispatcher: Dispatcher
+  readonly #server: Server
+  readonly #redis: RedisRpcChannel | undefined
+  readonly #stopGraceMs: number
+  #state: GatewayState = 'idle'
+  #address: GatewayAddress | undefined
+  #stopping: Promise<void> | undefined
+
+  // Validates config synchronously: a bad manifest fails before anything listens.
+  constructor(options: GatewayOptions) {
+    this.config = resolveConfig(options.config, options.env)
+    this.#backend = options.backend
+    this.#log = options.log ?? defaultLogger
+    this.#stopGraceMs = options.stopGraceMs ?? 5000
+    this.#dispatcher = new Dispatcher(this.#backend, this.config, this.#metrics, this.#log)
+    this.#server = createServer(
+      createHttpHandler({
+        dispatcher: this.#dispatcher,
+        metrics: this.#metrics,
+        token: this.config.token,
+        bodyLimit: this.config.bodyLimit,
+        health: () => this.#health(),
+        metricsText: () => this.#metricsText(),
+        log: this.#log,
+      }),
+    )
+    const redis = this.config.redis
+    this.#redis = redis && new RedisRpcChannel(redis, (m, p) => this.#dispatcher.invoke(m, p, 'redis'), this.#log, this.config.bodyLimit)
+  }
+
+  get state(): GatewayState {
+    return this.#state
+  }
+
+  async start(): Promise<GatewayAddress> {
+    if (this.#state !== 'idle') throw stateError('start', this.#state)
+    this.#state = 'starting'
+    const { host, port } = this.config
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.#server.once('error', reject)
+        this.#server.listen(port, host, () => {
+          this.#server.off('error', reject)
+          resolve()
+        })
+      })
+    } catch (err) {
+      this.#state = 'stopped'
+      throw listenError(host, port, err)
+    }
+    this.#server.on('error', (err) => this.#log.error('gateway HTTP server error:', err))
+    const addr = this.#server.address() as AddressInfo
+    this.#address = { host: addr.address, port: addr.port }
+    this.#redis?.start()
+    this.#state = 'running'
+    debug('gateway running on %s', this.url)
+    return this.#address
+  }
+
+  address(): GatewayAddress {
+    if (!this.#address || this.#state !== 'running') throw stateError('read the address of', this.#state)
+    return { ...this.#address }
+  }
+
+  get url(): string | null {
+    if (!this.#address) return null
+    const host = this.#address.host.includes(':') ? `[${this.#address.host}]` : this.#address.host
+    return `http://${host}:${this.#address.port}`
+  }
+
+  /** Present when `redis` is configured: its `connected` flag and `up`/`down` events. */
+  get redis(): RedisRpcChannel | undefined {
+    return this.#redis
+  }
+
+  stats(): GatewayStats {
+    return {
+      state: this.#state,
+      url: this.url,
+      methods: this.#metrics.byMethod(),
+      rejections: Object.fromEntries(this.#metrics.rejections()),
+      redis: this.#redis?.stats() ?? null,
+    }
+  }
+
+  async #health(): Promise<HealthReport> {
+    const redis = this.#redis ? (this.#redis.connected ? 'connected' : 'disconnected') : 'disabled'
+    try {
+      const services = await this.#backend.services()
+      const healthy = services.every((s) => s.state === 'running')
+      return {
+        healthy,
+        body: {
+          status: !healthy ? 'unhealthy' : redis === 'disconnected' ? 'degraded' : 'ok',
+          redis,
+          services: services.map((s) => ({ name: s.name, state: s.state, display: s.display, pid: s.pid, restarts: s.restarts })),
+        },
+      }
+    } catch (err) {
+      return { healthy: false, body: { status: 'unknown', redis, error: `could not read the service graph: ${(err as Error)?.message ?? err}` } }
+    }
+  }
+
+  async #metricsText(): Promise<string> {
+    const services = await this.#backend.services().catch((err: unknown) => {
+      debug('services() failed during a scrape: %o', err)
+      return undefined
+    })
+    return renderMetrics({ requests: this.#metrics, services, redisConnected: this.#redis?.connected })
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop()
+    return this.#stopping
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#state === 'idle') {
+      this.#state = 'stopped'
+      return
+    }
+    this.#state = 'stopping'
+    const closed = this.#server.listening
+      ? new Promise<void>((resolve) => this.#server.close(() => resolve()))
+      : Promise.resolve()
+    this.#server.closeIdleConnections()
+    const grace = setTimeout(() => this.#server.closeAllConnections(), this.#stopGraceMs)
+    grace.unref()
+    await Promise.all([closed, this.#redis?.stop()])
+    clearTimeout(grace)
+    this.#state = 'stopped'
+  }
+}
+
+export const createGateway = (options: GatewayOptions): Gateway => new Gateway(options)

@@ -1,0 +1,200 @@
+// The gateway's Redis side: answers node-redis-rpc requests on `<scope:>channel`.
+// Redis is optional at run time: while it is away the gateway keeps serving HTTP, logs one warning
+// per outage, and node-redis reconnects with backoff (restoring the PSUBSCRIBE on its own).
+
+import { EventEmitter } from 'node:events'
+import { debuglog } from 'node:util'
+import type { GatewayLogger } from '../backend.js'
+import type { ResolvedRedis } from '../config.js'
+import { GatewayErrorCode } from '../errors.js'
+import type { CallOutcome } from '../jsonrpc/dispatcher.js'
+import { rpcError, RpcCode } from '../jsonrpc/protocol.js'
+import { createRpcClient, shutdownClient, type RedisClient } from './connect.js'
+import { encodeReply, literalPattern, parseIncoming, scoped, sniffBackChannel, type WireReply } from './wire.js'
+
+const debug = debuglog('svc:gateway')
+
+export type Invoke = (method: string, params: unknown) => Promise<CallOutcome>
+
+export interface RedisChannelStats {
+  connected: boolean
+  channel: string
+  requests: number
+  ignored: number
+  outages: number
+}
+
+type Events = { up: []; down: [reason: string] }
+
+// Hides credentials from log lines.
+const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@')
+
+export class RedisRpcChannel extends EventEmitter<Events> {
+  readonly #cfg: ResolvedRedis
+  readonly #invoke: Invoke
+  readonly #log: GatewayLogger
+  readonly #bodyLimit: number
+  readonly #channel: string
+  readonly #sub: RedisClient
+  readonly #pub: RedisClient
+  readonly #inflight = new Set<Promise<void>>()
+  #subscribed = false
+  #up = false
+  #everUp = false
+  #warned = false
+  #stopping = false
+  #requests = 0
+  #ignored = 0
+  #outages = 0
+
+  constructor(cfg: ResolvedRedis, invoke: Invoke, log: GatewayLogger, bodyLimit: number) {
+    super()
+    this.#cfg = cfg
+    this.#invoke = invoke
+    this.#log = log
+    this.#bodyLimit = bodyLimit
+    this.#channel = scoped(cfg.scope, cfg.channel)
+    this.#sub = createRpcClient(cfg.url, cfg)
+    this.#pub = createRpcClient(cfg.url, cfg)
+    for (const client of [this.#sub, this.#pub]) {
+      // Without an 'error' listener node-redis would throw it and crash the process.
+      client.on('error', (err: Error) => this.#update(err.message))
+      client.on('ready', () => this.#update())
+      client.on('reconnecting', () => this.#update('reconnecting'))
+      client.on('end', () => this.#update('connection closed'))
+    }
+  }
+
+  get connected(): boolean {
+    return this.#up
+  }
+
+  /** The full channel name requests are published on (scope included). */
+  get channel(): string {
+    return this.#channel
+  }
+
+  // Connects in the background; never throws and never blocks the gateway's start.
+  start(): void {
+    void this.#connect()
+  }
+
+  async #connect(): Promise<void> {
+    try {
+      await Promise.all([this.#sub.connect(), this.#pub.connect()])
+      if (this.#stopping) return
+      await this.#sub.pSubscribe(literalPattern(this.#channel), (message) => this.#onMessage(message))
+      this.#subscribed = true
+      this.#update()
+    } catch (err) {
+      if (this.#stopping) return
+      // connect() only gives up when stopped; a failed PSUBSCRIBE (connection dropped mid-way) is retried.
+      debug('redis channel connect step failed: %o', err)
+      this.#update((err as Error).message)
+      if (!this.#subscribed && this.#sub.isOpen) this.#sub.once('ready', () => void this.#resubscribe())
+    }
+  }
+
+  async #resubscribe(): Promise<void> {
+    if (this.#stopping || this.#subscribed) return
+    try {
+      await this.#sub.pSubscribe(literalPattern(this.#channel), (message) => this.#onMessage(message))
+      this.#subscribed = true
+      this.#update()
+    } catch (err) {
+      this.#update((err as Error).message)
+      if (this.#sub.isOpen) this.#sub.once('ready', () => void this.#resubscribe())
+    }
+  }
+
+  // Derives up/down from the clients' own state and logs each transition once.
+  #update(reason?: string): void {
+    if (this.#stopping) return
+    const up = this.#subscribed && this.#sub.isReady && this.#pub.isReady
+    if (up === this.#up) {
+      if (!up && !this.#everUp && !this.#warned && reason) {
+        this.#warned = true
+        this.#log.warn(`Redis RPC channel cannot reach ${redactUrl(this.#cfg.url)} (${reason}); serving HTTP only, retrying with backoff`)
+      }
+      return
+    }
+    this.#up = up
+    if (up) {
+      if (this.#everUp || this.#warned) this.#log.info(`Redis RPC channel reconnected; answering on "${this.#channel}" again`)
+      else this.#log.info(`Redis RPC channel answering on "${this.#channel}" at ${redactUrl(this.#cfg.url)}`)
+      this.#everUp = true
+      this.#warned = false
+      this.emit('up')
+    } else {
+      this.#outages++
+      this.#warned = true
+      this.#log.warn(`Redis RPC channel lost ${redactUrl(this.#cfg.url)} (${reason ?? 'not ready'}); serving HTTP only, reconnecting with backoff`)
+      this.emit('down', reason ?? 'not ready')
+    }
+  }
+
+  #onMessage(message: string): void {
+    const task = this.#answer(message).catch((err: unknown) => this.#log.error('gateway internal error on a Redis RPC message:', err))
+    this.#inflight.add(task)
+    void task.finally(() => this.#inflight.delete(task))
+  }
+
+  async #answer(message: string): Promise<void> {
+    if (Buffer.byteLength(message) > this.#bodyLimit) {
+      const backChannel = sniffBackChannel(message)
+      this.#ignored++
+      if (backChannel) {
+        await this.#reply(backChannel, { err: rpcError(RpcCode.BODY_TOO_LARGE,
+          `Payload too large: the message exceeds ${this.#bodyLimit} bytes`, GatewayErrorCode.BODY_TOO_LARGE, { limit: this.#bodyLimit }) })
+      }
+      return
+    }
+    const incoming = parseIncoming(message)
+    if (incoming.kind === 'ignore') {
+      this.#ignored++
+      debug('redis message ignored: %s', incoming.reason)
+      return
+    }
+    this.#requests++
+    if (incoming.kind === 'invalid') {
+      await this.#reply(incoming.backChannel, {
+        err: rpcError(RpcCode.INVALID_REQUEST, `Invalid Request: ${incoming.reason}`, GatewayErrorCode.INVALID_REQUEST),
+      })
+      return
+    }
+    const outcome = await this.#invoke(incoming.method, incoming.params)
+    await this.#reply(incoming.backChannel, outcome.ok ? { err: null, result: outcome.result ?? null } : { err: outcome.error })
+  }
+
+  async #reply(backChannel: string, reply: WireReply): Promise<void> {
+    let text: string
+    try {
+      text = encodeReply(reply)
+    } catch (err) {
+      text = encodeReply({ err: rpcError(RpcCode.INTERNAL_ERROR,
+        `Internal error: the result could not be serialized to JSON (${(err as Error).message})`, GatewayErrorCode.RESULT_NOT_SERIALIZABLE) })
+    }
+    try {
+      await this.#pub.publish(scoped(this.#cfg.scope, backChannel), text)
+    } catch (err) {
+      // Redis went away between request and reply; the caller's own timeout reports it.
+      debug('redis reply to %s lost: %o', backChannel, err)
+    }
+  }
+
+  stats(): RedisChannelStats {
+    return { connected: this.#up, channel: this.#channel, requests: this.#requests, ignored: this.#ignored, outages: this.#outages }
+  }
+
+  // Stops taking requests, lets in-flight ones reply, then closes both connections.
+  async stop(): Promise<void> {
+    if (this.#stopping) return
+    this.#stopping = true
+    if (this.#sub.isReady && this.#subscribed) {
+      await this.#sub.pUnsubscribe(literalPattern(this.#channel)).catch(() => {})
+    }
+    await Promise.allSettled([...this.#inflight])
+    await Promise.all([shutdownClient(this.#sub), shutdownClient(this.#pub)])
+    this.#up = false
+  }
+}
