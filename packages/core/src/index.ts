@@ -1,1 +1,33 @@
-export {}
+// Host-side public API of @services-cluster/core.
+export { defineServices } from './manifest/types.js'
+export type {
+  BackoffOptions,
+  ClusterOptions,
+  HealthCheck,
+  LogOptions,
+  Manifest,
+  Permissions,
+  RestartOptions,
+  RestartPolicyName,
+  ServiceSpec,
+} from './manifest/types.js'
+export { normalizeManifest } from './manifest/normalize.js'
+export type { ResolvedManifest, ResolvedService } from './manifest/normalize.js'
+export { ServicesManager } from './manager/services-manager.js'
+export type { ManagerOptions } from './manager/services-manager.js'
+export type { ManagerEvents, StateChange } from './manager/events.js'
+export type { LogLine } from './manager/log-buffer.js'
+export { DependencyGraph } from './graph/dependency-graph.js'
+export { ServiceError, serializeError, restoreError } from './errors.js'
+export type { ErrorCode, SerializedError } from './errors.js'
+export { ServiceContainer } from './container/service-container.js'
+export type { ContainerFactory, ExitReport } from './container/service-container.js'
+export { ProcessContainer } from './container/process-container.js'
+export { MemoryContainer, memoryContainers } from './container/memory-container.js'
+export { ServiceController } from './controller/service-controller.js'
+export { ConnectionPort } from './port/connection-port.js'
+export { createMemoryPortPair } from './port/memory-port.js'
+export { IpcPort } from './port/ipc-port.js'
+export { PROTOCOL_VERSION } from './protocol/messages.js'
+export type { HostMessage, RemoteMessage } from './protocol/messages.js'
+export type { DisplayState, ExitInfo, ServiceSnapshot, ServiceState, UsageSample } from './protocol/snapshot.js'

@@ -1,0 +1,146 @@
+// The product's container: one Node child process per start, in its own process group.
+
+import { execa } from 'execa'
+import { debuglog } from 'node:util'
+import { ServiceController } from '../controller/service-controller.js'
+import type { ResolvedService } from '../manifest/normalize.js'
+import { IpcPort } from '../port/ipc-port.js'
+import type { HostMessage, RemoteMessage } from '../protocol/messages.js'
+import { LineSplitter } from './line-splitter.js'
+import { ServiceContainer, type ExitReport } from './service-container.js'
+import { planSpawn, type SpawnPlan } from './spawn.js'
+import { escalateStop, signalGroup } from './terminate.js'
+
+const trace = debuglog('svc:container')
+
+interface Run {
+  pid: number
+  controller: ServiceController
+  /** Created at spawn so no exit can be missed; resolves once stdout/stderr are drained too. */
+  exited: Promise<{ code: number | null; signal: string | null }>
+  expected: boolean
+  stopping: Promise<ExitReport> | null
+}
+
+export class ProcessContainer extends ServiceContainer {
+  #run: Run | null = null
+  readonly plan: SpawnPlan
+  /** Called with every pid spawned, so the manager can record it (orphan clean-up, watchdog). */
+  onSpawn: (pid: number) => void = () => {}
+
+  constructor(service: ResolvedService) {
+    super(service)
+    this.plan = planSpawn(service)
+  }
+
+  get controller(): ServiceController | null {
+    return this.#run?.controller ?? null
+  }
+
+  get pid(): number | null {
+    return this.#run?.pid ?? null
+  }
+
+  prepare(): Promise<void> {
+    this.#run ??= this.#spawn()
+    return this.#run.controller.remoteReady
+  }
+
+  async start(): Promise<void> {
+    const run = (this.#run ??= this.#spawn())
+    try {
+      await run.controller.start(
+        { name: this.service.name, entry: this.service.entry, config: this.service.config, calls: this.service.calls },
+        this.service.startTimeoutMs,
+      )
+    } catch (error) {
+      // A stop asked for during start is already escalating; otherwise nothing is worth keeping.
+      if (!run.stopping) {
+        run.expected = true
+        signalGroup(run.pid, 'SIGKILL')
+      }
+      await run.exited
+      throw error
+    }
+  }
+
+  stop(reason: string): Promise<ExitReport> {
+    const run = this.#run
+    if (!run) return Promise.resolve({ code: null, signal: null, expected: true, step: 'exited' })
+    run.expected = true
+    run.stopping ??= escalateStop({
+      pid: run.pid,
+      exited: run.exited,
+      requestClose: () => run.controller.requestClose(reason),
+      stopTimeoutMs: this.service.stopTimeoutMs,
+      killTimeoutMs: this.service.killTimeoutMs,
+    })
+    return run.stopping
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    const run = this.#run
+    if (run) signalGroup(run.pid, signal)
+  }
+
+  #spawn(): Run {
+    const { file, args, env } = this.plan
+    const child = execa(file, args, {
+      ipc: true,
+      serialization: 'json',
+      detached: true, // own process group: the whole tree can be signalled at once
+      cleanup: false, // the manager's watchdog handles its own death; execa's handler would race it
+      reject: false,
+      buffer: false,
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      extendEnv: false,
+      env,
+      cwd: process.cwd(),
+    })
+    child.catch(() => {}) // the exit is reported through `exited`
+    const pid = child.pid
+    const controller = new ServiceController(this.service.name, new IpcPort<RemoteMessage, HostMessage>(child))
+    const out = new LineSplitter((line) => this.emit('output', 'stdout', line))
+    const err = new LineSplitter((line) => this.emit('output', 'stderr', line))
+    child.stdout?.on('data', (chunk: Buffer) => out.write(chunk))
+    child.stderr?.on('data', (chunk: Buffer) => err.write(chunk))
+
+    let exit: { code: number | null; signal: string | null } = { code: null, signal: null }
+    const run: Run = {
+      pid: pid ?? -1,
+      controller,
+      expected: false,
+      stopping: null,
+      exited: new Promise((resolve) => {
+        child.on('exit', (code, signal) => {
+          exit = { code, signal }
+          // The leader is gone; nothing it started may outlive it.
+          if (pid) signalGroup(pid, 'SIGKILL')
+          if (!controller.connected) return
+          controller.disconnect()
+        })
+        child.on('error', (error) => trace('%s spawn error: %o', this.service.name, error))
+        // 'close' comes after the last output: only then is the exit complete.
+        child.on('close', (code, signal) => {
+          out.end()
+          err.end()
+          if (exit.code === null && exit.signal === null) exit = { code, signal }
+          resolve(exit)
+        })
+      }),
+    }
+    void run.exited.then((ended) => {
+      if (this.#run === run) this.#run = null
+      const report: ExitReport = run.stopping
+        ? { ...ended, expected: true, step: 'exited' }
+        : { ...ended, expected: run.expected, step: 'exited' }
+      trace('%s pid %d exited %o', this.service.name, run.pid, report)
+      this.emit('exit', report)
+    })
+    if (pid) this.onSpawn(pid)
+    this.emit('controller', controller)
+    return run
+  }
+}

@@ -1,0 +1,45 @@
+// A service's execution environment. Each start gets a fresh controller + remote; close destroys both.
+// Two implementations: a child process (the product) and in-memory (unit tests of the graph logic).
+
+import { EventEmitter } from 'eventemitter3'
+import type { ServiceController } from '../controller/service-controller.js'
+import type { ResolvedService } from '../manifest/normalize.js'
+
+/** How the process ended and which step of the stop escalation ended it. */
+export interface ExitReport {
+  code: number | null
+  signal: string | null
+  /** True when the end was asked for (close/stop), false for a crash. */
+  expected: boolean
+  step: 'exited' | 'closed' | 'sigterm' | 'sigkill'
+}
+
+export interface ContainerEvents {
+  exit: [report: ExitReport]
+  output: [stream: 'stdout' | 'stderr', line: string]
+  /** A fresh controller exists: the manager wires routing to it. */
+  controller: [controller: ServiceController]
+}
+
+export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
+  constructor(readonly service: ResolvedService) {
+    super()
+  }
+
+  abstract readonly controller: ServiceController | null
+  abstract readonly pid: number | null
+
+  /** Boots a remote (if none) and waits for remoteReady: lets the manager pre-spawn the whole graph. */
+  abstract prepare(): Promise<void>
+
+  /** Sends the code and resolves once the service runs. On failure the remote is gone when this rejects. */
+  abstract start(): Promise<void>
+
+  /** Asks the remote to close, escalating to signals; resolves with how it ended. Idempotent. */
+  abstract stop(reason: string): Promise<ExitReport>
+
+  /** Fault injection and last resort: signals the remote without the close protocol. */
+  abstract kill(signal: NodeJS.Signals): void
+}
+
+export type ContainerFactory = (service: ResolvedService) => ServiceContainer

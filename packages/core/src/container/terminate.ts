@@ -1,0 +1,47 @@
+// Stop as an escalation: close message → grace → SIGTERM → grace → SIGKILL, to the whole process group.
+
+import type { ExitReport } from './service-container.js'
+
+export interface Escalation {
+  requestClose(): boolean
+  exited: Promise<{ code: number | null; signal: string | null }>
+  pid: number
+  stopTimeoutMs: number
+  killTimeoutMs: number
+}
+
+export async function escalateStop(e: Escalation): Promise<ExitReport> {
+  const asked = e.requestClose()
+  let ended = asked ? await within(e.exited, e.stopTimeoutMs) : undefined
+  if (ended) return { ...ended, expected: true, step: 'closed' }
+  signalGroup(e.pid, 'SIGTERM')
+  ended = await within(e.exited, e.killTimeoutMs)
+  if (ended) return { ...ended, expected: true, step: 'sigterm' }
+  signalGroup(e.pid, 'SIGKILL')
+  return { ...(await e.exited), expected: true, step: 'sigkill' }
+}
+
+/** Signals the process group (the service and everything it spawned); falls back to the pid alone. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal)
+    return true
+  } catch {
+    try {
+      process.kill(pid, signal)
+      return true
+    } catch {
+      return false
+    }
+  }
+}
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), ms)
+    void promise.then((value) => {
+      clearTimeout(timer)
+      resolve(value)
+    })
+  })
+}

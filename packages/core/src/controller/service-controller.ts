@@ -1,0 +1,188 @@
+// The host side of one container: the handshake, sending the code, watching the remote's state and the
+// channel, and asking it to close. It forwards service traffic to the manager without reading it.
+
+import { EventEmitter } from 'eventemitter3'
+import { debuglog } from 'node:util'
+import { restoreError, svcError, type SerializedError } from '../errors.js'
+import type { ConnectionPort } from '../port/connection-port.js'
+import {
+  PROTOCOL_VERSION,
+  assertNever,
+  isRemoteMessage,
+  type CancelMessage,
+  type EmitMessage,
+  type ExceptionMessage,
+  type HostMessage,
+  type OutgoingRequestMessage,
+  type RemoteMessage,
+  type ResponseMessage,
+  type StartMessage,
+  type SubscribeMessage,
+} from '../protocol/messages.js'
+import type { ServiceState } from '../protocol/snapshot.js'
+
+const trace = debuglog('svc:controller')
+
+export interface ControllerEvents {
+  state: [state: ServiceState, error: SerializedError | undefined]
+  request: [message: OutgoingRequestMessage]
+  response: [message: ResponseMessage]
+  cancel: [message: CancelMessage]
+  emit: [message: EmitMessage]
+  subscribe: [message: SubscribeMessage]
+  exception: [message: ExceptionMessage]
+  malformed: [value: unknown]
+  /** The channel closed. Expected after a close; a crash otherwise. */
+  lost: []
+}
+
+export class ServiceController extends EventEmitter<ControllerEvents> {
+  remoteState: ServiceState | 'booting' = 'booting'
+  pid: number | null = null
+  readonly remoteReady: Promise<void>
+  #ready!: { resolve(): void; reject(error: Error): void }
+  #lost = false
+  #waiters = new Set<{ onState(state: ServiceState, error?: SerializedError): void; onLost(): void }>()
+
+  constructor(
+    readonly name: string,
+    private readonly port: ConnectionPort<RemoteMessage, HostMessage>,
+  ) {
+    super()
+    this.remoteReady = new Promise<void>((resolve, reject) => {
+      this.#ready = { resolve, reject }
+    })
+    this.remoteReady.catch(() => {}) // observed by start(); never an unhandled rejection
+    port.on('message', (m) => this.#onMessage(m))
+    port.on('close', () => this.#onClose())
+  }
+
+  get connected(): boolean {
+    return !this.#lost
+  }
+
+  send(message: HostMessage): boolean {
+    return this.port.send(message)
+  }
+
+  /** Sends the code once the remote is ready; resolves when the service runs. Fails fast if the remote dies. */
+  async start(message: Omit<StartMessage, 'type'>, timeoutMs: number): Promise<void> {
+    await this.remoteReady
+    const running = new Promise<void>((resolve, reject) => {
+      const waiter = {
+        onState: (state: ServiceState, error?: SerializedError) => {
+          if (state === 'running') done(resolve)
+          else if (state === 'closed' || state === 'closing') {
+            done(() => reject(error ? startError(this.name, error) : this.#exitedEarly('while starting')))
+          }
+        },
+        onLost: () => done(() => reject(this.#exitedEarly('while starting'))),
+      }
+      const timer = setTimeout(
+        () =>
+          done(() =>
+            reject(
+              svcError(
+                'SVC_ERR_START_TIMEOUT',
+                `Service "${this.name}" did not report running within ${timeoutMs} ms. Is its factory awaiting something that never resolves? (startTimeoutMs raises the limit.)`,
+                { service: this.name, details: { timeoutMs } },
+              ),
+            ),
+          ),
+        timeoutMs,
+      )
+      const done = (settle: () => void) => {
+        clearTimeout(timer)
+        this.#waiters.delete(waiter)
+        settle()
+      }
+      this.#waiters.add(waiter)
+    })
+    this.port.send({ type: 'start', ...message })
+    return running
+  }
+
+  requestClose(reason: string): boolean {
+    return this.port.send({ type: 'close', reason })
+  }
+
+  /** Closes the channel from this side: the remote notices and exits. */
+  disconnect(): void {
+    this.port.close()
+  }
+
+  #onMessage(message: RemoteMessage): void {
+    if (!isRemoteMessage(message)) {
+      trace('%s sent a malformed message: %o', this.name, message)
+      this.emit('malformed', message)
+      return
+    }
+    switch (message.type) {
+      case 'remoteReady':
+        if (message.protocol !== PROTOCOL_VERSION) {
+          this.#ready.reject(
+            svcError(
+              'SVC_ERR_PROTOCOL_MISMATCH',
+              `Service "${this.name}" speaks protocol ${message.protocol}, the manager ${PROTOCOL_VERSION}. Rebuild so both come from the same @services-cluster/core.`,
+              { service: this.name },
+            ),
+          )
+          return
+        }
+        this.pid = message.pid
+        this.#ready.resolve()
+        return
+      case 'state':
+        this.remoteState = message.state
+        trace('%s → %s', this.name, message.state)
+        for (const w of [...this.#waiters]) w.onState(message.state, message.error)
+        this.emit('state', message.state, message.error)
+        return
+      case 'request':
+        this.emit('request', message)
+        return
+      case 'response':
+        this.emit('response', message)
+        return
+      case 'cancel':
+        this.emit('cancel', message)
+        return
+      case 'emit':
+        this.emit('emit', message)
+        return
+      case 'subscribe':
+      case 'unsubscribe':
+        this.emit('subscribe', message)
+        return
+      case 'exception':
+        this.emit('exception', message)
+        return
+      default:
+        assertNever(message)
+    }
+  }
+
+  #onClose(): void {
+    if (this.#lost) return
+    this.#lost = true
+    this.#ready.reject(this.#exitedEarly('before it reported ready'))
+    for (const w of [...this.#waiters]) w.onLost()
+    this.#waiters.clear()
+    this.emit('lost')
+  }
+
+  #exitedEarly(when: string): Error {
+    return svcError('SVC_ERR_EXITED_DURING_START', `Service "${this.name}" exited ${when}. Its output and exit code say why.`, {
+      service: this.name,
+    })
+  }
+}
+
+function startError(name: string, error: SerializedError): Error {
+  const cause = restoreError(error)
+  return svcError('SVC_ERR_START_FAILED', `Service "${name}" failed to start: ${error.message}`, {
+    service: name,
+    cause,
+    details: { causeCode: error.code },
+  })
+}

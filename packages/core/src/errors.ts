@@ -1,0 +1,99 @@
+// Every error the framework raises: a stable code, the service it concerns, and a message that says what to do.
+
+export type ErrorCode =
+  | 'SVC_ERR_MANIFEST_INVALID'
+  | 'SVC_ERR_BAD_NAME'
+  | 'SVC_ERR_DUPLICATE_SERVICE'
+  | 'SVC_ERR_UNKNOWN_DEPENDENCY'
+  | 'SVC_ERR_SELF_DEPENDENCY'
+  | 'SVC_ERR_DEPENDENCY_CYCLE'
+  | 'SVC_ERR_ENTRY_NOT_FOUND'
+  | 'SVC_ERR_UNKNOWN_SERVICE'
+  | 'SVC_ERR_NOT_A_SERVICE'
+  | 'SVC_ERR_START_FAILED'
+  | 'SVC_ERR_START_TIMEOUT'
+  | 'SVC_ERR_START_ABORTED'
+  | 'SVC_ERR_DEPENDENCY_FAILED'
+  | 'SVC_ERR_EXITED_DURING_START'
+  | 'SVC_ERR_PROTOCOL_MISMATCH'
+  | 'SVC_ERR_MALFORMED_MESSAGE'
+  | 'SVC_ERR_ACCESS_DENIED'
+  | 'SVC_ERR_SERVICE_NOT_RUNNING'
+  | 'SVC_ERR_SERVICE_CLOSED'
+  | 'SVC_ERR_UNKNOWN_METHOD'
+  | 'SVC_ERR_CALL_TIMEOUT'
+  | 'SVC_ERR_NOT_SERIALIZABLE'
+  | 'SVC_ERR_REMOTE'
+  | 'SVC_ERR_MANAGER_CLOSED'
+  | 'SVC_ERR_SERVICE_FAILED'
+  | 'SVC_ERR_ILLEGAL_TRANSITION'
+  | 'SVC_ERR_STATE_DIR'
+  | 'SVC_ERR_WAIT_TIMEOUT'
+
+export class ServiceError extends Error {
+  override name = 'ServiceError'
+  readonly code: ErrorCode | string
+  readonly service: string | undefined
+  readonly details: Record<string, unknown> | undefined
+
+  constructor(
+    code: ErrorCode | string,
+    message: string,
+    facts: { service?: string; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, facts.cause === undefined ? undefined : { cause: facts.cause })
+    this.code = code
+    this.service = facts.service
+    this.details = facts.details
+  }
+}
+
+export function svcError(
+  code: ErrorCode,
+  message: string,
+  facts?: { service?: string; details?: Record<string, unknown>; cause?: unknown },
+): ServiceError {
+  return new ServiceError(code, message, facts)
+}
+
+/** How an error crosses a process boundary. */
+export interface SerializedError {
+  name: string
+  message: string
+  code?: string
+  stack?: string
+  service?: string
+  details?: Record<string, unknown>
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const e = error as Error & { code?: unknown; service?: unknown; details?: unknown }
+    const out: SerializedError = { name: e.name, message: e.message }
+    if (e.stack) out.stack = e.stack
+    if (typeof e.code === 'string') out.code = e.code
+    if (typeof e.service === 'string') out.service = e.service
+    if (e.details && typeof e.details === 'object') out.details = e.details as Record<string, unknown>
+    return out
+  }
+  return { name: 'Error', message: typeof error === 'string' ? error : safeString(error) }
+}
+
+/** Rebuilds a real Error (with its code and the remote stack) from its wire form. */
+export function restoreError(data: SerializedError): ServiceError {
+  const error = new ServiceError(data.code ?? 'SVC_ERR_REMOTE', data.message, {
+    service: data.service,
+    details: data.details,
+  })
+  error.name = data.name
+  if (data.stack) error.stack = data.stack
+  return error
+}
+
+function safeString(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
+}

@@ -1,0 +1,13 @@
+// The state shown to people: a `closed` service is explained (crashed, restarting, failed, stopped).
+
+import type { ServiceNode } from '../node/service-node.js'
+import type { DisplayState } from '../protocol/snapshot.js'
+
+export function displayState(node: ServiceNode, recovering: boolean): DisplayState {
+  if (node.state !== 'closed') return node.state
+  if (node.failed) return 'failed'
+  if (node.restarting) return 'restarting'
+  if (node.stopped) return 'stopped'
+  if (node.lastExit?.reason === 'crashed' || node.lastExit?.reason === 'start-failed') return recovering ? 'restarting' : 'crashed'
+  return 'closed'
+}

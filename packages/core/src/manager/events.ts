@@ -1,0 +1,30 @@
+// Everything the manager reports, in one typed map.
+
+import type { LogLine } from './log-buffer.js'
+import type { ExitInfo, ServiceState, UsageSample } from '../protocol/snapshot.js'
+import type { SerializedError } from '../errors.js'
+
+export interface StateChange {
+  service: string
+  from: ServiceState
+  to: ServiceState
+  at: number
+  reason: string
+}
+
+export interface ManagerEvents {
+  state: [change: StateChange]
+  log: [line: LogLine]
+  exit: [exit: ExitInfo & { service: string }]
+  crash: [crash: { service: string; code: number | null; signal: string | null; at: number }]
+  restart: [restart: { service: string; attempt: number; delayMs: number; at: number }]
+  /** Gave up restarting (restart intensity exceeded); its dependents stay closed. */
+  failed: [failure: { service: string; why: string; at: number }]
+  exception: [exception: { service: string; kind: string; error: SerializedError; at: number }]
+  usage: [usage: { service: string } & UsageSample]
+  /** A critical service failed: the manager is closing everything. */
+  fatal: [fatal: { service: string; why: string; at: number }]
+  /** A service wrote something to its channel that is not a protocol message. */
+  malformed: [malformed: { service: string; value: unknown; at: number }]
+  notice: [notice: { service: string; message: string; at: number }]
+}

@@ -1,0 +1,204 @@
+// Routes requests between services (and from outside) with fresh correlation ids. The caller's identity is
+// the channel its request arrived on, never a field of the payload.
+
+import { restoreError, serializeError, svcError, type SerializedError } from '../errors.js'
+import type { ServiceController } from '../controller/service-controller.js'
+import { MANAGER_TARGET, type OutgoingRequestMessage, type ResponseMessage } from '../protocol/messages.js'
+
+export interface RouteTarget {
+  state: string
+  controller: ServiceController | null
+}
+
+export interface RouterHost {
+  target(name: string): RouteTarget | undefined
+  mayCall(from: string, to: string): boolean
+  /** Built-in calls addressed to the manager itself (`$manager`). */
+  manager(from: string, method: string, args: unknown[]): Promise<unknown>
+}
+
+interface Pending {
+  from: string
+  to: string
+  method: string
+  at: number
+  /** The id the calling service used, when the caller is a service. */
+  callerKey?: string
+  reply(message: { ok: true; value: unknown } | { ok: false; error: SerializedError }): void
+}
+
+export interface CallStats {
+  count: number
+  errors: number
+  totalMs: number
+}
+
+export class Router {
+  readonly #pending = new Map<number, Pending>()
+  /** `${caller}\0${callerRequestId}` → routed id, so a caller's cancel finds its call at once. */
+  readonly #byCaller = new Map<string, number>()
+  readonly #stats = new Map<string, CallStats>()
+  #nextId = 1
+
+  constructor(private readonly host: RouterHost) {}
+
+  /** A request from service `from`, arriving on `controller`. */
+  fromService(from: string, controller: ServiceController, message: OutgoingRequestMessage): void {
+    const answer = (r: { ok: true; value: unknown } | { ok: false; error: SerializedError }) =>
+      void controller.send({ type: 'response', id: message.id, ...r } as ResponseMessage)
+    if (message.to === MANAGER_TARGET) {
+      this.host.manager(from, message.method, message.args).then(
+        (value) => answer({ ok: true, value }),
+        (error) => answer({ ok: false, error: serializeError(error) }),
+      )
+      return
+    }
+    if (!this.host.mayCall(from, message.to)) {
+      answer({
+        ok: false,
+        error: serializeError(
+          svcError(
+            'SVC_ERR_ACCESS_DENIED',
+            `Service "${from}" may not call "${message.to}": it is not in its dependsOn (or permissions.calls). Declare the dependency in the manifest.`,
+            { service: from, details: { target: message.to } },
+          ),
+        ),
+      })
+      return
+    }
+    this.#forward(from, message.to, message.method, message.args, answer, message.id)
+  }
+
+  /** A call from outside the graph (tests, CLI, control socket). */
+  call(to: string, method: string, args: unknown[], timeoutMs: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined
+      const id = this.#forward('(manager)', to, method, args, (r) => {
+        clearTimeout(timer)
+        if (r.ok) resolve(r.value)
+        else reject(restoreError(r.error))
+      })
+      if (id !== undefined) {
+        timer = setTimeout(() => {
+          const pending = this.#pending.get(id)
+          if (pending) this.#forget(id, pending)
+          reject(
+            svcError('SVC_ERR_CALL_TIMEOUT', `Call to ${to}.${method} got no answer within ${timeoutMs} ms. Is "${to}" stuck?`, {
+              service: to,
+              details: { method, timeoutMs },
+            }),
+          )
+        }, timeoutMs)
+      }
+    })
+  }
+
+  /** A response from service `from`: only the service a request went to may answer it. */
+  fromResponse(from: string, message: ResponseMessage): void {
+    const pending = this.#pending.get(message.id)
+    if (!pending || pending.to !== from) return
+    this.#forget(message.id, pending)
+    const stats = this.#statsOf(from)
+    stats.count++
+    stats.totalMs += performance.now() - pending.at
+    if (message.ok) pending.reply({ ok: true, value: message.value })
+    else {
+      stats.errors++
+      pending.reply({ ok: false, error: message.error })
+    }
+  }
+
+  /** The caller timed out and gave up: forget its pending call. */
+  cancel(from: string, callerRequestId: number): void {
+    const id = this.#byCaller.get(`${from}\0${callerRequestId}`)
+    const pending = id === undefined ? undefined : this.#pending.get(id)
+    if (pending) this.#forget(id!, pending)
+  }
+
+  /** `service` stopped: everything waiting on it fails now rather than at its timeout. */
+  failPendingTo(service: string, why: string): void {
+    for (const [id, p] of this.#pending) {
+      if (p.to !== service) continue
+      this.#forget(id, p)
+      p.reply({
+        ok: false,
+        error: serializeError(
+          svcError('SVC_ERR_SERVICE_CLOSED', `Service "${service}" ${why} before answering ${p.method}. Retry once it runs again.`, {
+            service,
+            details: { method: p.method },
+          }),
+        ),
+      })
+    }
+  }
+
+  stats(service: string): CallStats {
+    return { ...this.#statsOf(service) }
+  }
+
+  #forward(
+    from: string,
+    to: string,
+    method: string,
+    args: unknown[],
+    reply: Pending['reply'],
+    callerId?: number,
+  ): number | undefined {
+    const target = this.host.target(to)
+    if (!target) {
+      reply({
+        ok: false,
+        error: serializeError(svcError('SVC_ERR_UNKNOWN_SERVICE', `There is no service "${to}". Check the name against the manifest.`, { service: to })),
+      })
+      return undefined
+    }
+    if (target.state !== 'running' || !target.controller) {
+      reply({
+        ok: false,
+        error: serializeError(
+          svcError('SVC_ERR_SERVICE_NOT_RUNNING', `Service "${to}" is ${target.state}, not running; ${method} was not called. Retry once it runs.`, {
+            service: to,
+            details: { method, state: target.state },
+          }),
+        ),
+      })
+      return undefined
+    }
+    const id = this.#nextId++
+    const pending: Pending = { from, to, method, at: performance.now(), reply }
+    if (callerId !== undefined) {
+      pending.callerKey = `${from}\0${callerId}`
+      this.#byCaller.set(pending.callerKey, id)
+    }
+    this.#pending.set(id, pending)
+    let sent: boolean
+    try {
+      sent = target.controller.send({ type: 'request', id, from, method, args })
+    } catch (cause) {
+      this.#forget(id, pending)
+      reply({
+        ok: false,
+        error: serializeError(
+          svcError('SVC_ERR_NOT_SERIALIZABLE', `Arguments for ${to}.${method} cannot be sent (${(cause as Error).message}). Pass JSON-serialisable values.`, {
+            service: to,
+            cause,
+          }),
+        ),
+      })
+      return undefined
+    }
+    if (!sent) this.failPendingTo(to, 'lost its channel')
+    return id
+  }
+
+  #forget(id: number, pending: Pending): void {
+    this.#pending.delete(id)
+    if (pending.callerKey) this.#byCaller.delete(pending.callerKey)
+  }
+
+  #statsOf(service: string): CallStats {
+    let s = this.#stats.get(service)
+    if (!s) this.#stats.set(service, (s = { count: 0, errors: 0, totalMs: 0 }))
+    return s
+  }
+}

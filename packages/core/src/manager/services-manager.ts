@@ -1,0 +1,286 @@
+// The host-side entry point: builds the graph, creates a node + container per service, starts in
+// dependency order, closes in reverse, routes calls and events, and hands crashes to the supervisor.
+
+import { EventEmitter } from 'eventemitter3'
+import { availableParallelism } from 'node:os'
+import { ProcessContainer } from '../container/process-container.js'
+import type { ContainerFactory } from '../container/service-container.js'
+import type { ServiceController } from '../controller/service-controller.js'
+import { svcError } from '../errors.js'
+import { normalizeManifest, type ResolvedManifest, type ResolvedService } from '../manifest/normalize.js'
+import type { Manifest } from '../manifest/types.js'
+import { ServiceNode } from '../node/service-node.js'
+import type { ServiceSnapshot, ServiceState } from '../protocol/snapshot.js'
+import { Supervisor } from '../supervision/supervisor.js'
+import { EventBus } from './event-bus.js'
+import type { ManagerEvents, StateChange } from './events.js'
+import { LogBuffer, type LogLine } from './log-buffer.js'
+import { Router } from './router.js'
+import { displayState } from './display-state.js'
+import { limitConcurrency } from './limit.js'
+
+export interface ManagerOptions {
+  /** Entries and the state directory are resolved against this. Default: process.cwd(). */
+  cwd?: string
+  /** How containers are made. Default: a child process per service. */
+  containers?: ContainerFactory
+  /** Default timeout of manager.call(). */
+  callTimeoutMs?: number
+  /** Boot every container of a start() at once, before dependencies run. Default true. */
+  prewarm?: boolean
+  /** Replaces entry-file resolution (in-memory tests register modules by name). */
+  resolveEntry?: (service: string, entry: string, cwd: string) => string
+  /** Jitter source for restart backoff (tests make it deterministic). */
+  random?: () => number
+}
+
+const TIMELINE_LIMIT = 10_000
+
+export class ServicesManager extends EventEmitter<ManagerEvents> {
+  readonly manifest: ResolvedManifest
+  readonly #nodes = new Map<string, ServiceNode>()
+  readonly #logs = new Map<string, LogBuffer>()
+  readonly #timeline: StateChange[] = []
+  readonly #router: Router
+  readonly #bus = new EventBus()
+  readonly #supervisor: Supervisor
+  readonly #options: ManagerOptions
+  readonly #prepare = limitConcurrency(Math.max(2, availableParallelism() * 2))
+  #closing = false
+  #fatal: Error | null = null
+
+  constructor(manifest: Manifest, options: ManagerOptions = {}) {
+    super()
+    this.#options = options
+    // Everything is validated here, before a single process exists.
+    this.manifest = normalizeManifest(manifest, options.cwd ?? process.cwd(), options.resolveEntry)
+    this.#router = new Router({
+      target: (name) => this.#nodes.get(name) && { state: this.#nodes.get(name)!.state, controller: this.#nodes.get(name)!.container.controller },
+      mayCall: (from, to) => this.#nodes.get(from)?.service.calls.includes(to) ?? false,
+      manager: async (from, method) => {
+        if (method === 'services') return this.services()
+        throw svcError('SVC_ERR_UNKNOWN_METHOD', `The manager has no method "${method}" (asked by "${from}").`, { service: from })
+      },
+    })
+    this.#supervisor = new Supervisor({
+      isClosing: () => this.#closing,
+      node: (name) => this.#node(name),
+      transitiveDependents: (name) => [...this.manifest.graph.transitiveDependents([name])],
+      dependencies: (name) => this.manifest.graph.dependenciesOf(name),
+      now: () => Date.now(),
+      random: options.random ?? Math.random,
+      onRestartScheduled: (node, attempt, delayMs) => this.emit('restart', { service: node.name, attempt, delayMs, at: Date.now() }),
+      onGaveUp: (node, why) => this.#onGaveUp(node, why),
+      onStayClosed: (node, why) => {
+        this.emit('notice', { service: node.name, message: `not restarted: ${why}`, at: Date.now() })
+        if (node.service.critical) void this.#fail(node, why)
+      },
+    })
+    for (const service of this.manifest.services) this.#add(service)
+  }
+
+  get closing(): boolean {
+    return this.#closing
+  }
+
+  /** Starts the named services (default: all) and their dependencies; resolves when all of them run. */
+  async start(names?: string[]): Promise<void> {
+    if (this.#closing) throw svcError('SVC_ERR_MANAGER_CLOSED', 'The manager is closed. Create a new ServicesManager to start again.')
+    const wanted = this.manifest.graph.withDependencies(this.#known(names ?? this.manifest.graph.names))
+    const nodes = this.manifest.graph.startOrder(wanted).map((n) => this.#node(n))
+    for (const node of nodes) {
+      node.stopped = false
+      node.failed = false
+    }
+    if (this.#options.prewarm !== false) {
+      for (const node of nodes) {
+        if (node.state === 'closed') void this.#prepare(() => node.container.prepare()).catch(() => {})
+      }
+    }
+    const results = await Promise.allSettled(nodes.map((node) => node.start()))
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (this.#fatal) throw this.#fatal
+    if (failure) {
+      const critical = nodes.find((n) => n.service.critical && n.state !== 'running')
+      if (critical) await this.#fail(critical, (failure.reason as Error).message)
+      throw failure.reason
+    }
+  }
+
+  /** Closes the named services (default: all), dependents first. A closed service is not restarted. */
+  async close(names?: string[]): Promise<void> {
+    if (!names) {
+      this.#closing = true
+      this.#supervisor.cancel()
+      await Promise.all([...this.#nodes.values()].map((n) => n.close('manager closing')))
+      return
+    }
+    const targets = this.#known(names)
+    for (const n of [...targets, ...this.manifest.graph.transitiveDependents(targets)]) {
+      this.#node(n).stopped = true
+      this.#supervisor.cancel(n)
+    }
+    await Promise.all(targets.map((n) => this.#node(n).close('stopped')))
+  }
+
+  /** Closes the service and its dependents, then starts them again in dependency order. */
+  async restart(name: string): Promise<void> {
+    const dependents = [...this.manifest.graph.transitiveDependents([name])].filter((n) => this.#node(n).state !== 'closed')
+    await this.close([name])
+    await this.start([name, ...dependents])
+  }
+
+  state(name: string): ServiceState {
+    return this.#node(name).state
+  }
+
+  call(service: string, method: string, ...args: unknown[]): Promise<unknown> {
+    return this.#router.call(service, method, args, this.#options.callTimeoutMs ?? 30_000)
+  }
+
+  services(): ServiceSnapshot[] {
+    return this.manifest.graph.names.map((n) => this.service(n))
+  }
+
+  service(name: string): ServiceSnapshot {
+    const node = this.#node(name)
+    return {
+      name,
+      state: node.state,
+      display: displayState(node, this.#supervisor.isRecovering(name)),
+      pid: node.container.pid,
+      dependsOn: [...node.service.dependsOn],
+      restarts: node.restarts,
+      startedAt: node.startedAt,
+      lastExit: node.lastExit,
+      usage: null,
+      calls: this.#router.stats(name),
+      critical: node.service.critical,
+      parent: node.service.parent,
+    }
+  }
+
+  /** Every state change so far, oldest first, with the reason for each. */
+  timeline(service?: string): StateChange[] {
+    return service ? this.#timeline.filter((c) => c.service === service) : [...this.#timeline]
+  }
+
+  logs(service: string, limit?: number): LogLine[] {
+    this.#node(service)
+    return this.#logs.get(service)!.tail(limit)
+  }
+
+  /** Fault injection: signal a service's process (group) without the close protocol. */
+  kill(service: string, signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.#node(service).container.kill(signal)
+  }
+
+  /** Resolves when `service` reaches `state` (at once if it is there). */
+  waitFor(service: string, state: ServiceState, timeoutMs = 30_000): Promise<void> {
+    const node = this.#node(service)
+    if (node.state === state) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('state', onState)
+        reject(svcError('SVC_ERR_WAIT_TIMEOUT', `Service "${service}" did not reach ${state} within ${timeoutMs} ms (it is ${node.state}).`, { service }))
+      }, timeoutMs)
+      const onState = (c: StateChange) => {
+        if (c.service !== service || c.to !== state) return
+        clearTimeout(timer)
+        this.off('state', onState)
+        resolve()
+      }
+      this.on('state', onState)
+    })
+  }
+
+  #add(service: ResolvedService): ServiceNode {
+    const container = (this.#options.containers ?? ((s) => new ProcessContainer(s)))(service)
+    const node = new ServiceNode(service, container, {
+      dependencies: (n) => this.manifest.graph.dependenciesOf(n.name).map((d) => this.#node(d)),
+      dependents: (n) => this.manifest.graph.dependentsOf(n.name).map((d) => this.#node(d)),
+    })
+    const logs = new LogBuffer(service.logs.bufferLines)
+    this.#logs.set(service.name, logs)
+    this.#nodes.set(service.name, node)
+    container.on('controller', (controller) => this.#wire(service.name, controller))
+    container.on('output', (stream, line) => {
+      const entry: LogLine = { at: Date.now(), service: service.name, stream, line }
+      logs.push(entry)
+      this.emit('log', entry)
+    })
+    container.on('exit', (report) => {
+      this.#bus.dropSubscriber(service.name)
+      this.#router.failPendingTo(service.name, report.expected ? 'closed' : 'exited')
+    })
+    node.on('state', (from, to, reason) => {
+      const change: StateChange = { service: service.name, from, to, at: Date.now(), reason }
+      this.#timeline.push(change)
+      if (this.#timeline.length > TIMELINE_LIMIT) this.#timeline.shift()
+      if (to === 'closed' && node.lastExit) this.emit('exit', { service: service.name, ...node.lastExit })
+      this.emit('state', change)
+    })
+    node.on('crash', (report) => {
+      this.emit('crash', { service: service.name, code: report.code, signal: report.signal, at: Date.now() })
+      void this.#supervisor.onCrash(node, report)
+    })
+    return node
+  }
+
+  #wire(name: string, controller: ServiceController): void {
+    controller.on('request', (m) => this.#router.fromService(name, controller, m))
+    controller.on('response', (m) => this.#router.fromResponse(name, m))
+    controller.on('cancel', (m) => this.#router.cancel(name, m.id))
+    controller.on('emit', (m) => {
+      for (const subscriber of this.#bus.subscribersOf(name, m.event)) {
+        const target = this.#nodes.get(subscriber)
+        if (target?.state === 'running' || target?.state === 'starting') {
+          target.container.controller?.send({ type: 'event', from: name, event: m.event, payload: m.payload })
+        }
+      }
+    })
+    controller.on('subscribe', (m) => {
+      if (m.type === 'unsubscribe') this.#bus.unsubscribe(name, m.service, m.event)
+      else if (this.#nodes.get(name)?.service.calls.includes(m.service)) this.#bus.subscribe(name, m.service, m.event)
+    })
+    controller.on('exception', (m) => {
+      this.emit('exception', { service: name, kind: m.kind, error: m.error, at: Date.now() })
+    })
+    controller.on('malformed', (value) => this.emit('malformed', { service: name, value, at: Date.now() }))
+  }
+
+  #onGaveUp(node: ServiceNode, why: string): void {
+    this.emit('failed', { service: node.name, why, at: Date.now() })
+    if (node.service.critical) void this.#fail(node, why)
+  }
+
+  // A critical service is gone for good: close everything in reverse order; start()/`svc up` fail.
+  async #fail(node: ServiceNode, why: string): Promise<void> {
+    if (this.#fatal) return
+    this.#fatal = svcError('SVC_ERR_SERVICE_FAILED', `Critical service "${node.name}" failed (${why}); the manager closed every service.`, {
+      service: node.name,
+    })
+    this.emit('fatal', { service: node.name, why, at: Date.now() })
+    await this.close()
+  }
+
+  get fatalError(): Error | null {
+    return this.#fatal
+  }
+
+  #known(names: Iterable<string>): string[] {
+    const list = [...names]
+    for (const n of list) this.#node(n)
+    return list
+  }
+
+  #node(name: string): ServiceNode {
+    const node = this.#nodes.get(name)
+    if (!node) {
+      throw svcError('SVC_ERR_UNKNOWN_SERVICE', `There is no service "${name}". Known services: ${[...this.#nodes.keys()].join(', ')}.`, {
+        service: name,
+      })
+    }
+    return node
+  }
+}

@@ -1,0 +1,163 @@
+// Checks a manifest field by field and fills in defaults, before anything is spawned.
+
+import { svcError } from '../errors.js'
+import { DependencyGraph } from '../graph/dependency-graph.js'
+import { resolveEntry } from './resolve-entry.js'
+import type { HealthCheck, LogOptions, Manifest, Permissions, RestartPolicyName, ServiceSpec } from './types.js'
+
+export interface ResolvedRestart {
+  policy: RestartPolicyName
+  backoff: { initialMs: number; maxMs: number; factor: number; jitter: number }
+  maxRestarts: number
+  windowMs: number
+}
+
+export interface ResolvedService {
+  name: string
+  entry: string
+  dependsOn: string[]
+  config: unknown
+  env: Record<string, string>
+  permissions: Permissions
+  /** Who this service may call: `permissions.calls`, else its dependencies. */
+  calls: string[]
+  restart: ResolvedRestart
+  critical: boolean
+  startTimeoutMs: number
+  stopTimeoutMs: number
+  killTimeoutMs: number
+  health: Required<Omit<HealthCheck, 'method' | 'url'>> & Pick<HealthCheck, 'method' | 'url'> | null
+  logs: Required<Omit<LogOptions, 'file'>> & { file: string | null }
+  /** Set for services created with ctx.spawnChild. */
+  parent: string | null
+}
+
+export interface ResolvedManifest {
+  services: ResolvedService[]
+  graph: DependencyGraph
+  stateDir: string
+  cwd: string
+}
+
+const POLICIES: RestartPolicyName[] = ['never', 'on-failure', 'always']
+
+export type EntryResolver = (service: string, entry: string, cwd: string) => string
+
+export function normalizeManifest(manifest: Manifest, cwd: string, resolve: EntryResolver = resolveEntry): ResolvedManifest {
+  if (!manifest || typeof manifest !== 'object' || !manifest.services || typeof manifest.services !== 'object') {
+    throw svcError('SVC_ERR_MANIFEST_INVALID', 'The manifest has no "services" object. Export defineServices({ services: { ... } }).')
+  }
+  const entries = Object.entries(manifest.services)
+  const graph = new DependencyGraph(entries.map(([name, spec]) => [name, dependsOnOf(name, spec)]))
+  const services = entries.map(([name, spec]) => normalizeService(name, spec, cwd, null, resolve))
+  for (const s of services) {
+    for (const target of s.calls) {
+      if (!graph.has(target)) {
+        throw invalid(s.name, 'permissions.calls', `names "${target}", which is not declared`)
+      }
+    }
+  }
+  const stateDir = manifest.stateDir ?? '.svc'
+  return { services, graph, stateDir: stateDir.startsWith('/') ? stateDir : `${cwd}/${stateDir}`, cwd }
+}
+
+export function normalizeService(
+  name: string,
+  spec: ServiceSpec,
+  cwd: string,
+  parent: string | null = null,
+  resolve: EntryResolver = resolveEntry,
+): ResolvedService {
+  if (!spec || typeof spec !== 'object') throw invalid(name, 'entry', 'is missing: each service needs { entry }')
+  const dependsOn = dependsOnOf(name, spec)
+  const permissions = spec.permissions ?? {}
+  if (typeof permissions !== 'object') throw invalid(name, 'permissions', 'must be an object')
+  return {
+    name,
+    entry: resolve(name, spec.entry, cwd),
+    dependsOn,
+    config: spec.config ?? {},
+    env: stringRecord(name, 'env', spec.env),
+    permissions,
+    calls: permissions.calls ?? (parent ? [...dependsOn] : dependsOn),
+    restart: restartOf(name, spec.restart),
+    critical: spec.critical === true,
+    startTimeoutMs: positive(name, 'startTimeoutMs', spec.startTimeoutMs, 30_000),
+    stopTimeoutMs: positive(name, 'stopTimeoutMs', spec.stopTimeoutMs, 5_000),
+    killTimeoutMs: positive(name, 'killTimeoutMs', spec.killTimeoutMs, 3_000),
+    health: spec.health ? healthOf(name, spec.health) : null,
+    logs: {
+      bufferLines: positive(name, 'logs.bufferLines', spec.logs?.bufferLines, 1_000),
+      file: spec.logs?.file ?? null,
+      maxBytes: positive(name, 'logs.maxBytes', spec.logs?.maxBytes, 10 * 1024 * 1024),
+      maxFiles: positive(name, 'logs.maxFiles', spec.logs?.maxFiles, 3),
+    },
+    parent,
+  }
+}
+
+function dependsOnOf(name: string, spec: ServiceSpec | undefined): string[] {
+  const deps = spec?.dependsOn ?? []
+  if (!Array.isArray(deps) || deps.some((d) => typeof d !== 'string')) {
+    throw invalid(name, 'dependsOn', 'must be an array of service names')
+  }
+  return deps
+}
+
+function restartOf(name: string, restart: ServiceSpec['restart']): ResolvedRestart {
+  const r = typeof restart === 'string' ? { policy: restart } : (restart ?? {})
+  const policy = r.policy ?? 'on-failure'
+  if (!POLICIES.includes(policy)) throw invalid(name, 'restart.policy', `must be one of ${POLICIES.join(', ')}`)
+  const b = r.backoff ?? {}
+  const jitter = b.jitter ?? 0.2
+  if (jitter < 0 || jitter > 1) throw invalid(name, 'restart.backoff.jitter', 'must be between 0 and 1')
+  return {
+    policy,
+    backoff: {
+      initialMs: nonNegative(name, 'restart.backoff.initialMs', b.initialMs, 100),
+      maxMs: positive(name, 'restart.backoff.maxMs', b.maxMs, 30_000),
+      factor: positive(name, 'restart.backoff.factor', b.factor, 2),
+      jitter,
+    },
+    maxRestarts: nonNegative(name, 'restart.maxRestarts', r.maxRestarts, 5),
+    windowMs: positive(name, 'restart.windowMs', r.windowMs, 60_000),
+  }
+}
+
+function healthOf(name: string, h: HealthCheck): NonNullable<ResolvedService['health']> {
+  if (!h.method === !h.url) throw invalid(name, 'health', 'needs exactly one of method or url')
+  return {
+    method: h.method,
+    url: h.url,
+    intervalMs: positive(name, 'health.intervalMs', h.intervalMs, 10_000),
+    timeoutMs: positive(name, 'health.timeoutMs', h.timeoutMs, 5_000),
+    failureThreshold: positive(name, 'health.failureThreshold', h.failureThreshold, 3),
+  }
+}
+
+function stringRecord(name: string, field: string, value: unknown): Record<string, string> {
+  if (value === undefined) return {}
+  if (typeof value !== 'object' || value === null || Object.values(value).some((v) => typeof v !== 'string')) {
+    throw invalid(name, field, 'must be an object of string values')
+  }
+  return value as Record<string, string>
+}
+
+function positive(name: string, field: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !(value > 0)) throw invalid(name, field, 'must be a number greater than 0')
+  return value
+}
+
+function nonNegative(name: string, field: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !(value >= 0)) throw invalid(name, field, 'must be a number ≥ 0')
+  return value
+}
+
+function invalid(service: string, field: string, problem: string) {
+  return svcError('SVC_ERR_MANIFEST_INVALID', `Service "${service}": ${field} ${problem}.`, {
+    service,
+    details: { field },
+  })
+}

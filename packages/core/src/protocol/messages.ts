@@ -1,0 +1,151 @@
+// The one wire protocol between a ServiceController (host) and a RemoteService (child).
+// Every message is a member of a discriminated union on `type`; both ends switch exhaustively.
+//
+//   host                                   child
+//    │◀──────────── remoteReady {protocol, pid}  (child booted, waits for code)
+//    │ start {name, entry, config, …} ───────▶   (host sends the code once dependencies run)
+//    │◀──────────── state starting/running       (factory resolved = running)
+//    │ request/response/event ◀──────▶           (service traffic, routed by the manager)
+//    │ close {reason} ───────────────▶
+//    │◀──────────── state closing/closed, then the process exits
+
+import type { SerializedError } from '../errors.js'
+import type { ServiceState } from './snapshot.js'
+
+/** Bumped on any incompatible change; checked in the handshake. */
+export const PROTOCOL_VERSION = 1
+
+/** The manager itself as a call target (`ctx.services()`, `ctx.spawnChild()`). */
+export const MANAGER_TARGET = '$manager'
+
+export interface StartMessage {
+  type: 'start'
+  name: string
+  /** Absolute path of the service module. */
+  entry: string
+  config: unknown
+  /** Services this one may call (its dependencies, unless the manifest says otherwise). */
+  calls: string[]
+}
+export interface CloseMessage {
+  type: 'close'
+  reason: string
+}
+/** A call addressed to this service; `from` is set by the manager from the channel, never by the caller. */
+export interface IncomingRequestMessage {
+  type: 'request'
+  id: number
+  from: string
+  method: string
+  args: unknown[]
+}
+export type ResponseMessage =
+  | { type: 'response'; id: number; ok: true; value: unknown }
+  | { type: 'response'; id: number; ok: false; error: SerializedError }
+export interface EventMessage {
+  type: 'event'
+  from: string
+  event: string
+  payload: unknown
+}
+
+export type HostMessage = StartMessage | CloseMessage | IncomingRequestMessage | ResponseMessage | EventMessage
+
+export interface RemoteReadyMessage {
+  type: 'remoteReady'
+  protocol: number
+  pid: number
+}
+export interface StateMessage {
+  type: 'state'
+  state: ServiceState
+  /** Set when the service failed to start or closed because of an error. */
+  error?: SerializedError
+}
+export interface OutgoingRequestMessage {
+  type: 'request'
+  id: number
+  to: string
+  method: string
+  args: unknown[]
+}
+/** The caller gave up (timeout); the manager forgets the pending call. */
+export interface CancelMessage {
+  type: 'cancel'
+  id: number
+}
+export interface EmitMessage {
+  type: 'emit'
+  event: string
+  payload: unknown
+}
+export interface SubscribeMessage {
+  type: 'subscribe' | 'unsubscribe'
+  service: string
+  event: string
+}
+export interface ExceptionMessage {
+  type: 'exception'
+  kind: 'uncaughtException' | 'unhandledRejection'
+  error: SerializedError
+}
+
+export type RemoteMessage =
+  | RemoteReadyMessage
+  | StateMessage
+  | OutgoingRequestMessage
+  | ResponseMessage
+  | CancelMessage
+  | EmitMessage
+  | SubscribeMessage
+  | ExceptionMessage
+
+const REMOTE_TYPES = new Set<string>([
+  'remoteReady',
+  'state',
+  'request',
+  'response',
+  'cancel',
+  'emit',
+  'subscribe',
+  'unsubscribe',
+  'exception',
+])
+const HOST_TYPES = new Set<string>(['start', 'close', 'request', 'response', 'event'])
+
+// Cheap shape checks: a service's own code can write to the channel, so the host never trusts a message blindly.
+export function isRemoteMessage(value: unknown): value is RemoteMessage {
+  if (typeof value !== 'object' || value === null) return false
+  const m = value as Record<string, unknown>
+  if (typeof m.type !== 'string' || !REMOTE_TYPES.has(m.type)) return false
+  switch (m.type) {
+    case 'request':
+      return typeof m.id === 'number' && typeof m.to === 'string' && typeof m.method === 'string' && Array.isArray(m.args)
+    case 'response':
+      return typeof m.id === 'number' && typeof m.ok === 'boolean'
+    case 'cancel':
+      return typeof m.id === 'number'
+    case 'subscribe':
+    case 'unsubscribe':
+      return typeof m.service === 'string' && typeof m.event === 'string'
+    case 'emit':
+      return typeof m.event === 'string'
+    case 'state':
+      return typeof m.state === 'string'
+    default:
+      return true
+  }
+}
+
+export function isHostMessage(value: unknown): value is HostMessage {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { type?: unknown }).type === 'string' &&
+    HOST_TYPES.has((value as { type: string }).type)
+  )
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unhandled message: ${JSON.stringify(value)}`)
+}

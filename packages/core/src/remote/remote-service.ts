@@ -1,0 +1,236 @@
+// The child side of a container: boots, says remoteReady, runs the code it is sent, serves requests,
+// makes calls and handles events for its service, and reports every state change.
+
+import { debuglog } from 'node:util'
+import { serializeError, svcError } from '../errors.js'
+import type { ConnectionPort } from '../port/connection-port.js'
+import {
+  MANAGER_TARGET,
+  PROTOCOL_VERSION,
+  assertNever,
+  isHostMessage,
+  type HostMessage,
+  type IncomingRequestMessage,
+  type RemoteMessage,
+  type StartMessage,
+} from '../protocol/messages.js'
+import type { ServiceSnapshot } from '../protocol/snapshot.js'
+import { isServiceDefinition, type ServiceContext } from './context.js'
+import { createLogger, processSink, type LogSink } from './logger.js'
+import { OutgoingCalls } from './outgoing-calls.js'
+import { Subscriptions } from './subscriptions.js'
+
+const trace = debuglog('svc:remote')
+
+export interface RemoteServiceOptions {
+  port: ConnectionPort<HostMessage, RemoteMessage>
+  /** Imports a service module (jiti in a child process; a lookup table in memory tests). */
+  load(entry: string): Promise<unknown>
+  /** Ends the container once the service is closed. */
+  exit(code: number): void
+  pid?: number
+  env?: Record<string, string | undefined>
+  log?: LogSink
+}
+
+type Phase = 'booting' | 'starting' | 'running' | 'closing' | 'closed'
+
+export class RemoteService {
+  #phase: Phase = 'booting'
+  #name = '?'
+  #api: Record<string, unknown> | null = null
+  #calls: OutgoingCalls
+  #subscriptions: Subscriptions
+  readonly #closeHooks: (() => unknown)[] = []
+  readonly #abort = new AbortController()
+  readonly #port: RemoteServiceOptions['port']
+
+  constructor(private readonly options: RemoteServiceOptions) {
+    this.#port = options.port
+    const send = (m: RemoteMessage) => this.#port.send(m)
+    this.#calls = new OutgoingCalls('?', send)
+    this.#subscriptions = new Subscriptions(send, (error) => this.reportException('uncaughtException', error))
+    this.#port.on('message', (m) => this.#onMessage(m))
+    this.#port.on('close', () => void this.close('channel to the manager closed', 1))
+  }
+
+  /** Tells the host this container has booted and waits for its code. */
+  ready(): void {
+    this.#port.send({ type: 'remoteReady', protocol: PROTOCOL_VERSION, pid: this.options.pid ?? process.pid })
+  }
+
+  reportException(kind: 'uncaughtException' | 'unhandledRejection', error: unknown): void {
+    this.#port.send({ type: 'exception', kind, error: serializeError(error) })
+  }
+
+  #onMessage(message: HostMessage): void {
+    if (!isHostMessage(message)) {
+      trace('ignored malformed message %o', message)
+      return
+    }
+    switch (message.type) {
+      case 'start':
+        void this.#start(message)
+        return
+      case 'close':
+        void this.close(message.reason, 0)
+        return
+      case 'request':
+        void this.#serve(message)
+        return
+      case 'response':
+        this.#calls.settle(message)
+        return
+      case 'event':
+        this.#subscriptions.dispatch(message.from, message.event, message.payload)
+        return
+      default:
+        assertNever(message)
+    }
+  }
+
+  async #start(message: StartMessage): Promise<void> {
+    if (this.#phase !== 'booting') return
+    this.#phase = 'starting'
+    this.#name = message.name
+    const send = (m: RemoteMessage) => this.#port.send(m)
+    this.#calls = new OutgoingCalls(message.name, send)
+    this.#port.send({ type: 'state', state: 'starting' })
+    try {
+      const loaded = await this.options.load(message.entry)
+      const definition = isServiceDefinition(loaded) ? loaded : (loaded as { default?: unknown } | null)?.default
+      if (!isServiceDefinition(definition)) {
+        throw svcError(
+          'SVC_ERR_NOT_A_SERVICE',
+          `Service "${message.name}": ${message.entry} does not export a service. Make its default export defineService(async (ctx) => { ... }).`,
+          { service: message.name },
+        )
+      }
+      const api = await definition.factory(this.#context(message))
+      if (this.#phase !== 'starting') return // closed while the factory ran
+      this.#api = (api ?? {}) as Record<string, unknown>
+      this.#phase = 'running'
+      trace('%s running', message.name)
+      this.#port.send({ type: 'state', state: 'running' })
+    } catch (error) {
+      if (this.#phase !== 'starting') return
+      trace('%s failed to start: %o', message.name, error)
+      this.#port.send({ type: 'state', state: 'closed', error: serializeError(error) })
+      void this.close('start failed', 1)
+    }
+  }
+
+  async #serve(message: IncomingRequestMessage): Promise<void> {
+    let reply: RemoteMessage
+    try {
+      const value = await this.#invoke(message)
+      reply = { type: 'response', id: message.id, ok: true, value }
+    } catch (error) {
+      reply = { type: 'response', id: message.id, ok: false, error: serializeError(error) }
+    }
+    try {
+      this.#port.send(reply)
+    } catch (cause) {
+      const error = svcError(
+        'SVC_ERR_NOT_SERIALIZABLE',
+        `Service "${this.#name}": the result of ${message.method} cannot be sent (${(cause as Error).message}). Return JSON-serialisable values.`,
+        { service: this.#name },
+      )
+      this.#port.send({ type: 'response', id: message.id, ok: false, error: serializeError(error) })
+    }
+  }
+
+  async #invoke(message: IncomingRequestMessage): Promise<unknown> {
+    const api = this.#api
+    if (!api) {
+      throw svcError('SVC_ERR_SERVICE_NOT_RUNNING', `Service "${this.#name}" is not running; ${message.method} was not called.`, { service: this.#name })
+    }
+    const fn = message.method in Object.prototype ? undefined : api[message.method]
+    if (typeof fn !== 'function') {
+      throw svcError(
+        'SVC_ERR_UNKNOWN_METHOD',
+        `Service "${this.#name}" has no method "${message.method}". It offers: ${Object.keys(api).filter((k) => typeof api[k] === 'function').join(', ') || '(nothing)'}.`,
+        { service: this.#name, details: { method: message.method, caller: message.from } },
+      )
+    }
+    return await fn.apply(api, message.args)
+  }
+
+  /** Runs close hooks (last registered first), reports closed, then ends the container. Idempotent. */
+  async close(reason: string, exitCode: number): Promise<void> {
+    if (this.#phase === 'closing' || this.#phase === 'closed') return
+    const wasStarted = this.#phase !== 'booting'
+    this.#phase = 'closing'
+    trace('%s closing: %s', this.#name, reason)
+    if (wasStarted) this.#port.send({ type: 'state', state: 'closing' })
+    this.#abort.abort(reason)
+    for (const hook of this.#closeHooks.reverse()) {
+      try {
+        await hook()
+      } catch (error) {
+        this.reportException('uncaughtException', error)
+        exitCode = exitCode || 1
+      }
+    }
+    this.#calls.failAll(reason)
+    this.#api = null
+    this.#phase = 'closed'
+    if (wasStarted) this.#port.send({ type: 'state', state: 'closed' })
+    this.options.exit(exitCode)
+  }
+
+  #context(start: StartMessage): ServiceContext {
+    const env = this.options.env ?? process.env
+    const allowed = new Set(start.calls)
+    const self = start.name
+    const checkAccess = (service: string) => {
+      if (!allowed.has(service)) {
+        throw svcError(
+          'SVC_ERR_ACCESS_DENIED',
+          `Service "${self}" may not use "${service}": it is not in its dependsOn (or permissions.calls). Declare the dependency in the manifest.`,
+          { service: self, details: { target: service } },
+        )
+      }
+    }
+    const call = (service: string, method: string, args: unknown[], timeoutMs?: number) =>
+      this.#calls.call(service, method, args, timeoutMs)
+    return {
+      name: self,
+      config: start.config,
+      env,
+      log: createLogger(this.options.log ?? processSink, Boolean(env.SVC_DEBUG)),
+      signal: this.#abort.signal,
+      service: (service, options) => {
+        checkAccess(service)
+        return new Proxy({} as never, {
+          get: (_, method) =>
+            typeof method === 'string' && method !== 'then'
+              ? (...args: unknown[]) => call(service, method, args, options?.timeoutMs)
+              : undefined,
+        })
+      },
+      call: (service, method, args, options) => {
+        try {
+          checkAccess(service)
+        } catch (error) {
+          return Promise.reject(error)
+        }
+        return call(service, method, args, options?.timeoutMs)
+      },
+      emit: (event, payload) => {
+        this.#port.send({ type: 'emit', event, payload })
+      },
+      on: (service, event, handler) => {
+        checkAccess(service)
+        return this.#subscriptions.on(service, event, handler)
+      },
+      onClose: (fn) => {
+        this.#closeHooks.push(fn)
+      },
+      services: () => call(MANAGER_TARGET, 'services', []) as Promise<ServiceSnapshot[]>,
+      spawnChild: async (name, options) => {
+        await call(MANAGER_TARGET, 'spawnChild', [name, options])
+      },
+    }
+  }
+}

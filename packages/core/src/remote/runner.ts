@@ -1,0 +1,50 @@
+// The program every service process runs: boot, say remoteReady, then import the service module with jiti
+// when the host sends it. Compiled to dist/remote/runner.js and forked by the host.
+
+import { IpcPort } from '../port/ipc-port.js'
+import type { HostMessage, RemoteMessage } from '../protocol/messages.js'
+import { RemoteService } from './remote-service.js'
+
+if (!process.send) {
+  process.stderr.write('runner.js is started by the services-cluster manager, not by hand.\n')
+  process.exit(2)
+}
+
+// Warm jiti up while the host decides when to send our code.
+const jitiReady = import('jiti').then(({ createJiti }) =>
+  createJiti(import.meta.url, { fsCache: process.env.SVC_JITI_FS_CACHE !== '0', moduleCache: true }),
+)
+
+let exiting = false
+function exitAfterFlush(code: number): void {
+  if (exiting) return
+  exiting = true
+  // Cutting the process short would drop piped output; let stdout/stderr drain first.
+  let pending = 2
+  const done = () => {
+    if (--pending === 0) {
+      if (process.connected) process.disconnect()
+      process.exit(code)
+    }
+  }
+  process.stdout.write('', done)
+  process.stderr.write('', done)
+}
+
+const port = new IpcPort<HostMessage, RemoteMessage>(process)
+const remote = new RemoteService({
+  port,
+  load: async (entry) => (await jitiReady).import(entry),
+  exit: exitAfterFlush,
+})
+
+function crash(kind: 'uncaughtException' | 'unhandledRejection', error: unknown): void {
+  remote.reportException(kind, error)
+  process.stderr.write(`${kind}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`, () =>
+    exitAfterFlush(1),
+  )
+}
+process.on('uncaughtException', (error) => crash('uncaughtException', error))
+process.on('unhandledRejection', (reason) => crash('unhandledRejection', reason))
+
+remote.ready()

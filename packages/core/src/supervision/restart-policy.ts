@@ -1,0 +1,32 @@
+// Decides what follows an unexpected exit: restart (after how long), or give up.
+
+import type { ResolvedRestart } from '../manifest/normalize.js'
+import { backoffDelay } from './backoff.js'
+
+export type RestartDecision =
+  | { action: 'restart'; delayMs: number; attempt: number }
+  | { action: 'stay-closed'; why: string }
+  | { action: 'give-up'; why: string }
+
+/** Restart times within the window, oldest first; the caller keeps this list per service. */
+export function decideRestart(
+  restart: ResolvedRestart,
+  exit: { code: number | null; signal: string | null },
+  recentRestarts: number[],
+  now: number,
+  random?: () => number,
+): RestartDecision {
+  const cleanExit = exit.code === 0 && exit.signal === null
+  if (restart.policy === 'never') return { action: 'stay-closed', why: 'restart policy is "never"' }
+  if (restart.policy === 'on-failure' && cleanExit) {
+    return { action: 'stay-closed', why: 'exited cleanly (code 0) and the restart policy is "on-failure"' }
+  }
+  const inWindow = recentRestarts.filter((t) => now - t < restart.windowMs)
+  if (inWindow.length >= restart.maxRestarts) {
+    return {
+      action: 'give-up',
+      why: `restarted ${inWindow.length} times within ${restart.windowMs} ms (maxRestarts ${restart.maxRestarts})`,
+    }
+  }
+  return { action: 'restart', delayMs: backoffDelay(restart.backoff, inWindow.length, random), attempt: inWindow.length + 1 }
+}
