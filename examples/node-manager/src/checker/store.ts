@@ -31,7 +31,7 @@ export interface HealthResult {
 }
 
 export interface NodeStore {
-  readonly kind: 'file' | 'redis'
+  readonly kind: 'file' | 'redis' | 'memory'
   list(): Promise<StoredNode[]>
   /** Inserts or replaces a node's record; drops its health, which described the old config. */
   put(node: NodeRecord): Promise<void>
