@@ -16,7 +16,6 @@ import { Timers } from './timers.js'
 import { MemoryTaskStore, type PersistedState, type TaskStore } from './store.js'
 import { mergeTasks, parseNewTask, type TaskEntry } from './task-set.js'
 import type { LastRun, RunTrigger, TaskStatus } from './status.js'
-import type { TaskDefinition } from './task.js'
 
 const debug = debuglog('svc:scheduler')
 
@@ -87,16 +86,18 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (this.#state !== 'idle' && this.#state !== 'running') throw stopped()
       const persisted = await this.#store.load()
       const merged = mergeTasks(tasks, persisted, this.#deps.moduleBaseDir, this.#log)
+      if (this.#state !== 'idle' && this.#state !== 'running') throw stopped()
       if (merged.changed) await this.#store.save(merged.persisted)
       this.#persisted = merged.persisted
       const removed = [...this.#tasks.values()].filter((entry) => !merged.entries.has(entry.parsed.definition.name))
       for (const entry of this.#tasks.values()) this.#timers.clear(entry)
+      for (const entry of removed) this.#tasks.delete(entry.parsed.definition.name)
       for (const [name, fresh] of merged.entries) {
         const old = this.#tasks.get(name)
-        if (old !== undefined) Object.assign(fresh, { counts: old.counts, lastRun: old.lastRun, inflight: old.inflight })
-        this.#tasks.set(name, fresh)
+        // Updated in place: a run in flight holds on to the entry object and reports back to it.
+        if (old !== undefined) Object.assign(old, { parsed: fresh.parsed, source: fresh.source, enabled: fresh.enabled })
+        else this.#tasks.set(name, fresh)
       }
-      for (const entry of removed) this.#tasks.delete(entry.parsed.definition.name)
       this.#state = 'running'
       for (const entry of this.#tasks.values()) this.#timers.arm(entry)
       await Promise.all(removed.map((entry) => this.#cancel(entry, 'the task was removed by bootstrap')))
@@ -283,4 +284,3 @@ function snapshot(entry: TaskEntry): TaskStatus {
   })
 }
 
-export type { TaskDefinition }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
+import { settle } from './helpers/fake-clock.js'
 import { deferred } from './helpers/fakes.js'
 import { checkTask, harness, type Harness } from './helpers/setup.js'
 
@@ -166,6 +167,20 @@ describe('bootstrap', () => {
     expect(h.scheduler.taskList()).toEqual([
       expect.objectContaining({ definition: expect.objectContaining({ every: '10s' }), counts: expect.objectContaining({ runs: 1 }), nextRunAt: 10_000 }),
     ])
+  })
+
+  it('keeps a run that is in flight across a reload, and its task runs again afterwards', async () => {
+    const slow = deferred<unknown>()
+    h = harness({ respond: () => slow.promise })
+    await h.scheduler.bootstrap([checkTask])
+    await h.clock.advanceTo(5_000)
+    await h.scheduler.bootstrap([checkTask])
+    expect(h.scheduler.taskList()[0]?.running).toBe(true)
+    slow.resolve('late')
+    await settle()
+    expect(h.scheduler.taskList()[0]).toMatchObject({ running: false, lastRun: { result: 'late' }, counts: { ok: 1 } })
+    await h.clock.advanceTo(10_000)
+    expect(h.calls).toHaveLength(2)
   })
 })
 
