@@ -24,7 +24,8 @@ export interface RedisChannelStats {
   outages: number
 }
 
-type Events = { up: []; down: [reason: string] }
+// up/down: once per transition. retry: every failed (re)connect step while down, for tests and tracing.
+type Events = { up: []; down: [reason: string]; retry: [reason: string] }
 
 // Hides credentials from log lines.
 const redactUrl = (url: string): string => url.replace(/\/\/[^@/]*@/, '//***@')
@@ -111,6 +112,7 @@ export class RedisRpcChannel extends EventEmitter<Events> {
   #update(reason?: string): void {
     if (this.#stopping) return
     const up = this.#subscribed && this.#sub.isReady && this.#pub.isReady
+    if (!up && reason) this.emit('retry', reason)
     if (up === this.#up) {
       if (!up && !this.#everUp && !this.#warned && reason) {
         this.#warned = true
