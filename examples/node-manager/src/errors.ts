@@ -40,6 +40,10 @@ export function isNodeManagerError(value: unknown, code?: NodeManagerErrorCode):
   return value instanceof NodeManagerError && (code === undefined || value.code === code)
 }
 
+// Duck-typed: errors from Node core may come from another realm (Jest's vm), failing instanceof.
+const messageOf = (cause: unknown): string =>
+  typeof (cause as Error | undefined)?.message === 'string' ? (cause as Error).message : String(cause)
+
 const err = (code: NodeManagerErrorCode, message: string, facts?: ErrorFacts, cause?: unknown) =>
   new NodeManagerError(code, message, facts, cause === undefined ? undefined : { cause })
 
@@ -92,7 +96,7 @@ export const errors = {
   storeUnavailable: (url: string, cause?: unknown) =>
     err(
       'SVC_ERR_NM_STORE_UNAVAILABLE',
-      `Redis store at ${url} is not reachable${cause instanceof Error ? ` (${cause.message})` : ''}. ` +
+      `Redis store at ${url} is not reachable${cause === undefined ? '' : ` (${messageOf(cause)})`}. ` +
         'Start Redis or fix store.url in the manifest.',
       { url },
       cause,
@@ -106,7 +110,7 @@ export const errors = {
   probeUnreachable: (node: string, url: string, cause: unknown) =>
     err(
       'SVC_ERR_NM_PROBE_UNREACHABLE',
-      `Node "${node}" at ${url} is unreachable (${cause instanceof Error ? cause.message : String(cause)}).`,
+      `Node "${node}" at ${url} is unreachable (${messageOf(cause)}).`,
       { node, url },
       cause,
     ),

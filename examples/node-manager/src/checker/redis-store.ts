@@ -47,7 +47,8 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<NodeSt
   try {
     await client.connect()
   } catch (error) {
-    client.destroy()
+    // A refused first connect has already closed the client; destroy() would throw "client is closed".
+    if (client.isOpen) client.destroy()
     throw errors.storeUnavailable(options.url, error)
   }
   debug('connected to %s, prefix %s', options.url, options.prefix)
@@ -124,7 +125,7 @@ class RedisStore implements NodeStore {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    await this.client.close().catch(() => this.client.destroy())
+    if (this.client.isOpen) await this.client.close()
   }
 
   private assertOpen(): void {

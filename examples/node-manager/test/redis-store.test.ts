@@ -1,0 +1,64 @@
+import { afterAll, describe, expect, it } from '@jest/globals'
+import type { NodeRecord } from '../src/checker/node-config.ts'
+import { openRedisStore } from '../src/checker/redis-store.ts'
+import type { NodeHealth } from '../src/checker/store.ts'
+import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from './helpers/redis.ts'
+
+const enabled = await redisAvailable()
+const prefix = uniquePrefix()
+
+const record = (id: string, port: number, hash = `hash-${id}-${port}`): NodeRecord => ({
+  id,
+  hash,
+  type: 'eth',
+  config: { host: '127.0.0.1', port, protocol: 'http', timeoutMs: 1000 },
+})
+const health: NodeHealth = { status: 'online', block: 5, latencyMs: 2, error: null, errorCode: null, checkedAt: '2024-01-01T00:00:00.000Z' }
+
+;(enabled ? describe : describe.skip)('redis store', () => {
+  afterAll(async () => {
+    await deleteKeys(prefix)
+  })
+
+  it('stores nodes and health under its prefix, visible to a second client', async () => {
+    const store = await openRedisStore({ url: REDIS_URL, prefix: `${prefix}a:` })
+    await store.put(record('a', 1))
+    await store.put(record('b', 2))
+    await store.setHealth([
+      { id: 'a', hash: 'hash-a-1', health },
+      { id: 'b', hash: 'stale-hash', health },
+      { id: 'gone', hash: 'x', health },
+    ])
+    const other = await openRedisStore({ url: REDIS_URL, prefix: `${prefix}a:` })
+    const nodes = (await other.list()).sort((x, y) => x.id.localeCompare(y.id))
+    expect(nodes).toEqual([{ ...record('a', 1), health }, record('b', 2)])
+    await other.close()
+    await store.close()
+  })
+
+  it('put drops old health, remove deletes everything, replaceAll swaps the set', async () => {
+    const store = await openRedisStore({ url: REDIS_URL, prefix: `${prefix}b:` })
+    await store.put(record('a', 1))
+    await store.setHealth([{ id: 'a', hash: 'hash-a-1', health }])
+    await store.put(record('a', 2))
+    expect(await store.list()).toEqual([record('a', 2)])
+    expect(await store.remove('a')).toBe(true)
+    expect(await store.remove('a')).toBe(false)
+    await store.replaceAll([record('x', 1), record('y', 2)])
+    expect((await store.list()).map((n) => n.id).sort()).toEqual(['x', 'y'])
+    await store.replaceAll([])
+    expect(await store.list()).toEqual([])
+    await store.close()
+    await expect(store.list()).rejects.toMatchObject({ code: 'SVC_ERR_NM_STORE_CLOSED' })
+  })
+})
+
+describe('redis store without a server', () => {
+  it('fails fast with a clear error when Redis does not answer', async () => {
+    // Port 1 on loopback: nothing listens there, the connect is refused at once.
+    await expect(openRedisStore({ url: 'redis://127.0.0.1:1', prefix: 'x:' })).rejects.toMatchObject({
+      code: 'SVC_ERR_NM_STORE_UNAVAILABLE',
+      message: expect.stringContaining('Start Redis or fix store.url'),
+    })
+  })
+})
