@@ -83,7 +83,8 @@ export class MemoryContainer extends ServiceContainer {
         finish = (r) => {
           if (done) return
           done = true
-          hostPort.close()
+          // Close the remote's end, as a dying process does: what it sent before still arrives first.
+          remotePort.close()
           resolve({ ...r, step: run.expected && r.step === 'exited' ? 'closed' : r.step, expected: run.expected })
         }
       }),

@@ -1,0 +1,50 @@
+import { describe, expect, test } from '@jest/globals'
+import { DependencyGraph } from '../../src/graph/dependency-graph.js'
+
+const graph = (deps: Record<string, string[]>) => new DependencyGraph(Object.entries(deps))
+
+function codeOf(fn: () => unknown): { code: string; message: string; service?: string } {
+  try {
+    fn()
+  } catch (error) {
+    return error as { code: string; message: string; service?: string }
+  }
+  throw new Error('expected an error')
+}
+
+describe('DependencyGraph', () => {
+  test('orders dependencies first', () => {
+    const g = graph({ c: ['a'], a: ['b'], b: [], d: [] })
+    const order = g.startOrder()
+    expect(order.indexOf('b')).toBeLessThan(order.indexOf('a'))
+    expect(order.indexOf('a')).toBeLessThan(order.indexOf('c'))
+    expect(order).toHaveLength(4)
+  })
+
+  test('names the whole cycle', () => {
+    const error = codeOf(() => graph({ a: ['b'], b: ['c'], c: ['a'] }))
+    expect(error.code).toBe('SVC_ERR_DEPENDENCY_CYCLE')
+    expect(error.message).toContain('a → b → c → a')
+  })
+
+  test('refuses unknown and self dependencies, naming the service', () => {
+    const unknown = codeOf(() => graph({ a: ['ghost'] }))
+    expect(unknown).toMatchObject({ code: 'SVC_ERR_UNKNOWN_DEPENDENCY', service: 'a' })
+    expect(unknown.message).toContain('"ghost"')
+    expect(codeOf(() => graph({ a: ['a'] }))).toMatchObject({ code: 'SVC_ERR_SELF_DEPENDENCY', service: 'a' })
+  })
+
+  test('refuses bad names and duplicates', () => {
+    for (const bad of ['', 'Upper', '-dash', 'has space', 'x'.repeat(65)]) {
+      expect(codeOf(() => graph({ [bad]: [] })).code).toBe('SVC_ERR_BAD_NAME')
+    }
+    expect(() => graph({ 'ok-1_.x': [] })).not.toThrow()
+    expect(codeOf(() => new DependencyGraph([['a', []], ['a', []]])).code).toBe('SVC_ERR_DUPLICATE_SERVICE')
+  })
+
+  test('computes closures both ways', () => {
+    const g = graph({ c: ['a'], a: ['b'], b: [], d: ['b'], e: [] })
+    expect([...g.withDependencies(['c'])].sort()).toEqual(['a', 'b', 'c'])
+    expect([...g.transitiveDependents(['b'])].sort()).toEqual(['a', 'c', 'd'])
+  })
+})

@@ -1,0 +1,55 @@
+import { describe, expect, test } from '@jest/globals'
+import { Router } from '../../src/manager/router.js'
+import type { ServiceController } from '../../src/controller/service-controller.js'
+import type { HostMessage } from '../../src/protocol/messages.js'
+
+// A stand-in for a controller: records what the router sends down a channel.
+function channel() {
+  const sent: HostMessage[] = []
+  return { sent, controller: { send: (m: HostMessage) => (sent.push(m), true) } as unknown as ServiceController }
+}
+
+function router(calls: Record<string, string[]>, targets: Record<string, ReturnType<typeof channel>>) {
+  return new Router({
+    target: (name) => (targets[name] ? { state: 'running', controller: targets[name]!.controller } : undefined),
+    mayCall: (from, to) => calls[from]?.includes(to) ?? false,
+    manager: async () => 'manager-answer',
+  })
+}
+
+describe('Router', () => {
+  test('refuses a raw request to an undeclared service; identity comes from the channel', () => {
+    const a = channel()
+    const c = channel()
+    const r = router({ a: ['b'] }, { c })
+    r.fromService('a', a.controller, { type: 'request', id: 9, to: 'c', method: 'x', args: [] })
+    expect(c.sent).toHaveLength(0)
+    expect(a.sent[0]).toMatchObject({ type: 'response', id: 9, ok: false, error: { code: 'SVC_ERR_ACCESS_DENIED' } })
+  })
+
+  test('re-labels ids, stamps the caller, and only lets the callee answer', () => {
+    const a = channel()
+    const b = channel()
+    const intruder = channel()
+    const r = router({ a: ['b'] }, { b })
+    r.fromService('a', a.controller, { type: 'request', id: 1, to: 'b', method: 'm', args: [1] })
+    const forwarded = b.sent[0] as Extract<HostMessage, { type: 'request' }>
+    expect(forwarded).toMatchObject({ type: 'request', from: 'a', method: 'm', args: [1] })
+    r.fromResponse('intruder', { type: 'response', id: forwarded.id, ok: true, value: 'forged' })
+    expect(a.sent).toHaveLength(0)
+    void intruder
+    r.fromResponse('b', { type: 'response', id: forwarded.id, ok: true, value: 'real' })
+    expect(a.sent[0]).toEqual({ type: 'response', id: 1, ok: true, value: 'real' })
+  })
+
+  test('fails pending calls at once when the callee stops, and forgets cancelled ones', () => {
+    const a = channel()
+    const b = channel()
+    const r = router({ a: ['b'] }, { b })
+    r.fromService('a', a.controller, { type: 'request', id: 1, to: 'b', method: 'slow', args: [] })
+    r.fromService('a', a.controller, { type: 'request', id: 2, to: 'b', method: 'cancelled', args: [] })
+    r.cancel('a', 2)
+    r.failPendingTo('b', 'crashed')
+    expect(a.sent).toEqual([expect.objectContaining({ id: 1, ok: false, error: expect.objectContaining({ code: 'SVC_ERR_SERVICE_CLOSED' }) })])
+  })
+})
