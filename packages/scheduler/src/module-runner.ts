@@ -37,6 +37,8 @@ export class TinypoolModuleRunner implements ModuleRunner {
   readonly #graceMs: number
   readonly #workerFile: string
   #pool: Tinypool | undefined
+  // Runs waiting on the current pool, failed all at once if a worker thread dies outside any task.
+  readonly #pending = new Set<(error: Error) => void>()
 
   constructor(options: TinypoolRunnerOptions = {}) {
     this.#maxWorkers = options.maxWorkers ?? DEFAULT_MAX_WORKERS
@@ -55,12 +57,17 @@ export class TinypoolModuleRunner implements ModuleRunner {
       grace = setTimeout(() => kill.abort(), this.#graceMs)
     }
     signal.addEventListener('abort', onAbort, { once: true })
+    let fail!: (error: Error) => void
+    const failed = new Promise<never>((_, reject) => (fail = reject))
+    this.#pending.add(fail)
     try {
       const request: WorkerRequest = { modulePath, input, port: port2 }
-      const response = (await pool.run(request, { transferList: [port2], signal: kill.signal })) as WorkerResponse
+      const running = pool.run(request, { transferList: [port2], signal: kill.signal }) as Promise<WorkerResponse>
+      const response = await Promise.race([running, failed])
       if (!response.ok) throw restoreError(response.error)
       return response.result
     } finally {
+      this.#pending.delete(fail)
       signal.removeEventListener('abort', onAbort)
       clearTimeout(grace)
       port1.close()
@@ -82,12 +89,29 @@ export class TinypoolModuleRunner implements ModuleRunner {
         `The scheduler's worker runner ${this.#workerFile} does not exist. Build the package first (npx tsc -b packages/scheduler).`,
       )
     }
-    this.#pool = new Tinypool({
+    const pool = new Tinypool({
       filename: this.#workerFile,
       minThreads: 0,
       maxThreads: this.#maxWorkers,
       idleTimeout: 30_000,
     })
-    return this.#pool
+    pool.on('error', (error: unknown) => this.#onPoolError(pool, error))
+    this.#pool = pool
+    return pool
+  }
+
+  // Tinypool emits 'error' when a thread dies while no task is assigned to it, typically while starting
+  // (bad execArgv, the runner failing to load). Unhandled, that event would crash the scheduler; and after a
+  // start-up failure tinypool stops making threads, so queued runs would wait forever. Fail them and start
+  // over with a fresh pool on the next run.
+  #onPoolError(pool: Tinypool, cause: unknown): void {
+    const error = new SchedulerError(
+      ErrorCodes.WORKER_FAILED,
+      `A module-task worker thread failed (${cause instanceof Error ? cause.message : String(cause)}). Check that the service may start worker threads (permission "worker").`,
+      { cause },
+    )
+    for (const fail of this.#pending) fail(error)
+    if (this.#pool === pool) this.#pool = undefined
+    pool.destroy().catch(() => {})
   }
 }

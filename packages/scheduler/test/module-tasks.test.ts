@@ -65,3 +65,17 @@ describe('module tasks in worker threads', () => {
     await expect(s.taskRun('nodefault')).resolves.toMatchObject({ ok: false, error: { code: 'SVC_ERR_SCHED_MODULE_NO_DEFAULT' } })
   })
 })
+
+describe('TinypoolModuleRunner', () => {
+  it('fails runs instead of hanging when a worker thread dies while starting, and starts a fresh pool for the next run', async () => {
+    const { TinypoolModuleRunner } = await import('../src/module-runner.js')
+    const runner = new TinypoolModuleRunner({ workerFile: `${fixtures}broken-worker.mjs` })
+    try {
+      const signal = new AbortController().signal
+      await expect(runner.run(`${fixtures}returns.ts`, undefined, signal)).rejects.toMatchObject({ code: 'SVC_ERR_SCHED_WORKER_FAILED' })
+      await expect(runner.run(`${fixtures}returns.ts`, undefined, signal)).rejects.toMatchObject({ code: 'SVC_ERR_SCHED_WORKER_FAILED' })
+    } finally {
+      await runner.close()
+    }
+  })
+})
