@@ -1,0 +1,32 @@
+// Real-process test helpers: managers rooted at the fixtures directory, and process liveness checks.
+
+import { fileURLToPath } from 'node:url'
+import { ServicesManager, type ManagerOptions, type Manifest, type StateChange } from '../../src/index.js'
+
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url))
+
+export function fixtureManager(services: Manifest['services'], options: ManagerOptions = {}): ServicesManager {
+  return new ServicesManager({ services, stateDir: undefined }, { cwd: FIXTURES, ...options })
+}
+
+export function transitions(changes: StateChange[]): string[] {
+  return changes.map((c) => `${c.service}:${c.to}`)
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Polls a condition that has no event to wait for (another process's death), with a deadline. */
+export async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}

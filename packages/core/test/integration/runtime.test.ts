@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, test } from '@jest/globals'
+import type { ServicesManager } from '../../src/index.js'
+import { fixtureManager, transitions } from './harness.js'
+
+let manager: ServicesManager | undefined
+afterEach(async () => {
+  await manager?.close()
+  manager = undefined
+})
+
+describe('real child processes', () => {
+  test('a three-level chain starts in order, calls through, and closes in reverse', async () => {
+    manager = fixtureManager({
+      c: { entry: './echo.ts', dependsOn: ['a'], config: { next: 'a' } },
+      a: { entry: './echo.ts', dependsOn: ['b'], config: { next: 'b' } },
+      b: { entry: './echo.ts' },
+    })
+    await manager.start()
+    const pids = manager.services().map((s) => s.pid)
+    expect(new Set(pids).size).toBe(3)
+    expect(pids.every((p) => typeof p === 'number' && p !== process.pid)).toBe(true)
+    await expect(manager.call('c', 'chain', 'x')).resolves.toBe('c>a>b:x')
+    await manager.close()
+    const t = transitions(manager.timeline())
+    expect(t.indexOf('b:running')).toBeLessThan(t.indexOf('a:starting'))
+    expect(t.indexOf('a:running')).toBeLessThan(t.indexOf('c:starting'))
+    expect(t.indexOf('c:closed')).toBeLessThan(t.indexOf('a:closing'))
+    expect(t.indexOf('a:closed')).toBeLessThan(t.indexOf('b:closing'))
+    expect(manager.logs('b').map((l) => l.line)).toContain('b up')
+  })
+
+  test('a module that throws at import fails its start with the cause; the others are untouched', async () => {
+    manager = fixtureManager({ bad: { entry: './throws-at-import.ts' }, good: { entry: './echo.ts' } })
+    const error = (await manager.start().catch((e) => e)) as Error & { code: string }
+    expect(error.code).toBe('SVC_ERR_START_FAILED')
+    expect(error.message).toContain('boom at import')
+    expect(manager.state('good')).toBe('running')
+    await expect(manager.call('good', 'echo', 1)).resolves.toBe(1)
+  })
+
+  test('a module without a service export is refused with a hint', async () => {
+    manager = fixtureManager({ junk: { entry: './not-a-service.ts' } })
+    await expect(manager.start()).rejects.toThrow(/defineService/)
+  })
+
+  test('a process that exits during start fails fast, not at the timeout', async () => {
+    manager = fixtureManager({ quitter: { entry: './exits-during-start.ts', startTimeoutMs: 20_000 } })
+    const t0 = Date.now()
+    await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_EXITED_DURING_START' })
+    expect(Date.now() - t0).toBeLessThan(15_000)
+  })
+
+  test('missing entry files are refused before anything is spawned', () => {
+    expect(() => fixtureManager({ ghost: { entry: './does-not-exist.ts' } })).toThrow(
+      expect.objectContaining({ code: 'SVC_ERR_ENTRY_NOT_FOUND', service: 'ghost' }),
+    )
+  })
+
+  test('malformed messages on the channel are reported and ignored; the service keeps working', async () => {
+    manager = fixtureManager({ noisy: { entry: './echo.ts' } })
+    await manager.start()
+    const malformed: unknown[] = []
+    manager.on('malformed', (m) => malformed.push(m.value))
+    await expect(manager.call('noisy', 'garbage')).resolves.toBe('sent')
+    await expect(manager.call('noisy', 'echo', 'still here')).resolves.toBe('still here')
+    expect(malformed).toEqual(['not a protocol message', { type: 'response', id: 'nope' }])
+  })
+
+  test('stdout and stderr are captured line by line, nothing lost at exit', async () => {
+    manager = fixtureManager({ talker: { entry: './echo.ts', restart: 'never' } })
+    await manager.start()
+    await manager.call('talker', 'shout', 500)
+    const closed = manager.waitFor('talker', 'closed')
+    await manager.call('talker', 'exit', 0)
+    await closed
+    const lines = manager.logs('talker').map((l) => `${l.stream}:${l.line}`)
+    expect(lines).toContain('stdout:line 0')
+    expect(lines).toContain('stdout:line 499')
+    expect(lines).toContain('stderr:to stderr')
+  })
+})
