@@ -21,6 +21,7 @@ export type NodeManagerErrorCode =
   | 'SVC_ERR_NM_PROBE_RPC'
   | 'SVC_ERR_NM_SIM_UNKNOWN_NODE'
   | 'SVC_ERR_NM_SIM_CONFIG'
+  | 'SVC_ERR_NM_SIM_BAD_CALL'
 
 export type ErrorFacts = Record<string, string | number | boolean | null | undefined>
 
@@ -140,4 +141,5 @@ export const errors = {
       { id },
     ),
   simConfig: (problem: string) => err('SVC_ERR_NM_SIM_CONFIG', `Invalid chain-sim config: ${problem}`),
+  simBadCall: (method: string, problem: string) => err('SVC_ERR_NM_SIM_BAD_CALL', `chain-sim ${method}(): ${problem}`, { method }),
 }

@@ -115,6 +115,10 @@ describe('simulation (what the chain-sim service serves)', () => {
     expect(sim.api.stall('b')).toMatchObject({ state: 'stalled' })
     expect(await sim.api.up('a')).toMatchObject({ state: 'up', height: 54 })
     expect(() => sim.api.lag('zz')).toThrow('No simulated node "zz". Known: a, b.')
+    expect(sim.api.advance('a', '2')).toMatchObject({ chainHeight: 56 })
+    expect(() => sim.api.lag('a', 'many')).toThrow('chain-sim lag(): blocks must be an integer ≥ 0, got "many".')
+    await sim.api.down('a')
+    expect(() => sim.api.stall('a')).toThrow('node "a" is down; call up("a") first.')
   })
 
   it('reports a taken port clearly and closes what it started', async () => {

@@ -46,15 +46,22 @@ function makeApi(nodes: ReadonlyMap<string, ChainNode>) {
     if (!node) throw errors.simUnknownNode(id, [...nodes.keys()])
     return node
   }
+  // Counts may arrive as strings from a command line (`svc call chain-sim lag btc-a 5`).
+  const count = (method: string, value: unknown): number => {
+    const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value
+    if (!Number.isSafeInteger(n) || (n as number) < 0) throw errors.simBadCall(method, `blocks must be an integer ≥ 0, got ${JSON.stringify(value)}.`)
+    return n as number
+  }
   return {
     list(): Array<ChainNodeInfo & { id: string }> {
       return [...nodes].map(([id, node]) => ({ id, ...node.info() }))
     },
-    lag(id: string, blocks = 0): ChainNodeInfo {
-      get(id).lag(blocks)
+    lag(id: string, blocks: number | string = 0): ChainNodeInfo {
+      get(id).lag(count('lag', blocks))
       return get(id).info()
     },
     stall(id: string): ChainNodeInfo {
+      if (get(id).state === 'down') throw errors.simBadCall('stall', `node "${id}" is down; call up("${id}") first.`)
       get(id).stall()
       return get(id).info()
     },
@@ -67,8 +74,8 @@ function makeApi(nodes: ReadonlyMap<string, ChainNode>) {
       return get(id).info()
     },
     /** Mines blocks on the chain node `id` follows (every node of that chain sees them). */
-    advance(id: string, blocks = 1): ChainNodeInfo {
-      get(id).advance(blocks)
+    advance(id: string, blocks: number | string = 1): ChainNodeInfo {
+      get(id).advance(count('advance', blocks))
       return get(id).info()
     },
   }
