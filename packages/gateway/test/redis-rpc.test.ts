@@ -15,9 +15,9 @@ const enabled = await requireRedis('Redis RPC round-trip tests')
 const scope = `gwtest-${randomUUID()}`
 const channel = 'pg_nm:master'
 
-async function startWithRedis(): Promise<Started> {
+async function startWithRedis(extra: { bodyLimit?: number } = {}): Promise<Started> {
   const backend = new FakeBackend({ 'checker.fail': () => Promise.reject(coded('SVC_ERR_CHECKER_BAD_TYPE', 'bad node type xrp')) })
-  const started = await startGateway({ expose: ['checker.*'], redis: { url: REDIS_URL, channel, scope } }, backend)
+  const started = await startGateway({ expose: ['checker.*'], redis: { url: REDIS_URL, channel, scope }, ...extra }, backend)
   if (!started.gateway.redis!.connected) await once(started.gateway.redis!, 'up')
   return started
 }
@@ -93,6 +93,13 @@ async function startWithRedis(): Promise<Started> {
     await startWithRedis()
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => client.call('checker.echo', [i])))
     expect(results).toEqual(Array.from({ length: 50 }, (_, i) => [i]))
+  })
+
+  test('a message over bodyLimit is answered with -32002 and never reaches the backend', async () => {
+    const { backend } = await startWithRedis({ bodyLimit: 512 })
+    await expect(client.call('checker.echo', ['x'.repeat(1000)])).rejects.toMatchObject({ code: 'SVC_ERR_GW_BODY_TOO_LARGE', rpcCode: -32002 })
+    expect(await client.call('checker.echo', ['small'])).toEqual(['small'])
+    expect(backend.calls).toHaveLength(1)
   })
 
   test('the client times out with a coded error when no gateway listens', async () => {
