@@ -1,5 +1,6 @@
-// Every error the node-manager example raises: one class, stable codes, structured facts.
-// Messages say what happened and what to do; `facts` carries the values a program may want to branch on.
+// Every error the node-manager example raises: one class, stable codes, structured details.
+// Messages say what happened and what to do; `details` holds the values a program may branch on
+// (core's serializeError carries `code` and `details` across the wire between services).
 
 export type NodeManagerErrorCode =
   | 'SVC_ERR_NM_INVALID_NODE'
@@ -30,7 +31,7 @@ export class NodeManagerError extends Error {
   constructor(
     readonly code: NodeManagerErrorCode,
     message: string,
-    readonly facts: ErrorFacts = {},
+    readonly details: ErrorFacts = {},
     options?: { cause?: unknown },
   ) {
     super(message, options)
@@ -45,8 +46,8 @@ export function isNodeManagerError(value: unknown, code?: NodeManagerErrorCode):
 const messageOf = (cause: unknown): string =>
   typeof (cause as Error | undefined)?.message === 'string' ? (cause as Error).message : String(cause)
 
-const err = (code: NodeManagerErrorCode, message: string, facts?: ErrorFacts, cause?: unknown) =>
-  new NodeManagerError(code, message, facts, cause === undefined ? undefined : { cause })
+const err = (code: NodeManagerErrorCode, message: string, details?: ErrorFacts, cause?: unknown) =>
+  new NodeManagerError(code, message, details, cause === undefined ? undefined : { cause })
 
 // `where` prefixes a message with its origin ("nodes.json, node #3: ") so file errors point at the entry.
 export const errors = {

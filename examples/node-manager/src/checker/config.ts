@@ -3,7 +3,6 @@ import { isAbsolute, resolve } from 'node:path'
 import { errors } from '../errors.ts'
 import { DEFAULT_LAG_BLOCKS } from './check.ts'
 import { openFileStore } from './file-store.ts'
-import { openRedisStore } from './redis-store.ts'
 import type { NodeStore } from './store.ts'
 
 export type StoreConfig = { kind: 'file'; path: string } | { kind: 'redis'; url: string; prefix: string }
@@ -78,10 +77,11 @@ function parseStore(raw: unknown, fail: (problem: string) => Error, defaults: Co
   throw fail('"store.kind" must be "file" (embedded, the default) or "redis".')
 }
 
-export function openStore(config: StoreConfig, onWarning: (message: string) => void): Promise<NodeStore> {
-  return config.kind === 'file'
-    ? openFileStore({ path: config.path, onWarning })
-    : openRedisStore({ url: config.url, prefix: config.prefix, onWarning })
+export async function openStore(config: StoreConfig, onWarning: (message: string) => void): Promise<NodeStore> {
+  if (config.kind === 'file') return openFileStore({ path: config.path, onWarning })
+  // Loaded on demand: the Redis client is only worth its import time when Redis is configured.
+  const { openRedisStore } = await import('./redis-store.ts')
+  return openRedisStore({ url: config.url, prefix: config.prefix, onWarning })
 }
 
 function absolute(path: string): string {
