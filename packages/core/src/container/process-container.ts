@@ -25,8 +25,6 @@ interface Run {
 export class ProcessContainer extends ServiceContainer {
   #run: Run | null = null
   readonly plan: SpawnPlan
-  /** Called with every pid spawned, so the manager can record it (orphan clean-up, watchdog). */
-  onSpawn: (pid: number) => void = () => {}
 
   constructor(service: ResolvedService) {
     super(service)
@@ -139,7 +137,7 @@ export class ProcessContainer extends ServiceContainer {
       trace('%s pid %d exited %o', this.service.name, run.pid, report)
       this.emit('exit', report)
     })
-    if (pid) this.onSpawn(pid)
+    if (pid) this.emit('spawn', pid)
     this.emit('controller', controller)
     return run
   }

@@ -17,6 +17,8 @@ export interface ExitReport {
 export interface ContainerEvents {
   exit: [report: ExitReport]
   output: [stream: 'stdout' | 'stderr', line: string]
+  /** A process (group leader) was spawned for this container. */
+  spawn: [pid: number]
   /** A fresh controller exists: the manager wires routing to it. */
   controller: [controller: ServiceController]
 }

@@ -3,11 +3,11 @@
 import type { ServiceNode } from '../node/service-node.js'
 import type { DisplayState } from '../protocol/snapshot.js'
 
-export function displayState(node: ServiceNode, recovering: boolean): DisplayState {
+export function displayState(node: ServiceNode): DisplayState {
   if (node.state !== 'closed') return node.state
   if (node.failed) return 'failed'
   if (node.restarting) return 'restarting'
   if (node.stopped) return 'stopped'
-  if (node.lastExit?.reason === 'crashed' || node.lastExit?.reason === 'start-failed') return recovering ? 'restarting' : 'crashed'
+  if (node.lastExit?.reason === 'crashed' || node.lastExit?.reason === 'start-failed') return 'crashed'
   return 'closed'
 }

@@ -18,6 +18,7 @@ import { LogBuffer, type LogLine } from './log-buffer.js'
 import { Router } from './router.js'
 import { displayState } from './display-state.js'
 import { limitConcurrency } from './limit.js'
+import { RunRecord } from '../supervision/run-record.js'
 
 export interface ManagerOptions {
   /** Entries and the state directory are resolved against this. Default: process.cwd(). */
@@ -48,12 +49,15 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   readonly #prepare = limitConcurrency(Math.max(2, availableParallelism() * 2))
   #closing = false
   #fatal: Error | null = null
+  /** Pids and process groups of this run, on disk and with the watchdog (real processes only). */
+  #run: RunRecord | null
 
   constructor(manifest: Manifest, options: ManagerOptions = {}) {
     super()
     this.#options = options
     // Everything is validated here, before a single process exists.
     this.manifest = normalizeManifest(manifest, options.cwd ?? process.cwd(), options.resolveEntry)
+    this.#run = options.containers ? null : new RunRecord(this.manifest.stateDir)
     this.#router = new Router({
       target: (name) => this.#nodes.get(name) && { state: this.#nodes.get(name)!.state, controller: this.#nodes.get(name)!.container.controller },
       mayCall: (from, to) => this.#nodes.get(from)?.service.calls.includes(to) ?? false,
@@ -88,6 +92,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     if (this.#closing) throw svcError('SVC_ERR_MANAGER_CLOSED', 'The manager is closed. Create a new ServicesManager to start again.')
     const wanted = this.manifest.graph.withDependencies(this.#known(names ?? this.manifest.graph.names))
     const nodes = this.manifest.graph.startOrder(wanted).map((n) => this.#node(n))
+    this.#openRun()
     for (const node of nodes) {
       node.stopped = false
       node.failed = false
@@ -113,6 +118,8 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       this.#closing = true
       this.#supervisor.cancel()
       await Promise.all([...this.#nodes.values()].map((n) => n.close('manager closing')))
+      this.#run?.close()
+      this.#runOpened = false
       return
     }
     const targets = this.#known(names)
@@ -147,7 +154,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     return {
       name,
       state: node.state,
-      display: displayState(node, this.#supervisor.isRecovering(name)),
+      display: displayState(node),
       pid: node.container.pid,
       dependsOn: [...node.service.dependsOn],
       restarts: node.restarts,
@@ -209,7 +216,13 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       logs.push(entry)
       this.emit('log', entry)
     })
+    let pid: number | null = null
+    container.on('spawn', (spawned) => {
+      pid = spawned
+      this.#run?.add(spawned)
+    })
     container.on('exit', (report) => {
+      if (pid !== null) this.#run?.remove(pid)
       this.#bus.dropSubscriber(service.name)
       this.#router.failPendingTo(service.name, report.expected ? 'closed' : 'exited')
     })
@@ -247,6 +260,20 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       this.emit('exception', { service: name, kind: m.kind, error: m.error, at: Date.now() })
     })
     controller.on('malformed', (value) => this.emit('malformed', { service: name, value, at: Date.now() }))
+  }
+
+  #runOpened = false
+  #openRun(): void {
+    if (!this.#run || this.#runOpened) return
+    this.#runOpened = true
+    try {
+      const { killed } = this.#run.open()
+      if (killed.length > 0) {
+        this.emit('notice', { service: '(manager)', message: `killed leftovers of a dead run: process groups ${killed.join(', ')}`, at: Date.now() })
+      }
+    } catch (cause) {
+      throw svcError('SVC_ERR_STATE_DIR', `Cannot use the state directory ${this.manifest.stateDir} (${(cause as Error).message}). Make it writable or set stateDir in the manifest.`, { cause })
+    }
   }
 
   #onGaveUp(node: ServiceNode, why: string): void {

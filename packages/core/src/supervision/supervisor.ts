@@ -3,7 +3,7 @@
 
 import { debuglog } from 'node:util'
 import type { ServiceNode } from '../node/service-node.js'
-import { decideRestart } from './restart-policy.js'
+import { decideRestart, type RestartDecision } from './restart-policy.js'
 
 const trace = debuglog('svc:supervisor')
 
@@ -53,11 +53,28 @@ export class Supervisor {
     const recovery: Recovery = { abort: new AbortController(), cascade: new Set() }
     this.#recoveries.set(node.name, recovery)
     try {
+      // Decide first, so what people see (restarting / crashed / failed) is right from the first moment.
+      let decision = this.#decide(node, exit)
+      node.restarting = decision.action === 'restart'
       const dependents = this.host.transitiveDependents(node.name).map((n) => this.host.node(n))
       for (const d of dependents) if (d.state !== 'closed' && !d.stopped) recovery.cascade.add(d)
       trace('%s crashed; closing dependents %o', node.name, [...recovery.cascade].map((d) => d.name))
       await Promise.all(dependents.map((d) => d.close(`dependency "${node.name}" crashed`)))
-      if (!(await this.#restart(node, exit, recovery.abort.signal))) return
+      for (;;) {
+        if (decision.action !== 'restart') {
+          node.restarting = false
+          this.#report(node, decision)
+          return
+        }
+        const outcome = await this.#restartOnce(node, decision, recovery.abort.signal)
+        if (outcome === 'running') break
+        if (outcome === 'cancelled') {
+          node.restarting = false
+          return
+        }
+        decision = this.#decide(node, { code: 1, signal: null }) // a failed restart counts as another crash
+        node.restarting = decision.action === 'restart'
+      }
     } finally {
       this.#recoveries.delete(node.name)
     }
@@ -73,39 +90,43 @@ export class Supervisor {
     )
   }
 
-  /** Restarts `node` with backoff until it runs (true) or the policy says stop (false). */
-  async #restart(node: ServiceNode, exit: { code: number | null; signal: string | null }, signal: AbortSignal): Promise<boolean> {
+  #decide(node: ServiceNode, exit: { code: number | null; signal: string | null }): RestartDecision {
     const times = this.#restartTimes.get(node.name) ?? []
     this.#restartTimes.set(node.name, times)
-    for (;;) {
-      if (signal.aborted || node.stopped || this.host.isClosing()) return false
-      const now = this.host.now()
-      const decision = decideRestart(node.service.restart, exit, times, now, () => this.host.random())
-      if (decision.action === 'stay-closed') {
-        this.host.onStayClosed(node, decision.why)
-        return false
-      }
-      if (decision.action === 'give-up') {
-        node.failed = true
-        this.host.onGaveUp(node, decision.why)
-        return false
-      }
-      node.restarting = true
-      this.host.onRestartScheduled(node, decision.attempt, decision.delayMs)
-      const waited = await delay(decision.delayMs, signal)
-      node.restarting = false
-      if (!waited || node.stopped || this.host.isClosing()) return false
-      times.push(this.host.now())
-      while (times.length > 0 && now - times[0]! >= node.service.restart.windowMs) times.shift()
-      node.restarts++
-      try {
-        await node.start('restart')
-        return true
-      } catch (error) {
-        if ((error as { code?: string }).code === 'SVC_ERR_START_ABORTED') return false
-        trace('%s restart failed: %o', node.name, error)
-        exit = { code: 1, signal: null }
-      }
+    return decideRestart(node.service.restart, exit, times, this.host.now(), () => this.host.random())
+  }
+
+  #report(node: ServiceNode, decision: Exclude<RestartDecision, { action: 'restart' }>): void {
+    if (decision.action === 'give-up') {
+      node.failed = true
+      this.host.onGaveUp(node, decision.why)
+    } else {
+      this.host.onStayClosed(node, decision.why)
+    }
+  }
+
+  /** Waits out the backoff and starts the service once. */
+  async #restartOnce(
+    node: ServiceNode,
+    decision: Extract<RestartDecision, { action: 'restart' }>,
+    signal: AbortSignal,
+  ): Promise<'running' | 'failed' | 'cancelled'> {
+    this.host.onRestartScheduled(node, decision.attempt, decision.delayMs)
+    const waited = await delay(decision.delayMs, signal)
+    if (!waited || node.stopped || this.host.isClosing()) return 'cancelled'
+    node.restarting = false
+    const times = this.#restartTimes.get(node.name)!
+    const now = this.host.now()
+    times.push(now)
+    while (times.length > 0 && now - times[0]! >= node.service.restart.windowMs) times.shift()
+    node.restarts++
+    try {
+      await node.start('restart')
+      return 'running'
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SVC_ERR_START_ABORTED') return 'cancelled'
+      trace('%s restart failed: %o', node.name, error)
+      return 'failed'
     }
   }
 

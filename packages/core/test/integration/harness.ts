@@ -5,8 +5,8 @@ import { ServicesManager, type ManagerOptions, type Manifest, type StateChange }
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url))
 
-export function fixtureManager(services: Manifest['services'], options: ManagerOptions = {}): ServicesManager {
-  return new ServicesManager({ services, stateDir: undefined }, { cwd: FIXTURES, ...options })
+export function fixtureManager(services: Manifest['services'], options: ManagerOptions = {}, stateDir?: string): ServicesManager {
+  return new ServicesManager({ services, ...(stateDir ? { stateDir } : {}) }, { cwd: FIXTURES, ...options })
 }
 
 export function transitions(changes: StateChange[]): string[] {

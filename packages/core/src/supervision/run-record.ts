@@ -1,0 +1,130 @@
+// The manager's record of its run in the state directory: which process groups it owns. A later start
+// reads the records of managers that died without closing and kills what they left behind.
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { debuglog } from 'node:util'
+
+const trace = debuglog('svc:run')
+const WATCHDOG = fileURLToPath(new URL('../../dist/supervision/watchdog.js', import.meta.url))
+
+interface Record {
+  managerPid: number
+  watchdogPid: number | null
+  startedAt: number
+  groups: number[]
+}
+
+export class RunRecord {
+  readonly #groups = new Set<number>()
+  readonly #file: string
+  #watchdog: ChildProcess | null = null
+
+  constructor(private readonly stateDir: string) {
+    this.#file = join(stateDir, 'runs', `${process.pid}.json`)
+  }
+
+  /** Kills what dead managers left behind (their records name them), then starts this run's watchdog. */
+  open(): { killed: number[] } {
+    mkdirSync(join(this.stateDir, 'runs'), { recursive: true })
+    const killed = reapLeftovers(join(this.stateDir, 'runs'))
+    this.#watchdog ??= startWatchdog()
+    this.#write()
+    return { killed }
+  }
+
+  add(pgid: number): void {
+    this.#groups.add(pgid)
+    this.#watchdog?.stdin?.write(`+${pgid}\n`)
+    this.#write()
+  }
+
+  remove(pgid: number): void {
+    if (!this.#groups.delete(pgid)) return
+    this.#watchdog?.stdin?.write(`-${pgid}\n`)
+    this.#write()
+  }
+
+  /** A clean close: nothing is left to reap. */
+  close(): void {
+    this.#watchdog?.stdin?.end('.\n')
+    this.#watchdog = null
+    rmSync(this.#file, { force: true })
+  }
+
+  #write(): void {
+    const record: Record = { managerPid: process.pid, watchdogPid: this.#watchdog?.pid ?? null, startedAt: Date.now(), groups: [...this.#groups] }
+    try {
+      writeFileSync(this.#file + '.tmp', JSON.stringify(record))
+      renameSync(this.#file + '.tmp', this.#file)
+    } catch (error) {
+      trace('cannot write run record: %o', error)
+    }
+  }
+}
+
+function startWatchdog(): ChildProcess {
+  const child = spawn(process.execPath, [WATCHDOG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] })
+  child.on('error', (error) => trace('watchdog failed: %o', error))
+  child.unref()
+  ;(child.stdin as unknown as { unref?: () => void }).unref?.()
+  child.stdin?.on('error', () => {}) // EPIPE if the watchdog is gone; the run record still covers us
+  return child
+}
+
+function reapLeftovers(dir: string): number[] {
+  const killed: number[] = []
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.json')) continue
+    const path = join(dir, name)
+    let record: Record
+    try {
+      record = JSON.parse(readFileSync(path, 'utf8')) as Record
+    } catch {
+      rmSync(path, { force: true })
+      continue
+    }
+    if (record.managerPid === process.pid || isAlive(record.managerPid)) continue
+    for (const pgid of record.groups) {
+      // Only signal a group that still holds one of our service processes (pids get reused).
+      if (!groupIsOurs(pgid)) continue
+      try {
+        process.kill(-pgid, 'SIGKILL')
+        killed.push(pgid)
+      } catch {}
+    }
+    rmSync(path, { force: true })
+  }
+  return killed
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+// A member of the group carries SVC_SERVICE in its environment (set for every service, inherited by
+// whatever it spawns). The leader may be gone while its grandchildren live on, so scan the whole group.
+function groupIsOurs(pgid: number): boolean {
+  let pids: string[]
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p))
+  } catch {
+    return false // no /proc (macOS): do not guess
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(fields[2]) !== pgid) continue // field 5 of stat: the process group
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes('SVC_SERVICE=')) return true
+    } catch {}
+  }
+  return false
+}

@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, test } from '@jest/globals'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { FIXTURES, fixtureManager, isAlive, until } from './harness.js'
+
+const services = {
+  plain: { entry: './echo.ts' },
+  gp: { entry: './grandparent.ts' },
+  busy: { entry: './busy.ts' },
+}
+const dirs: string[] = []
+const children: ChildProcess[] = []
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL')
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+// Starts a manager in its own process and reads its JSON lines.
+function runManager(stateDir: string) {
+  const child = spawn(process.execPath, [join(FIXTURES, 'run-manager.mjs'), JSON.stringify({ services, stateDir })], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  children.push(child)
+  const lines = createInterface({ input: child.stdout! })
+  const next = (key: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`manager exited with ${code}`)))
+      lines.on('line', (line) => {
+        const msg = JSON.parse(line) as Record<string, unknown>
+        if (key in msg) resolve(msg)
+      })
+    })
+  return { child, next }
+}
+
+async function allPids(m: ReturnType<typeof runManager>): Promise<{ pids: number[]; watchdog: number }> {
+  const ready = (await m.next('pids')) as { pids: Record<string, number | number[]>; watchdog: number }
+  await m.next('spinning')
+  return { pids: Object.values(ready.pids).flat(), watchdog: ready.watchdog }
+}
+
+describe('no orphans', () => {
+  test('when the manager is SIGKILLed, every service and grandchild is gone within 5 s (busy loop included)', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'svc-orphans-'))
+    dirs.push(stateDir)
+    const m = runManager(stateDir)
+    const { pids, watchdog } = await allPids(m)
+    expect(pids.length).toBeGreaterThanOrEqual(5)
+    expect(pids.every(isAlive)).toBe(true)
+    m.child.kill('SIGKILL')
+    await until(() => pids.every((p) => !isAlive(p)), 5000, 'every service process to die')
+    await until(() => !isAlive(watchdog), 5000, 'the watchdog to exit')
+  })
+
+  test('a new start kills what a dead run left behind (manager and watchdog both SIGKILLed)', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'svc-leftovers-'))
+    dirs.push(stateDir)
+    const m = runManager(stateDir)
+    const { pids, watchdog } = await allPids(m)
+    process.kill(watchdog, 'SIGKILL')
+    await until(() => !isAlive(watchdog), 5000, 'the watchdog to die')
+    m.child.kill('SIGKILL')
+    await new Promise((r) => m.child.once('exit', r))
+    expect(pids.filter(isAlive).length).toBeGreaterThan(0) // nothing cleaned up yet: that is the next start's job
+    const next = fixtureManager({ plain: { entry: './echo.ts' } }, {}, stateDir)
+    const notices: string[] = []
+    next.on('notice', (n) => notices.push(n.message))
+    await next.start()
+    try {
+      await until(() => pids.every((p) => !isAlive(p)), 5000, 'the leftovers to be killed')
+      expect(notices.join('\n')).toContain('killed leftovers of a dead run')
+    } finally {
+      await next.close()
+    }
+  })
+})

@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, test } from '@jest/globals'
+import { createServer } from 'node:net'
+import type { ServicesManager } from '../../src/index.js'
+import { fixtureManager, isAlive, transitions, until } from './harness.js'
+
+const fast = { backoff: { initialMs: 10, maxMs: 50, jitter: 0 } }
+let manager: ServicesManager | undefined
+afterEach(async () => {
+  await manager?.close()
+  manager = undefined
+})
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+describe('supervision with real processes', () => {
+  test('SIGKILL of B in C→A→B: C then A close, B restarts, then A then C', async () => {
+    manager = fixtureManager({
+      c: { entry: './echo.ts', dependsOn: ['a'], restart: 'never' },
+      a: { entry: './echo.ts', dependsOn: ['b'], restart: 'never' },
+      b: { entry: './echo.ts', restart: fast },
+    })
+    await manager.start()
+    const oldPid = manager.service('b').pid
+    const mark = manager.timeline().length
+    const cBack = new Promise<void>((resolve) => {
+      manager!.on('state', (c) => c.service === 'c' && c.to === 'running' && resolve())
+    })
+    manager.kill('b', 'SIGKILL')
+    await cBack
+    expect(transitions(manager.timeline().slice(mark))).toEqual([
+      'b:closed',
+      'c:closing',
+      'c:closed',
+      'a:closing',
+      'a:closed',
+      'b:starting',
+      'b:running',
+      'a:starting',
+      'a:running',
+      'c:starting',
+      'c:running',
+    ])
+    expect(manager.service('b').pid).not.toBe(oldPid)
+    expect(manager.service('b').lastExit).toMatchObject({ signal: 'SIGKILL', reason: 'crashed' })
+    await expect(manager.call('c', 'echo', 'back')).resolves.toBe('back')
+  })
+
+  test('an uncaught exception is reported with its stack, then the service restarts', async () => {
+    manager = fixtureManager({ s: { entry: './echo.ts', restart: fast } })
+    await manager.start()
+    const exception = new Promise<{ kind: string; error: { message: string; stack?: string } }>((r) => manager!.once('exception', r))
+    const crashed = new Promise<{ code: number | null }>((r) => manager!.once('crash', r))
+    await manager.call('s', 'throwLater', 'kaboom')
+    const reported = await exception
+    expect(reported.kind).toBe('uncaughtException')
+    expect(reported.error.message).toBe('kaboom')
+    expect(reported.error.stack).toContain('echo.ts')
+    expect((await crashed).code).toBe(1)
+    await manager.waitFor('s', 'running')
+    expect(manager.logs('s').some((l) => l.stream === 'stderr' && l.line.includes('kaboom'))).toBe(true)
+  })
+
+  test('an unhandled rejection counts as a crash too', async () => {
+    manager = fixtureManager({ s: { entry: './echo.ts', restart: 'never' } })
+    await manager.start()
+    const exception = new Promise<{ kind: string }>((r) => manager!.once('exception', r))
+    const closed = manager.waitFor('s', 'closed')
+    await manager.call('s', 'rejectLater', 'nobody caught me')
+    expect((await exception).kind).toBe('unhandledRejection')
+    await closed
+    expect(manager.service('s').display).toBe('crashed')
+  })
+
+  test('stop escalates close → SIGTERM → SIGKILL and says which step ended it', async () => {
+    manager = fixtureManager({ stubborn: { entry: './stubborn.ts', stopTimeoutMs: 200, killTimeoutMs: 200 } })
+    await manager.start()
+    const pid = manager.service('stubborn').pid!
+    await manager.close(['stubborn'])
+    expect(manager.service('stubborn').lastExit).toMatchObject({ reason: 'sigkill', signal: 'SIGKILL' })
+    expect(isAlive(pid)).toBe(false)
+    expect(manager.logs('stubborn').map((l) => l.line)).toContain('ignoring SIGTERM')
+  })
+
+  test('grandchildren (sh -c, node) die with their service, on stop and on crash', async () => {
+    manager = fixtureManager({ gp: { entry: './grandparent.ts', restart: fast } })
+    await manager.start()
+    const first = (await manager.call('gp', 'pids')) as number[]
+    expect(first.every(isAlive)).toBe(true)
+    manager.kill('gp', 'SIGKILL')
+    await until(() => first.every((p) => !isAlive(p)), 5000, 'the crashed service tree to be gone')
+    await manager.waitFor('gp', 'running')
+    const second = (await manager.call('gp', 'pids')) as number[]
+    await manager.close(['gp'])
+    await until(() => second.every((p) => !isAlive(p)), 5000, 'the stopped service tree to be gone')
+  })
+
+  test('a restarted service can bind its port again at once', async () => {
+    const port = await freePort()
+    manager = fixtureManager({ holder: { entry: './port-holder.ts', config: { port }, restart: fast } })
+    await manager.start()
+    manager.kill('holder', 'SIGKILL')
+    await manager.waitFor('holder', 'closed')
+    await manager.waitFor('holder', 'running')
+    await expect(manager.call('holder', 'port')).resolves.toBe(port)
+    await manager.restart('holder')
+    await expect(manager.call('holder', 'port')).resolves.toBe(port)
+  })
+
+  test('a crash loop ends in failed after maxRestarts, and dependents stay closed', async () => {
+    manager = fixtureManager({
+      loop: { entry: './exits-during-start.ts', restart: { ...fast, maxRestarts: 2 } },
+    })
+    await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_EXITED_DURING_START' })
+    // The initial start fails fast and is reported to the caller; it is not retried behind their back.
+    expect(manager.service('loop').display).toBe('crashed')
+  })
+})
