@@ -190,9 +190,10 @@ describe('params rules (-32602)', () => {
 describe('service errors (server-error range)', () => {
   const backend = () =>
     new FakeBackend({
-      'checker.coded': () => { throw coded('SVC_ERR_CHECKER_BAD_TYPE', 'Unknown node type "xrp"', { data: { allowed: ['btc', 'eth'] } }) },
+      'checker.coded': () => { throw coded('SVC_ERR_CHECKER_BAD_TYPE', 'Unknown node type "xrp"', { details: { allowed: ['btc', 'eth'] } }) },
       'checker.timeout': () => Promise.reject(coded('SVC_ERR_CALL_TIMEOUT', 'Call "checker.slow" timed out after 30000 ms')),
       'checker.down': () => Promise.reject(coded('SVC_ERR_SERVICE_NOT_RUNNING', 'Service "checker" is not running')),
+      'checker.failed': () => Promise.reject(coded('SVC_ERR_SERVICE_FAILED', 'Service "checker" failed (too many restarts)')),
       'checker.plain': () => { throw new Error('boom') },
       'checker.string': () => Promise.reject('bad node type xrp'),
       'checker.nothing': () => Promise.reject(undefined),
@@ -212,6 +213,7 @@ describe('service errors (server-error range)', () => {
   test.each([
     ['checker.timeout', -32003, 'SVC_ERR_CALL_TIMEOUT'],
     ['checker.down', -32004, 'SVC_ERR_SERVICE_NOT_RUNNING'],
+    ['checker.failed', -32004, 'SVC_ERR_SERVICE_FAILED'],
     ['checker.plain', -32000, 'SVC_ERR_GW_CALL_FAILED'],
     ['checker.string', -32000, 'SVC_ERR_GW_CALL_FAILED'],
     ['checker.nothing', -32000, 'SVC_ERR_GW_CALL_FAILED'],

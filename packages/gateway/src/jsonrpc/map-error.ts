@@ -6,7 +6,7 @@ import { RpcCode, type RpcErrorObject } from './protocol.js'
 
 // Matched by suffix so the gateway needs no list of core's codes, only its naming convention.
 const TIMEOUT_RE = /_TIMEOUT$/
-const UNAVAILABLE_RE = /_(NOT_RUNNING|UNAVAILABLE|NOT_STARTED|CLOSED|CLOSING|STOPPED|NOT_READY)$/
+const UNAVAILABLE_RE = /_(NOT_RUNNING|UNAVAILABLE|NOT_STARTED|CLOSED|CLOSING|STOPPED|NOT_READY)$|^SVC_ERR_SERVICE_FAILED$/
 
 const jsonSafe = (v: unknown): unknown => {
   try {
@@ -17,7 +17,7 @@ const jsonSafe = (v: unknown): unknown => {
 }
 
 export function mapServiceError(err: unknown, method: string): RpcErrorObject {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown; data?: unknown }
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown; details?: unknown; data?: unknown }
   const svcCode = typeof e.code === 'string' && e.code !== '' ? e.code : undefined
   const message =
     typeof e.message === 'string' && e.message !== ''
@@ -33,7 +33,8 @@ export function mapServiceError(err: unknown, method: string): RpcErrorObject {
         ? RpcCode.SERVICE_UNAVAILABLE
         : RpcCode.SERVICE_ERROR
   const data: RpcErrorObject['data'] = { code: svcCode ?? GatewayErrorCode.CALL_FAILED, method }
-  const extra = jsonSafe(e.data)
+  // core's ServiceError carries its facts in `details`; other errors sometimes in `data`.
+  const extra = jsonSafe(e.details ?? e.data)
   if (extra !== undefined) data.details = extra
   return { code, message, data }
 }
