@@ -1,8 +1,14 @@
 import { afterAll, describe, expect, it } from '@jest/globals'
+import checkerService from '../services/checker.ts'
+import type { CheckerConfigInput } from '../src/checker/config.ts'
 import type { NodeRecord } from '../src/checker/node-config.ts'
 import { openRedisStore } from '../src/checker/redis-store.ts'
 import type { NodeHealth } from '../src/checker/store.ts'
+import { fakeContext } from './helpers/fake-context.ts'
+import { startFleet } from './helpers/fleet.ts'
 import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from './helpers/redis.ts'
+
+// The only test file that needs Redis, so a missing Redis costs one skip line per run.
 
 const enabled = await redisAvailable()
 const prefix = uniquePrefix()
@@ -50,6 +56,24 @@ const health: NodeHealth = { status: 'online', block: 5, latencyMs: 2, error: nu
     expect(await store.list()).toEqual([])
     await store.close()
     await expect(store.list()).rejects.toMatchObject({ code: 'SVC_ERR_NM_STORE_CLOSED' })
+  })
+
+  it('is what the checker service uses when the manifest says kind: "redis"', async () => {
+    const fleet = await startFleet()
+    const ctx = fakeContext<CheckerConfigInput>(
+      'checker',
+      { nodesFile: fleet.nodesFile, store: { kind: 'redis', prefix: `${prefix}svc:` }, checkOnStart: false },
+      { REDIS_URL },
+    )
+    try {
+      const api = await checkerService.factory(ctx)
+      expect(await api.getNodes()).toHaveLength(4)
+      expect((await api.check()).best.btc).toMatch(/^btc-/)
+      expect(ctx.lines).toEqual([`info loaded 4 nodes from ${fleet.nodesFile}`])
+    } finally {
+      await ctx.close()
+      await fleet.close()
+    }
   })
 })
 

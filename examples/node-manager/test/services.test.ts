@@ -7,9 +7,7 @@ import { parseCheckerConfig, type CheckerConfigInput } from '../src/checker/conf
 import type { SimConfig } from '../src/chain-sim/sim-config.ts'
 import { startFleet, type Fleet } from './helpers/fleet.ts'
 import { fakeContext, type FakeContext } from './helpers/fake-context.ts'
-import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from './helpers/redis.ts'
-
-const redisEnabled = await redisAvailable()
+import { REDIS_URL } from './helpers/redis.ts'
 
 const contexts: Array<FakeContext<unknown>> = []
 let fleet: Fleet | undefined
@@ -39,20 +37,6 @@ describe('checker service', () => {
     const restarted = await checkerService.factory(again)
     expect(again.lines[0]).toBe('info kept the nodes already in the file store')
     expect(await restarted.getNodes('eth')).toHaveLength(1)
-  })
-
-  ;(redisEnabled ? it : it.skip)('uses Redis when the manifest says so', async () => {
-    fleet = await startFleet()
-    const prefix = uniquePrefix()
-    try {
-      const ctx = ctxFor('checker', { nodesFile: fleet.nodesFile, store: { kind: 'redis', prefix }, checkOnStart: false } as CheckerConfigInput)
-      const api = await checkerService.factory(ctx)
-      expect(await api.getNodes()).toHaveLength(4)
-      expect((await api.check()).best.btc).toMatch(/^btc-/)
-      await ctx.close()
-    } finally {
-      await deleteKeys(prefix)
-    }
   })
 
   it('refuses a bad config with a message naming the service', async () => {

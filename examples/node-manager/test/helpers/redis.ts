@@ -17,7 +17,7 @@ export async function redisAvailable(): Promise<boolean> {
     console.log(`Skipping Redis tests: no Redis at ${REDIS_URL}. Start one (redis-server) or set REDIS_URL to enable them.`)
     return false
   } finally {
-    client.destroy()
+    if (client.isOpen) client.destroy()
   }
 }
 
@@ -36,6 +36,6 @@ export async function deleteKeys(prefix: string): Promise<void> {
     for await (const batch of client.scanIterator({ MATCH: `${prefix}*` })) keys.push(...batch)
     if (keys.length > 0) await client.del(keys)
   } finally {
-    client.destroy()
+    if (client.isOpen) client.destroy()
   }
 }
