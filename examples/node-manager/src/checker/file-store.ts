@@ -148,9 +148,12 @@ class FileStore implements NodeStore {
   replaceAll(nodes: readonly NodeRecord[]): Promise<void> {
     this.assertOpen()
     return this.serialize(async () => {
+      // Build the new state aside: if the snapshot cannot be written, memory still matches the disk.
+      const next = new Map<string, StoredNode>()
+      for (const node of nodes) apply(next, { op: 'put', node })
+      await this.compact(next)
       this.nodes.clear()
-      for (const node of nodes) apply(this.nodes, { op: 'put', node })
-      await this.compact()
+      for (const [id, node] of next) this.nodes.set(id, node)
     })
   }
 
@@ -181,11 +184,11 @@ class FileStore implements NodeStore {
   }
 
   // Writes the current state as a fresh log and swaps it in atomically.
-  private async compact(): Promise<void> {
+  private async compact(state: ReadonlyMap<string, StoredNode> = this.nodes): Promise<void> {
     const tmp = `${this.path}.tmp`
     const entries: LogEntry[] = []
     const results: HealthResult[] = []
-    for (const { health, ...node } of this.nodes.values()) {
+    for (const { health, ...node } of state.values()) {
       entries.push({ op: 'put', node })
       if (health) results.push({ id: node.id, hash: node.hash, health })
     }
@@ -202,7 +205,7 @@ class FileStore implements NodeStore {
     await this.handle.close()
     this.handle = await open(this.path, 'a')
     this.appended = 0
-    debug('compacted %s: %d nodes', this.path, this.nodes.size)
+    debug('compacted %s: %d nodes', this.path, state.size)
   }
 
   private assertOpen(): void {
