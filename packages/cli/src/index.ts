@@ -1,1 +1,15 @@
-export {}
+// Programmatic API of @services-cluster/cli: load a manifest, run or talk to a manager over its control socket.
+export { loadManifest, importManifest } from './manifest/load.js'
+export type { LoadedManifest } from './manifest/load.js'
+export { findConfig, CONFIG_NAMES } from './manifest/find.js'
+export { ControlClient, RemoteError } from './control/client.js'
+export { startControlServer } from './control/server.js'
+export type { ControlServer, ControlServerOptions } from './control/server.js'
+export { statePaths } from './control/paths.js'
+export type { StatePaths } from './control/paths.js'
+export { CONTROL_PROTOCOL_VERSION, RPC } from './control/protocol.js'
+export type { ControlMethods, ControlNotifications, GraphInfo, ManagerInfo, MethodName, ParamsOf, ResultOf, Topic } from './control/protocol.js'
+export { CliError, EXIT } from './errors.js'
+export type { CliErrorCode } from './errors.js'
+export { runManager } from './runtime/run-manager.js'
+export type { RunOptions } from './runtime/run-manager.js'

@@ -1,0 +1,79 @@
+// `svc up [services…]`: foreground (progress, then multiplexed logs) or --detach (background, returns when running).
+
+import { Option, type Command } from 'commander'
+import { relative } from 'node:path'
+import { EXIT } from '../errors.js'
+import { loadManifest } from '../manifest/load.js'
+import { out } from '../output/colors.js'
+import { setBrokenPipe } from '../output/pipe.js'
+import { servicesTable } from '../output/services.js'
+import { startDetached, type DaemonMessage } from '../runtime/daemon.js'
+import { runManager } from '../runtime/run-manager.js'
+import { action, optionsOf, report } from './action.js'
+
+interface UpOptions {
+  detach?: boolean
+  foregroundDaemon?: boolean
+}
+
+export function registerUp(program: Command): void {
+  program
+    .command('up')
+    .description('start the services (and their dependencies) in dependency order; Ctrl-C closes them in reverse order')
+    .argument('[services...]', 'only these services and what they depend on (default: all)')
+    .option('-d, --detach', 'run the manager in the background; return once everything runs (or failed)')
+    .option('--json', 'with --detach: print the result as JSON')
+    .addOption(new Option('--foreground-daemon', 'internal: the background manager of --detach').hideHelp())
+    .action(
+      action(async (services: string[], _opts: UpOptions, command: Command) => {
+        const opts = optionsOf<UpOptions>(command)
+        if (opts.foregroundDaemon) return daemon(opts.config, services)
+        const loaded = await loadManifest({ config: opts.config })
+        if (!opts.detach) {
+          setBrokenPipe(() => {}) // `svc up | head`: keep running, stop printing
+          return runManager({ loaded, services })
+        }
+        const started = await startDetached(loaded, services)
+        if (opts.json) {
+          process.stdout.write(JSON.stringify({ pid: started.info.pid, socket: started.info.socketPath, log: started.log, services: started.services }) + '\n')
+          return EXIT.ok
+        }
+        process.stdout.write(servicesTable(started.services) + '\n')
+        process.stderr.write(
+          `${out.green('✔')} manager running in the background (pid ${started.info.pid}, socket ${shortPath(started.info.socketPath)}).\n` +
+            `  logs: svc logs -f    status: svc ps    stop: svc down\n`,
+        )
+        return EXIT.ok
+      }),
+    )
+}
+
+// The process behind --detach: reports ready/failed to its parent over IPC, then runs until `svc down` or a signal.
+async function daemon(config: string | undefined, services: string[]): Promise<number> {
+  const tell = (message: DaemonMessage) => {
+    if (!process.send || !process.connected) return
+    process.send(message, () => process.connected && process.disconnect())
+  }
+  try {
+    const loaded = await loadManifest({ config })
+    return await runManager({
+      loaded,
+      services,
+      onReady: (info, snapshots) => tell({ type: 'ready', info, services: snapshots }),
+      onStartFailed: (error) => {
+        const e = error as Error & { code?: string }
+        tell({ type: 'failed', error: { code: e.code ?? 'SVC_ERR_CLI_START_FAILED', message: e.message, exitCode: EXIT.failure } })
+      },
+    })
+  } catch (error) {
+    const code = report(error, false)
+    const e = error as Error & { code?: string; displayCode?: string; hint?: string }
+    tell({ type: 'failed', error: { code: e.displayCode ?? e.code ?? 'SVC_ERR_CLI_DAEMON', message: e.message, hint: e.hint, exitCode: code } })
+    return code
+  }
+}
+
+function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path)
+  return rel && !rel.startsWith('..') ? rel : path
+}

@@ -1,0 +1,124 @@
+// What each control method does, mapped onto ServicesManager. Params are checked here; the server does framing.
+
+import type { LogLine, ServicesManager } from '@services-cluster/core'
+import { CONTROL_PROTOCOL_VERSION, RPC, type ControlMethods, type ManagerInfo, type MethodName, type Topic } from './protocol.js'
+
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** One connection's subscriptions: which notifications it gets. */
+export interface Subscription {
+  topics: Set<Topic>
+  /** null: every service. */
+  services: Set<string> | null
+}
+
+export interface MethodContext {
+  manager: ServicesManager
+  info: ManagerInfo
+  subscription: Subscription
+  /** Closes every service in reverse order; the manager process exits after the answer is sent. */
+  down(): Promise<string[]>
+}
+
+type Handlers = {
+  [M in MethodName]: (params: Record<string, unknown>, ctx: MethodContext) => Promise<ControlMethods[M]['result']> | ControlMethods[M]['result']
+}
+
+export const methods: Handlers = {
+  hello(params, ctx) {
+    if (params.protocol !== CONTROL_PROTOCOL_VERSION) {
+      throw new RpcError(
+        RPC.invalidRequest,
+        `This manager speaks control protocol ${CONTROL_PROTOCOL_VERSION}, the client ${String(params.protocol)}. Use the svc binary of the same version.`,
+      )
+    }
+    return ctx.info
+  },
+  ps: (_params, ctx) => ctx.manager.services(),
+  logs(params, ctx) {
+    const services = optionalNames(params, 'services') ?? ctx.manager.manifest.graph.names
+    const limit = optionalCount(params, 'limit') ?? 100
+    const lines = mergeLogs(services.map((s) => ctx.manager.logs(s, limit)), limit)
+    // Same tick as the tail above, so a follower neither misses nor repeats a line.
+    if (params.follow === true) {
+      ctx.subscription.topics.add('log')
+      ctx.subscription.services = params.services === undefined ? null : new Set(services)
+    }
+    return { lines }
+  },
+  subscribe(params, ctx) {
+    const topics = params.topics
+    if (!Array.isArray(topics) || topics.some((t) => t !== 'log' && t !== 'state')) {
+      throw new RpcError(RPC.invalidParams, 'params.topics must be an array of "log" and "state".')
+    }
+    const services = optionalNames(params, 'services')
+    for (const s of services ?? []) ctx.manager.state(s) // unknown names fail here
+    for (const t of topics as Topic[]) ctx.subscription.topics.add(t)
+    ctx.subscription.services = services ? new Set(services) : null
+    return { topics: [...ctx.subscription.topics] }
+  },
+  async call(params, ctx) {
+    const args = params.args ?? []
+    if (!Array.isArray(args)) throw new RpcError(RPC.invalidParams, 'params.args must be an array.')
+    return (await ctx.manager.call(name(params, 'service'), name(params, 'method'), ...args)) ?? null
+  },
+  async start(params, ctx) {
+    await ctx.manager.start([name(params, 'service')])
+    return ctx.manager.services()
+  },
+  async stop(params, ctx) {
+    await ctx.manager.close([name(params, 'service')])
+    return ctx.manager.services()
+  },
+  async restart(params, ctx) {
+    const service = name(params, 'service')
+    ctx.manager.state(service) // unknown names fail before anything closes
+    await ctx.manager.restart(service)
+    return ctx.manager.services()
+  },
+  graph: (_params, ctx) => {
+    const graph = ctx.manager.manifest.graph
+    return { services: graph.names.map((n) => ({ name: n, dependsOn: graph.dependenciesOf(n) })), startOrder: graph.startOrder() }
+  },
+  async down(_params, ctx) {
+    return { closed: await ctx.down() }
+  },
+}
+
+export function isMethod(name: string): name is MethodName {
+  return Object.hasOwn(methods, name)
+}
+
+function mergeLogs(perService: LogLine[][], limit: number): LogLine[] {
+  const all = perService.flat().sort((a, b) => a.at - b.at)
+  return all.slice(Math.max(0, all.length - limit))
+}
+
+function name(params: Record<string, unknown>, key: string): string {
+  const value = params[key]
+  if (typeof value !== 'string' || value.length === 0) throw new RpcError(RPC.invalidParams, `params.${key} must be a non-empty string.`)
+  return value
+}
+
+function optionalNames(params: Record<string, unknown>, key: string): string[] | undefined {
+  const value = params[key]
+  if (value === undefined) return undefined
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+    throw new RpcError(RPC.invalidParams, `params.${key} must be an array of service names.`)
+  }
+  return value as string[]
+}
+
+function optionalCount(params: Record<string, unknown>, key: string): number | undefined {
+  const value = params[key]
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new RpcError(RPC.invalidParams, `params.${key} must be an integer ≥ 0.`)
+  return value
+}

@@ -1,0 +1,107 @@
+// The control socket protocol: JSON-RPC 2.0, one JSON object per line, over a Unix socket in the state directory.
+//
+//   client → manager   {"jsonrpc":"2.0","id":1,"method":"ps","params":{}}
+//   manager → client   {"jsonrpc":"2.0","id":1,"result":[...]}            or  {"jsonrpc":"2.0","id":1,"error":{code,message,data}}
+//   manager → client   {"jsonrpc":"2.0","method":"log","params":{...}}    notifications for subscribed connections
+//
+// A client starts with `hello`, which carries CONTROL_PROTOCOL_VERSION both ways.
+
+import type { LogLine, SerializedError, ServiceSnapshot, StateChange } from '@services-cluster/core'
+
+export const CONTROL_PROTOCOL_VERSION = 1
+export const SOCKET_NAME = 'control.sock'
+
+export interface ManagerInfo {
+  protocol: number
+  pid: number
+  /** Absolute path of the manifest the manager runs. */
+  configFile: string
+  cwd: string
+  stateDir: string
+  socketPath: string
+  startedAt: number
+  services: string[]
+}
+
+export interface GraphInfo {
+  services: { name: string; dependsOn: string[] }[]
+  startOrder: string[]
+}
+
+export type Topic = 'log' | 'state'
+
+/** Every method: its params and its result. */
+export interface ControlMethods {
+  hello: { params: { protocol: number }; result: ManagerInfo }
+  ps: { params: Record<string, never>; result: ServiceSnapshot[] }
+  /** The newest `limit` lines (all services merged, oldest first); with follow, `log` notifications continue from there. */
+  logs: { params: { services?: string[]; limit?: number; follow?: boolean }; result: { lines: LogLine[] } }
+  subscribe: { params: { topics: Topic[]; services?: string[] }; result: { topics: Topic[] } }
+  call: { params: { service: string; method: string; args?: unknown[] }; result: unknown }
+  start: { params: { service: string }; result: ServiceSnapshot[] }
+  stop: { params: { service: string }; result: ServiceSnapshot[] }
+  restart: { params: { service: string }; result: ServiceSnapshot[] }
+  graph: { params: Record<string, never>; result: GraphInfo }
+  /** Closes every service in reverse order, answers, then the manager process exits. */
+  down: { params: Record<string, never>; result: { closed: string[] } }
+}
+export type MethodName = keyof ControlMethods
+export type ParamsOf<M extends MethodName> = ControlMethods[M]['params']
+export type ResultOf<M extends MethodName> = ControlMethods[M]['result']
+
+export interface ControlNotifications {
+  log: LogLine
+  state: StateChange
+  /** The manager is going away (down, signal, fatal); the connection closes next. */
+  closing: { reason: string }
+}
+export type NotificationName = keyof ControlNotifications
+
+export type RequestId = number | string
+
+export interface RpcRequest {
+  jsonrpc: '2.0'
+  id: RequestId
+  method: string
+  params?: unknown
+}
+export interface RpcNotification<N extends NotificationName = NotificationName> {
+  jsonrpc: '2.0'
+  method: N
+  params: ControlNotifications[N]
+}
+export interface RpcSuccess {
+  jsonrpc: '2.0'
+  id: RequestId
+  result: unknown
+}
+export interface RpcFailure {
+  jsonrpc: '2.0'
+  id: RequestId | null
+  error: RpcErrorObject
+}
+export interface RpcErrorObject {
+  code: number
+  message: string
+  /** The framework error behind it, with its SVC_ERR_ code. */
+  data?: SerializedError
+}
+export type RpcResponse = RpcSuccess | RpcFailure
+
+/** JSON-RPC 2.0 error codes, plus one application code for framework errors. */
+export const RPC = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internalError: -32603,
+  serviceError: -32000,
+} as const
+
+export function isResponse(value: unknown): value is RpcResponse {
+  return typeof value === 'object' && value !== null && 'id' in value && ('result' in value || 'error' in value)
+}
+
+export function isNotification(value: unknown): value is RpcNotification {
+  return typeof value === 'object' && value !== null && !('id' in value) && typeof (value as { method?: unknown }).method === 'string'
+}

@@ -1,0 +1,163 @@
+// The manager's control socket: JSON-RPC 2.0 over newline-delimited JSON on a Unix socket (mode 0600).
+
+import { serializeError, ServiceError, type LogLine, type ServicesManager, type StateChange } from '@services-cluster/core'
+import { chmodSync } from 'node:fs'
+import { createServer, type Server, type Socket } from 'node:net'
+import { debuglog } from 'node:util'
+import { acquireLock, removeQuietly, type ManagerLock } from './lock.js'
+import { onLines, sendLine } from './lines.js'
+import { isMethod, methods, RpcError, type Subscription } from './methods.js'
+import { statePaths } from './paths.js'
+import { CONTROL_PROTOCOL_VERSION, RPC, type ControlNotifications, type ManagerInfo, type NotificationName, type RpcFailure, type RpcRequest } from './protocol.js'
+
+const trace = debuglog('svc:control')
+
+export interface ControlServerOptions {
+  manager: ServicesManager
+  /** The manifest file, reported to clients. */
+  configFile: string
+  /** Called by the `down` method: close every service, return the names in the order they closed. */
+  down(): Promise<string[]>
+}
+
+export interface ControlServer {
+  readonly socketPath: string
+  readonly info: ManagerInfo
+  /** Tells clients the manager is going away, ends their connections, removes the socket and the lock. */
+  close(reason: string): Promise<void>
+}
+
+interface Connection {
+  socket: Socket
+  subscription: Subscription
+}
+
+/** Takes the project's lock (one manager per project), cleans a stale socket, and listens. */
+export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
+  const { manager } = options
+  const paths = statePaths(manager.manifest.stateDir)
+  const lock = await acquireLock(paths, manager.manifest.cwd)
+  const info: ManagerInfo = {
+    protocol: CONTROL_PROTOCOL_VERSION,
+    pid: process.pid,
+    configFile: options.configFile,
+    cwd: manager.manifest.cwd,
+    stateDir: paths.stateDir,
+    socketPath: paths.socket,
+    startedAt: Date.now(),
+    services: manager.manifest.graph.names,
+  }
+  const connections = new Set<Connection>()
+  const server = createServer((socket) => {
+    const connection: Connection = { socket, subscription: { topics: new Set(), services: null } }
+    connections.add(connection)
+    socket.on('close', () => connections.delete(connection))
+    socket.on('error', (error) => trace('client error %s', error.message)) // a client that vanished: forget it
+    onLines(socket, (line) => void handle(connection, line))
+  })
+
+  const handle = async (connection: Connection, line: string) => {
+    let request: RpcRequest
+    try {
+      request = JSON.parse(line) as RpcRequest
+    } catch {
+      sendLine(connection.socket, failure(null, RPC.parseError, 'Parse error: each line must be one JSON object.'))
+      return
+    }
+    if (!request || typeof request !== 'object' || request.jsonrpc !== '2.0' || typeof request.method !== 'string') {
+      sendLine(connection.socket, failure(idOf(request), RPC.invalidRequest, 'Invalid request: expected {"jsonrpc":"2.0","id":…,"method":…}.'))
+      return
+    }
+    const notification = !('id' in request)
+    try {
+      if (!isMethod(request.method)) throw new RpcError(RPC.methodNotFound, `Method not found: "${request.method}".`)
+      const params = request.params ?? {}
+      if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+        throw new RpcError(RPC.invalidParams, 'params must be an object.')
+      }
+      const context = { manager, info, subscription: connection.subscription, down: options.down }
+      const result = await methods[request.method](params as Record<string, unknown>, context)
+      if (!notification) sendLine(connection.socket, { jsonrpc: '2.0', id: request.id, result: result ?? null })
+    } catch (error) {
+      trace('%s failed: %s', request.method, (error as Error).message)
+      if (!notification) sendLine(connection.socket, errorResponse(request.id, error))
+    }
+  }
+
+  const notify = <N extends NotificationName>(method: N, params: ControlNotifications[N], service?: string) => {
+    for (const c of connections) {
+      const topic = method === 'log' ? 'log' : method === 'state' ? 'state' : null
+      if (topic && !c.subscription.topics.has(topic)) continue
+      if (topic && service && c.subscription.services && !c.subscription.services.has(service)) continue
+      sendLine(c.socket, { jsonrpc: '2.0', method, params })
+    }
+  }
+  const onLog = (line: LogLine) => notify('log', line, line.service)
+  const onState = (change: StateChange) => notify('state', change, change.service)
+  manager.on('log', onLog)
+  manager.on('state', onState)
+
+  try {
+    await listen(server, paths.socket)
+  } catch (error) {
+    lock.release()
+    throw error
+  }
+
+  let closing: Promise<void> | null = null
+  return {
+    socketPath: paths.socket,
+    info,
+    close(reason) {
+      closing ??= shutdown(server, connections, paths.socket, lock, reason, () => {
+        manager.off('log', onLog)
+        manager.off('state', onState)
+      })
+      return closing
+    },
+  }
+}
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(path, () => {
+      server.off('error', reject)
+      chmodSync(path, 0o600) // only the owner may drive the manager
+      resolve()
+    })
+  })
+}
+
+async function shutdown(server: Server, connections: Set<Connection>, socketPath: string, lock: ManagerLock, reason: string, detach: () => void) {
+  detach()
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+  // Remove the socket and the lock before clients see their connection end: `svc down && svc up` must work.
+  removeQuietly(socketPath)
+  lock.release()
+  for (const c of connections) {
+    sendLine(c.socket, { jsonrpc: '2.0', method: 'closing', params: { reason } })
+    c.socket.end()
+  }
+  const force = setTimeout(() => {
+    for (const c of connections) c.socket.destroy()
+  }, 1_000)
+  await closed
+  clearTimeout(force)
+}
+
+function idOf(value: unknown): RpcFailure['id'] {
+  const id = (value as { id?: unknown } | null)?.id
+  return typeof id === 'number' || typeof id === 'string' ? id : null
+}
+
+function failure(id: RpcFailure['id'], code: number, message: string): RpcFailure {
+  return { jsonrpc: '2.0', id, error: { code, message } }
+}
+
+function errorResponse(id: RpcRequest['id'], error: unknown): RpcFailure {
+  if (error instanceof RpcError) return failure(id, error.code, error.message)
+  const data = serializeError(error)
+  const code = error instanceof ServiceError || data.code ? RPC.serviceError : RPC.internalError
+  return { jsonrpc: '2.0', id, error: { code, message: data.message, data } }
+}

@@ -1,0 +1,80 @@
+// What a running manager prints: start-up progress, then `name |` log lines on stdout and status lines on stderr.
+
+import type { LogLine, ServicesManager, StateChange } from '@services-cluster/core'
+import { err } from '../output/colors.js'
+import { logFormatter } from '../output/log-prefix.js'
+import { plainLine, StartProgress } from '../output/progress.js'
+
+export interface Reporter {
+  /** Start-up is over: later changes print as status lines. */
+  started(): void
+  status(text: string): void
+  detach(): void
+}
+
+export function attachReporter(manager: ServicesManager, names: string[], stdout: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr): Reporter {
+  const all = manager.manifest.graph.names
+  const format = logFormatter(all)
+  let progress: StartProgress | null = new StartProgress(manager.manifest.graph.startOrder(manager.manifest.graph.withDependencies(names)), stderr)
+  const status = (text: string) => {
+    const write = () => stderr.write(text + '\n')
+    if (progress) progress.above(write)
+    else write()
+  }
+
+  const onLog = (line: LogLine) => {
+    const write = () => stdout.write(format(line) + '\n')
+    if (progress) progress.above(write)
+    else write()
+  }
+  const onState = (change: StateChange) => {
+    const pid = manager.service(change.service).pid
+    if (progress) return progress.update(change, pid)
+    if (change.to === 'starting' || change.to === 'closing') return
+    const readyMs = change.to === 'running' ? readyTime(manager, change) : null
+    const state = change.to === 'closed' ? manager.service(change.service).display : change.to
+    status(plainLine({ name: change.service, state, pid: change.to === 'running' ? pid : null, readyMs, note: change.to === 'closed' ? change.reason : '' }))
+  }
+  const onCrash = (c: { service: string; code: number | null; signal: string | null }) =>
+    status(err.red(`svc: ${c.service} crashed (${c.signal ? `signal ${c.signal}` : `exit code ${c.code}`})`))
+  const onRestart = (r: { service: string; attempt: number; delayMs: number }) =>
+    status(`svc: ${r.service} restarting in ${r.delayMs}ms (attempt ${r.attempt})`)
+  const onFailed = (f: { service: string; why: string }) => status(err.red(`svc: ${f.service} failed: ${f.why}`))
+  const onFatal = (f: { service: string; why: string }) => status(err.red(`svc: critical service ${f.service} failed (${f.why}); closing everything`))
+  const onNotice = (n: { service: string; message: string }) => status(`svc: ${n.service}: ${n.message}`)
+  const onException = (e: { service: string; kind: string; error: { message: string } }) =>
+    status(err.red(`svc: ${e.service} ${e.kind}: ${e.error.message}`))
+
+  manager.on('log', onLog)
+  manager.on('state', onState)
+  manager.on('crash', onCrash)
+  manager.on('restart', onRestart)
+  manager.on('failed', onFailed)
+  manager.on('fatal', onFatal)
+  manager.on('notice', onNotice)
+  manager.on('exception', onException)
+  return {
+    started() {
+      progress?.finish()
+      progress = null
+    },
+    status,
+    detach() {
+      progress?.finish()
+      progress = null
+      manager.off('log', onLog)
+      manager.off('state', onState)
+      manager.off('crash', onCrash)
+      manager.off('restart', onRestart)
+      manager.off('failed', onFailed)
+      manager.off('fatal', onFatal)
+      manager.off('notice', onNotice)
+      manager.off('exception', onException)
+    },
+  }
+}
+
+function readyTime(manager: ServicesManager, change: StateChange): number | null {
+  const started = manager.timeline(change.service).findLast((c) => c.to === 'starting')
+  return started ? change.at - started.at : null
+}

@@ -1,0 +1,118 @@
+// Runs a manager in this process (`svc up` in the foreground, or the background daemon of `svc up --detach`):
+// control socket, start in dependency order, report, and close in reverse order on a signal, `svc down` or a fatal failure.
+
+import { ServicesManager, serializeError, type ServiceSnapshot } from '@services-cluster/core'
+import { startControlServer, type ControlServer } from '../control/server.js'
+import type { ManagerInfo } from '../control/protocol.js'
+import { cliError, EXIT } from '../errors.js'
+import { manifestFailure } from '../manifest/problems.js'
+import type { LoadedManifest } from '../manifest/load.js'
+import { err } from '../output/colors.js'
+import { attachReporter } from './reporter.js'
+
+export interface RunOptions {
+  loaded: LoadedManifest
+  /** Services to start (their dependencies too); empty: all. */
+  services: string[]
+  /** All services run: the daemon tells `svc up --detach` here. */
+  onReady?(info: ManagerInfo, services: ServiceSnapshot[]): void
+  /** Start-up failed; the manager is closing everything and will exit non-zero. */
+  onStartFailed?(error: Error): void
+}
+
+/** Resolves with the exit code once every service is closed and the socket is gone. */
+export async function runManager(options: RunOptions): Promise<number> {
+  const { loaded } = options
+  let manager: ServicesManager
+  try {
+    manager = new ServicesManager(loaded.manifest, { cwd: loaded.cwd })
+  } catch (error) {
+    throw manifestFailure(error, loaded.file)
+  }
+  for (const name of options.services) {
+    if (!manager.manifest.graph.has(name)) {
+      throw cliError('SVC_ERR_CLI_USAGE', `There is no service "${name}" in ${loaded.file}.`, {
+        hint: `Known services: ${manager.manifest.graph.names.join(', ')}.`,
+      })
+    }
+  }
+
+  let finish!: (code: number) => void
+  const finished = new Promise<number>((resolve) => (finish = resolve))
+  let closing: Promise<string[]> | null = null
+  let exitCode: number = EXIT.ok
+  const closeAll = (code: number): Promise<string[]> => {
+    exitCode = Math.max(exitCode, code)
+    closing ??= closeInOrder(manager).finally(() => finish(exitCode))
+    return closing
+  }
+
+  const server: ControlServer = await startControlServer({ manager, configFile: loaded.file, down: () => closeAll(EXIT.ok) })
+  const reporter = attachReporter(manager, options.services.length ? options.services : manager.manifest.graph.names)
+
+  let signals = 0
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++
+    if (signals === 1) {
+      reporter.status(`svc: ${signal}: closing services in reverse order (${signal === 'SIGINT' ? 'Ctrl-C' : 'signal'} again to force)`)
+      void closeAll(EXIT.ok)
+      return
+    }
+    reporter.status(err.red(`svc: ${signal} again: killing every service`))
+    for (const name of manager.manifest.graph.names) {
+      try {
+        manager.kill(name, 'SIGKILL')
+      } catch {
+        // not running
+      }
+    }
+    exitCode = EXIT.interrupted
+    finish(EXIT.interrupted)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  manager.on('fatal', () => void closeAll(EXIT.failure))
+
+  void (async () => {
+    try {
+      await manager.start(options.services.length ? options.services : undefined)
+      if (closing) return // a signal or `svc down` arrived during start-up
+      reporter.started()
+      const running = manager.services()
+      reporter.status(`svc: ${running.filter((s) => s.state === 'running').length} services running; control socket ${server.socketPath}`)
+      options.onReady?.(server.info, running)
+    } catch (error) {
+      if (closing && !manager.fatalError) return
+      reporter.started()
+      const e = error as Error & { code?: string }
+      reporter.status(err.red(`error ${e.code ?? 'SVC_ERR_CLI_START_FAILED'}: ${e.message}`))
+      options.onStartFailed?.(error as Error)
+      void closeAll(EXIT.failure)
+    }
+  })()
+
+  const code = await finished
+  process.off('SIGINT', onSignal)
+  process.off('SIGTERM', onSignal)
+  // Let the answer to `svc down` leave before the connections are ended.
+  await new Promise((resolve) => setImmediate(resolve))
+  await server.close(code === EXIT.ok ? 'manager closed' : 'manager failed')
+  reporter.detach()
+  return code
+}
+
+async function closeInOrder(manager: ServicesManager): Promise<string[]> {
+  const order: string[] = []
+  const onState = (c: { service: string; to: string }) => {
+    if (c.to === 'closed') order.push(c.service)
+  }
+  manager.on('state', onState)
+  try {
+    await manager.close()
+  } catch (error) {
+    process.stderr.write(`svc: closing failed: ${serializeError(error).message}\n`)
+  } finally {
+    manager.off('state', onState)
+  }
+  return order
+}
