@@ -342,7 +342,14 @@ describe('NodePool claims (MemoryDriver)', () => {
 
   test('a start whose first heartbeat fails rejects and leaves the pool stopped', async () => {
     const w = world()
-    const down: PoolDriver = { ...w.driver, kind: 'down', heartbeat: () => Promise.reject(new Error('ECONNREFUSED')) } as PoolDriver
+    const down: PoolDriver = {
+      kind: 'down',
+      heartbeat: () => Promise.reject(new Error('ECONNREFUSED')),
+      members: (s) => w.driver.members(s),
+      deregister: (s, n, l) => w.driver.deregister(s, n, l),
+      claim: (r) => w.driver.claim(r),
+      confirm: (r) => w.driver.confirm(r),
+    }
     const a = w.make('a', { driver: down })
     await expect(a.start()).rejects.toMatchObject({ code: PoolErrorCode.DRIVER })
     expect(a.running).toBe(false)

@@ -2,6 +2,7 @@
 // semantics as RedisDriver, with this driver's clock standing in for Redis'.
 
 import type {
+  CallOptions,
   ClaimRequest,
   ClaimResult,
   ConfirmRequest,
@@ -55,7 +56,7 @@ export class MemoryDriver implements PoolDriver {
     return out.sort()
   }
 
-  async heartbeat(req: HeartbeatRequest): Promise<HeartbeatResult> {
+  async heartbeat(req: HeartbeatRequest, _options?: CallOptions): Promise<HeartbeatResult> {
     const key = `${req.service}\0node\0${req.nodeId}`
     const current = this.#get(key)
     let lease: string
@@ -76,16 +77,16 @@ export class MemoryDriver implements PoolDriver {
     return { ok: true, lease, fresh, nodes: this.#liveMembers(req.service), serverTimeMs: this.#now() }
   }
 
-  async members(service: string): Promise<string[]> {
+  async members(service: string, _options?: CallOptions): Promise<string[]> {
     return this.#liveMembers(service)
   }
 
-  async deregister(service: string, nodeId: string, lease: string): Promise<void> {
+  async deregister(service: string, nodeId: string, lease: string, _options?: CallOptions): Promise<void> {
     const key = `${service}\0node\0${nodeId}`
     if (this.#get(key) === lease) this.#keys.delete(key)
   }
 
-  async claim(req: ClaimRequest): Promise<ClaimResult> {
+  async claim(req: ClaimRequest, _options?: CallOptions): Promise<ClaimResult> {
     if (this.#get(`${req.service}\0node\0${req.nodeId}`) !== req.lease) return { ok: false, reason: 'lease' }
     const runKey = `${req.service}\0run\0${req.job}\0${req.slot}`
     if (this.#get(runKey) !== undefined) return { ok: false, reason: 'taken' }
@@ -96,7 +97,7 @@ export class MemoryDriver implements PoolDriver {
     return { ok: true, token }
   }
 
-  async confirm(req: ConfirmRequest): Promise<ConfirmResult> {
+  async confirm(req: ConfirmRequest, _options?: CallOptions): Promise<ConfirmResult> {
     const run = this.#get(`${req.service}\0run\0${req.job}\0${req.slot}`)
     if (run === undefined) return { ok: false, reason: 'expired' }
     if (run !== `${req.token} ${req.nodeId} ${req.lease}`) return { ok: false, reason: 'superseded' }
