@@ -1,6 +1,7 @@
 // `svc down`: closes every service in reverse dependency order and waits for the manager to exit.
 
 import type { Command } from 'commander'
+import { waitForExit } from '../control/lock.js'
 import { EXIT } from '../errors.js'
 import { out } from '../output/colors.js'
 import { action, optionsOf } from './action.js'
@@ -22,6 +23,9 @@ export function registerDown(program: Command): void {
         await client.request('subscribe', { topics: ['state'] })
         const { closed } = await client.request('down', {})
         await gone // the manager removes its socket and lock before it ends the connection
+        if (!(await waitForExit(client.info.pid, 10_000))) {
+          process.stderr.write(`svc: the manager (pid ${client.info.pid}) closed every service but has not exited yet.\n`)
+        }
         if (opts.json) process.stdout.write(JSON.stringify({ pid: client.info.pid, closed }) + '\n')
         else process.stderr.write(`${out.green('✔')} manager stopped (pid ${client.info.pid}); closed ${closed.length ? closed.join(', ') : 'nothing'}.\n`)
         return EXIT.ok

@@ -13,10 +13,30 @@ export interface ManagerLock {
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
+  return !isZombie(pid)
+}
+
+// A detached manager is reparented; where nobody reaps it, it stays a zombie after exiting: that is dead.
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z'
+  } catch {
+    return false // no /proc (macOS): kill(0) is all we know
+  }
+}
+
+/** Waits for a process that is not our child to end (there is no event for that: poll). */
+export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs
+  while (isAlive(pid)) {
+    if (Date.now() > end) return false
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return true
 }
 
 export function readLockPid(paths: StatePaths): number | null {
