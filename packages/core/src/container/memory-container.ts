@@ -15,7 +15,8 @@ interface Run {
   expected: boolean
 }
 
-let nextPid = 100_000
+// Above any real pid_max, so a fault-injection signal can never reach a real process.
+let nextPid = 5_000_000
 
 export class MemoryContainer extends ServiceContainer {
   #run: Run | null = null

@@ -12,6 +12,7 @@ import { planSpawn, type SpawnPlan } from './spawn.js'
 import { escalateStop, signalGroup } from './terminate.js'
 
 const trace = debuglog('svc:container')
+const OUTPUT_GRACE_MS = 2000
 
 interface Run {
   pid: number
@@ -105,27 +106,27 @@ export class ProcessContainer extends ServiceContainer {
     child.stdout?.on('data', (chunk: Buffer) => out.write(chunk))
     child.stderr?.on('data', (chunk: Buffer) => err.write(chunk))
 
-    let exit: { code: number | null; signal: string | null } = { code: null, signal: null }
     const run: Run = {
       pid: pid ?? -1,
       controller,
       expected: false,
       stopping: null,
       exited: new Promise((resolve) => {
+        child.on('error', (error) => trace('%s spawn error: %o', this.service.name, error))
         child.on('exit', (code, signal) => {
-          exit = { code, signal }
           // The leader is gone; nothing it started may outlive it.
           if (pid) signalGroup(pid, 'SIGKILL')
-          if (!controller.connected) return
-          controller.disconnect()
-        })
-        child.on('error', (error) => trace('%s spawn error: %o', this.service.name, error))
-        // 'close' comes after the last output: only then is the exit complete.
-        child.on('close', (code, signal) => {
-          out.end()
-          err.end()
-          if (exit.code === null && exit.signal === null) exit = { code, signal }
-          resolve(exit)
+          if (controller.connected) controller.disconnect()
+          // Output can arrive after 'exit': wait for both pipes to end, but not forever (a grandchild that
+          // escaped the process group could hold them open). Not 'close': Node skips it after disconnect().
+          void Promise.race([
+            Promise.all([ended(child.stdout), ended(child.stderr)]),
+            new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS).unref()),
+          ]).then(() => {
+            out.end()
+            err.end()
+            resolve({ code, signal })
+          })
         })
       }),
     }
@@ -141,4 +142,14 @@ export class ProcessContainer extends ServiceContainer {
     this.emit('controller', controller)
     return run
   }
+}
+
+function ended(stream: NodeJS.ReadableStream | null | undefined): Promise<void> {
+  if (!stream || (stream as { readableEnded?: boolean }).readableEnded || (stream as { destroyed?: boolean }).destroyed) {
+    return Promise.resolve()
+  }
+  return new Promise((resolve) => {
+    stream.once('end', resolve)
+    stream.once('close', resolve)
+  })
 }

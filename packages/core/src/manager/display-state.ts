@@ -8,6 +8,7 @@ export function displayState(node: ServiceNode): DisplayState {
   if (node.failed) return 'failed'
   if (node.restarting) return 'restarting'
   if (node.stopped) return 'stopped'
-  if (node.lastExit?.reason === 'crashed' || node.lastExit?.reason === 'start-failed') return 'crashed'
+  const reason = node.lastExit?.reason
+  if (reason === 'crashed' || reason === 'start-failed' || reason === 'unhealthy') return 'crashed'
   return 'closed'
 }

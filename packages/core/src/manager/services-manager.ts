@@ -3,22 +3,28 @@
 
 import { EventEmitter } from 'eventemitter3'
 import { availableParallelism } from 'node:os'
+import { isAbsolute, resolve } from 'node:path'
 import { ProcessContainer } from '../container/process-container.js'
 import type { ContainerFactory } from '../container/service-container.js'
-import type { ServiceController } from '../controller/service-controller.js'
 import { svcError } from '../errors.js'
 import { normalizeManifest, type ResolvedManifest, type ResolvedService } from '../manifest/normalize.js'
 import type { Manifest } from '../manifest/types.js'
 import { ServiceNode } from '../node/service-node.js'
-import type { ServiceSnapshot, ServiceState } from '../protocol/snapshot.js'
+import type { ServiceSnapshot, ServiceState, UsageSample } from '../protocol/snapshot.js'
+import { RunRecord } from '../supervision/run-record.js'
 import { Supervisor } from '../supervision/supervisor.js'
+import { createChildService } from './child-services.js'
+import { displayState } from './display-state.js'
 import { EventBus } from './event-bus.js'
 import type { ManagerEvents, StateChange } from './events.js'
-import { LogBuffer, type LogLine } from './log-buffer.js'
-import { Router } from './router.js'
-import { displayState } from './display-state.js'
+import { FaultInjection } from './fault-injection.js'
+import { HealthMonitor } from './health-monitor.js'
 import { limitConcurrency } from './limit.js'
-import { RunRecord } from '../supervision/run-record.js'
+import type { LogLine } from './log-buffer.js'
+import { Router } from './router.js'
+import { ServiceOutput } from './service-output.js'
+import { UsageSampler } from './usage-sampler.js'
+import { wireController } from './wire-controller.js'
 
 export interface ManagerOptions {
   /** Entries and the state directory are resolved against this. Default: process.cwd(). */
@@ -33,24 +39,31 @@ export interface ManagerOptions {
   resolveEntry?: (service: string, entry: string, cwd: string) => string
   /** Jitter source for restart backoff (tests make it deterministic). */
   random?: () => number
+  /** CPU/RSS sampling interval. Default 1000 ms. */
+  usageIntervalMs?: number
 }
 
 const TIMELINE_LIMIT = 10_000
 
 export class ServicesManager extends EventEmitter<ManagerEvents> {
   readonly manifest: ResolvedManifest
+  /** Fault injection for users' own tests: pause, resume, cut a channel, delay a start. */
+  readonly faults: FaultInjection
   readonly #nodes = new Map<string, ServiceNode>()
-  readonly #logs = new Map<string, LogBuffer>()
+  readonly #output = new Map<string, ServiceOutput>()
   readonly #timeline: StateChange[] = []
   readonly #router: Router
   readonly #bus = new EventBus()
   readonly #supervisor: Supervisor
+  readonly #usage: UsageSampler
+  readonly #health: HealthMonitor
   readonly #options: ManagerOptions
   readonly #prepare = limitConcurrency(Math.max(2, availableParallelism() * 2))
+  /** Pids and process groups of this run, on disk and with the watchdog (real processes only). */
+  readonly #run: RunRecord | null
+  #runOpened = false
   #closing = false
   #fatal: Error | null = null
-  /** Pids and process groups of this run, on disk and with the watchdog (real processes only). */
-  #run: RunRecord | null
 
   constructor(manifest: Manifest, options: ManagerOptions = {}) {
     super()
@@ -59,12 +72,12 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.manifest = normalizeManifest(manifest, options.cwd ?? process.cwd(), options.resolveEntry)
     this.#run = options.containers ? null : new RunRecord(this.manifest.stateDir)
     this.#router = new Router({
-      target: (name) => this.#nodes.get(name) && { state: this.#nodes.get(name)!.state, controller: this.#nodes.get(name)!.container.controller },
-      mayCall: (from, to) => this.#nodes.get(from)?.service.calls.includes(to) ?? false,
-      manager: async (from, method) => {
-        if (method === 'services') return this.services()
-        throw svcError('SVC_ERR_UNKNOWN_METHOD', `The manager has no method "${method}" (asked by "${from}").`, { service: from })
+      target: (name) => {
+        const node = this.#nodes.get(name)
+        return node && { state: node.state, controller: node.container.controller }
       },
+      mayCall: (from, to) => this.#mayUse(from, to),
+      manager: (from, method, args) => this.#managerCall(from, method, args),
     })
     this.#supervisor = new Supervisor({
       isClosing: () => this.#closing,
@@ -74,17 +87,41 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       now: () => Date.now(),
       random: options.random ?? Math.random,
       onRestartScheduled: (node, attempt, delayMs) => this.emit('restart', { service: node.name, attempt, delayMs, at: Date.now() }),
-      onGaveUp: (node, why) => this.#onGaveUp(node, why),
+      onGaveUp: (node, why) => {
+        this.emit('failed', { service: node.name, why, at: Date.now() })
+        if (node.service.critical) void this.#fail(node, why)
+      },
       onStayClosed: (node, why) => {
         this.emit('notice', { service: node.name, message: `not restarted: ${why}`, at: Date.now() })
         if (node.service.critical) void this.#fail(node, why)
       },
     })
+    this.#usage = new UsageSampler(
+      { pids: () => this.#usagePids() },
+      (service, sample) => this.emit('usage', { service, ...sample }),
+      options.usageIntervalMs,
+    )
+    this.#health = new HealthMonitor({
+      call: (service, method, timeoutMs) => this.#router.call(service, method, [], timeoutMs),
+      unhealthy: (service, why) => {
+        const node = this.#nodes.get(service)
+        if (!node || node.state !== 'running') return
+        this.emit('notice', { service, message: `unhealthy: ${why}; restarting it`, at: Date.now() })
+        node.pendingExitReason = 'unhealthy'
+        node.container.kill('SIGKILL')
+      },
+    })
+    this.faults = new FaultInjection((name) => this.#node(name))
     for (const service of this.manifest.services) this.#add(service)
   }
 
   get closing(): boolean {
     return this.#closing
+  }
+
+  /** Set when a critical service failed and the manager closed everything. */
+  get fatalError(): Error | null {
+    return this.#fatal
   }
 
   /** Starts the named services (default: all) and their dependencies; resolves when all of them run. */
@@ -93,6 +130,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     const wanted = this.manifest.graph.withDependencies(this.#known(names ?? this.manifest.graph.names))
     const nodes = this.manifest.graph.startOrder(wanted).map((n) => this.#node(n))
     this.#openRun()
+    this.#usage.start()
     for (const node of nodes) {
       node.stopped = false
       node.failed = false
@@ -117,7 +155,9 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     if (!names) {
       this.#closing = true
       this.#supervisor.cancel()
+      this.#health.stop()
       await Promise.all([...this.#nodes.values()].map((n) => n.close('manager closing')))
+      this.#usage.stop()
       this.#run?.close()
       this.#runOpened = false
       return
@@ -160,11 +200,17 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       restarts: node.restarts,
       startedAt: node.startedAt,
       lastExit: node.lastExit,
-      usage: null,
+      usage: node.state === 'closed' ? null : this.#usage.latest(name),
       calls: this.#router.stats(name),
       critical: node.service.critical,
       parent: node.service.parent,
     }
+  }
+
+  /** Recent CPU % / RSS samples of a service (child services included), oldest first. */
+  usage(name: string): UsageSample[] {
+    this.#node(name)
+    return this.#usage.history(name)
   }
 
   /** Every state change so far, oldest first, with the reason for each. */
@@ -174,10 +220,10 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
 
   logs(service: string, limit?: number): LogLine[] {
     this.#node(service)
-    return this.#logs.get(service)!.tail(limit)
+    return this.#output.get(service)!.tail(limit)
   }
 
-  /** Fault injection: signal a service's process (group) without the close protocol. */
+  /** Fault injection: signal a service's process group without the close protocol. */
   kill(service: string, signal: NodeJS.Signals = 'SIGKILL'): void {
     this.#node(service).container.kill(signal)
   }
@@ -207,20 +253,32 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       dependencies: (n) => this.manifest.graph.dependenciesOf(n.name).map((d) => this.#node(d)),
       dependents: (n) => this.manifest.graph.dependentsOf(n.name).map((d) => this.#node(d)),
     })
-    const logs = new LogBuffer(service.logs.bufferLines)
-    this.#logs.set(service.name, logs)
+    const logFile = service.logs.file && (isAbsolute(service.logs.file) ? service.logs.file : resolve(this.manifest.cwd, service.logs.file))
+    const output = new ServiceOutput(service, logFile || null, (line) => this.emit('log', line))
+    this.#output.set(service.name, output)
     this.#nodes.set(service.name, node)
-    container.on('controller', (controller) => this.#wire(service.name, controller))
-    container.on('output', (stream, line) => {
-      const entry: LogLine = { at: Date.now(), service: service.name, stream, line }
-      logs.push(entry)
-      this.emit('log', entry)
-    })
     let pid: number | null = null
     container.on('spawn', (spawned) => {
       pid = spawned
       this.#run?.add(spawned)
     })
+    container.on('controller', (controller) =>
+      wireController(service.name, controller, {
+        router: this.#router,
+        bus: this.#bus,
+        eventTarget: (name) => {
+          const target = this.#nodes.get(name)
+          return target?.state === 'running' || target?.state === 'starting' ? target.container.controller : null
+        },
+        mayUse: (from, to) => this.#mayUse(from, to),
+        exception: (name, kind, error) => {
+          output.exception(kind, error)
+          this.emit('exception', { service: name, kind, error, at: Date.now() })
+        },
+        malformed: (name, value) => this.emit('malformed', { service: name, value, at: Date.now() }),
+      }),
+    )
+    container.on('output', (stream, line) => output.line(stream, line))
     container.on('exit', (report) => {
       if (pid !== null) this.#run?.remove(pid)
       this.#bus.dropSubscriber(service.name)
@@ -230,8 +288,14 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       const change: StateChange = { service: service.name, from, to, at: Date.now(), reason }
       this.#timeline.push(change)
       if (this.#timeline.length > TIMELINE_LIMIT) this.#timeline.shift()
-      if (to === 'closed' && node.lastExit) this.emit('exit', { service: service.name, ...node.lastExit })
+      if (to === 'running') this.#health.watch(service)
+      if (from === 'running') this.#health.unwatch(service.name)
+      if (to === 'closed' && node.lastExit) {
+        node.lastExit.error ??= output.takeException()
+        this.emit('exit', { service: service.name, ...node.lastExit })
+      }
       this.emit('state', change)
+      if (to === 'closed') this.#dropClosedChildren(node)
     })
     node.on('crash', (report) => {
       this.emit('crash', { service: service.name, code: report.code, signal: report.signal, at: Date.now() })
@@ -240,29 +304,51 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     return node
   }
 
-  #wire(name: string, controller: ServiceController): void {
-    controller.on('request', (m) => this.#router.fromService(name, controller, m))
-    controller.on('response', (m) => this.#router.fromResponse(name, m))
-    controller.on('cancel', (m) => this.#router.cancel(name, m.id))
-    controller.on('emit', (m) => {
-      for (const subscriber of this.#bus.subscribersOf(name, m.event)) {
-        const target = this.#nodes.get(subscriber)
-        if (target?.state === 'running' || target?.state === 'starting') {
-          target.container.controller?.send({ type: 'event', from: name, event: m.event, payload: m.payload })
-        }
-      }
-    })
-    controller.on('subscribe', (m) => {
-      if (m.type === 'unsubscribe') this.#bus.unsubscribe(name, m.service, m.event)
-      else if (this.#nodes.get(name)?.service.calls.includes(m.service)) this.#bus.subscribe(name, m.service, m.event)
-    })
-    controller.on('exception', (m) => {
-      this.emit('exception', { service: name, kind: m.kind, error: m.error, at: Date.now() })
-    })
-    controller.on('malformed', (value) => this.emit('malformed', { service: name, value, at: Date.now() }))
+  #mayUse(from: string, to: string): boolean {
+    return this.#nodes.get(from)?.service.calls.includes(to) ?? false
   }
 
-  #runOpened = false
+  // Calls addressed to `$manager` from inside a service.
+  async #managerCall(from: string, method: string, args: unknown[]): Promise<unknown> {
+    if (method === 'services') return this.services()
+    if (method === 'spawnChild') {
+      const parent = this.#node(from)
+      const service = createChildService(parent.service, args, this.manifest)
+      this.manifest.graph.add(service.name, [from])
+      this.#add(service)
+      this.emit('notice', { service: service.name, message: `child service of "${from}" created`, at: Date.now() })
+      await this.#node(service.name).start('spawned by its parent')
+      return null
+    }
+    throw svcError('SVC_ERR_UNKNOWN_METHOD', `The manager has no method "${method}" (asked by "${from}").`, { service: from })
+  }
+
+  // A child service lives as long as one run of its parent: once both are closed it leaves the graph.
+  #dropClosedChildren(closed: ServiceNode): void {
+    const parentName = closed.service.parent
+    const candidates = parentName ? [closed] : [...this.#nodes.values()].filter((n) => n.service.parent === closed.name)
+    for (const child of candidates) {
+      const parent = this.#nodes.get(child.service.parent!)
+      if (child.state !== 'closed' || (parent && parent.state === 'running')) continue
+      this.#nodes.delete(child.name)
+      this.#output.delete(child.name)
+      this.manifest.graph.remove(child.name)
+    }
+  }
+
+  #usagePids(): Map<string, number[]> {
+    const pids = new Map<string, number[]>()
+    for (const node of this.#nodes.values()) {
+      const pid = node.container.pid
+      if (pid === null || node.state === 'closed') continue
+      // Child services count towards their parent (and every ancestor) as well as themselves.
+      for (let n: ServiceNode | undefined = node; n; n = n.service.parent ? this.#nodes.get(n.service.parent) : undefined) {
+        pids.set(n.name, [...(pids.get(n.name) ?? []), pid])
+      }
+    }
+    return pids
+  }
+
   #openRun(): void {
     if (!this.#run || this.#runOpened) return
     this.#runOpened = true
@@ -276,11 +362,6 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     }
   }
 
-  #onGaveUp(node: ServiceNode, why: string): void {
-    this.emit('failed', { service: node.name, why, at: Date.now() })
-    if (node.service.critical) void this.#fail(node, why)
-  }
-
   // A critical service is gone for good: close everything in reverse order; start()/`svc up` fail.
   async #fail(node: ServiceNode, why: string): Promise<void> {
     if (this.#fatal) return
@@ -289,10 +370,6 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     })
     this.emit('fatal', { service: node.name, why, at: Date.now() })
     await this.close()
-  }
-
-  get fatalError(): Error | null {
-    return this.#fatal
   }
 
   #known(names: Iterable<string>): string[] {

@@ -34,6 +34,10 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
   failed = false
   /** Waiting for a backoff delay before a restart. */
   restarting = false
+  /** Fault injection: hold the next start this long before sending the code. */
+  delayNextStartMs = 0
+  /** Why the next unexpected exit happens, when the manager causes it (an unhealthy service it killed). */
+  pendingExitReason: 'unhealthy' | null = null
   #starting: Promise<void> | null = null
   #closing: Promise<void> | null = null
   #abort: AbortController | null = null
@@ -84,6 +88,11 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
         cause,
       })
     }
+    if (this.delayNextStartMs > 0) {
+      const ms = this.delayNextStartMs
+      this.delayNextStartMs = 0
+      await untilAborted(new Promise((r) => setTimeout(r, ms)), abort.signal).catch(() => {})
+    }
     if (abort.signal.aborted) throw this.#aborted()
     this.#setState('starting', reason)
     try {
@@ -117,13 +126,10 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
 
   #onExit(report: ExitReport): void {
     if (report.expected || this.state !== 'running' || this.#closing) return
-    this.lastExit = {
-      code: report.code,
-      signal: report.signal,
-      reason: 'crashed',
-      at: Date.now(),
-    }
-    this.#setState('closed', report.signal ? `crashed (${report.signal})` : `crashed (exit code ${report.code})`)
+    const reason = this.pendingExitReason ?? 'crashed'
+    this.pendingExitReason = null
+    this.lastExit = { code: report.code, signal: report.signal, reason, at: Date.now() }
+    this.#setState('closed', report.signal ? `${reason} (${report.signal})` : `${reason} (exit code ${report.code})`)
     this.emit('crash', report)
   }
 

@@ -1,0 +1,73 @@
+// Samples CPU % and RSS of every running service on an interval (pidusage) and keeps a short history.
+// A parent service's figures include its child services (ctx.spawnChild); processes a service spawns
+// itself (sh -c, workers) are not counted — only the service process is sampled.
+
+import pidusage from 'pidusage'
+import type { UsageSample } from '../protocol/snapshot.js'
+
+export interface UsageSource {
+  /** Service name → the pids that count towards it (its own, plus its child services'). */
+  pids(): Map<string, number[]>
+}
+
+export class UsageSampler {
+  readonly #history = new Map<string, UsageSample[]>()
+  #timer: NodeJS.Timeout | null = null
+  #sampling = false
+
+  constructor(
+    private readonly source: UsageSource,
+    private readonly onSample: (service: string, sample: UsageSample) => void,
+    private readonly intervalMs = 1000,
+    private readonly historyLength = 120,
+  ) {}
+
+  start(): void {
+    if (this.#timer) return
+    this.#timer = setInterval(() => void this.sample(), this.intervalMs)
+    this.#timer.unref()
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = null
+    pidusage.clear()
+  }
+
+  latest(service: string): UsageSample | null {
+    return this.#history.get(service)?.at(-1) ?? null
+  }
+
+  history(service: string): UsageSample[] {
+    return [...(this.#history.get(service) ?? [])]
+  }
+
+  async sample(): Promise<void> {
+    if (this.#sampling) return // a slow sample must not pile up behind the interval
+    this.#sampling = true
+    try {
+      const at = Date.now()
+      for (const [service, pids] of this.source.pids()) {
+        const stats = await Promise.allSettled(pids.map((pid) => pidusage(pid)))
+        let cpu = 0
+        let rss = 0
+        let any = false
+        for (const s of stats) {
+          if (s.status !== 'fulfilled') continue
+          any = true
+          cpu += s.value.cpu
+          rss += s.value.memory
+        }
+        if (!any) continue
+        const sample = { at, cpu: Math.round(cpu * 10) / 10, rss }
+        let history = this.#history.get(service)
+        if (!history) this.#history.set(service, (history = []))
+        history.push(sample)
+        if (history.length > this.historyLength) history.shift()
+        this.onSample(service, sample)
+      }
+    } finally {
+      this.#sampling = false
+    }
+  }
+}

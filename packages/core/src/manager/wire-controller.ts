@@ -1,0 +1,33 @@
+// Connects a fresh controller to the manager: calls go to the router, events to the bus,
+// exceptions and malformed messages to the manager's events.
+
+import type { ServiceController } from '../controller/service-controller.js'
+import type { EventBus } from './event-bus.js'
+import type { Router } from './router.js'
+
+export interface WireHost {
+  router: Router
+  bus: EventBus
+  /** The controller of a service that may receive events now, if any. */
+  eventTarget(name: string): ServiceController | null
+  mayUse(from: string, to: string): boolean
+  exception(service: string, kind: string, error: import('../errors.js').SerializedError): void
+  malformed(service: string, value: unknown): void
+}
+
+export function wireController(name: string, controller: ServiceController, host: WireHost): void {
+  controller.on('request', (m) => host.router.fromService(name, controller, m))
+  controller.on('response', (m) => host.router.fromResponse(name, m))
+  controller.on('cancel', (m) => host.router.cancel(name, m.id))
+  controller.on('emit', (m) => {
+    for (const subscriber of host.bus.subscribersOf(name, m.event)) {
+      host.eventTarget(subscriber)?.send({ type: 'event', from: name, event: m.event, payload: m.payload })
+    }
+  })
+  controller.on('subscribe', (m) => {
+    if (m.type === 'unsubscribe') host.bus.unsubscribe(name, m.service, m.event)
+    else if (host.mayUse(name, m.service)) host.bus.subscribe(name, m.service, m.event)
+  })
+  controller.on('exception', (m) => host.exception(name, m.kind, m.error))
+  controller.on('malformed', (value) => host.malformed(name, value))
+}
