@@ -28,6 +28,10 @@ export class MemoryContainer extends ServiceContainer {
     super(service)
   }
 
+  get permissionReport(): string[] {
+    return ['nothing enforced: in-memory containers run inside the manager process']
+  }
+
   get controller(): ServiceController | null {
     return this.#run?.controller ?? null
   }

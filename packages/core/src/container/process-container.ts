@@ -32,6 +32,10 @@ export class ProcessContainer extends ServiceContainer {
     this.plan = planSpawn(service)
   }
 
+  get permissionReport(): string[] {
+    return this.plan.permissions.report
+  }
+
   get controller(): ServiceController | null {
     return this.#run?.controller ?? null
   }

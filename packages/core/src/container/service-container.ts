@@ -28,6 +28,9 @@ export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
     super()
   }
 
+  /** What the service's permissions turn into here: one line per rule, enforced or not. */
+  abstract readonly permissionReport: string[]
+
   abstract readonly controller: ServiceController | null
   abstract readonly pid: number | null
 

@@ -129,6 +129,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     if (this.#closing) throw svcError('SVC_ERR_MANAGER_CLOSED', 'The manager is closed. Create a new ServicesManager to start again.')
     const wanted = this.manifest.graph.withDependencies(this.#known(names ?? this.manifest.graph.names))
     const nodes = this.manifest.graph.startOrder(wanted).map((n) => this.#node(n))
+    if (!this.#runOpened) this.#reportPermissions()
     this.#openRun()
     this.#usage.start()
     for (const node of nodes) {
@@ -347,6 +348,16 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       }
     }
     return pids
+  }
+
+  // Say what is enforced and what is not, once, for every service that asked for restrictions.
+  #reportPermissions(): void {
+    for (const node of this.#nodes.values()) {
+      if (Object.keys(node.service.permissions).length === 0) continue
+      for (const line of node.container.permissionReport) {
+        this.emit('notice', { service: node.name, message: `permissions: ${line}`, at: Date.now() })
+      }
+    }
   }
 
   #openRun(): void {
