@@ -86,6 +86,7 @@ export async function runManager(options: RunOptions): Promise<number> {
       reporter.started()
       const e = error as Error & { code?: string }
       reporter.status(err.red(`error ${e.code ?? 'SVC_ERR_CLI_START_FAILED'}: ${e.message}`))
+      reporter.status(`  ${err.dim('hint:')} the services' output is above; fix the problem and run \`svc up\` again.`)
       options.onStartFailed?.(error as Error)
       void closeAll(EXIT.failure)
     }

@@ -1,0 +1,108 @@
+// `svc up` in the foreground: plain progress and `name |` logs when piped, reverse-order close on SIGINT,
+// a start failure that exits 1 (also with --detach), and a dead run's socket cleaned up.
+
+import { afterAll, describe, expect, it } from '@jest/globals'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { makeProject, removeProject, Running, startSvc, svc } from './helpers/svc.js'
+
+const dirs: string[] = []
+afterAll(async () => {
+  for (const dir of dirs) await removeProject(dir)
+})
+
+function project(files?: Record<string, string>, hello = true): string {
+  const dir = makeProject(files, { hello })
+  dirs.push(dir)
+  return dir
+}
+
+const FAILING = {
+  'svc.config.ts': `import { defineServices } from '@services-cluster/core'
+export default defineServices({
+  services: {
+    db: { entry: './services/db.ts', restart: 'never' },
+    api: { entry: './services/api.ts', dependsOn: ['db'] },
+  },
+})
+`,
+  'services/db.ts': `import { defineService } from '@services-cluster/core/remote'
+export default defineService(async () => {
+  throw new Error('cannot reach the database')
+})
+`,
+  'services/api.ts': `import { defineService } from '@services-cluster/core/remote'
+export default defineService(async () => ({}))
+`,
+}
+
+describe('svc up in the foreground', () => {
+  it('shows progress, multiplexes logs, and closes in reverse order on SIGINT with exit 0', async () => {
+    const dir = project()
+    const up = startSvc(dir, ['up'])
+    await up.until((r) => r.stderr.includes('services running'), 'every service running')
+    expect(up.stderr).toMatch(/^svc: greeter starting pid=\d+\n/m)
+    expect(up.stderr).toMatch(/^svc: greeter running pid=\d+ ready=\d+ms$/m)
+    expect(up.stderr).toMatch(/^svc: front running pid=\d+ ready=\d+ms$/m)
+    expect(up.stderr.indexOf('svc: greeter running')).toBeLessThan(up.stderr.indexOf('svc: front running'))
+
+    const call = await svc(dir, ['call', 'front.welcome', '"Ada"'])
+    expect(JSON.parse(call.stdout)).toMatch(/^Hello, Ada!/)
+
+    up.child.kill('SIGINT')
+    const end = await up.exited
+    expect(end.code).toBe(0)
+    expect(end.stdout).toContain('greeter | greeter ready (prefix "Hello")')
+    expect(end.stdout).toMatch(/^front {3}\| front closing after 1 greetings$/m)
+    expect(end.stdout).not.toMatch(/\x1b\[/)
+    const closed = end.stderr.split('\n').filter((l) => / closed /.test(l)).map((l) => l.split(' ')[1])
+    expect(closed).toEqual(['front', 'greeter'])
+    expect(existsSync(join(dir, '.svc/control.sock'))).toBe(false)
+  })
+
+  it('exits 1 with the reason when a service fails to start, and closes what started', async () => {
+    const dir = project(FAILING, false)
+    const result = await svc(dir, ['up'])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/^error SVC_ERR_\w+: .*cannot reach the database/m)
+    expect(existsSync(join(dir, '.svc/control.sock'))).toBe(false)
+  })
+
+  it('up --detach returns the failure reason and leaves no manager behind', async () => {
+    const dir = project(FAILING, false)
+    const result = await svc(dir, ['up', '--detach'])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/^error SVC_ERR_\w+: .*cannot reach the database/)
+    expect(result.stderr).toContain('hint:')
+    const ps = await svc(dir, ['ps'])
+    expect(ps.code).toBe(3)
+  })
+
+  it('cleans up the socket and pid file of a manager that died, and starts', async () => {
+    const dir = project()
+    // A socket file nobody listens on any more, and the pid file of a process that is gone.
+    mkdirSync(join(dir, '.svc'))
+    const holder = new Running(
+      spawn(process.execPath, ['-e', "require('net').createServer().listen(process.argv[1], () => console.log('listening'))", join(dir, '.svc/control.sock')], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+      'socket holder',
+    )
+    await holder.until((r) => r.stdout.includes('listening'), 'the holder listening')
+    holder.child.kill('SIGKILL')
+    await holder.exited
+    writeFileSync(join(dir, '.svc/manager.pid'), `${holder.child.pid}\n`)
+    expect(existsSync(join(dir, '.svc/control.sock'))).toBe(true)
+
+    const ps = await svc(dir, ['ps'])
+    expect(ps.code).toBe(3)
+    expect(existsSync(join(dir, '.svc/control.sock'))).toBe(false) // the client removed the leftover
+
+    writeFileSync(join(dir, '.svc/manager.pid'), `${holder.child.pid}\n`)
+    const up = await svc(dir, ['up', '--detach'])
+    expect(up.code).toBe(0)
+    const down = await svc(dir, ['down'])
+    expect(down.code).toBe(0)
+  })
+})
