@@ -41,7 +41,7 @@ describe('svc up in the foreground', () => {
   it('shows progress, multiplexes logs, and closes in reverse order on SIGINT with exit 0', async () => {
     const dir = project()
     const up = startSvc(dir, ['up'])
-    await up.until((r) => r.stderr.includes('services running'), 'every service running')
+    await up.until((r) => / running; control socket /.test(r.stderr), 'every service running')
     expect(up.stderr).toMatch(/^svc: greeter starting pid=\d+\n/m)
     expect(up.stderr).toMatch(/^svc: greeter running pid=\d+ ready=\d+ms$/m)
     expect(up.stderr).toMatch(/^svc: front running pid=\d+ ready=\d+ms$/m)

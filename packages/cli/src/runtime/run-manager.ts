@@ -79,7 +79,8 @@ export async function runManager(options: RunOptions): Promise<number> {
       if (closing) return // a signal or `svc down` arrived during start-up
       reporter.started()
       const running = manager.services()
-      reporter.status(`svc: ${running.filter((s) => s.state === 'running').length} services running; control socket ${server.socketPath}`)
+      const count = running.filter((s) => s.state === 'running').length
+      reporter.status(`svc: ${count} ${count === 1 ? 'service' : 'services'} running; control socket ${server.socketPath}`)
       options.onReady?.(server.info, running)
     } catch (error) {
       if (closing && !manager.fatalError) return
