@@ -109,6 +109,14 @@ describeRedis('RedisDriver (real Redis on 127.0.0.1:6379)', () => {
     expect(await client.pTTL(keys.run('j', '1'))).toBeGreaterThan(4000)
   })
 
+  test('job and slot names cannot collide in the run key (job a:b slot c vs job a slot b:c)', async () => {
+    const service = svc('keys')
+    const hb = await driver.heartbeat({ service, nodeId: 'n', instance: 'A', lease: null, ttlMs: 5000 })
+    const req = { service, nodeId: 'n', lease: hb.ok ? hb.lease : '', ttlMs: 5000 }
+    expect((await driver.claim({ ...req, job: 'a:b', slot: 'c' })).ok).toBe(true)
+    expect((await driver.claim({ ...req, job: 'a', slot: 'b:c' })).ok).toBe(true)
+  })
+
   test('many concurrent claimers of one slot: exactly one wins', async () => {
     const service = svc('race')
     const leases: string[] = []

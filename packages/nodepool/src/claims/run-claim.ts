@@ -33,11 +33,12 @@ export class PoolKeys {
   members(): string {
     return `${this.base}:members`
   }
+  /** The job name is URI-encoded so that `job:slot` can never be read two ways (`a:b`+`c` vs `a`+`b:c`). */
   run(job: string, slot: string): string {
-    return `${this.base}:run:${job}:${slot}`
+    return `${this.base}:run:${encodeURIComponent(job)}:${slot}`
   }
   fence(job: string): string {
-    return `${this.base}:fence:${job}`
+    return `${this.base}:fence:${encodeURIComponent(job)}`
   }
 }
 

@@ -4,8 +4,8 @@
 // Layout (one pool, all keys under the `{service}` hash tag):
 //   <prefix>{svc}:node:<id>        SET <lease> PX ttl, renewed on every heartbeat: the registration itself
 //   <prefix>{svc}:members          sorted set, member = node id, score = expiry by Redis TIME (ms): the listing
-//   <prefix>{svc}:run:<job>:<slot> per-run claim (see claims/run-claim.ts)
-//   <prefix>{svc}:fence:<job>      last fencing token of a job
+//   <prefix>{svc}:run:<job>:<slot> per-run claim (job URI-encoded; see claims/run-claim.ts)
+//   <prefix>{svc}:fence:<job>      last fencing token of a job (job URI-encoded)
 // Heartbeat = one Lua script: register or renew, index in the sorted set, drop expired entries, list. Every
 // expiry is computed from Redis' clock (TIME, PX), never from the nodes' clocks.
 

@@ -561,10 +561,10 @@ export class NodePool extends EventEmitter<NodePoolEvents> {
       this.requestTimeoutMs,
       'heartbeat',
     )
-    if (!this.#running) return 'ok'
     if (!r.ok) return 'conflict'
     const hadLease = this.#lease !== null
-    this.#lease = r.lease
+    this.#lease = r.lease // even when stopping: stop() deregisters with the lease Redis now holds
+    if (!this.#running) return 'ok'
     if (sentAt > this.#renewedAt) this.#renewedAt = sentAt
     const reregistered = r.fresh && hadLease
     const nodes = r.nodes.includes(this.nodeId) ? r.nodes : [...r.nodes, this.nodeId].sort()
