@@ -100,12 +100,18 @@ function reapLeftovers(dir: string): number[] {
   return killed
 }
 
+// A zombie (exited, not yet reaped — PID 1 in some containers never reaps) counts as dead.
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return true
   }
 }
 

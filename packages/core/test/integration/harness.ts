@@ -1,5 +1,6 @@
 // Real-process test helpers: managers rooted at the fixtures directory, and process liveness checks.
 
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ServicesManager, type ManagerOptions, type Manifest, type StateChange } from '../../src/index.js'
 
@@ -13,10 +14,16 @@ export function transitions(changes: StateChange[]): string[] {
   return changes.map((c) => `${c.service}:${c.to}`)
 }
 
+/** Alive and not a zombie (an exited process nobody reaped yet is gone for our purposes). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
+  } catch {
+    return false
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
   } catch {
     return false
   }
