@@ -37,6 +37,8 @@ export interface ResolvedManifest {
   graph: DependencyGraph
   stateDir: string
   cwd: string
+  /** `cluster` from the manifest; every service also gets it as SVC_CLUSTER_REDIS / SVC_CLUSTER_NAME. */
+  cluster: { redis: string; name: string } | null
 }
 
 const POLICIES: RestartPolicyName[] = ['never', 'on-failure', 'always']
@@ -49,7 +51,13 @@ export function normalizeManifest(manifest: Manifest, cwd: string, resolve: Entr
   }
   const entries = Object.entries(manifest.services)
   const graph = new DependencyGraph(entries.map(([name, spec]) => [name, dependsOnOf(name, spec)]))
-  const services = entries.map(([name, spec]) => normalizeService(name, spec, cwd, null, resolve))
+  const cluster = clusterOf(manifest.cluster)
+  const services = entries.map(([name, spec]) => {
+    const service = normalizeService(name, spec, cwd, null, resolve)
+    // Cluster membership reaches every service as environment (the scheduler joins the pool with it).
+    if (cluster) service.env = { SVC_CLUSTER_REDIS: cluster.redis, SVC_CLUSTER_NAME: cluster.name, ...service.env }
+    return service
+  })
   for (const s of services) {
     for (const target of s.calls) {
       if (!graph.has(target)) {
@@ -58,7 +66,17 @@ export function normalizeManifest(manifest: Manifest, cwd: string, resolve: Entr
     }
   }
   const stateDir = manifest.stateDir ?? '.svc'
-  return { services, graph, stateDir: stateDir.startsWith('/') ? stateDir : `${cwd}/${stateDir}`, cwd }
+  return { services, graph, stateDir: stateDir.startsWith('/') ? stateDir : `${cwd}/${stateDir}`, cwd, cluster }
+}
+
+function clusterOf(cluster: Manifest['cluster']): ResolvedManifest['cluster'] {
+  if (cluster === undefined) return null
+  if (!cluster || typeof cluster.redis !== 'string' || typeof cluster.name !== 'string' || cluster.name === '') {
+    throw svcError('SVC_ERR_MANIFEST_INVALID', 'The manifest\'s cluster needs { redis: "redis://host:port", name: "pool-name" }.', {
+      details: { field: 'cluster' },
+    })
+  }
+  return { redis: cluster.redis, name: cluster.name }
 }
 
 export function normalizeService(
