@@ -9,6 +9,7 @@ export type NodeManagerErrorCode =
   | 'SVC_ERR_NM_NO_ONLINE_NODE'
   | 'SVC_ERR_NM_NODES_FILE'
   | 'SVC_ERR_NM_CONFIG'
+  | 'SVC_ERR_NM_MANIFEST'
   | 'SVC_ERR_NM_STORE_CORRUPT'
   | 'SVC_ERR_NM_STORE_LOCKED'
   | 'SVC_ERR_NM_STORE_UNAVAILABLE'
@@ -80,6 +81,8 @@ export const errors = {
     err('SVC_ERR_NM_NODES_FILE', `Cannot load nodes file "${path}": ${problem}`, { path }, cause),
   config: (service: string, problem: string) =>
     err('SVC_ERR_NM_CONFIG', `Service "${service}" has an invalid config: ${problem}`, { service }),
+  manifest: (variable: string, problem: string) =>
+    err('SVC_ERR_NM_MANIFEST', `The node-manager manifest cannot use ${variable}: ${problem}`, { variable }),
   storeCorrupt: (path: string, line: number, cause?: unknown) =>
     err(
       'SVC_ERR_NM_STORE_CORRUPT',

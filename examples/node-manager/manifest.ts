@@ -1,0 +1,161 @@
+// The node manager's services as a function of a few options, so svc.config.ts (options from the
+// environment), the end-to-end tests and the benchmark (free ports, a temp state dir) share one manifest.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { isAbsolute, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { defineServices, type RestartOptions } from '@services-cluster/core'
+import { DEFAULT_SIM_CONFIG, type SimConfig } from './src/chain-sim/sim-config.ts'
+import { errors } from './src/errors.ts'
+
+const HERE = fileURLToPath(new URL('.', import.meta.url))
+export const EXAMPLE_DIR = HERE.endsWith('/') ? HERE.slice(0, -1) : HERE
+export const EXAMPLE_NODES_FILE = join(EXAMPLE_DIR, 'nodes.json')
+export const DEFAULT_GATEWAY_PORT = 8545
+export const SIM_NODE_IDS = DEFAULT_SIM_CONFIG.nodes.map((n) => n.id)
+
+export interface GatewayRedisOptions {
+  url: string
+  /** Default "node-manager". */
+  channel?: string
+  scope?: string
+}
+
+export interface NodeManagerOptions {
+  /** Gateway HTTP port; 0 picks a free one (then ask `gateway.address()`). Default 8545. */
+  gatewayPort?: number
+  /** Bearer token the gateway requires on POST /rpc. Default: none (it listens on 127.0.0.1 only). */
+  gatewayToken?: string
+  /** Also answer on a Redis RPC channel. Default: off, so `svc up` needs no Redis. */
+  redis?: GatewayRedisOptions | null
+  /** The checker's store: the embedded file (default) or Redis (`url`, key `prefix`). */
+  store?: { kind: 'file' } | { kind: 'redis'; url?: string; prefix?: string }
+  /** Run the simulated chain nodes. Default true; false means nodes.json points at real nodes. */
+  simulate?: boolean
+  /** Simulated node ports by id (btc-a, btc-b, ltc-a, eth-a, eth-b); the nodes file follows them. */
+  simPorts?: Partial<Record<string, number>>
+  /** Where the manager, the checker's store and the scheduler's state live. Default `<example>/.svc`. */
+  stateDir?: string
+  /** How often the scheduler checks every node. Default '5s'. */
+  checkEvery?: string
+}
+
+// Every crash restarts with backoff; more than 5 restarts in a minute means something is really wrong.
+const restart: RestartOptions = { policy: 'on-failure', backoff: { initialMs: 200, maxMs: 5000 }, maxRestarts: 5, windowMs: 60_000 }
+
+export function nodeManagerManifest(options: NodeManagerOptions = {}) {
+  const stateDir = resolve(EXAMPLE_DIR, options.stateDir ?? '.svc')
+  const simulate = options.simulate ?? true
+  const simPorts = options.simPorts ?? {}
+  const unknown = Object.keys(simPorts).filter((id) => !SIM_NODE_IDS.includes(id))
+  if (unknown.length > 0) throw errors.manifest('simPorts', `no simulated node ${unknown.join(', ')}; the ids are ${SIM_NODE_IDS.join(', ')}.`)
+  const moved = Object.keys(simPorts).length > 0
+  const sim: SimConfig = { ...DEFAULT_SIM_CONFIG, nodes: DEFAULT_SIM_CONFIG.nodes.map((n) => ({ ...n, port: simPorts[n.id] ?? n.port })) }
+  const nodesFile = moved ? writeMovedNodesFile(stateDir, simPorts) : EXAMPLE_NODES_FILE
+  const store = options.store?.kind === 'redis' ? options.store : { kind: 'file' as const, path: join(stateDir, 'checker-store.jsonl') }
+
+  return defineServices({
+    stateDir,
+    services: {
+      ...(simulate ? { 'chain-sim': { entry: join(EXAMPLE_DIR, 'services/chain-sim.ts'), config: sim, restart } } : {}),
+      checker: {
+        entry: join(EXAMPLE_DIR, 'services/checker.ts'),
+        // The checker probes every node once on start, so the simulators must already listen.
+        dependsOn: simulate ? ['chain-sim'] : [],
+        config: { nodesFile, store },
+        restart,
+        // The first check is bounded by the nodes' timeoutMs (2 s in nodes.json).
+        startTimeoutMs: 20_000,
+      },
+      scheduler: {
+        entry: '@services-cluster/scheduler',
+        dependsOn: ['checker'],
+        config: {
+          stateFile: join(stateDir, 'scheduler-tasks.json'),
+          tasks: [{ name: 'check', every: options.checkEvery ?? '5s', call: { service: 'checker', method: 'check', args: [] }, timeoutMs: 15_000 }],
+        },
+        restart,
+      },
+      gateway: {
+        entry: '@services-cluster/gateway',
+        // The gateway must depend on every service it exposes.
+        dependsOn: ['checker', 'scheduler'],
+        config: {
+          port: options.gatewayPort ?? DEFAULT_GATEWAY_PORT,
+          expose: [
+            'checker.getBestNode',
+            'checker.getNodes',
+            'checker.getNodeConfig',
+            'checker.addNode',
+            'checker.rmNode',
+            'checker.updateNode',
+            'checker.check',
+            'scheduler.taskList',
+            'scheduler.taskRun',
+          ],
+          ...(options.gatewayToken ? { token: options.gatewayToken } : {}),
+          ...(options.redis ? { redis: { channel: 'node-manager', ...options.redis } } : {}),
+        },
+        restart,
+        // Stopping lets in-flight requests finish for up to 5 s.
+        stopTimeoutMs: 6000,
+      },
+    },
+  })
+}
+
+// Variables: NM_GATEWAY_PORT, NM_GATEWAY_TOKEN, NM_REDIS (1/0 or a URL; REDIS_URL alone also turns the
+// channel on), NM_REDIS_CHANNEL, NM_STORE (file|redis), NM_SIMULATE (1/0), NM_SIM_PORTS ("btc-a=1,eth-b=2"),
+// NM_STATE_DIR, NM_CHECK_EVERY.
+export function optionsFromEnv(env: Record<string, string | undefined> = process.env): NodeManagerOptions {
+  const options: NodeManagerOptions = {}
+  if (env.NM_GATEWAY_PORT) options.gatewayPort = port('NM_GATEWAY_PORT', env.NM_GATEWAY_PORT)
+  if (env.NM_GATEWAY_TOKEN) options.gatewayToken = env.NM_GATEWAY_TOKEN
+  const redisUrl = redisChoice(env)
+  if (redisUrl) options.redis = { url: redisUrl, ...(env.NM_REDIS_CHANNEL ? { channel: env.NM_REDIS_CHANNEL } : {}) }
+  if (env.NM_STORE === 'redis') options.store = { kind: 'redis', ...(env.REDIS_URL ? { url: env.REDIS_URL } : {}) }
+  else if (env.NM_STORE && env.NM_STORE !== 'file') throw errors.manifest('NM_STORE', `"${env.NM_STORE}" is not a store; use "file" (default) or "redis".`)
+  if (env.NM_SIMULATE) options.simulate = flag('NM_SIMULATE', env.NM_SIMULATE)
+  if (env.NM_SIM_PORTS) options.simPorts = simPorts(env.NM_SIM_PORTS)
+  if (env.NM_STATE_DIR) options.stateDir = isAbsolute(env.NM_STATE_DIR) ? env.NM_STATE_DIR : resolve(env.NM_STATE_DIR)
+  if (env.NM_CHECK_EVERY) options.checkEvery = env.NM_CHECK_EVERY
+  return options
+}
+
+function redisChoice(env: Record<string, string | undefined>): string | null {
+  const setting = env.NM_REDIS?.trim()
+  if (!setting) return env.REDIS_URL || null
+  if (/^rediss?:\/\//.test(setting)) return setting
+  return flag('NM_REDIS', setting) ? env.REDIS_URL || 'redis://127.0.0.1:6379' : null
+}
+
+function flag(variable: string, value: string): boolean {
+  if (/^(1|true|on|yes)$/i.test(value)) return true
+  if (/^(0|false|off|no)$/i.test(value)) return false
+  throw errors.manifest(variable, `"${value}" is neither on (1, true) nor off (0, false).`)
+}
+
+function port(variable: string, value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw errors.manifest(variable, `"${value}" is not a port (0-65535).`)
+  return n
+}
+
+function simPorts(value: string): Record<string, number> {
+  const ports: Record<string, number> = {}
+  for (const pair of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [id, n] = pair.split('=')
+    if (!id || n === undefined) throw errors.manifest('NM_SIM_PORTS', `"${pair}" is not id=port (e.g. btc-a=18451).`)
+    ports[id] = port('NM_SIM_PORTS', n)
+  }
+  return ports
+}
+
+// The checker reads nodes from a file; with moved simulator ports it gets a copy of nodes.json that follows them.
+function writeMovedNodesFile(stateDir: string, ports: Partial<Record<string, number>>): string {
+  const original = JSON.parse(readFileSync(EXAMPLE_NODES_FILE, 'utf8')) as { nodes: Array<{ id: string; port: number }> }
+  const nodes = original.nodes.map((node) => ({ ...node, port: ports[node.id] ?? node.port }))
+  mkdirSync(stateDir, { recursive: true })
+  const file = join(stateDir, 'nodes.json')
+  writeFileSync(file, JSON.stringify({ nodes }, null, 2) + '\n')
+  return file
+}
