@@ -91,6 +91,9 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
         this.emit('failed', { service: node.name, why, at: Date.now() })
         if (node.service.critical) void this.#fail(node, why)
       },
+      prewarm: (node) => {
+        if (this.#options.prewarm !== false) void this.#prepare(() => node.container.prepare()).catch(() => {})
+      },
       onStayClosed: (node, why) => {
         this.emit('notice', { service: node.name, message: `not restarted: ${why}`, at: Date.now() })
         if (node.service.critical) void this.#fail(node, why)
@@ -137,9 +140,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       node.failed = false
     }
     if (this.#options.prewarm !== false) {
-      for (const node of nodes) {
-        if (node.state === 'closed') void this.#prepare(() => node.container.prepare()).catch(() => {})
-      }
+      for (const node of nodes) if (node.state === 'closed') void this.#prepare(() => node.container.prepare()).catch(() => {})
     }
     const results = await Promise.allSettled(nodes.map((node) => node.start()))
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')

@@ -17,6 +17,8 @@ export interface SupervisorHost {
   onRestartScheduled(node: ServiceNode, attempt: number, delayMs: number): void
   onGaveUp(node: ServiceNode, why: string): void
   onStayClosed(node: ServiceNode, why: string): void
+  /** Boots a container ahead of its start (a restart then costs no process start). */
+  prewarm(node: ServiceNode): void
 }
 
 interface Recovery {
@@ -59,7 +61,11 @@ export class Supervisor {
       const dependents = this.host.transitiveDependents(node.name).map((n) => this.host.node(n))
       for (const d of dependents) if (d.state !== 'closed' && !d.stopped) recovery.cascade.add(d)
       trace('%s crashed; closing dependents %o', node.name, [...recovery.cascade].map((d) => d.name))
-      await Promise.all(dependents.map((d) => d.close(`dependency "${node.name}" crashed`)))
+      const closing = Promise.all(dependents.map((d) => d.close(`dependency "${node.name}" crashed`)))
+      if (decision.action === 'restart') this.host.prewarm(node)
+      await closing
+      // Replacements for the dependents boot while the crashed service restarts.
+      if (decision.action === 'restart') for (const d of recovery.cascade) this.host.prewarm(d)
       for (;;) {
         if (decision.action !== 'restart') {
           node.restarting = false
