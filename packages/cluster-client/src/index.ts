@@ -1,1 +1,11 @@
-export {}
+export { cluster, ClusterClientBuilder } from './builder.js'
+export type { DelegatedMethod, InvokeMethod, NodeCallback } from './builder.js'
+export { ClusterClient } from './client.js'
+export type { ClusterClientEvents, ClusterState } from './client.js'
+export { APIClientBase, close } from './api-client.js'
+export type { APIClientOptions } from './api-client.js'
+export { ClusterClientError, ErrorCodes, isClusterClientError } from './errors.js'
+export type { ErrorCode } from './errors.js'
+export type { ClusterLogger, ClusterOptions } from './options.js'
+export type { DataClient, DataClientClass, DelegateKind, Listener } from './types.js'
+export { PROTOCOL_VERSION } from './protocol/packet.js'
