@@ -48,10 +48,7 @@ export class MemoryContainer extends ServiceContainer {
   async start(): Promise<void> {
     const run = (this.#run ??= this.#boot())
     try {
-      await run.controller.start(
-        { name: this.service.name, entry: this.service.entry, config: this.service.config, calls: this.service.calls },
-        this.service.startTimeoutMs,
-      )
+      await run.controller.start(this.startMessage(), this.service.startTimeoutMs)
     } catch (error) {
       run.expected = true
       run.finish({ code: 1, signal: null, step: 'exited' })

@@ -52,10 +52,7 @@ export class ProcessContainer extends ServiceContainer {
   async start(): Promise<void> {
     const run = (this.#run ??= this.#spawn())
     try {
-      await run.controller.start(
-        { name: this.service.name, entry: this.service.entry, config: this.service.config, calls: this.service.calls },
-        this.service.startTimeoutMs,
-      )
+      await run.controller.start(this.startMessage(), this.service.startTimeoutMs)
     } catch (error) {
       // A stop asked for during start is already escalating; otherwise nothing is worth keeping.
       if (!run.stopping) {

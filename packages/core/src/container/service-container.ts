@@ -37,6 +37,12 @@ export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
   /** Boots a remote (if none) and waits for remoteReady: lets the manager pre-spawn the whole graph. */
   abstract prepare(): Promise<void>
 
+  /** The code and settings a fresh remote receives once its dependencies run. */
+  protected startMessage() {
+    const { name, entry, config, calls } = this.service
+    return { name, entry, config, calls }
+  }
+
   /** Sends the code and resolves once the service runs. On failure the remote is gone when this rejects. */
   abstract start(): Promise<void>
 

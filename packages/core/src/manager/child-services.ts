@@ -4,6 +4,7 @@
 import { dirname } from 'node:path'
 import { svcError } from '../errors.js'
 import { normalizeService, type ResolvedManifest, type ResolvedService } from '../manifest/normalize.js'
+import type { ServiceNode } from '../node/service-node.js'
 import type { ChildServiceOptions } from '../remote/context.js'
 
 export function createChildService(parent: ResolvedService, args: unknown[], manifest: ResolvedManifest): ResolvedService {
@@ -30,4 +31,12 @@ export function createChildService(parent: ResolvedService, args: unknown[], man
     dirname(parent.entry),
     parent.name,
   )
+}
+
+/** Child services to drop from the graph after `closed` closed: closed children whose parent no longer runs. */
+export function finishedChildren(closed: ServiceNode, nodes: ReadonlyMap<string, ServiceNode>): string[] {
+  const candidates = closed.service.parent ? [closed] : [...nodes.values()].filter((n) => n.service.parent === closed.name)
+  return candidates
+    .filter((child) => child.state === 'closed' && nodes.get(child.service.parent!)?.state !== 'running')
+    .map((child) => child.name)
 }

@@ -13,7 +13,7 @@ import { ServiceNode } from '../node/service-node.js'
 import type { ServiceSnapshot, ServiceState, UsageSample } from '../protocol/snapshot.js'
 import { RunRecord } from '../supervision/run-record.js'
 import { Supervisor } from '../supervision/supervisor.js'
-import { createChildService } from './child-services.js'
+import { createChildService, finishedChildren } from './child-services.js'
 import { displayState } from './display-state.js'
 import { EventBus } from './event-bus.js'
 import type { ManagerEvents, StateChange } from './events.js'
@@ -23,7 +23,8 @@ import { limitConcurrency } from './limit.js'
 import type { LogLine } from './log-buffer.js'
 import { Router } from './router.js'
 import { ServiceOutput } from './service-output.js'
-import { UsageSampler } from './usage-sampler.js'
+import { pidsByService, UsageSampler } from './usage-sampler.js'
+import { waitForState } from './wait-for.js'
 import { wireController } from './wire-controller.js'
 
 export interface ManagerOptions {
@@ -100,7 +101,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       },
     })
     this.#usage = new UsageSampler(
-      { pids: () => this.#usagePids() },
+      { pids: () => pidsByService(this.#nodes) },
       (service, sample) => this.emit('usage', { service, ...sample }),
       options.usageIntervalMs,
     )
@@ -233,20 +234,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   /** Resolves when `service` reaches `state` (at once if it is there). */
   waitFor(service: string, state: ServiceState, timeoutMs = 30_000): Promise<void> {
     const node = this.#node(service)
-    if (node.state === state) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.off('state', onState)
-        reject(svcError('SVC_ERR_WAIT_TIMEOUT', `Service "${service}" did not reach ${state} within ${timeoutMs} ms (it is ${node.state}).`, { service }))
-      }, timeoutMs)
-      const onState = (c: StateChange) => {
-        if (c.service !== service || c.to !== state) return
-        clearTimeout(timer)
-        this.off('state', onState)
-        resolve()
-      }
-      this.on('state', onState)
-    })
+    return waitForState(this, service, () => node.state, state, timeoutMs)
   }
 
   #add(service: ResolvedService): ServiceNode {
@@ -297,7 +285,13 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
         this.emit('exit', { service: service.name, ...node.lastExit })
       }
       this.emit('state', change)
-      if (to === 'closed') this.#dropClosedChildren(node)
+      if (to === 'closed') {
+        for (const child of finishedChildren(node, this.#nodes)) {
+          this.#nodes.delete(child)
+          this.#output.delete(child)
+          this.manifest.graph.remove(child)
+        }
+      }
     })
     node.on('crash', (report) => {
       this.emit('crash', { service: service.name, code: report.code, signal: report.signal, at: Date.now() })
@@ -323,32 +317,6 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       return null
     }
     throw svcError('SVC_ERR_UNKNOWN_METHOD', `The manager has no method "${method}" (asked by "${from}").`, { service: from })
-  }
-
-  // A child service lives as long as one run of its parent: once both are closed it leaves the graph.
-  #dropClosedChildren(closed: ServiceNode): void {
-    const parentName = closed.service.parent
-    const candidates = parentName ? [closed] : [...this.#nodes.values()].filter((n) => n.service.parent === closed.name)
-    for (const child of candidates) {
-      const parent = this.#nodes.get(child.service.parent!)
-      if (child.state !== 'closed' || (parent && parent.state === 'running')) continue
-      this.#nodes.delete(child.name)
-      this.#output.delete(child.name)
-      this.manifest.graph.remove(child.name)
-    }
-  }
-
-  #usagePids(): Map<string, number[]> {
-    const pids = new Map<string, number[]>()
-    for (const node of this.#nodes.values()) {
-      const pid = node.container.pid
-      if (pid === null || node.state === 'closed') continue
-      // Child services count towards their parent (and every ancestor) as well as themselves.
-      for (let n: ServiceNode | undefined = node; n; n = n.service.parent ? this.#nodes.get(n.service.parent) : undefined) {
-        pids.set(n.name, [...(pids.get(n.name) ?? []), pid])
-      }
-    }
-    return pids
   }
 
   // Say what is enforced and what is not, once, for every service that asked for restrictions.

@@ -3,6 +3,7 @@
 // itself (sh -c, workers) are not counted — only the service process is sampled.
 
 import pidusage from 'pidusage'
+import type { ServiceNode } from '../node/service-node.js'
 import type { UsageSample } from '../protocol/snapshot.js'
 
 export interface UsageSource {
@@ -70,4 +71,17 @@ export class UsageSampler {
       this.#sampling = false
     }
   }
+}
+
+/** The pids each running service is charged for: its own, and those of its child services (and theirs). */
+export function pidsByService(nodes: ReadonlyMap<string, ServiceNode>): Map<string, number[]> {
+  const pids = new Map<string, number[]>()
+  for (const node of nodes.values()) {
+    const pid = node.container.pid
+    if (pid === null || node.state === 'closed') continue
+    for (let n: ServiceNode | undefined = node; n; n = n.service.parent ? nodes.get(n.service.parent) : undefined) {
+      pids.set(n.name, [...(pids.get(n.name) ?? []), pid])
+    }
+  }
+  return pids
 }
