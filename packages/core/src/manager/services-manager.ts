@@ -159,7 +159,9 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       this.#closing = true
       this.#supervisor.cancel()
       this.#health.stop()
-      await Promise.all([...this.#nodes.values()].map((n) => n.close('manager closing')))
+      // Dependents are asked first so each close carries the real reason; the nodes enforce the order anyway.
+      const order = this.manifest.graph.startOrder().reverse()
+      await Promise.all(order.map((n) => this.#node(n).close('manager closing')))
       this.#usage.stop()
       this.#run?.close()
       this.#runOpened = false
