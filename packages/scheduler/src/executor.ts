@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path'
 import type { Clock } from './clock.js'
 import { ErrorCodes, SchedulerError, toRunError } from './errors.js'
 import type { ModuleRunner } from './module-runner.js'
-import type { LastRun, RunOutcome, RunTrigger } from './status.js'
+import type { LastRun, RunInfo, RunOutcome } from './status.js'
 import type { TaskDefinition } from './task.js'
 
 export interface CallOptions {
@@ -38,7 +38,7 @@ export async function executeRun(
   deps: ExecutorDeps,
   definition: TaskDefinition,
   controller: AbortController,
-  trigger: RunTrigger,
+  info: RunInfo,
 ): Promise<LastRun> {
   const { clock } = deps
   const at = clock.now()
@@ -48,7 +48,7 @@ export async function executeRun(
   let result: unknown
   let error: unknown
   try {
-    result = await perform(deps, definition, controller.signal)
+    result = await perform(deps, definition, controller.signal, info)
     outcome = 'ok'
   } catch (caught) {
     error = caught
@@ -62,21 +62,22 @@ export async function executeRun(
     outcome = reason.code === ErrorCodes.TIMEOUT ? 'timedOut' : 'cancelled'
     error = reason
   }
-  const run: LastRun = { at, durationMs: Math.max(0, clock.now() - at), ok: outcome === 'ok', outcome, trigger }
+  const run: LastRun = { at, durationMs: Math.max(0, clock.now() - at), ok: outcome === 'ok', outcome, trigger: info.trigger }
   if (outcome === 'ok') run.result = result
   else run.error = toRunError(error)
   return run
 }
 
-function perform(deps: ExecutorDeps, definition: TaskDefinition, signal: AbortSignal): Promise<unknown> {
+function perform(deps: ExecutorDeps, definition: TaskDefinition, signal: AbortSignal, info: RunInfo): Promise<unknown> {
   if (definition.module !== undefined) {
     // The module runner honours the signal itself and settles once the worker has let go of the task.
     return deps.modules.run(resolveModulePath(deps.moduleBaseDir, definition.module), definition.input, signal)
   }
-  const { service, method, args = [] } = definition.call!
+  const { service, method, args = [], withRun } = definition.call!
+  const callArgs = withRun === true ? [...args, info] : args
   // A remote call cannot be taken back; on abort the scheduler stops waiting for it.
   return Promise.race([
-    deps.call(service, method, args, { timeoutMs: definition.timeoutMs, signal }),
+    deps.call(service, method, callArgs, { timeoutMs: definition.timeoutMs, signal }),
     rejectOnAbort(signal),
   ])
 }

@@ -9,13 +9,13 @@ import { debuglog } from 'node:util'
 import { systemClock, type Clock } from './clock.js'
 import { ErrorCodes, SchedulerError, notBootstrapped, stopped, unknownTask } from './errors.js'
 import { cancelReason, executeRun, type CallFunction, type ExecutorDeps } from './executor.js'
-import type { RunGate } from './gate.js'
+import { isRefusal, type RunClaim, type RunGate } from './gate.js'
 import { TinypoolModuleRunner, type ModuleRunner } from './module-runner.js'
 import { slotOf } from './schedule.js'
 import { Timers } from './timers.js'
 import { MemoryTaskStore, type PersistedState, type TaskStore } from './store.js'
 import { mergeTasks, parseNewTask, type TaskEntry } from './task-set.js'
-import type { LastRun, RunTrigger, TaskStatus } from './status.js'
+import type { LastRun, RunInfo, RunTrigger, TaskStatus } from './status.js'
 
 const debug = debuglog('svc:scheduler')
 
@@ -38,12 +38,15 @@ export interface SchedulerOptions {
   log?: SchedulerLogger
 }
 
-export type SkipReason = 'overlap' | 'not-claimed' | 'claim-failed'
+// 'late': the gate refused a claim made too long after the run was due (also counted in notClaimed).
+export type SkipReason = 'overlap' | 'not-claimed' | 'claim-failed' | 'late'
 
 export type SchedulerEvents = {
   'run:start': [task: string, trigger: RunTrigger]
   'run:end': [task: string, run: LastRun]
   'run:skip': [task: string, reason: SkipReason]
+  // Cluster mode: the run ended after its claim lapsed (counted in counts.unconfirmed).
+  'run:unconfirmed': [task: string, claim: RunClaim]
 }
 
 type LifecycleState = 'idle' | 'running' | 'stopping' | 'stopped'
@@ -207,22 +210,35 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       let run: LastRun | null = null
       let skip: SkipReason | undefined
       try {
+        const slot = scheduledAt === undefined ? null : slotOf(entry.parsed, scheduledAt)
+        let claim: RunClaim | undefined
         if (this.#gate !== undefined && scheduledAt !== undefined) {
-          skip = await this.#claim(name, slotOf(entry.parsed, scheduledAt))
+          const answer = await this.#claim(name, slot!, scheduledAt)
+          if (typeof answer === 'string') skip = answer
+          else claim = answer
+          // A claimed slot that is cancelled before it starts is lost, not run late.
           if (skip !== undefined || controller.signal.aborted) return null
         }
         inflight.started = true
         entry.counts.runs++
         this.emit('run:start', name, trigger)
-        run = await executeRun(this.#deps, entry.parsed.definition, controller, trigger)
-        entry.counts[run.outcome]++
-        entry.lastRun = run
+        const info: RunInfo = { task: name, trigger, scheduledAt: scheduledAt ?? null, slot, token: claim?.token ?? null }
+        const finished = await executeRun(this.#deps, entry.parsed.definition, controller, info)
+        if (claim !== undefined) {
+          const confirmed = await this.#confirm(name, slot!, claim)
+          if (!confirmed) entry.counts.unconfirmed++
+          finished.claim = { slot: slot!, token: claim.token, confirmed }
+        }
+        entry.counts[finished.outcome]++
+        entry.lastRun = finished
+        run = finished
         return run
       } finally {
         // Cleared before the events, so listeners already see the task as not running.
         if (entry.inflight === inflight) entry.inflight = undefined
         if (skip !== undefined) {
           entry.counts.notClaimed++
+          if (skip === 'late') entry.counts.lateRejected++
           this.emit('run:skip', name, skip)
         }
         if (run !== null) this.emit('run:end', name, run)
@@ -231,14 +247,39 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return inflight.done
   }
 
-  async #claim(name: string, slot: number): Promise<SkipReason | undefined> {
+  // The claim, or why this node does not run the slot.
+  async #claim(name: string, slot: number, scheduledAt: number): Promise<RunClaim | SkipReason> {
     try {
-      const claim = await this.#gate!.claim(name, slot)
-      return claim === null ? 'not-claimed' : undefined
+      const answer = await this.#gate!.claim(name, slot, { scheduledAt })
+      if (answer === null) return 'not-claimed'
+      if (!isRefusal(answer)) return answer
+      if (answer.refused === 'late') {
+        this.#log.warn(`scheduler: run ${slot} of task "${name}" was claimed too long after it was due and was refused; it is skipped. Is this node overloaded or was it paused?`)
+        return 'late'
+      }
+      debug('run %d of %s not claimed: %s', slot, name, answer.refused)
+      return 'not-claimed'
     } catch (error) {
       this.#log.warn(`scheduler: claiming run ${slot} of task "${name}" failed; skipping it:`, error)
       return 'claim-failed'
     }
+  }
+
+  // True when the claim still held at the end of the run; a gate that cannot confirm counts as "held".
+  async #confirm(name: string, slot: number, claim: RunClaim): Promise<boolean> {
+    if (this.#gate?.confirm === undefined) return true
+    let confirmed: boolean
+    try {
+      confirmed = await this.#gate.confirm(claim)
+    } catch (error) {
+      this.#log.warn(`scheduler: confirming run ${slot} of task "${name}" failed:`, error)
+      confirmed = false
+    }
+    if (!confirmed) {
+      this.#log.warn(`scheduler: run ${slot} of task "${name}" (fencing token ${claim.token}) ended after this node's claim lapsed; another node may have run the task meanwhile. Downstream systems should refuse token ${claim.token} if they saw a larger one.`)
+      this.emit('run:unconfirmed', name, claim)
+    }
+    return confirmed
   }
 
   async #cancel(entry: TaskEntry, why: string): Promise<void> {

@@ -16,6 +16,20 @@ export interface LastRun {
   trigger: RunTrigger
   result?: unknown
   error?: RunError
+  // Cluster mode, scheduled runs: the slot, the claim's fencing token, and whether the claim still held when
+  // the run ended (false: this node's lease lapsed during the run; see counts.unconfirmed).
+  claim?: { slot: number; token: number; confirmed: boolean }
+}
+
+// What a call task with `call.withRun: true` receives as its last argument.
+export interface RunInfo {
+  task: string
+  trigger: RunTrigger
+  // Scheduled runs: when the run was due, and its slot. Null for manual runs (taskRun).
+  scheduledAt: number | null
+  slot: number | null
+  // Cluster mode: the claim's fencing token (increases per task). Null without a cluster or for manual runs.
+  token: number | null
 }
 
 export interface TaskCounts {
@@ -27,8 +41,13 @@ export interface TaskCounts {
   cancelled: number
   // Ticks dropped because the previous run of the task was still in flight.
   skipped: number
-  // Ticks another node claimed (cluster mode), or whose claim failed.
+  // Ticks another node claimed (cluster mode), or whose claim failed or was refused.
   notClaimed: number
+  // Of notClaimed: claims refused because they were made too long after the slot was due (cluster mode).
+  lateRejected: number
+  // Runs whose claim no longer held at the end of the run (cluster mode): this node's registration lapsed
+  // during the run, so another node may have run the same task meanwhile.
+  unconfirmed: number
 }
 
 export interface TaskStatus {
@@ -43,5 +62,5 @@ export interface TaskStatus {
 }
 
 export function zeroCounts(): TaskCounts {
-  return { runs: 0, ok: 0, failed: 0, timedOut: 0, cancelled: 0, skipped: 0, notClaimed: 0 }
+  return { runs: 0, ok: 0, failed: 0, timedOut: 0, cancelled: 0, skipped: 0, notClaimed: 0, lateRejected: 0, unconfirmed: 0 }
 }

@@ -8,6 +8,9 @@ export interface CallTarget {
   service: string
   method: string
   args?: unknown[]
+  /** Append a RunInfo ({ task, trigger, scheduledAt, slot, token }) as the last argument: lets the callee
+   *  refuse stale runs by fencing token. Default false. */
+  withRun?: boolean
 }
 
 export interface TaskDefinition {
@@ -110,12 +113,13 @@ function checkCron(name: string, cron: unknown, tz: unknown): void {
 
 function checkCall(name: string, call: unknown): void {
   if (typeof call !== 'object' || call === null) throw invalidTask(name, 'call', 'must be { service, method, args? }')
-  const { service, method, args } = call as Record<string, unknown>
+  const { service, method, args, withRun } = call as Record<string, unknown>
   if (typeof service !== 'string' || service === '') throw invalidTask(name, 'call.service', 'must name the service to call')
   if (typeof method !== 'string' || method === '') throw invalidTask(name, 'call.method', 'must name the method to call')
   if (args !== undefined && (!Array.isArray(args) || !isJson(args))) {
     throw invalidTask(name, 'call.args', 'must be an array of JSON values')
   }
+  if (withRun !== undefined && typeof withRun !== 'boolean') throw invalidTask(name, 'call.withRun', 'must be true or false')
 }
 
 function isJson(value: unknown): boolean {

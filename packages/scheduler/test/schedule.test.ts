@@ -166,6 +166,62 @@ describe('cluster gate', () => {
     expect(String(h.warnings[0]?.[0])).toContain('task "check"')
   })
 
+  it('passes the scheduled time with each claim, so a gate can refuse late claims', async () => {
+    const gate = new FakeGate(() => true)
+    h = harness({ pool: gate })
+    await h.scheduler.bootstrap([checkTask])
+    await h.clock.advanceTo(10_000)
+    expect(gate.scheduledAt).toEqual([5_000, 10_000])
+  })
+
+  it('counts a claim refused as late in notClaimed and lateRejected, with a warning', async () => {
+    const gate = new FakeGate((_task, slot) => (slot === 1 ? 'late' : slot === 2 ? 'not-owner' : true))
+    h = harness({ pool: gate })
+    const skips: string[] = []
+    h.scheduler.on('run:skip', (_task, reason) => skips.push(reason))
+    await h.scheduler.bootstrap([checkTask])
+    await h.clock.advanceTo(15_000)
+    expect(skips).toEqual(['late', 'not-claimed'])
+    expect(h.calls).toHaveLength(1)
+    expect(h.scheduler.taskList()[0]?.counts).toMatchObject({ runs: 1, notClaimed: 2, lateRejected: 1, unconfirmed: 0 })
+    expect(h.warnings.map(String).join('\n')).toContain('run 1 of task "check" was claimed too long after it was due')
+  })
+
+  it('confirms each claimed run after it ends and records slot, token and confirmation', async () => {
+    const gate = new FakeGate(() => true)
+    h = harness({ pool: gate })
+    await h.scheduler.bootstrap([checkTask])
+    const ended = once(h.scheduler, 'run:end')
+    await h.clock.advanceTo(5_000)
+    expect((await ended)[1]).toMatchObject({ ok: true, claim: { slot: 1, token: 1001, confirmed: true } })
+    expect(gate.confirmed).toEqual([{ token: 1001 }])
+    expect(h.scheduler.taskList()[0]?.counts.unconfirmed).toBe(0)
+  })
+
+  it('counts and reports a run whose claim lapsed during the run (confirm false or failing)', async () => {
+    const gate = new FakeGate(() => true, (claim) => (claim.token === 1001 ? false : new Error('redis down')))
+    h = harness({ pool: gate })
+    const lapsed: number[] = []
+    h.scheduler.on('run:unconfirmed', (_task, claim) => lapsed.push(claim.token))
+    await h.scheduler.bootstrap([checkTask])
+    await h.clock.advanceTo(10_000)
+    expect(lapsed).toEqual([1001, 1002])
+    expect(h.scheduler.taskList()[0]).toMatchObject({
+      counts: { runs: 2, ok: 2, unconfirmed: 2 },
+      lastRun: { ok: true, claim: { slot: 2, token: 1002, confirmed: false } },
+    })
+    expect(h.warnings.map(String).join('\n')).toContain('fencing token 1001')
+  })
+
+  it('passes the run (slot, token) as the last argument of a call task with withRun', async () => {
+    h = harness({ pool: new FakeGate(() => true) })
+    await h.scheduler.bootstrap([{ ...checkTask, call: { ...checkTask.call, withRun: true } }])
+    await h.clock.advanceTo(5_000)
+    expect(h.calls[0]?.args).toEqual([1, { task: 'check', trigger: 'schedule', scheduledAt: 5_000, slot: 1, token: 1001 }])
+    await h.scheduler.taskRun('check')
+    expect(h.calls[1]?.args).toEqual([1, { task: 'check', trigger: 'manual', scheduledAt: null, slot: null, token: null }])
+  })
+
   it('does not ask the gate for a manual run', async () => {
     const gate = new FakeGate(() => false)
     h = harness({ pool: gate })

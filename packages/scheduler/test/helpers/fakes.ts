@@ -1,7 +1,7 @@
 // In-memory twins for the scheduler's boundaries: the call function, the module runner, the cluster gate.
 
 import type { CallFunction, CallOptions } from '../../src/executor.js'
-import type { RunClaim, RunGate } from '../../src/gate.js'
+import type { ClaimContext, ClaimRefused, RunClaim, RunGate } from '../../src/gate.js'
 import type { ModuleRunner } from '../../src/module-runner.js'
 
 export interface Deferred<T> {
@@ -55,15 +55,30 @@ export class FakeModules implements ModuleRunner {
   }
 }
 
-// Grants the slots `grant` says yes to and records every question.
+// Grants the slots `grant` says yes to (a string is a refusal with that reason) and records every question;
+// `confirms` answers confirm() (default: true) and records the claims it was asked about.
 export class FakeGate implements RunGate {
   readonly asked: { task: string; slot: number }[] = []
-  constructor(private readonly grant: (task: string, slot: number) => boolean | Error) {}
+  readonly scheduledAt: number[] = []
+  readonly confirmed: RunClaim[] = []
+  constructor(
+    private readonly grant: (task: string, slot: number) => boolean | string | Error,
+    private readonly confirms: (claim: RunClaim) => boolean | Error = () => true,
+  ) {}
 
-  async claim(task: string, slot: number): Promise<RunClaim | null> {
+  async claim(task: string, slot: number, context: ClaimContext): Promise<RunClaim | ClaimRefused | null> {
     this.asked.push({ task, slot })
+    this.scheduledAt.push(context.scheduledAt)
     const answer = this.grant(task, slot)
     if (answer instanceof Error) throw answer
-    return answer ? { token: slot } : null
+    if (typeof answer === 'string') return { refused: answer }
+    return answer ? { token: 1000 + slot } : null
+  }
+
+  async confirm(claim: RunClaim): Promise<boolean> {
+    this.confirmed.push(claim)
+    const answer = this.confirms(claim)
+    if (answer instanceof Error) throw answer
+    return answer
   }
 }
