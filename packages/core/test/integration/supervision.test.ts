@@ -113,12 +113,27 @@ describe('supervision with real processes', () => {
     await expect(manager.call('holder', 'port')).resolves.toBe(port)
   })
 
-  test('a crash loop ends in failed after maxRestarts, and dependents stay closed', async () => {
+  test('a crash loop ends in failed after maxRestarts; dependents stay closed; the manager says why', async () => {
     manager = fixtureManager({
-      loop: { entry: './exits-during-start.ts', restart: { ...fast, maxRestarts: 2 } },
+      loop: { entry: './crash-after-ready.ts', restart: { ...fast, maxRestarts: 2, windowMs: 60_000 } },
+      user: { entry: './echo.ts', dependsOn: ['loop'] },
+    })
+    const failed = new Promise<{ service: string; why: string }>((r) => manager!.once('failed', r))
+    await manager.start().catch(() => {}) // it may already be crashing by the time user starts
+    const failure = await failed
+    expect(failure).toMatchObject({ service: 'loop', why: expect.stringContaining('maxRestarts 2') })
+    expect(manager.service('loop')).toMatchObject({ display: 'failed', restarts: 2 })
+    expect(manager.state('user')).toBe('closed')
+    const loopStates = manager.timeline('loop').map((c) => c.to)
+    expect(loopStates).toEqual(['starting', 'running', 'closed', 'starting', 'running', 'closed', 'starting', 'running', 'closed'])
+  })
+
+  test('a service that exits during its first start is reported to the caller, not retried', async () => {
+    manager = fixtureManager({
+      quitter: { entry: './exits-during-start.ts', restart: { ...fast, maxRestarts: 2 } },
     })
     await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_EXITED_DURING_START' })
-    // The initial start fails fast and is reported to the caller; it is not retried behind their back.
-    expect(manager.service('loop').display).toBe('crashed')
+    expect(manager.service('quitter').display).toBe('crashed')
+    expect(manager.service('quitter').restarts).toBe(0)
   })
 })
