@@ -1,0 +1,150 @@
+// The whole example under the real ServicesManager: simulated chain nodes, checker, scheduler and the
+// gateway in child processes, on free ports with a temp state dir. Needs the packages built (npx tsc -b).
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ServicesManager, type StateChange } from '@services-cluster/core'
+import { EXAMPLE_DIR, nodeManagerManifest } from '../manifest.ts'
+import { freePorts } from './helpers/ports.ts'
+import { gatewayCall } from './helpers/gateway-rpc.ts'
+
+interface CheckReport {
+  nodes: Array<{ id: string; status: string; errorCode: string | null }>
+  best: Record<string, string | null>
+}
+
+let manager: ServicesManager | undefined
+let dir: string | undefined
+let gatewayPort = 0
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'nm-e2e-'))
+  const [gateway, ...sim] = await freePorts(6)
+  gatewayPort = gateway!
+  const ids = ['btc-a', 'btc-b', 'ltc-a', 'eth-a', 'eth-b']
+  const simPorts = Object.fromEntries(ids.map((id, i) => [id, sim[i]!]))
+  manager = new ServicesManager(nodeManagerManifest({ gatewayPort, simPorts, stateDir: dir }), { cwd: EXAMPLE_DIR })
+  await manager.start()
+}, 60_000)
+
+afterAll(async () => {
+  await manager?.close()
+  if (dir) await rm(dir, { recursive: true, force: true })
+}, 30_000)
+
+// A check may share the result of one already in flight (e.g. the scheduler's tick), so a single check
+// right after a change can still show the old state: check again until the change shows, a bounded number of times.
+async function checkUntil(predicate: (report: CheckReport) => boolean, run = () => manager!.call('checker', 'check')): Promise<CheckReport> {
+  let report: CheckReport | undefined
+  for (let attempt = 0; attempt < 20; attempt++) {
+    report = (await run()) as CheckReport
+    if (predicate(report)) return report
+  }
+  throw new Error(`the check never showed the expected state; last report: ${JSON.stringify(report)}`)
+}
+
+const statusOf = (report: CheckReport, id: string) => report.nodes.find((n) => n.id === id)?.status
+
+describe('node manager, end to end', () => {
+  let best = ''
+  let other = ''
+
+  it('answers checker.getBestNode through the gateway over HTTP', async () => {
+    expect(manager!.services().map((s) => `${s.name}:${s.state}`)).toEqual([
+      'chain-sim:running',
+      'checker:running',
+      'scheduler:running',
+      'gateway:running',
+    ])
+    const node = await gatewayCall(gatewayPort, 'checker.getBestNode', ['btc'])
+    expect(node).toMatchObject({ type: 'btc', config: { host: '127.0.0.1', user: 'sim', pass: 'sim-pass' }, health: { status: 'online' } })
+    best = node.id
+    other = best === 'btc-a' ? 'btc-b' : 'btc-a'
+    expect(manager!.logs('gateway').map((l) => l.line)).toContain(`gateway listening on http://127.0.0.1:${gatewayPort}`)
+  })
+
+  it('moves to the other btc node when the best one lags (check run by the scheduler through the gateway)', async () => {
+    await manager!.call('chain-sim', 'lag', best, 5)
+    const runThroughGateway = async () => {
+      try {
+        return (await gatewayCall(gatewayPort, 'scheduler.taskRun', ['check'])).result
+      } catch (error) {
+        // The 5 s tick may be running the same task right now: join its check instead (the next try is fresh).
+        if ((error as { rpc?: { data?: { code?: string } } }).rpc?.data?.code === 'SVC_ERR_SCHED_TASK_BUSY') return manager!.call('checker', 'check')
+        throw error
+      }
+    }
+    const report = await checkUntil((r) => statusOf(r, best) === 'lagging', runThroughGateway)
+    expect(report.best.btc).toBe(other)
+    expect((await gatewayCall(gatewayPort, 'checker.getBestNode', ['btc'])).id).toBe(other)
+    const tasks = await gatewayCall(gatewayPort, 'scheduler.taskList')
+    expect(tasks[0]).toMatchObject({ definition: { name: 'check', every: '5s' }, enabled: true })
+    expect(tasks[0].counts.runs).toBeGreaterThanOrEqual(1)
+  })
+
+  it('moves back when the new best node goes down: it is offline, and lag counts only against answering nodes', async () => {
+    await manager!.call('chain-sim', 'down', other)
+    const report = await checkUntil((r) => statusOf(r, other) === 'offline')
+    expect(report.nodes.find((n) => n.id === other)?.errorCode).toBe('SVC_ERR_NM_PROBE_UNREACHABLE')
+    // The frozen node is now the highest answering btc node, so it is online again and the best.
+    expect(report.best.btc).toBe(best)
+    expect((await gatewayCall(gatewayPort, 'checker.getBestNode', ['btc'])).id).toBe(best)
+    const nodes = await gatewayCall(gatewayPort, 'checker.getNodes', ['btc'])
+    expect(nodes.map((n: { id: string; health: { status: string } }) => `${n.id}:${n.health.status}`).sort()).toEqual(
+      [`${best}:online`, `${other}:offline`].sort(),
+    )
+
+    await manager!.call('chain-sim', 'up', other)
+    await manager!.call('chain-sim', 'up', best)
+    await checkUntil((r) => statusOf(r, best) === 'online' && statusOf(r, other) === 'online')
+  })
+
+  it('recovers from a SIGKILLed checker: gateway and scheduler close first, then all three start in order', async () => {
+    const m = manager!
+    const before = m.service('checker')
+    const mark = m.timeline().length
+    const gatewayBack = new Promise<void>((resolve) => {
+      const onState = (c: StateChange) => {
+        if (c.service === 'gateway' && c.to === 'running') {
+          m.off('state', onState)
+          resolve()
+        }
+      }
+      m.on('state', onState)
+    })
+    m.kill('checker', 'SIGKILL')
+    await gatewayBack
+
+    const changes = m.timeline().slice(mark)
+    const at = (service: string, to: string) => {
+      const i = changes.findIndex((c) => c.service === service && c.to === to)
+      if (i < 0) throw new Error(`no ${service} → ${to} in ${JSON.stringify(changes.map((c) => `${c.service}:${c.to}`))}`)
+      return i
+    }
+    const checkerRestarts = at('checker', 'starting')
+    expect(at('gateway', 'closed')).toBeLessThan(at('scheduler', 'closed'))
+    expect(at('scheduler', 'closed')).toBeLessThan(checkerRestarts)
+    expect(checkerRestarts).toBeLessThan(at('checker', 'running'))
+    expect(at('checker', 'running')).toBeLessThan(at('scheduler', 'running'))
+    expect(at('scheduler', 'running')).toBeLessThan(at('gateway', 'running'))
+    expect(changes.some((c) => c.service === 'chain-sim')).toBe(false)
+
+    const after = m.service('checker')
+    expect(after.pid).not.toBe(before.pid)
+    expect(after.restarts).toBe(before.restarts + 1)
+    // The nodes survived in the file store, and the gateway answers again on the same port.
+    expect(m.logs('checker').map((l) => l.line)).toContain('kept the nodes already in the file store')
+    expect(await gatewayCall(gatewayPort, 'checker.getBestNode', ['btc'])).toMatchObject({ type: 'btc', health: { status: 'online' } })
+  })
+
+  it('closes every service in reverse order', async () => {
+    const m = manager!
+    const mark = m.timeline().length
+    await m.close()
+    manager = undefined
+    const closed = m.timeline().slice(mark).filter((c) => c.to === 'closed').map((c) => c.service)
+    expect(closed).toEqual(['gateway', 'scheduler', 'checker', 'chain-sim'])
+    await expect(gatewayCall(gatewayPort, 'checker.getBestNode', ['btc'])).rejects.toThrow()
+  })
+})
