@@ -15,7 +15,7 @@ type PromiseOrCallback<P extends any[], R> = ((...args: P) => Promise<R>) & ((..
 export type InvokeMethod<F> = F extends (...args: infer P) => infer R
   ? P extends [...infer Head, infer Last]
     ? [Last] extends [((err: any, value: infer V) => any) | undefined]
-      ? PromiseOrCallback<Head, V>
+      ? PromiseOrCallback<Head, Exclude<V, undefined>> // `value?: T` is the usual callback shape
       : PromiseOrCallback<P, Awaited<R>>
     : PromiseOrCallback<P, Awaited<R>>
   : (...args: any[]) => Promise<any>

@@ -218,8 +218,8 @@ export class Leader implements Role, ChannelLeader {
   }
 
   private topic(key: string, info: unknown): Topic {
-    let topic = this.topics.get(key)
-    if (topic) return topic
+    const existing = this.topics.get(key)
+    if (existing) return existing
     const t: Topic = {
       key,
       info,
@@ -235,7 +235,6 @@ export class Leader implements Role, ChannelLeader {
         for (const conn of t.followers) this.push(conn, key, value)
       },
     }
-    topic = t
     this.topics.set(key, t)
     trace('"%s" leader pid %d: upstream subscribe %s', this.name, process.pid, key)
     this.whenReady(() => this.upstream('subscribe', [info, t.listener]))

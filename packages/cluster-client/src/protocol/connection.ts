@@ -34,6 +34,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private nextId = 1
   private closedFlag = false
   private frameFailed = false
+  private corked = false
   private lostError: (label: string | undefined) => Error
 
   constructor(
@@ -85,19 +86,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
             }, timeoutMs)
           : undefined
       this.pending.set(id, { resolve, reject, timer, label })
-      this.socket.write(frame)
+      this.write(frame)
     })
   }
 
   /** A request that gets no response (subscribe, publish, oneway invoke, pushed results). */
   send(conn: ConnObject, app?: unknown): void {
     if (this.closedFlag) return
-    this.socket.write(encodePacket({ id: this.nextId++, isResponse: false, conn, app }, this.options.maxFrameSize))
+    this.write(encodePacket({ id: this.nextId++, isResponse: false, conn, app }, this.options.maxFrameSize))
   }
 
   respond(to: Packet, conn: ConnObject, app?: unknown): void {
     if (this.closedFlag) return
-    this.socket.write(encodePacket({ id: to.id, isResponse: true, timeout: to.timeout, conn, app }, this.options.maxFrameSize))
+    this.write(encodePacket({ id: to.id, isResponse: true, timeout: to.timeout, conn, app }, this.options.maxFrameSize))
   }
 
   /** Replaces the error that in-flight requests reject with when the connection closes. */
@@ -107,6 +108,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   destroy(): void {
     this.socket.destroy()
+  }
+
+  // Frames written in one tick leave in one writev: pipelined calls cost one syscall, not one each.
+  private write(frame: Buffer): void {
+    if (!this.corked) {
+      this.corked = true
+      this.socket.cork()
+      process.nextTick(() => {
+        this.corked = false
+        this.socket.uncork()
+      })
+    }
+    this.socket.write(frame)
   }
 
   private onData(chunk: Buffer): void {
