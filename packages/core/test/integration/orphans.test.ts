@@ -13,8 +13,18 @@ const services = {
 }
 const dirs: string[] = []
 const children: ChildProcess[] = []
+/** Every service pid a test saw: cleaned up even when the test fails half-way (it kills watchdogs on purpose). */
+const seen: number[] = []
 afterEach(() => {
   for (const c of children.splice(0)) c.kill('SIGKILL')
+  for (const pid of seen.splice(0)) {
+    try {
+      process.kill(-pid, 'SIGKILL')
+    } catch {}
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {}
+  }
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
@@ -39,7 +49,9 @@ function runManager(stateDir: string) {
 async function allPids(m: ReturnType<typeof runManager>): Promise<{ pids: number[]; watchdog: number }> {
   const ready = (await m.next('pids')) as { pids: Record<string, number | number[]>; watchdog: number }
   await m.next('spinning')
-  return { pids: Object.values(ready.pids).flat(), watchdog: ready.watchdog }
+  const pids = Object.values(ready.pids).flat()
+  seen.push(...pids, ready.watchdog)
+  return { pids, watchdog: ready.watchdog }
 }
 
 describe('no orphans', () => {
