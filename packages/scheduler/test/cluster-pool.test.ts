@@ -1,0 +1,151 @@
+// Cluster mode in one process: two scheduler services (the real factory, a hand-made context) joined by a real
+// NodePool on Redis, and the gate adapter against Redis (late claims, claims that lapse during a run).
+
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ServiceContext } from '@services-cluster/core/remote'
+import service, { SchedulerCluster, type ClusterStatus, type RunClaim, type RunInfo, type SchedulerServiceConfig } from '../src/index.js'
+import { REDIS_URL, cleanupPool, connect, mustHaveRedis, redisAnswers, uniqueName, waitFor, type Client } from './helpers/redis.js'
+
+const P = 100 // task period
+const H = 100
+const TTL = 600
+const S = 300
+const NOISE = 1000 // scheduling allowance on a shared 2-core machine
+// A graceful stop deregisters: the survivor sees it at its next heartbeat, is steady S later, runs the next slot.
+const STOP_LOSS_BOUND_MS = 2 * H + S + P + NOISE
+
+const available = await redisAnswers()
+if (!available) {
+  if (mustHaveRedis) {
+    test(`Redis answers at ${REDIS_URL} (required under CI=true)`, () => {
+      throw new Error(`Redis is not answering at ${REDIS_URL}`)
+    })
+  } else {
+    process.stderr.write(`scheduler cluster-pool tests skipped: no Redis at ${REDIS_URL} (set REDIS_URL)\n`)
+  }
+}
+const describeRedis = available ? describe : describe.skip
+
+type Api = Awaited<ReturnType<typeof service.factory>>
+interface Node {
+  name: string
+  api: Api
+  close: () => Promise<void>
+}
+
+describeRedis('scheduler services sharing a NodePool on real Redis', () => {
+  const clusterName = uniqueName('inproc')
+  const pools: string[] = []
+  const dirs: string[] = []
+  const open: Node[] = []
+  const runs: (RunInfo & { node: string })[] = []
+  const clusters: SchedulerCluster[] = []
+  let client: Client
+
+  beforeAll(async () => {
+    client = await connect()
+  })
+  afterEach(async () => {
+    for (const node of open.splice(0)) await node.close()
+    for (const cluster of clusters.splice(0)) await cluster.stop()
+  })
+  afterAll(async () => {
+    for (const pool of pools) await cleanupPool(client, pool)
+    await client.close()
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  })
+
+  async function startNode(name: string, tasks: SchedulerServiceConfig['tasks']): Promise<Node> {
+    const dir = mkdtempSync(join(tmpdir(), 'svc-sched-pool-'))
+    dirs.push(dir)
+    const closers: (() => void | Promise<void>)[] = []
+    const ctx = {
+      name: 'scheduler',
+      config: { tasks, baseDir: dir, cluster: { heartbeatMs: H, ttlMs: TTL, stableMs: S } },
+      env: { SVC_CLUSTER_REDIS: REDIS_URL, SVC_CLUSTER_NAME: clusterName },
+      log: { debug() {}, info() {}, warn() {}, error() {} },
+      signal: new AbortController().signal,
+      call: async (_service: string, _method: string, args: unknown[]) => void runs.push({ ...(args.at(-1) as RunInfo), node: name }),
+      onClose: (fn: () => void | Promise<void>) => closers.push(fn),
+    } as unknown as ServiceContext<SchedulerServiceConfig>
+    const api = await service.factory(ctx)
+    const node = {
+      name,
+      api,
+      close: async () => {
+        for (const fn of closers.splice(0).reverse()) await fn()
+      },
+    }
+    open.push(node)
+    return node
+  }
+
+  const steady = (nodes: Node[]) => async (): Promise<ClusterStatus[] | false> => {
+    const statuses = nodes.map((n) => n.api.clusterStatus())
+    const ids = statuses.map((s) => s.nodeId).sort().join(',')
+    return statuses.every((s) => s.state === 'steady' && s.members.join(',') === ids) && statuses
+  }
+
+  test('each slot runs once across the nodes; after one closes, the other runs everything within 2H + S + P', async () => {
+    const tasks = ['t0', 't1', 't2', 't3'].map((name) => ({ name, every: P, call: { service: 'sink', method: 'run', withRun: true } }))
+    const a = await startNode('a', tasks)
+    const b = await startNode('b', tasks)
+    pools.push(a.api.clusterStatus().pool!)
+    await waitFor('both nodes steady', steady([a, b]), 15_000)
+
+    const from = Math.floor(Date.now() / P) + 1
+    const to = from + 10
+    const past = (slot: number) => () => tasks.every((t) => runs.some((r) => r.task === t.name && r.slot! > slot))
+    await waitFor(`runs past slot ${to}`, past(to), 10_000)
+    for (const { name } of tasks) {
+      const slots = runs.filter((r) => r.task === name && r.slot! >= from && r.slot! <= to).map((r) => r.slot)
+      expect(slots.sort((x, y) => x! - y!)).toEqual(Array.from({ length: to - from + 1 }, (_, i) => from + i))
+    }
+
+    const closedAt = Math.floor(Date.now() / P)
+    await a.close()
+    expect(a.api.clusterStatus()).toMatchObject({ enabled: true, state: 'stopped', members: [] })
+    await waitFor('b steady alone', steady([b]), 15_000)
+    const end = Math.floor(Date.now() / P) + 3
+    await waitFor(`runs past slot ${end}`, past(end), 10_000)
+
+    const counts = new Map<string, number>()
+    for (const r of runs) counts.set(`${r.task}@${r.slot}`, (counts.get(`${r.task}@${r.slot}`) ?? 0) + 1)
+    expect([...counts].filter(([, n]) => n > 1)).toEqual([])
+    const lostMs: Record<string, number> = {}
+    for (const { name } of tasks) {
+      let gap = 0
+      let worst = 0
+      for (let slot = closedAt; slot <= end; slot++) {
+        gap = counts.has(`${name}@${slot}`) ? 0 : gap + 1
+        worst = Math.max(worst, gap)
+      }
+      lostMs[name] = worst * P
+    }
+    expect(Object.entries(lostMs).filter(([, ms]) => ms > STOP_LOSS_BOUND_MS)).toEqual([])
+    const counted = b.api.taskList()[0]!.counts
+    expect(counted.runs).toBeGreaterThan(0)
+    expect(counted.unconfirmed).toBe(0)
+  }, 45_000)
+
+  test('the gate refuses a late claim, and confirm() is false once the node lost its registration', async () => {
+    const pool = uniqueName('gate')
+    pools.push(pool)
+    const cluster = new SchedulerCluster({ redis: REDIS_URL, pool, heartbeatMs: H, ttlMs: TTL, stableMs: S }, { info() {}, warn() {} })
+    clusters.push(cluster)
+    await cluster.start()
+    await cluster.pool.whenSteady()
+    const now = Date.now()
+    await expect(cluster.gate.claim('job', 1, { scheduledAt: now - 10_000 })).resolves.toEqual({ refused: 'late' })
+    const claim = (await cluster.gate.claim('job', 2, { scheduledAt: now })) as RunClaim
+    expect(claim.token).toBeGreaterThan(0)
+    await expect(cluster.gate.claim('job', 2, { scheduledAt: now })).resolves.toEqual({ refused: 'taken' })
+    await expect(cluster.gate.confirm!(claim)).resolves.toBe(true)
+    // What a pause past the TTL looks like from Redis: the registration is gone, so the run cannot be confirmed.
+    await client.del(`nodepool:{${pool}}:node:${cluster.status().nodeId}`)
+    await expect(cluster.gate.confirm!(claim)).resolves.toBe(false)
+  }, 20_000)
+})
