@@ -31,6 +31,7 @@ export function attachReporter(manager: ServicesManager, names: string[], stdout
     const pid = manager.service(change.service).pid
     if (progress) return progress.update(change, pid)
     if (change.to === 'starting' || change.to === 'closing') return
+    if (change.to === 'closed' && change.from === 'running' && manager.service(change.service).lastExit?.reason !== 'closed') return // the crash line says it
     const readyMs = change.to === 'running' ? readyTime(manager, change) : null
     const state = change.to === 'closed' ? manager.service(change.service).display : change.to
     status(plainLine({ name: change.service, state, pid: change.to === 'running' ? pid : null, readyMs, note: change.to === 'closed' ? change.reason : '' }))

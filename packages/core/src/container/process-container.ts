@@ -97,7 +97,7 @@ export class ProcessContainer extends ServiceContainer {
       stderr: 'pipe',
       extendEnv: false,
       env,
-      cwd: process.cwd(),
+      cwd: this.service.cwd, // the project directory, however the manager was started
     })
     child.catch(() => {}) // the exit is reported through `exited`
     const pid = child.pid

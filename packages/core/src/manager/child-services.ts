@@ -25,12 +25,13 @@ export function createChildService(parent: ResolvedService, args: unknown[], man
     })
   }
   // Relative entries are resolved from the parent's own module, as an import in its code would be.
-  return normalizeService(
+  const child = normalizeService(
     name,
     { entry: options.entry, dependsOn: [parent.name], config: options.config, env: options.env, restart: 'never' },
     dirname(parent.entry),
     parent.name,
   )
+  return { ...child, cwd: parent.cwd } // it runs where its parent runs
 }
 
 /** Child services to drop from the graph after `closed` closed: closed children whose parent no longer runs. */

@@ -30,6 +30,8 @@ export interface ResolvedService {
   logs: Required<Omit<LogOptions, 'file'>> & { file: string | null }
   /** Set for services created with ctx.spawnChild. */
   parent: string | null
+  /** The directory the service process runs in: the project's (the manifest's directory). */
+  cwd: string
 }
 
 export interface ResolvedManifest {
@@ -111,6 +113,7 @@ export function normalizeService(
       maxFiles: positive(name, 'logs.maxFiles', spec.logs?.maxFiles, 3),
     },
     parent,
+    cwd,
   }
 }
 

@@ -93,8 +93,10 @@ describe('supervision with real processes', () => {
     await manager.start()
     const first = (await manager.call('gp', 'pids')) as number[]
     expect(first.every(isAlive)).toBe(true)
+    const crashed = new Promise((r) => manager!.once('crash', r))
     manager.kill('gp', 'SIGKILL')
     await until(() => first.every((p) => !isAlive(p)), 5000, 'the crashed service tree to be gone')
+    await crashed // only now is 'running' the new run's state, not the dead one's
     await manager.waitFor('gp', 'running')
     const second = (await manager.call('gp', 'pids')) as number[]
     await manager.close(['gp'])
