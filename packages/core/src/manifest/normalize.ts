@@ -44,12 +44,24 @@ export interface ResolvedManifest {
 }
 
 const POLICIES: RestartPolicyName[] = ['never', 'on-failure', 'always']
+const SERVICE_FIELDS = [
+  'entry', 'dependsOn', 'config', 'env', 'permissions', 'restart', 'critical',
+  'startTimeoutMs', 'stopTimeoutMs', 'killTimeoutMs', 'health', 'logs',
+]
+const MANIFEST_FIELDS = ['services', 'stateDir', 'cluster']
 
 export type EntryResolver = (service: string, entry: string, cwd: string) => string
 
 export function normalizeManifest(manifest: Manifest, cwd: string, resolve: EntryResolver = resolveEntry): ResolvedManifest {
   if (!manifest || typeof manifest !== 'object' || !manifest.services || typeof manifest.services !== 'object') {
     throw svcError('SVC_ERR_MANIFEST_INVALID', 'The manifest has no "services" object. Export defineServices({ services: { ... } }).')
+  }
+  for (const key of Object.keys(manifest)) {
+    if (!MANIFEST_FIELDS.includes(key)) {
+      throw svcError('SVC_ERR_MANIFEST_INVALID', `The manifest has an unknown field "${key}"${hint(key, MANIFEST_FIELDS)}. Known fields: ${MANIFEST_FIELDS.join(', ')}.`, {
+        details: { field: key },
+      })
+    }
   }
   const entries = Object.entries(manifest.services)
   const graph = new DependencyGraph(entries.map(([name, spec]) => [name, dependsOnOf(name, spec)]))
@@ -89,6 +101,10 @@ export function normalizeService(
   resolve: EntryResolver = resolveEntry,
 ): ResolvedService {
   if (!spec || typeof spec !== 'object') throw invalid(name, 'entry', 'is missing: each service needs { entry }')
+  // A misspelt field would otherwise be ignored silently (jiti strips types, so tsc is the only other guard).
+  for (const key of Object.keys(spec)) {
+    if (!SERVICE_FIELDS.includes(key)) throw invalid(name, key, `is not a service field${hint(key, SERVICE_FIELDS)}`)
+  }
   const dependsOn = dependsOnOf(name, spec)
   const permissions = spec.permissions ?? {}
   if (typeof permissions !== 'object') throw invalid(name, 'permissions', 'must be an object')
@@ -181,4 +197,24 @@ function invalid(service: string, field: string, problem: string) {
     service,
     details: { field },
   })
+}
+
+// "did you mean …?" for a field one or two edits away from a known one.
+function hint(key: string, known: string[]): string {
+  const near = known.find((k) => distance(k.toLowerCase(), key.toLowerCase()) <= 2)
+  return near ? ` (did you mean "${near}"?)` : ''
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const next = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
+      prev = row[j]!
+      row[j] = next
+    }
+  }
+  return row[b.length]!
 }

@@ -48,3 +48,19 @@ describe('DependencyGraph', () => {
     expect([...g.transitiveDependents(['b'])].sort()).toEqual(['a', 'c', 'd'])
   })
 })
+
+describe('manifest fields', () => {
+  test('a misspelt service field is refused with a suggestion, naming service and field', async () => {
+    const { normalizeManifest } = await import('../../src/manifest/normalize.js')
+    const bad = { services: { a: { entry: 'x', dependOn: ['b'] } } } as never
+    expect(() => normalizeManifest(bad, '/', (_n, e) => e)).toThrow(
+      expect.objectContaining({
+        code: 'SVC_ERR_MANIFEST_INVALID',
+        service: 'a',
+        details: { field: 'dependOn' },
+        message: expect.stringContaining('did you mean "dependsOn"?'),
+      }),
+    )
+    expect(() => normalizeManifest({ services: {}, stateDri: 'x' } as never, '/')).toThrow(/unknown field "stateDri" \(did you mean "stateDir"\?\)/)
+  })
+})
