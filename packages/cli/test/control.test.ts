@@ -16,7 +16,11 @@ const greeter = defineService(async (ctx) => {
   ctx.log.info('greeter up')
   return { greet: (name: string) => `Hello, ${name}!` }
 })
-const front = defineService(async () => ({ ping: () => 'pong' }))
+// Stands in for a scheduler in cluster mode: in a pool, and says so through clusterStatus().
+const front = defineService(async () => ({
+  ping: () => 'pong',
+  clusterStatus: () => ({ enabled: true, pool: 'prod/front', nodeId: 'host-a', state: 'steady', members: ['host-a', 'host-b'] }),
+}))
 
 function makeManager(stateDir: string): ServicesManager {
   return new ServicesManager(
@@ -83,6 +87,14 @@ describe('control server', () => {
       ],
       startOrder: ['greeter', 'front'],
     })
+    client.close()
+  })
+
+  it('reports the node pools running services are in (and skips services that are not)', async () => {
+    const client = await ControlClient.connect(server.socketPath)
+    expect(await client.request('cluster', {})).toEqual([
+      { service: 'front', pool: 'prod/front', nodeId: 'host-a', state: 'steady', members: ['host-a', 'host-b'] },
+    ])
     client.close()
   })
 

@@ -16,7 +16,16 @@ export function registerPs(program: Command): void {
         const { client } = await connectProject(opts.config)
         try {
           const services = await client.request('ps', {})
-          process.stdout.write((opts.json ? JSON.stringify(services) : servicesTable(services)) + '\n')
+          if (opts.json) {
+            process.stdout.write(JSON.stringify(services) + '\n')
+            return
+          }
+          process.stdout.write(servicesTable(services) + '\n')
+          // Node pools (scheduler cluster mode): which pool, this node, its state, the members.
+          const pools = await client.request('cluster', {})
+          for (const p of pools) {
+            process.stdout.write(`pool ${p.pool} (${p.service}): ${p.state}, this node ${p.nodeId}, members: ${p.members.join(', ') || '-'}\n`)
+          }
         } finally {
           client.close()
         }

@@ -1,6 +1,7 @@
 // What each control method does, mapped onto ServicesManager. Params are checked here; the server does framing.
 
 import type { LogLine, ServicesManager } from '@services-cluster/core'
+import { fileTail } from './log-file-tail.js'
 import { CONTROL_PROTOCOL_VERSION, RPC, type ControlMethods, type ManagerInfo, type MethodName, type Topic } from './protocol.js'
 
 export class RpcError extends Error {
@@ -42,10 +43,16 @@ export const methods: Handlers = {
     return ctx.info
   },
   ps: (_params, ctx) => ctx.manager.services(),
+  cluster: (_params, ctx) => clusterPools(ctx.manager),
   logs(params, ctx) {
     const services = optionalNames(params, 'services') ?? ctx.manager.manifest.graph.names
     const limit = optionalCount(params, 'limit') ?? 100
-    const lines = mergeLogs(services.map((s) => ctx.manager.logs(s, limit)), limit)
+    // The buffer holds the newest lines; a configured log file holds everything the buffer ever held and more.
+    const perService = services.map((s) => {
+      const buffered = ctx.manager.logs(s, limit)
+      return buffered.length < limit ? (fileTail(ctx.manager, s, limit) ?? buffered) : buffered
+    })
+    const lines = mergeLogs(perService, limit)
     // Same tick as the tail above, so a follower neither misses nor repeats a line.
     if (params.follow === true) {
       ctx.subscription.topics.add('log')
@@ -121,4 +128,32 @@ function optionalCount(params: Record<string, unknown>, key: string): number | u
   if (value === undefined) return undefined
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new RpcError(RPC.invalidParams, `params.${key} must be an integer ≥ 0.`)
   return value
+}
+
+export interface PoolStatus {
+  service: string
+  pool: string
+  nodeId: string
+  state: string
+  members: string[]
+}
+
+// Every running service that is in a node pool (the scheduler in cluster mode) says so through clusterStatus();
+// services without that method refuse it, which only means they are not in a pool.
+async function clusterPools(manager: ServicesManager): Promise<PoolStatus[]> {
+  const running = manager.services().filter((s) => s.state === 'running')
+  const answers = await Promise.all(
+    running.map(async (s) => {
+      try {
+        const status = (await Promise.race([
+          manager.call(s.name, 'clusterStatus'),
+          new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+        ])) as { enabled?: boolean; pool?: string; nodeId?: string; state?: string; members?: string[] } | undefined
+        return status?.enabled ? { service: s.name, pool: status.pool ?? '?', nodeId: status.nodeId ?? '?', state: status.state ?? '?', members: status.members ?? [] } : null
+      } catch {
+        return null
+      }
+    }),
+  )
+  return answers.filter((a): a is PoolStatus => a !== null)
 }

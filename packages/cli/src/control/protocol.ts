@@ -34,6 +34,8 @@ export type Topic = 'log' | 'state'
 export interface ControlMethods {
   hello: { params: { protocol: number }; result: ManagerInfo }
   ps: { params: Record<string, never>; result: ServiceSnapshot[] }
+  /** Node pools the running services are in (scheduler cluster mode): pool, this node, state, members. */
+  cluster: { params: Record<string, never>; result: { service: string; pool: string; nodeId: string; state: string; members: string[] }[] }
   /** The newest `limit` lines (all services merged, oldest first); with follow, `log` notifications continue from there. */
   logs: { params: { services?: string[]; limit?: number; follow?: boolean }; result: { lines: LogLine[] } }
   subscribe: { params: { topics: Topic[]; services?: string[] }; result: { topics: Topic[] } }
