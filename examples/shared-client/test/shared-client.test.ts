@@ -73,7 +73,7 @@ describe('three services of one manifest share one feed connection', () => {
     expect(await stats()).toMatchObject({ live: 1, opened: 1, publishes: 2, gets: 3 })
   })
 
-  it('fails over when the leading service is killed: one new connection, subscriptions restored, the killed one back as a follower', async () => {
+  it('fails over when the leading service is killed: one new connection, subscriptions restored, the killed one back', async () => {
     const back = nextState(manager, leader.service, 'running')
     manager.kill(leader.service)
     await logged(manager, 'feed', 'connection #1 closed')
@@ -81,11 +81,11 @@ describe('three services of one manifest share one feed connection', () => {
     expect(await stats()).toMatchObject({ live: 1, opened: 2 })
     await back
 
+    // Exactly one leader again, whoever won: survivors usually re-elect within milliseconds, long before the killed
+    // service has restarted, but nothing guarantees that order, so the test does not depend on it.
     const after = await roles()
-    const newLeader = oneLeader(after)
-    expect(newLeader.service).not.toBe(leader.service)
+    oneLeader(after)
     const restarted = after.find((r) => r.service === leader.service)!
-    expect(restarted).toMatchObject({ isLeader: false, state: 'follower', leaderPid: newLeader.pid })
     expect(restarted.pid).not.toBe(leader.pid)
 
     await manager.call('pricer', 'quote', 'ACME', 130)
