@@ -37,7 +37,6 @@ export interface ControllerEvents {
 }
 
 export class ServiceController extends EventEmitter<ControllerEvents> {
-  remoteState: ServiceState | 'booting' = 'booting'
   pid: number | null = null
   readonly remoteReady: Promise<void>
   #ready!: { resolve(): void; reject(error: Error): void }
@@ -133,7 +132,6 @@ export class ServiceController extends EventEmitter<ControllerEvents> {
         this.#ready.resolve()
         return
       case 'state':
-        this.remoteState = message.state
         trace('%s → %s', this.name, message.state)
         for (const w of [...this.#waiters]) w.onState(message.state, message.error)
         this.emit('state', message.state, message.error)

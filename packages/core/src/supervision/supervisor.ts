@@ -38,10 +38,6 @@ export class Supervisor {
     for (const [n, r] of this.#recoveries) if (name === undefined || n === name) r.abort.abort()
   }
 
-  isRecovering(name: string): boolean {
-    return this.#recoveries.has(name)
-  }
-
   async onCrash(node: ServiceNode, exit: { code: number | null; signal: string | null }): Promise<void> {
     if (this.host.isClosing() || node.stopped) return
     // A dependency is already being recovered: it will bring this one back with its cascade.
