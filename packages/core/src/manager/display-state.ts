@@ -7,6 +7,7 @@ export function displayState(node: ServiceNode): DisplayState {
   if (node.state !== 'closed') return node.state
   if (node.failed) return 'failed'
   if (node.restarting) return 'restarting'
+  if (node.pending) return 'pending'
   if (node.stopped) return 'stopped'
   const reason = node.lastExit?.reason
   if (reason === 'crashed' || reason === 'start-failed' || reason === 'unhealthy') return 'crashed'

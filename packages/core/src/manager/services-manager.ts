@@ -63,6 +63,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   /** Pids and process groups of this run, on disk and with the watchdog (real processes only). */
   readonly #run: RunRecord | null
   #runOpened = false
+  #permissionsReported = false
   #closing = false
   #fatal: Error | null = null
 
@@ -84,7 +85,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       isClosing: () => this.#closing,
       node: (name) => this.#node(name),
       transitiveDependents: (name) => [...this.manifest.graph.transitiveDependents([name])],
-      dependencies: (name) => this.manifest.graph.dependenciesOf(name),
+      transitiveDependencies: (name) => [...this.manifest.graph.withDependencies([name])].filter((n) => n !== name),
       now: () => Date.now(),
       random: options.random ?? Math.random,
       onRestartScheduled: (node, attempt, delayMs) => this.emit('restart', { service: node.name, attempt, delayMs, at: Date.now() }),
@@ -133,7 +134,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     if (this.#closing) throw svcError('SVC_ERR_MANAGER_CLOSED', 'The manager is closed. Create a new ServicesManager to start again.')
     const wanted = this.manifest.graph.withDependencies(this.#known(names ?? this.manifest.graph.names))
     const nodes = this.manifest.graph.startOrder(wanted).map((n) => this.#node(n))
-    if (!this.#runOpened) this.#reportPermissions()
+    this.#reportPermissions()
     this.#openRun()
     this.#usage.start()
     for (const node of nodes) {
@@ -323,6 +324,8 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
 
   // Say what is enforced and what is not, once, for every service that asked for restrictions.
   #reportPermissions(): void {
+    if (this.#permissionsReported) return
+    this.#permissionsReported = true
     for (const node of this.#nodes.values()) {
       if (Object.keys(node.service.permissions).length === 0) continue
       for (const line of node.container.permissionReport) {

@@ -115,7 +115,7 @@ export function normalizeService(
     config: spec.config ?? {},
     env: stringRecord(name, 'env', spec.env),
     permissions,
-    calls: permissions.calls ?? (parent ? [...dependsOn] : dependsOn),
+    calls: [...(permissions.calls ?? dependsOn)],
     restart: restartOf(name, spec.restart),
     critical: spec.critical === true,
     startTimeoutMs: positive(name, 'startTimeoutMs', spec.startTimeoutMs, 30_000),

@@ -55,6 +55,11 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
     return this.service.name
   }
 
+  /** Asked to start, still waiting for its dependencies (display state `pending`). */
+  get pending(): boolean {
+    return this.#starting !== null && this.state === 'closed'
+  }
+
   /** Starts dependencies, then this service. Concurrent calls share one attempt. */
   start(reason = 'start'): Promise<void> {
     if (this.state === 'running' && !this.#closing) return Promise.resolve()

@@ -11,7 +11,8 @@ export interface SupervisorHost {
   isClosing(): boolean
   node(name: string): ServiceNode
   transitiveDependents(name: string): string[]
-  dependencies(name: string): string[]
+  /** Everything `name` depends on, directly or not. */
+  transitiveDependencies(name: string): string[]
   now(): number
   random(): number
   onRestartScheduled(node: ServiceNode, attempt: number, delayMs: number): void
@@ -41,7 +42,7 @@ export class Supervisor {
   async onCrash(node: ServiceNode, exit: { code: number | null; signal: string | null }): Promise<void> {
     if (this.host.isClosing() || node.stopped) return
     // A dependency is already being recovered: it will bring this one back with its cascade.
-    for (const dep of this.#ancestors(node.name)) {
+    for (const dep of this.host.transitiveDependencies(node.name)) {
       const recovery = this.#recoveries.get(dep)
       if (recovery) {
         recovery.cascade.add(node)
@@ -130,18 +131,6 @@ export class Supervisor {
       trace('%s restart failed: %o', node.name, error)
       return 'failed'
     }
-  }
-
-  #ancestors(name: string): Set<string> {
-    const seen = new Set<string>()
-    const stack = [...this.host.dependencies(name)]
-    while (stack.length) {
-      const n = stack.pop()!
-      if (seen.has(n)) continue
-      seen.add(n)
-      stack.push(...this.host.dependencies(n))
-    }
-    return seen
   }
 }
 

@@ -69,9 +69,11 @@ describe('start and close ordering (seed 003)', () => {
       await release.promise
       return { ping: () => 'pong' }
     })
-    manager = memoryManager({ slow: { module: slow } })
+    manager = memoryManager({ slow: { module: slow }, after: { module: idle, dependsOn: ['slow'] } })
     const started = manager.start()
     await manager.waitFor('slow', 'starting')
+    expect(manager.service('after').display).toBe('pending') // asked to start, waiting for "slow"
+    await expect(manager.call('after', 'ping')).rejects.toMatchObject({ code: 'SVC_ERR_SERVICE_NOT_RUNNING' })
     await expect(manager.call('slow', 'ping')).rejects.toMatchObject({ code: 'SVC_ERR_SERVICE_NOT_RUNNING' })
     release.resolve()
     await started
