@@ -31,7 +31,9 @@ export function createChildService(parent: ResolvedService, args: unknown[], man
     dirname(parent.entry),
     parent.name,
   )
-  return { ...child, cwd: parent.cwd } // it runs where its parent runs
+  // It runs where its parent runs, and belongs to the same run and cluster (the SVC_* variables).
+  const inherited = Object.fromEntries(Object.entries(parent.env).filter(([k]) => k.startsWith('SVC_')))
+  return { ...child, cwd: parent.cwd, env: { ...inherited, ...child.env } }
 }
 
 /** Child services to drop from the graph after `closed` closed: closed children whose parent no longer runs. */

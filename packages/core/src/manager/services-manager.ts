@@ -73,6 +73,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     // Everything is validated here, before a single process exists.
     this.manifest = normalizeManifest(manifest, options.cwd ?? process.cwd(), options.resolveEntry)
     this.#run = options.containers ? null : new RunRecord(this.manifest.stateDir)
+    if (this.#run) for (const s of this.manifest.services) s.env = { ...s.env, SVC_RUN: this.#run.runId }
     this.#router = new Router({
       target: (name) => {
         const node = this.#nodes.get(name)

@@ -2,6 +2,7 @@
 // reads the records of managers that died without closing and kills what they left behind.
 
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -11,6 +12,8 @@ const trace = debuglog('svc:run')
 const WATCHDOG = fileURLToPath(new URL('../../dist/supervision/watchdog.js', import.meta.url))
 
 interface Record {
+  /** Every process of the run carries SVC_RUN=<runId> in its environment (inherited by grandchildren). */
+  runId: string
   managerPid: number
   watchdogPid: number | null
   startedAt: number
@@ -20,6 +23,8 @@ interface Record {
 export class RunRecord {
   readonly #groups = new Set<number>()
   readonly #file: string
+  /** Put in every service's environment as SVC_RUN, so leftovers can be told apart from anyone else's processes. */
+  readonly runId = randomUUID()
   #watchdog: ChildProcess | null = null
 
   constructor(private readonly stateDir: string) {
@@ -55,7 +60,7 @@ export class RunRecord {
   }
 
   #write(): void {
-    const record: Record = { managerPid: process.pid, watchdogPid: this.#watchdog?.pid ?? null, startedAt: Date.now(), groups: [...this.#groups] }
+    const record: Record = { runId: this.runId, managerPid: process.pid, watchdogPid: this.#watchdog?.pid ?? null, startedAt: Date.now(), groups: [...this.#groups] }
     try {
       writeFileSync(this.#file + '.tmp', JSON.stringify(record))
       renameSync(this.#file + '.tmp', this.#file)
@@ -88,8 +93,8 @@ function reapLeftovers(dir: string): number[] {
     }
     if (record.managerPid === process.pid || isAlive(record.managerPid)) continue
     for (const pgid of record.groups) {
-      // Only signal a group that still holds one of our service processes (pids get reused).
-      if (!groupIsOurs(pgid)) continue
+      // Only signal a group that still holds a process of that very run (pids get reused).
+      if (!record.runId || !groupHoldsRun(pgid, record.runId)) continue
       try {
         process.kill(-pgid, 'SIGKILL')
         killed.push(pgid)
@@ -115,9 +120,10 @@ function isAlive(pid: number): boolean {
   }
 }
 
-// A member of the group carries SVC_SERVICE in its environment (set for every service, inherited by
-// whatever it spawns). The leader may be gone while its grandchildren live on, so scan the whole group.
-function groupIsOurs(pgid: number): boolean {
+// A member of the group carries SVC_RUN=<runId> in its environment (set for every service of the run, inherited
+// by whatever it spawns). The leader may be gone while its grandchildren live on, so scan the whole group.
+function groupHoldsRun(pgid: number, runId: string): boolean {
+  const marker = `SVC_RUN=${runId}\0`
   let pids: string[]
   try {
     pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p))
@@ -129,7 +135,7 @@ function groupIsOurs(pgid: number): boolean {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
       if (Number(fields[2]) !== pgid) continue // field 5 of stat: the process group
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes('SVC_SERVICE=')) return true
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes(marker)) return true
     } catch {}
   }
   return false
