@@ -54,6 +54,7 @@ export async function rawPingPong(count, payloadBytes, inflight) {
   return { rps: count / seconds, p50: latencies[Math.floor(count * 0.5)], p99: latencies[Math.floor(count * 0.99)] }
 }
 
-export function fmt(n, digits = 1) {
-  return n >= 100 ? Math.round(n).toString() : n.toFixed(digits)
+// Three significant digits at most: sub-millisecond latencies must not print as 0.0.
+export function fmt(n) {
+  return n >= 100 ? Math.round(n).toString() : Number(n.toPrecision(3)).toString()
 }
