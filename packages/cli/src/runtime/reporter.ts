@@ -46,14 +46,18 @@ export function attachReporter(manager: ServicesManager, names: string[], stdout
   const onException = (e: { service: string; kind: string; error: { message: string } }) =>
     status(err.red(`svc: ${e.service} ${e.kind}: ${e.error.message}`))
 
-  manager.on('log', onLog)
-  manager.on('state', onState)
-  manager.on('crash', onCrash)
-  manager.on('restart', onRestart)
-  manager.on('failed', onFailed)
-  manager.on('fatal', onFatal)
-  manager.on('notice', onNotice)
-  manager.on('exception', onException)
+  // One table for on and off, so a handler is never left attached (the casts only bridge the per-event types).
+  const handlers = [
+    ['log', onLog],
+    ['state', onState],
+    ['crash', onCrash],
+    ['restart', onRestart],
+    ['failed', onFailed],
+    ['fatal', onFatal],
+    ['notice', onNotice],
+    ['exception', onException],
+  ] as const
+  for (const [event, handler] of handlers) manager.on(event, handler as never)
   return {
     started() {
       progress?.finish()
@@ -63,14 +67,7 @@ export function attachReporter(manager: ServicesManager, names: string[], stdout
     detach() {
       progress?.finish()
       progress = null
-      manager.off('log', onLog)
-      manager.off('state', onState)
-      manager.off('crash', onCrash)
-      manager.off('restart', onRestart)
-      manager.off('failed', onFailed)
-      manager.off('fatal', onFatal)
-      manager.off('notice', onNotice)
-      manager.off('exception', onException)
+      for (const [event, handler] of handlers) manager.off(event, handler as never)
     },
   }
 }
