@@ -2,6 +2,7 @@
 
 import { fileURLToPath } from 'node:url'
 import type { ResolvedService } from '../manifest/normalize.js'
+import { LOADER_ENV, loaderFor } from '../remote/module-loader.js'
 import { planPermissions, type PermissionPlan } from './permissions.js'
 
 // Same relative path from src/container and dist/container: the runner always runs compiled.
@@ -21,7 +22,7 @@ export function planSpawn(service: ResolvedService, baseEnv: NodeJS.ProcessEnv =
     // Never hand the manager's own IPC channel or jest/test-runner state down to a service.
     if (v !== undefined && !k.startsWith('NODE_CHANNEL') && k !== 'NODE_UNIQUE_ID') env[k] = v
   }
-  Object.assign(env, service.env, { SVC_SERVICE: service.name })
+  Object.assign(env, service.env, { SVC_SERVICE: service.name, [LOADER_ENV]: loaderFor(service.entry) })
   if (permissions.nodeFlags.length > 0) env.SVC_JITI_FS_CACHE = '0' // the sandbox may not write jiti's cache
   const nodeArgs = [...permissions.nodeFlags, RUNNER_PATH]
   return permissions.wrapper

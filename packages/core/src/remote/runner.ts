@@ -1,8 +1,9 @@
-// The program every service process runs: boot, say remoteReady, then import the service module with jiti
-// when the host sends it. Compiled to dist/remote/runner.js and forked by the host.
+// The program every service process runs: boot, say remoteReady, then import the service module when the host
+// sends it. Compiled to dist/remote/runner.js and forked by the host.
 
 import { IpcPort } from '../port/ipc-port.js'
 import type { HostMessage, RemoteMessage } from '../protocol/messages.js'
+import { createModuleLoader, LOADER_ENV } from './module-loader.js'
 import { RemoteService } from './remote-service.js'
 
 if (!process.send) {
@@ -10,10 +11,8 @@ if (!process.send) {
   process.exit(2)
 }
 
-// Warm jiti up while the host decides when to send our code.
-const jitiReady = import('jiti').then(({ createJiti }) =>
-  createJiti(import.meta.url, { fsCache: process.env.SVC_JITI_FS_CACHE !== '0', moduleCache: true }),
-)
+// Ready before the host sends our code, so a pre-spawned container only has to import it.
+const load = createModuleLoader(process.env[LOADER_ENV] === 'native' ? 'native' : 'jiti', process.env.SVC_JITI_FS_CACHE !== '0')
 
 let exiting = false
 function exitAfterFlush(code: number): void {
@@ -34,7 +33,7 @@ function exitAfterFlush(code: number): void {
 const port = new IpcPort<HostMessage, RemoteMessage>(process)
 const remote = new RemoteService({
   port,
-  load: async (entry) => (await jitiReady).import(entry),
+  load,
   exit: exitAfterFlush,
 })
 

@@ -29,6 +29,15 @@ describe('real child processes', () => {
     expect(manager.logs('b').map((l) => l.line)).toContain('b up')
   })
 
+  test('compiled JavaScript entries are imported natively, TypeScript through jiti', async () => {
+    manager = fixtureManager({ js: { entry: './plain.mjs' }, ts: { entry: './loader-kind.ts' } })
+    await manager.start()
+    await expect(manager.call('js', 'loader')).resolves.toBe('native')
+    // import.meta.url is the file itself: the module was not rewritten or moved.
+    await expect(manager.call('js', 'url')).resolves.toMatch(/\/test\/fixtures\/plain\.mjs$/)
+    await expect(manager.call('ts', 'loader')).resolves.toBe('jiti')
+  })
+
   test('a module that throws at import fails its start with the cause; the others are untouched', async () => {
     manager = fixtureManager({ bad: { entry: './throws-at-import.ts' }, good: { entry: './echo.ts' } })
     const error = (await manager.start().catch((e) => e)) as Error & { code: string }

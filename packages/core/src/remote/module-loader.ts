@@ -1,0 +1,26 @@
+// How a service process loads its code. Compiled JavaScript is imported natively: no transpiler is loaded, which
+// saves ≈40 ms of CPU and several MiB per process. Anything else (TypeScript) goes through jiti, which is loaded
+// at boot — before the host sends the code — so a pre-spawned container has it ready.
+
+import { createRequire } from 'node:module'
+import { pathToFileURL } from 'node:url'
+
+/** Set by the host in every service's environment: `native` or `jiti`. */
+export const LOADER_ENV = 'SVC_LOADER'
+
+export type LoaderKind = 'native' | 'jiti'
+
+export function loaderFor(entry: string): LoaderKind {
+  return /\.(?:js|mjs|cjs)$/.test(entry) ? 'native' : 'jiti'
+}
+
+export type ModuleLoader = (entry: string) => Promise<unknown>
+
+export function createModuleLoader(kind: LoaderKind, fsCache: boolean): ModuleLoader {
+  if (kind === 'native') return (entry) => import(pathToFileURL(entry).href)
+  // require(), not import(): loading jiti's CommonJS bundle through the ESM loader costs ≈15 ms more (the loader
+  // scans the whole bundle for named exports).
+  const { createJiti } = createRequire(import.meta.url)('jiti') as typeof import('jiti')
+  const jiti = createJiti(import.meta.url, { fsCache, moduleCache: true })
+  return (entry) => jiti.import(entry)
+}
