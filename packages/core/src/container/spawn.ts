@@ -1,12 +1,15 @@
 // How a service process is launched: the runner, its Node flags (permissions) and its environment.
 
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { ResolvedService } from '../manifest/normalize.js'
 import { LOADER_ENV, loaderFor } from '../remote/module-loader.js'
 import { planPermissions, type PermissionPlan } from './permissions.js'
 
-// Same relative path from src/container and dist/container: the runner always runs compiled.
-export const RUNNER_PATH = fileURLToPath(new URL('../../dist/remote/runner.js', import.meta.url))
+// Same relative path from src/container and dist/container: the runner always runs compiled, bundled into one file
+// by the build (scripts/bundle-runner.mjs) — the unbundled runner works too, only slower to start.
+const RUNNER_BUNDLE = fileURLToPath(new URL('../../dist/remote/runner.bundle.js', import.meta.url))
+export const RUNNER_PATH = existsSync(RUNNER_BUNDLE) ? RUNNER_BUNDLE : fileURLToPath(new URL('../../dist/remote/runner.js', import.meta.url))
 
 export interface SpawnPlan {
   file: string

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, test } from '@jest/globals'
-import type { ServicesManager } from '../../src/index.js'
-import { fixtureManager, transitions } from './harness.js'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ServicesManager } from '../../src/index.js'
+import { FIXTURES, fixtureManager, transitions } from './harness.js'
 
 let manager: ServicesManager | undefined
 afterEach(async () => {
@@ -56,6 +58,21 @@ describe('real child processes', () => {
     manager = fixtureManager({ quitter: { entry: './exits-during-start.ts', startTimeoutMs: 20_000 } })
     const t0 = Date.now()
     await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_EXITED_DURING_START' })
+    expect(Date.now() - t0).toBeLessThan(15_000)
+  })
+
+  test('a process that cannot be created fails its start at once and says why', async () => {
+    const stateDir = join(tmpdir(), `svc-nocwd-${process.pid}`)
+    const service = { entry: `${FIXTURES}plain.mjs`, startTimeoutMs: 20_000 }
+    const t0 = Date.now()
+    // A file as the working directory: spawn() itself throws.
+    manager = new ServicesManager({ services: { lost: service }, stateDir }, { cwd: `${FIXTURES}plain.mjs` })
+    await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_SPAWN_FAILED', service: 'lost' })
+    await manager.close()
+    // A missing working directory: the child process reports the failure asynchronously, and never exits.
+    manager = new ServicesManager({ services: { lost: service }, stateDir }, { cwd: '/nonexistent-svc-dir' })
+    await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_EXITED_DURING_START', service: 'lost' })
+    expect(manager.logs('lost').map((l) => l.line).join('\n')).toContain('in /nonexistent-svc-dir')
     expect(Date.now() - t0).toBeLessThan(15_000)
   })
 
