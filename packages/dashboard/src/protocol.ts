@@ -1,0 +1,64 @@
+// What the dashboard server sends the page, in one place. Both server-sent event streams carry JSON messages
+// (the default `message` event), each with a `type`; the page switches on it exhaustively.
+//
+//   GET  /events?token=…                    DashboardEvent: snapshot first, then service / usage / closing
+//   GET  /events/logs?service=NAME&token=…  LogEvent: tail first, then lines / closing
+//   GET  /api/services                      ServiceView[]
+//   GET  /api/logs?service=NAME&limit=N     { lines: LogLine[] }
+//   POST /api/services/NAME/start|stop|restart   { services: ServiceView[] }  or  ApiError
+
+import type { DisplayState, ExitInfo, LogLine, ServiceSnapshot, UsageSample } from '@services-cluster/core'
+
+export type { DisplayState, ExitInfo, LogLine, ServiceSnapshot, UsageSample }
+
+/** A service as the page shows it: the manager's snapshot plus why it last changed state. */
+export interface ServiceView extends ServiceSnapshot {
+  /** The reason of the latest state change ("dependency \"db\" crashed"), when known. */
+  reason: string | null
+}
+
+export interface DashboardInfo {
+  /** What is being watched, for the page title: the project directory. */
+  project: string
+  /** The manager's pid. */
+  pid: number
+  /** How many usage samples the page may keep per service (the server's history length). */
+  historyLength: number
+}
+
+export type UsagePoint = { service: string } & UsageSample
+
+export type DashboardEvent =
+  | { type: 'snapshot'; info: DashboardInfo; services: ServiceView[]; history: Record<string, UsageSample[]> }
+  | { type: 'service'; service: ServiceView }
+  /** Samples since the last usage event, batched (the manager samples every service about once a second). */
+  | { type: 'usage'; samples: UsagePoint[] }
+  /** The dashboard is going away (the manager is closing, or `svc ui` was stopped): do not reconnect. */
+  | { type: 'closing'; reason: string }
+
+export type LogEvent =
+  | { type: 'tail'; service: string; lines: LogLine[] }
+  | { type: 'lines'; service: string; lines: LogLine[] }
+  | { type: 'closing'; reason: string }
+
+export type Action = 'start' | 'stop' | 'restart'
+export const ACTIONS: readonly Action[] = ['start', 'stop', 'restart']
+
+/** Error codes of the dashboard's HTTP API; a failed action keeps the manager's code (SVC_ERR_START_FAILED …). */
+export type DashboardErrorCode =
+  | 'SVC_ERR_DASHBOARD_UNAUTHORIZED'
+  | 'SVC_ERR_DASHBOARD_NOT_FOUND'
+  | 'SVC_ERR_DASHBOARD_METHOD'
+  | 'SVC_ERR_DASHBOARD_BAD_REQUEST'
+  | 'SVC_ERR_UNKNOWN_SERVICE'
+  | 'SVC_ERR_DASHBOARD_ACTION'
+
+export interface ApiError {
+  error: { code: string; message: string; service?: string }
+}
+
+/** The header a page (or a script) may carry the token in, instead of the query string or the cookie. */
+export const TOKEN_HEADER = 'x-svc-token'
+
+/** Recognises the exception reports the manager writes into a service's log (uncaught exceptions, rejections). */
+export const EXCEPTION_LINE = /^\[svc\] (uncaughtException|unhandledRejection): /

@@ -1,0 +1,85 @@
+// How figures and states read on the page. Pure functions: the unit tests import them directly.
+
+import type { ExitInfo, ServiceView } from '../protocol.js'
+
+/** The colour of a service: a crashed service stays red while the supervisor brings it back. */
+export type Tone = 'running' | 'busy' | 'crashed' | 'failed' | 'stopped' | 'pending'
+
+const CRASH_REASONS: ReadonlySet<ExitInfo['reason']> = new Set(['crashed', 'start-failed', 'unhealthy', 'lost-channel'])
+
+export function crashedLastTime(service: Pick<ServiceView, 'lastExit'>): boolean {
+  return service.lastExit !== null && CRASH_REASONS.has(service.lastExit.reason)
+}
+
+export function toneOf(service: Pick<ServiceView, 'display' | 'lastExit'>): Tone {
+  switch (service.display) {
+    case 'running':
+      return 'running'
+    case 'starting':
+    case 'closing':
+      return 'busy'
+    case 'restarting':
+      return crashedLastTime(service) ? 'crashed' : 'busy'
+    case 'crashed':
+      return 'crashed'
+    case 'failed':
+      return 'failed'
+    case 'pending':
+      return 'pending'
+    case 'stopped':
+    case 'closed':
+      return 'stopped'
+    default: {
+      const unknown: never = service.display
+      return unknown
+    }
+  }
+}
+
+/** The state as a word or two: the manager's display state, saying so when a restart follows a crash. */
+export function stateLabel(service: Pick<ServiceView, 'display' | 'lastExit'>): string {
+  return service.display === 'restarting' && crashedLastTime(service) ? 'crashed · restarting' : service.display
+}
+
+export function duration(ms: number): string {
+  if (ms < 1_000) return `${Math.max(0, Math.round(ms))}ms`
+  const s = Math.floor(ms / 1_000)
+  if (s < 60) return `${s}s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`
+  const h = Math.floor(m / 60)
+  if (h < 24) return `${h}h${String(m % 60).padStart(2, '0')}m`
+  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`
+}
+
+export function bytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB']
+  let value = n
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${value < 10 && unit > 0 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`
+}
+
+export function percent(n: number): string {
+  return `${n.toFixed(1)}%`
+}
+
+export function clock(at: number): string {
+  const d = new Date(at)
+  const two = (n: number) => String(n).padStart(2, '0')
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`
+}
+
+/** "crashed · SIGKILL · 12:03:04", "closed · code 0 · 12:01:00", or "-" before the first exit. */
+export function lastExitText(exit: ExitInfo | null): string {
+  if (!exit) return '-'
+  const how = exit.signal ?? (exit.code === null ? null : `code ${exit.code}`)
+  return [exit.reason, how, clock(exit.at)].filter((part) => part !== null).join(' · ')
+}
+
+export function uptimeText(service: Pick<ServiceView, 'state' | 'startedAt'>, now: number): string {
+  return service.state === 'running' && service.startedAt !== null ? duration(now - service.startedAt) : '-'
+}
