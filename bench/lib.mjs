@@ -1,5 +1,6 @@
 // Shared benchmark helpers: trials, medians, ratios, a raw-fork baseline.
 import { fork } from 'node:child_process'
+import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 export const here = (p) => fileURLToPath(new URL(p, import.meta.url))
@@ -57,4 +58,122 @@ export async function rawPingPong(count, payloadBytes, inflight) {
 // Three significant digits at most: sub-millisecond latencies must not print as 0.0.
 export function fmt(n) {
   return n >= 100 ? Math.round(n).toString() : Number(n.toPrecision(3)).toString()
+}
+
+/** The call shapes every call comparison measures: [label, payload bytes, calls in flight]. */
+export const callShapes = [
+  ['small (100 B), one at a time', 100, 1],
+  ['small (100 B), 128 in flight', 100, 128],
+  ['64 KiB, one at a time', 65536, 1],
+  ['64 KiB, 128 in flight', 65536, 128],
+]
+
+/** Fewer round trips for big payloads, so every shape takes comparable time. */
+export const callCount = (count, bytes) => (bytes > 1000 ? Math.max(50, Math.floor(count / 10)) : count)
+
+/**
+ * Rows for one call shape from per-trial `{ rps, p50, p99 }` results of the measured side (`fw`) and of the raw
+ * one-hop ping-pong (`raw`). `peer` names a peer when the measured side is not services-cluster; `shape` lets the
+ * report line services-cluster up against each peer.
+ */
+export function callRows(label, inflight, fw, raw, peer) {
+  const med = (xs, k) => median(xs.map((x) => x[k]))
+  const f = { rps: med(fw, 'rps'), p50: med(fw, 'p50'), p99: med(fw, 'p99') }
+  const r = { rps: med(raw, 'rps'), p50: med(raw, 'p50'), p99: med(raw, 'p99') }
+  const row = (metric, key, extra) => ({
+    case: `calls: ${label} — ${metric}${peer ? ` — ${peer}` : ''}`,
+    shape: `${label} — ${metric}`,
+    ...(peer ? { peer } : {}),
+    framework: f[key],
+    baseline: r[key],
+    ratio: f[key] / r[key],
+    ...extra,
+  })
+  const rows = [row('round trips/s', 'rps', { unit: '/s', higherIsBetter: true })]
+  if (inflight === 1) rows.push(row('p50 latency', 'p50', { unit: 'ms' }), row('p99 latency', 'p99', { unit: 'ms' }))
+  return rows
+}
+
+/**
+ * Compares a peer's call performance with the raw one-hop ping-pong, shape by shape, alternating trials.
+ * `peerRun(count, bytes, inflight)` measures inside the peer's calling process and resolves `{ rps, p50, p99 }`.
+ */
+export async function peerCallRows(peer, peerRun, { trials, count }) {
+  const rows = []
+  for (const [label, bytes, inflight] of callShapes) {
+    const n = callCount(count, bytes)
+    const fw = []
+    const raw = []
+    for (let t = 0; t < trials; t++) {
+      raw.push(await rawPingPong(n, bytes, inflight))
+      fw.push(await peerRun(n, bytes, inflight))
+    }
+    rows.push(...callRows(label, inflight, fw, raw, peer))
+  }
+  return rows
+}
+
+/** A port that was free a moment ago on 127.0.0.1 (listen(0), then close). */
+export async function freePort() {
+  const srv = net.createServer()
+  await new Promise((resolve, reject) => srv.once('error', reject).listen(0, '127.0.0.1', resolve))
+  const { port } = srv.address()
+  await new Promise((r) => srv.close(r))
+  return port
+}
+
+/**
+ * Forks a helper process (bench/fixtures/*) that speaks the small protocol of fixtures/helper.mjs: it sends
+ * `'ready'` once set up, answers `{ id, cmd, args }` with `{ id, result }` or `{ id, error }`, and cleans up and
+ * exits when its IPC channel disconnects. Its stderr is kept (the last 4 KB) for error messages.
+ */
+export function forkHelper(script, args = [], { env = process.env, execArgv = [] } = {}) {
+  const name = script.split('/').pop()
+  const child = fork(script, args.map(String), { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv, env })
+  let stderr = ''
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)))
+  const why = (what) => new Error(`${name} ${what}${stderr ? `:\n${stderr.trim()}` : ''}`)
+  const pending = new Map()
+  let nextId = 0
+  let exitInfo = null
+  const exited = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      exitInfo = signal ?? code
+      for (const p of pending.values()) p.reject(why(`exited (${exitInfo}) during a request`))
+      pending.clear()
+      resolve()
+    }),
+  )
+  child.once('error', () => {}) // a failed spawn also emits 'exit'
+  const ready = new Promise((resolve, reject) => {
+    child.once('exit', () => reject(why(`exited (${exitInfo}) before it was ready`)))
+    child.on('message', (m) => {
+      if (m === 'ready') return resolve()
+      const p = pending.get(m?.id)
+      if (!p) return
+      pending.delete(m.id)
+      if ('error' in m) p.reject(why(`${p.cmd} failed: ${m.error}`))
+      else p.resolve(m.result)
+    })
+  })
+  ready.catch(() => {}) // observed by whoever awaits it; never an unhandled rejection
+  return {
+    child,
+    ready,
+    request(cmd, ...args) {
+      if (exitInfo !== null) return Promise.reject(why(`exited (${exitInfo})`))
+      return new Promise((resolve, reject) => {
+        const id = ++nextId
+        pending.set(id, { resolve, reject, cmd })
+        child.send({ id, cmd, args })
+      })
+    },
+    /** Disconnects (the helper cleans up and exits); SIGKILLs it if it has not exited within `graceMs`. */
+    async close(graceMs = 15_000) {
+      if (exitInfo === null && child.connected) child.disconnect()
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+      await exited
+      clearTimeout(timer)
+    },
+  }
 }
