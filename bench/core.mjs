@@ -1,19 +1,22 @@
 // Core benchmarks, each against a baseline measured in the same run, alternating trials, medians reported.
 //   calls     service→service round trips (relayed by the manager) vs a raw one-hop fork ping-pong
 //   recovery  SIGKILL of a dependency → detected; → every dependent running again; vs one raw fork
-//   startup   N independent services / N services in levels → all running; vs N concurrent raw forks
-//   memory    RSS of an idle service vs a bare Node child with an IPC channel
+//   startup   N independent services / N services in levels → all running; vs N concurrent raw forks; and the
+//             manager's worst event-loop stall meanwhile, against the issue's absolute target (25 ms)
+//   memory    RSS of an idle service vs a bare Node child with an IPC channel; RSS of a manager running N services
+//             vs a bare Node parent of N forked children
 import pidusage from 'pidusage'
 import { fork } from 'node:child_process'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ServicesManager } from '../packages/core/dist/index.js'
-import { here, median, rawForks, rawPingPong } from './lib.mjs'
+import { callCount, callRows, callShapes, forkHelper, here, median, rawForks, rawPingPong } from './lib.mjs'
 
 const cwd = here('./fixtures/')
 const quiet = { prewarm: true }
 
-function manager(services) {
+export function manager(services) {
   return new ServicesManager({ services, stateDir: join(tmpdir(), `svc-bench-${process.pid}`) }, { cwd, ...quiet })
 }
 
@@ -22,26 +25,15 @@ export async function callCases({ trials, count }) {
   const m = manager({ echo: { entry: './echo.ts' }, caller: { entry: './caller.ts', dependsOn: ['echo'] } })
   await m.start()
   try {
-    for (const [label, bytes, inflight] of [
-      ['small (100 B), one at a time', 100, 1],
-      ['small (100 B), 128 in flight', 100, 128],
-      ['64 KiB, one at a time', 65536, 1],
-      ['64 KiB, 128 in flight', 65536, 128],
-    ]) {
-      const n = bytes > 1000 ? Math.max(50, Math.floor(count / 10)) : count
+    for (const [label, bytes, inflight] of callShapes) {
+      const n = callCount(count, bytes)
       const fw = []
       const raw = []
       for (let t = 0; t < trials; t++) {
         raw.push(await rawPingPong(n, bytes, inflight))
         fw.push(await m.call('caller', 'run', n, bytes, inflight))
       }
-      const f = { rps: median(fw.map((x) => x.rps)), p50: median(fw.map((x) => x.p50)), p99: median(fw.map((x) => x.p99)) }
-      const r = { rps: median(raw.map((x) => x.rps)), p50: median(raw.map((x) => x.p50)), p99: median(raw.map((x) => x.p99)) }
-      rows.push({ case: `calls: ${label} — round trips/s`, framework: f.rps, baseline: r.rps, ratio: f.rps / r.rps, unit: '/s', higherIsBetter: true })
-      if (inflight === 1) {
-        rows.push({ case: `calls: ${label} — p50 latency`, framework: f.p50, baseline: r.p50, ratio: f.p50 / r.p50, unit: 'ms' })
-        rows.push({ case: `calls: ${label} — p99 latency`, framework: f.p99, baseline: r.p99, ratio: f.p99 / r.p99, unit: 'ms' })
-      }
+      rows.push(...callRows(label, inflight, fw, raw))
     }
   } finally {
     await m.close()
@@ -108,20 +100,45 @@ export async function startupCases({ trials, services }) {
   for (const [label, spec] of [[`${services} independent services`, flat], [`${services} services in 10 levels`, levels]]) {
     const fw = []
     const raw = []
+    const stall = []
+    const rawStall = []
     for (let t = 0; t < trials; t++) {
-      raw.push(await rawForks(services))
+      raw.push(await stallDuring(rawStall, () => rawForks(services)))
       const m = manager(spec)
-      const t0 = performance.now()
-      await m.start()
-      fw.push(performance.now() - t0)
-      await m.close()
+      try {
+        fw.push(await stallDuring(stall, async () => {
+          const t0 = performance.now()
+          await m.start()
+          return performance.now() - t0
+        }))
+      } finally {
+        await m.close()
+      }
     }
     rows.push({ case: `startup: ${label} → all running`, framework: median(fw), baseline: median(raw), ratio: median(fw) / median(raw), unit: 'ms' })
+    // The issue's target is absolute (≤ 25 ms), so the target is the reference: a ratio ≤ 1 meets it.
+    rows.push({ case: `startup: ${label} — manager's worst event-loop stall`, framework: median(stall), baseline: STALL_TARGET_MS, baselineLabel: 'target', ratio: median(stall) / STALL_TARGET_MS, unit: 'ms' })
+    rows.push({ case: `startup: ${label} — for reference, worst event-loop stall of the raw concurrent fork`, framework: median(rawStall), baseline: null, ratio: null, unit: 'ms' })
   }
   return rows
 }
 
-export async function memoryCases() {
+const STALL_TARGET_MS = 25
+
+/** Runs `fn` under a 1 ms event-loop delay monitor; pushes the worst stall seen (ms) onto `into`; returns fn's result. */
+async function stallDuring(into, fn) {
+  const h = monitorEventLoopDelay({ resolution: 1 })
+  h.enable()
+  try {
+    return await fn()
+  } finally {
+    h.disable()
+    into.push(h.max / 1e6)
+  }
+}
+
+export async function memoryCases({ services = 50 } = {}) {
+  const rows = []
   const m = manager({ idle: { entry: './echo.ts' } })
   await m.start()
   const child = fork(here('./fixtures/raw-echo.mjs'), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] })
@@ -129,9 +146,24 @@ export async function memoryCases() {
   try {
     const service = (await pidusage(m.service('idle').pid)).memory
     const bare = (await pidusage(child.pid)).memory
-    return [{ case: 'memory: idle service RSS vs bare child with IPC', framework: service / 2 ** 20, baseline: bare / 2 ** 20, ratio: service / bare, unit: 'MiB' }]
+    rows.push({ case: 'memory: idle service RSS vs bare child with IPC', framework: service / 2 ** 20, baseline: bare / 2 ** 20, ratio: service / bare, unit: 'MiB' })
   } finally {
     child.disconnect()
     await m.close()
+  }
+  // The supervising process itself, each measured in a fresh process (this one has run other cases): a manager
+  // with `services` services running vs a bare Node parent holding as many forked children with IPC channels.
+  const [managerRss, rawRss] = [await parentRss('manager', services), await parentRss('raw', services)]
+  rows.push({ case: `memory: manager process RSS with ${services} services running vs bare parent of ${services} forked children`, framework: managerRss / 2 ** 20, baseline: rawRss / 2 ** 20, ratio: managerRss / rawRss, unit: 'MiB' })
+  return rows
+}
+
+async function parentRss(mode, services) {
+  const parent = forkHelper(here('./fixtures/parent-rss.mjs'), [mode, services], { execArgv: ['--expose-gc'] })
+  try {
+    await parent.ready
+    return await parent.request('rss')
+  } finally {
+    await parent.close()
   }
 }

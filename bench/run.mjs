@@ -3,30 +3,49 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
+import { clusterClientCases } from './cluster-client-calls.mjs'
 import { callCases, memoryCases, recoveryCases, startupCases } from './core.mjs'
 import { fmt, here } from './lib.mjs'
+import { moleculerCases } from './moleculer.mjs'
+import { pm2Cases } from './pm2.mjs'
 
 const quick = process.argv.includes('--quick')
-const opts = quick ? { trials: 1, count: 300, services: 10 } : { trials: 5, count: 5000, services: 50 }
+// apps: services per side in the PM2 comparison (the issue's 10, in both modes).
+const opts = quick ? { trials: 1, count: 300, services: 10, apps: 10 } : { trials: 5, count: 5000, services: 50, apps: 10 }
 const caCerts = process.env.NODE_EXTRA_CA_CERTS
 
 const rows = []
-const section = async (name, fn) => {
+const failures = []
+const section = async (name, fn, { peer = false } = {}) => {
   process.stderr.write(`bench: ${name}…\n`)
-  rows.push(...(await fn()))
+  try {
+    rows.push(...(await fn()))
+  } catch (error) {
+    // A peer that cannot run (not installed, port trouble) must not cost the rest of the run: say so instead.
+    if (!peer) throw error
+    failures.push(`${name}: ${String(error.message).split('\n')[0]}`)
+    process.stderr.write(`bench: ${name} failed: ${error.stack}\n`)
+  }
 }
+const withoutCa = (fn) => async () => (await fn()).map((r) => ({ ...r, case: r.case + ' (no NODE_EXTRA_CA_CERTS)' }))
+
 await section('calls', () => callCases(opts))
+await section('calls: Moleculer TCP', () => moleculerCases(opts), { peer: true })
+await section('calls: cluster-client', () => clusterClientCases(opts), { peer: true })
 await section('recovery', () => recoveryCases(opts))
 await section('startup', () => startupCases(opts))
+await section('startup vs PM2', () => pm2Cases(opts), { peer: true })
 if (caCerts) {
   // NODE_EXTRA_CA_CERTS makes every Node start ≈3× slower: measure start-up without it as well.
   delete process.env.NODE_EXTRA_CA_CERTS
-  await section('startup without NODE_EXTRA_CA_CERTS', async () =>
-    (await startupCases(opts)).map((r) => ({ ...r, case: r.case + ' (no NODE_EXTRA_CA_CERTS)' })),
-  )
-  process.env.NODE_EXTRA_CA_CERTS = caCerts
+  try {
+    await section('startup without NODE_EXTRA_CA_CERTS', withoutCa(() => startupCases(opts)))
+    await section('startup vs PM2 without NODE_EXTRA_CA_CERTS', withoutCa(() => pm2Cases(opts)), { peer: true })
+  } finally {
+    process.env.NODE_EXTRA_CA_CERTS = caCerts
+  }
 }
-await section('memory', () => memoryCases())
+await section('memory', () => memoryCases(opts))
 
 // The other packages' benchmarks print their own JSON; run those that exist.
 const extra = []
@@ -41,14 +60,34 @@ for (const script of ['gateway.mjs', 'nodepool.mjs', 'cluster-client.mjs', 'node
   }
 }
 
+// Rows without a baseline print '—'; a fixed reference (e.g. a target) is labelled as such.
+const baselineCell = (r) => (r.baseline == null ? '—' : `${fmt(r.baseline)} ${r.unit}${r.baselineLabel ? ` (${r.baselineLabel})` : ''}`)
 const table = [
-  '| case | services-cluster | baseline | ratio |',
+  '| case | measured | baseline | ratio |',
   '| --- | --- | --- | --- |',
-  ...rows.map((r) => `| ${r.case} | ${fmt(r.framework)} ${r.unit} | ${fmt(r.baseline)} ${r.unit} | ${r.ratio.toFixed(2)}× |`),
+  ...rows.map((r) => `| ${r.case} | ${fmt(r.framework)} ${r.unit} | ${baselineCell(r)} | ${r.ratio == null ? '—' : `${r.ratio.toFixed(2)}×`} |`),
 ].join('\n')
-console.log(table)
-for (const e of extra) console.log(`\n${e.script}: ${e.result}`)
 
+// services-cluster against each peer, shape by shape. Each side is first divided by its own raw one-hop baseline
+// (measured alternately with it), so machine drift between the two measurements cancels out.
+const peers = [...new Set(rows.filter((r) => r.peer).map((r) => r.peer))]
+const ours = rows.filter((r) => r.shape && !r.peer)
+const peerTable = [
+  `| call shape | better | ${peers.map((p) => `services-cluster ÷ ${p}`).join(' | ')} |`,
+  `| --- | --- | ${peers.map(() => '---').join(' | ')} |`,
+  ...ours.map((o) => {
+    const cells = peers.map((p) => {
+      const r = rows.find((x) => x.peer === p && x.shape === o.shape)
+      return r ? `${(o.ratio / r.ratio).toFixed(2)}×` : '—'
+    })
+    return `| ${o.shape} | ${o.higherIsBetter ? 'higher' : 'lower'} | ${cells.join(' | ')} |`
+  }),
+].join('\n')
+
+console.log(`NODE_EXTRA_CA_CERTS ${caCerts ? 'is set: start-up cases ran with it and again without it' : 'is not set'}.\n`)
+console.log(table)
+if (peers.length) console.log(`\nservices-cluster vs peers (calls):\n\n${peerTable}`)
+for (const f of failures) console.log(`\nfailed: ${f}`)
 if (!quick) {
   const doc = `# Benchmarks
 
@@ -59,12 +98,32 @@ run (these machines are shared: absolute numbers drift, ratios much less). Laten
 throughput ratios: higher is better.
 
 Baselines: *calls* — a raw \`child_process.fork\` one-hop JSON ping-pong (parent ⇄ child) with the same payload and
-concurrency; the framework's figure is a relayed call (service → manager → service → manager → service), measured
-inside the calling service. *recovery* and *startup* — forking bare Node children until each sends one IPC message.
-*memory* — a bare Node child with an IPC channel.
+concurrency; the measured figure is a relayed call (service → manager → service → manager → service), measured
+inside the calling service. Rows ending in a peer's name measure that peer against the same kind of baseline, each
+inside its calling process: *Moleculer TCP* — Moleculer 0.14 with two brokers in two child processes, TCP
+transporter on loopback (static URLs, no UDP discovery, JSON serializer), an \`echo\` action; *cluster-client* —
+a follower invoking an in-memory echo through the leader, two child processes over loopback. *recovery* and
+*startup* — forking bare Node children until each sends one IPC message. *manager's worst event-loop stall* — the
+largest \`monitorEventLoopDelay\` (1 ms resolution) delay while \`start()\` runs, median over trials, against the
+issue's absolute target of 25 ms (ratio ≤ 1 meets it); the raw concurrent fork's own stall is printed for
+reference, without a baseline. *startup vs PM2* — PM2 7 programmatic API, the apps started as one ecosystem with
+\`wait_ready\` (each app calls \`process.send('ready')\`; PM2's defaults otherwise, e.g. 2 concurrent actions),
+timed from the start call to its answer, with its daemon (own temp \`PM2_HOME\`) spawned before timing; the same
+trials also fork ${opts.apps} bare children for reference. *memory* — a bare Node child with an IPC channel; for the
+manager, a bare Node parent holding as many forked children with IPC channels (both in fresh processes, RSS after a
+full GC).
 
 ${table}
 
+## services-cluster vs peers
+
+Each cell is services-cluster's ratio to the raw one-hop baseline divided by the peer's ratio to the raw one-hop
+baseline (each measured alternately with its own baseline, so drift between the two cancels out). Throughput: above
+1 means services-cluster is faster; latency: below 1 means services-cluster is faster. Targets (issue #8):
+small-call throughput ≥ 1.3× Moleculer TCP and ≥ 2.5× cluster-client.
+
+${peerTable}
+${failures.length ? `\n## Cases that failed\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : ''}
 ## Other packages
 
 ${extra.map((e) => `- \`bench/${e.script}\`: \`${e.result.replace(/\n/g, ' ')}\``).join('\n')}
