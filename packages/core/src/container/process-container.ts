@@ -14,6 +14,7 @@ import { escalateStop, signalGroup } from './terminate.js'
 
 const trace = debuglog('svc:container')
 const OUTPUT_GRACE_MS = 2000
+const SPARE_DELAY_MS = 100
 
 interface Run {
   pid: number
@@ -25,7 +26,11 @@ interface Run {
 }
 
 export class ProcessContainer extends ServiceContainer {
+  /** The process of the current start (or the pre-spawned one waiting for its code). */
   #run: Run | null = null
+  /** restart.warmSpare: a booted, idle process that becomes the next #run; its own end is nobody's crash. */
+  #spare: Run | null = null
+  #disposed = false
   readonly plan: SpawnPlan
 
   constructor(service: ResolvedService) {
@@ -45,15 +50,57 @@ export class ProcessContainer extends ServiceContainer {
     return this.#run?.pid ?? null
   }
 
+  override get sparePid(): number | null {
+    return this.#spare?.pid ?? null
+  }
+
   prepare(): Promise<void> {
-    this.#run ??= this.#spawn()
-    return this.#run.controller.remoteReady
+    return this.#current().controller.remoteReady
+  }
+
+  /** Kills the warm spare (the service is not coming back) and waits until it is gone. */
+  override async dispose(): Promise<void> {
+    this.#disposed = true
+    const spare = this.#spare
+    if (!spare) return
+    spare.expected = true
+    signalGroup(spare.pid, 'SIGKILL') // it never ran the service's code: nothing to close gracefully
+    await spare.exited
+  }
+
+  /** The run to start: the current one, else the warm spare, else a fresh process. */
+  #current(): Run {
+    if (this.#run) return this.#run
+    this.#disposed = false
+    const spare = this.#spare
+    if (spare) {
+      this.#spare = null
+      this.#run = spare
+      this.emit('controller', spare.controller)
+      return spare
+    }
+    return (this.#run = this.#spawn(false))
+  }
+
+  // A moment after a start, not during it: spawning blocks the manager's event loop for a few milliseconds and the
+  // new process competes for the CPU with the starts that are still going on (a recovering cascade, say).
+  #replenish(): void {
+    if (!this.service.restart.warmSpare || this.#spare || this.#disposed) return
+    setTimeout(() => {
+      if (this.#spare || this.#disposed || !this.#run) return
+      try {
+        this.#spare = this.#spawn(true)
+      } catch (error) {
+        trace('%s: no warm spare: %o', this.service.name, error) // the next start spawns (and reports) anew
+      }
+    }, SPARE_DELAY_MS).unref()
   }
 
   async start(): Promise<void> {
-    const run = (this.#run ??= this.#spawn())
+    const run = this.#current()
     try {
       await run.controller.start(this.startMessage(), this.service.startTimeoutMs)
+      this.#replenish()
     } catch (error) {
       // A stop asked for during start is already escalating; otherwise nothing is worth keeping.
       if (!run.stopping) {
@@ -84,7 +131,7 @@ export class ProcessContainer extends ServiceContainer {
     if (run) signalGroup(run.pid, signal)
   }
 
-  #spawn(): Run {
+  #spawn(spare: boolean): Run {
     const { file, args, env } = this.plan
     // node:child_process directly (not execa): spawning is on the start-up path of every service, and the plain
     // call costs the manager about half the CPU per spawn.
@@ -145,6 +192,11 @@ export class ProcessContainer extends ServiceContainer {
       }),
     }
     void run.exited.then((ended) => {
+      this.emit('gone', run.pid)
+      if (this.#spare === run) {
+        this.#spare = null // an idle spare died: the next start spawns a fresh process
+        return
+      }
       if (this.#run === run) this.#run = null
       const report: ExitReport = run.stopping
         ? { ...ended, expected: true, step: 'exited' }
@@ -153,7 +205,7 @@ export class ProcessContainer extends ServiceContainer {
       this.emit('exit', report)
     })
     if (pid) this.emit('spawn', pid)
-    this.emit('controller', controller)
+    if (!spare) this.emit('controller', controller) // a spare's controller is wired when it is adopted
     return run
   }
 }

@@ -17,8 +17,10 @@ export interface ExitReport {
 export interface ContainerEvents {
   exit: [report: ExitReport]
   output: [stream: 'stdout' | 'stderr', line: string]
-  /** A process (group leader) was spawned for this container. */
+  /** A process (group leader) was spawned for this container: the current one or a warm spare. */
   spawn: [pid: number]
+  /** A process spawned for this container has exited (current or spare). */
+  gone: [pid: number]
   /** A fresh controller exists: the manager wires routing to it. */
   controller: [controller: ServiceController]
 }
@@ -33,6 +35,10 @@ export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
 
   abstract readonly controller: ServiceController | null
   abstract readonly pid: number | null
+  /** The warm spare's pid (restart.warmSpare), if one is booted or booting. */
+  get sparePid(): number | null {
+    return null
+  }
 
   /** Boots a remote (if none) and waits for remoteReady: lets the manager pre-spawn the whole graph. */
   abstract prepare(): Promise<void>
@@ -51,6 +57,9 @@ export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
 
   /** Fault injection and last resort: signals the remote without the close protocol. */
   abstract kill(signal: NodeJS.Signals): void
+
+  /** The service will not start again soon: release what is kept for its next start (a warm spare). */
+  async dispose(): Promise<void> {}
 }
 
 export type ContainerFactory = (service: ResolvedService) => ServiceContainer

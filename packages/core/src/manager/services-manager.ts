@@ -91,6 +91,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       random: options.random ?? Math.random,
       onRestartScheduled: (node, attempt, delayMs) => this.emit('restart', { service: node.name, attempt, delayMs, at: Date.now() }),
       onGaveUp: (node, why) => {
+        void node.container.dispose()
         this.emit('failed', { service: node.name, why, at: Date.now() })
         if (node.service.critical) void this.#fail(node, why)
       },
@@ -98,6 +99,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
         if (this.#options.prewarm !== false) void this.#prepare(() => node.container.prepare()).catch(() => {})
       },
       onStayClosed: (node, why) => {
+        void node.container.dispose()
         this.emit('notice', { service: node.name, message: `not restarted: ${why}`, at: Date.now() })
         if (node.service.critical) void this.#fail(node, why)
       },
@@ -156,31 +158,39 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   }
 
   /** Closes the named services (default: all), dependents first. A closed service is not restarted. */
-  async close(names?: string[]): Promise<void> {
+  close(names?: string[]): Promise<void> {
+    return this.#close(names, false)
+  }
+
+  async #close(names: string[] | undefined, keepSpares: boolean): Promise<void> {
     if (!names) {
       this.#closing = true
       this.#supervisor.cancel()
       this.#health.stop()
       // Dependents are asked first so each close carries the real reason; the nodes enforce the order anyway.
-      const order = this.manifest.graph.startOrder().reverse()
-      await Promise.all(order.map((n) => this.#node(n).close('manager closing')))
+      const order = this.manifest.graph.startOrder().reverse().map((n) => this.#node(n))
+      await Promise.all(order.map((node) => node.close('manager closing')))
+      await Promise.all(order.map((node) => node.container.dispose()))
       this.#usage.stop()
       this.#run?.close()
       this.#runOpened = false
       return
     }
     const targets = this.#known(names)
-    for (const n of [...targets, ...this.manifest.graph.transitiveDependents(targets)]) {
-      this.#node(n).stopped = true
-      this.#supervisor.cancel(n)
+    const stoppedNodes = [...targets, ...this.manifest.graph.transitiveDependents(targets)].map((n) => this.#node(n))
+    for (const node of stoppedNodes) {
+      node.stopped = true
+      this.#supervisor.cancel(node.name)
     }
     await Promise.all(targets.map((n) => this.#node(n).close('stopped')))
+    // Nodes, not names: a child service leaves the graph once closed.
+    if (!keepSpares) await Promise.all(stoppedNodes.map((node) => node.container.dispose()))
   }
 
   /** Closes the service and its dependents, then starts them again in dependency order. */
   async restart(name: string): Promise<void> {
     const dependents = [...this.manifest.graph.transitiveDependents([name])].filter((n) => this.#node(n).state !== 'closed')
-    await this.close([name])
+    await this.#close([name], true) // warm spares are what makes this restart cheap
     await this.start([name, ...dependents])
   }
 
@@ -203,6 +213,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       state: node.state,
       display: displayState(node),
       pid: node.container.pid,
+      sparePid: node.container.sparePid,
       dependsOn: [...node.service.dependsOn],
       restarts: node.restarts,
       startedAt: node.startedAt,
@@ -251,11 +262,9 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     const output = new ServiceOutput(service, logFile || null, (line) => this.emit('log', line))
     this.#output.set(service.name, output)
     this.#nodes.set(service.name, node)
-    let pid: number | null = null
-    container.on('spawn', (spawned) => {
-      pid = spawned
-      this.#run?.add(spawned)
-    })
+    // Every process a container spawns (a warm spare too) is in the run record until it is gone.
+    container.on('spawn', (pid) => this.#run?.add(pid))
+    container.on('gone', (pid) => this.#run?.remove(pid))
     container.on('controller', (controller) =>
       wireController(service.name, controller, {
         router: this.#router,
@@ -274,7 +283,6 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     )
     container.on('output', (stream, line) => output.line(stream, line))
     container.on('exit', (report) => {
-      if (pid !== null) this.#run?.remove(pid)
       this.#bus.dropSubscriber(service.name)
       this.#router.failPendingTo(service.name, report.expected ? 'closed' : 'exited')
     })

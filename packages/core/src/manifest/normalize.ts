@@ -10,6 +10,7 @@ export interface ResolvedRestart {
   backoff: { initialMs: number; maxMs: number; factor: number; jitter: number }
   maxRestarts: number
   windowMs: number
+  warmSpare: boolean
 }
 
 export interface ResolvedService {
@@ -158,7 +159,14 @@ function restartOf(name: string, restart: ServiceSpec['restart']): ResolvedResta
     },
     maxRestarts: nonNegative(name, 'restart.maxRestarts', r.maxRestarts, 5),
     windowMs: positive(name, 'restart.windowMs', r.windowMs, 60_000),
+    warmSpare: flag(name, 'restart.warmSpare', r.warmSpare),
   }
+}
+
+function flag(name: string, field: string, value: unknown): boolean {
+  if (value === undefined) return false
+  if (typeof value !== 'boolean') throw invalid(name, field, 'must be true or false')
+  return value
 }
 
 function healthOf(name: string, h: HealthCheck): NonNullable<ResolvedService['health']> {

@@ -31,6 +31,11 @@ export interface RestartOptions {
   /** At most this many restarts within `windowMs`; one more and the service is `failed`. */
   maxRestarts?: number
   windowMs?: number
+  /**
+   * Keep one booted, idle process ready for the next start (default false): a crash, restart or cascade then
+   * costs no process start. Doubles this service's processes and their idle memory.
+   */
+  warmSpare?: boolean
 }
 
 export interface HealthCheck {

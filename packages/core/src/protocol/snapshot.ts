@@ -25,6 +25,8 @@ export interface ServiceSnapshot {
   state: ServiceState
   display: DisplayState
   pid: number | null
+  /** restart.warmSpare: the booted, idle process the next start will use. */
+  sparePid: number | null
   dependsOn: string[]
   restarts: number
   startedAt: number | null

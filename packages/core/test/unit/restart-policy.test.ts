@@ -8,6 +8,7 @@ const restart = (over: Partial<ResolvedRestart> = {}): ResolvedRestart => ({
   backoff: { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0 },
   maxRestarts: 3,
   windowMs: 10_000,
+  warmSpare: false,
   ...over,
 })
 const crash = { code: 1, signal: null }

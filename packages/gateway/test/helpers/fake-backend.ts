@@ -21,6 +21,7 @@ export function snapshot(name: string, over: Partial<ServiceSnapshot> = {}): Ser
     state: 'running',
     display: 'running',
     pid: 1000,
+    sparePid: null,
     dependsOn: [],
     restarts: 0,
     startedAt: 1,

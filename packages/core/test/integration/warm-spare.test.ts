@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, test } from '@jest/globals'
+import type { ServicesManager } from '../../src/index.js'
+import { fixtureManager, isAlive, until } from './harness.js'
+
+const spare = { backoff: { initialMs: 0, jitter: 0 }, warmSpare: true }
+let manager: ServicesManager | undefined
+afterEach(async () => {
+  await manager?.close()
+  manager = undefined
+})
+
+const sparePid = (name: string) => manager!.service(name).sparePid
+const spareBooted = (name: string) => until(() => sparePid(name) !== null, 10_000, `a warm spare for ${name}`)
+const runningAgain = (name: string) =>
+  new Promise<void>((resolve) => {
+    let closed = false
+    manager!.on('state', (c) => {
+      if (c.service !== name) return
+      if (c.to === 'closed') closed = true
+      if (closed && c.to === 'running') resolve()
+    })
+  })
+
+describe('restart.warmSpare', () => {
+  test('a crash cascade restarts the dependency and its dependents in their warm spares', async () => {
+    manager = fixtureManager({ dep: { entry: './plain.mjs', restart: spare }, app: { entry: './plain.mjs', dependsOn: ['dep'], restart: spare } })
+    await manager.start()
+    await spareBooted('dep')
+    await spareBooted('app')
+    const spares = { dep: sparePid('dep')!, app: sparePid('app')! }
+    const old = { dep: manager.service('dep').pid!, app: manager.service('app').pid! }
+    expect(spares.dep).not.toBe(old.dep)
+
+    const back = Promise.all([runningAgain('dep'), runningAgain('app')])
+    manager.kill('dep', 'SIGKILL')
+    await back
+    // The spares became the services (no process start on the recovery path), and they answer calls.
+    expect(manager.service('dep').pid).toBe(spares.dep)
+    expect(manager.service('app').pid).toBe(spares.app)
+    await expect(manager.call('app', 'loader')).resolves.toBe('native')
+    // New spares are booted for the next time.
+    await spareBooted('dep')
+    await spareBooted('app')
+    expect(sparePid('dep')).not.toBe(spares.dep)
+    await until(() => !isAlive(old.dep) && !isAlive(old.app), 5_000, 'the crashed processes to be gone')
+  })
+
+  test('restart() uses the spare; stopping a service kills its spare and its dependents spares', async () => {
+    manager = fixtureManager({ dep: { entry: './loader-kind.ts', restart: spare }, app: { entry: './plain.mjs', dependsOn: ['dep'], restart: spare } })
+    await manager.start()
+    await spareBooted('dep')
+    const depSpare = sparePid('dep')!
+    await manager.restart('dep')
+    expect(manager.service('dep').pid).toBe(depSpare)
+    await expect(manager.call('dep', 'loader')).resolves.toBe('jiti')
+
+    await spareBooted('dep')
+    await spareBooted('app')
+    const spares = [sparePid('dep')!, sparePid('app')!]
+    await manager.close(['dep'])
+    expect(sparePid('dep')).toBeNull()
+    expect(sparePid('app')).toBeNull()
+    expect(spares.filter(isAlive)).toEqual([])
+  })
+
+  test('closing the manager leaves no spare behind; services without the option get none', async () => {
+    manager = fixtureManager({ warm: { entry: './plain.mjs', restart: spare }, cold: { entry: './plain.mjs' } })
+    await manager.start()
+    await spareBooted('warm')
+    const warmSpare = sparePid('warm')!
+    expect(sparePid('cold')).toBeNull()
+    await manager.close()
+    expect(isAlive(warmSpare)).toBe(false)
+  })
+
+  test('a spare that dies while idle is not a crash; the next start spawns a fresh process', async () => {
+    manager = fixtureManager({ svc: { entry: './plain.mjs', restart: spare } })
+    await manager.start()
+    await spareBooted('svc')
+    const idle = sparePid('svc')!
+    const crashes: string[] = []
+    manager.on('crash', (c) => crashes.push(c.service))
+    process.kill(-idle, 'SIGKILL')
+    await until(() => sparePid('svc') === null, 5_000, 'the dead spare to be forgotten')
+    expect(manager.state('svc')).toBe('running')
+    expect(crashes).toEqual([])
+    await manager.restart('svc')
+    expect(manager.state('svc')).toBe('running')
+    expect(manager.service('svc').pid).not.toBe(idle)
+  })
+
+  test('warmSpare must be a boolean', () => {
+    expect(() => fixtureManager({ svc: { entry: './plain.mjs', restart: { warmSpare: 'yes' as unknown as boolean } } })).toThrow(
+      expect.objectContaining({ code: 'SVC_ERR_MANIFEST_INVALID', service: 'svc' }),
+    )
+  })
+})
