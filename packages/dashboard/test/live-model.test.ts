@@ -5,6 +5,7 @@ import { describe, expect, it } from '@jest/globals'
 import type { ServiceSnapshot } from '@services-cluster/core'
 import { LiveModel } from '../src/server/live-model.js'
 
+// Only the fields the model reads; the cast keeps this helper valid as the snapshot grows.
 function snapshot(name: string, facts: Partial<ServiceSnapshot> = {}): ServiceSnapshot {
   return {
     name,
@@ -20,7 +21,7 @@ function snapshot(name: string, facts: Partial<ServiceSnapshot> = {}): ServiceSn
     critical: false,
     parent: null,
     ...facts,
-  }
+  } as ServiceSnapshot
 }
 
 describe('LiveModel', () => {

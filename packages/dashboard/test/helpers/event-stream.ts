@@ -42,10 +42,13 @@ export class EventReader<M> {
       this.status = response.status
       this.headers = response.headers
       if (!response.body) return
+      const reader = response.body.getReader()
       const decoder = new TextDecoder()
       let buffer = ''
-      for await (const chunk of response.body) {
-        buffer += decoder.decode(chunk as Uint8Array, { stream: true })
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) return
+        buffer += decoder.decode(value, { stream: true })
         let end: number
         while ((end = buffer.indexOf('\n\n')) !== -1) {
           const block = buffer.slice(0, end)
