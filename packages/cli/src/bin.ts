@@ -10,6 +10,7 @@ import { registerLifecycle } from './commands/lifecycle.js'
 import { registerLogs } from './commands/logs.js'
 import { registerPs } from './commands/ps.js'
 import { registerTop } from './commands/top.js'
+import { registerUi } from './commands/ui.js'
 import { registerUp } from './commands/up.js'
 import { registerValidate } from './commands/validate.js'
 import { EXIT } from './errors.js'
@@ -36,6 +37,7 @@ registerLifecycle(program)
 registerCall(program)
 registerGraph(program)
 registerTop(program)
+registerUi(program)
 registerValidate(program)
 
 try {

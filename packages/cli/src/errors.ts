@@ -14,6 +14,7 @@ export type CliErrorCode =
   | 'SVC_ERR_CLI_REMOTE'
   | 'SVC_ERR_CLI_START_FAILED'
   | 'SVC_ERR_CLI_DAEMON'
+  | 'SVC_ERR_CLI_DASHBOARD'
 
 /** 0 ok, 1 runtime failure, 2 usage or manifest error, 3 no running manager. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notRunning: 3, interrupted: 130 } as const
@@ -32,6 +33,7 @@ const EXIT_CODE_OF: Record<CliErrorCode, number> = {
   SVC_ERR_CLI_REMOTE: EXIT.failure,
   SVC_ERR_CLI_START_FAILED: EXIT.failure,
   SVC_ERR_CLI_DAEMON: EXIT.failure,
+  SVC_ERR_CLI_DASHBOARD: EXIT.failure,
 }
 
 export interface CliErrorFacts {

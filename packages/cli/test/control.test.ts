@@ -140,6 +140,22 @@ describe('control server', () => {
     client.close()
   })
 
+  it('streams a fresh snapshot on every visible change to service subscribers, and answers the usage history', async () => {
+    const client = await ControlClient.connect(server.socketPath)
+    expect(await client.request('subscribe', { topics: ['service', 'usage'], services: ['greeter'] })).toEqual({ topics: ['service', 'usage'] })
+    const updates: string[] = []
+    client.on('service', (u) => updates.push(`${u.snapshot.name}:${u.snapshot.display}:${u.reason}`))
+    const back = new Promise<void>((resolve) => client.on('service', (u) => u.snapshot.display === 'running' && resolve()))
+    manager.kill('greeter', 'SIGKILL')
+    await back
+    // `restarting` comes without a state change: only the service topic shows it.
+    expect(updates).toEqual(['greeter:crashed:crashed (SIGKILL)', 'greeter:restarting:null', 'greeter:starting:restart', 'greeter:running:restart'])
+    expect(await client.request('usage', {})).toEqual({ greeter: expect.any(Array), front: expect.any(Array) })
+    const bad = await client.request('subscribe', { topics: ['gossip' as never] }).catch((e: unknown) => e)
+    expect((bad as RemoteError).message).toBe('params.topics must be an array of "log", "state", "service", "usage".')
+    client.close()
+  })
+
   it('down closes the services, then tells clients the manager is going away', async () => {
     const client = await ControlClient.connect(server.socketPath)
     const closing = new Promise<string>((resolve) => client.once('closing', (c) => resolve(c.reason)))

@@ -7,6 +7,7 @@ import { loadManifest } from '../manifest/load.js'
 import { out } from '../output/colors.js'
 import { setBrokenPipe } from '../output/pipe.js'
 import { servicesTable } from '../output/services.js'
+import { dashboardLine, portOption } from '../dashboard/serve.js'
 import { startDetached, type DaemonMessage } from '../runtime/daemon.js'
 import { runManager } from '../runtime/run-manager.js'
 import { action, optionsOf, report } from './action.js'
@@ -14,6 +15,8 @@ import { action, optionsOf, report } from './action.js'
 interface UpOptions {
   detach?: boolean
   foregroundDaemon?: boolean
+  /** `--ui` alone is true: any free port. */
+  ui?: number | true
 }
 
 export function registerUp(program: Command): void {
@@ -22,25 +25,30 @@ export function registerUp(program: Command): void {
     .description('start the services (and their dependencies) in dependency order; Ctrl-C closes them in reverse order')
     .argument('[services...]', 'only these services and what they depend on (default: all)')
     .option('-d, --detach', 'run the manager in the background; return once everything runs (or failed)')
+    .option('--ui [port]', 'serve the live dashboard on 127.0.0.1 (default: any free port); the printed URL carries its token', portOption)
     .option('--json', 'with --detach: print the result as JSON')
     .addOption(new Option('--foreground-daemon', 'internal: the background manager of --detach').hideHelp())
     .action(
       action(async (services: string[], _opts: UpOptions, command: Command) => {
         const opts = optionsOf<UpOptions>(command)
-        if (opts.foregroundDaemon) return daemon(opts.config, services)
+        const ui = opts.ui === undefined ? undefined : opts.ui === true ? 0 : opts.ui
+        if (opts.foregroundDaemon) return daemon(opts.config, services, ui)
         const loaded = await loadManifest({ config: opts.config })
         if (!opts.detach) {
           setBrokenPipe(() => {}) // `svc up | head`: keep running, stop printing
-          return runManager({ loaded, services })
+          const dashboard = ui === undefined ? undefined : { port: ui, onListening: (url: string) => process.stderr.write(dashboardLine(url) + '\n') }
+          return runManager({ loaded, services, dashboard })
         }
-        const started = await startDetached(loaded, services)
+        const started = await startDetached(loaded, services, { ui })
         if (opts.json) {
-          process.stdout.write(JSON.stringify({ pid: started.info.pid, socket: started.info.socketPath, log: started.log, services: started.services }) + '\n')
+          const result = { pid: started.info.pid, socket: started.info.socketPath, log: started.log, services: started.services, ...(started.dashboard ? { dashboard: started.dashboard } : {}) }
+          process.stdout.write(JSON.stringify(result) + '\n')
           return EXIT.ok
         }
         process.stdout.write(servicesTable(started.services) + '\n')
         process.stderr.write(
           `${out.green('✔')} manager running in the background (pid ${started.info.pid}, socket ${shortPath(started.info.socketPath)}).\n` +
+            (started.dashboard ? `  dashboard: ${started.dashboard}\n` : '') +
             `  logs: svc logs -f    status: svc ps    stop: svc down\n`,
         )
         return EXIT.ok
@@ -49,17 +57,20 @@ export function registerUp(program: Command): void {
 }
 
 // The process behind --detach: reports ready/failed to its parent over IPC, then runs until `svc down` or a signal.
-async function daemon(config: string | undefined, services: string[]): Promise<number> {
+// With --ui, the URL goes to the parent only: the token is never written to the daemon's log.
+async function daemon(config: string | undefined, services: string[], ui: number | undefined): Promise<number> {
   const tell = (message: DaemonMessage) => {
     if (!process.send || !process.connected) return
     process.send(message, () => process.connected && process.disconnect())
   }
   try {
     const loaded = await loadManifest({ config })
+    let dashboard: string | undefined
     return await runManager({
       loaded,
       services,
-      onReady: (info, snapshots) => tell({ type: 'ready', info, services: snapshots }),
+      dashboard: ui === undefined ? undefined : { port: ui, onListening: (url) => (dashboard = url) },
+      onReady: (info, snapshots) => tell({ type: 'ready', info, services: snapshots, ...(dashboard ? { dashboard } : {}) }),
       onStartFailed: (error) => {
         const e = error as Error & { code?: string }
         tell({ type: 'failed', error: { code: e.code ?? 'SVC_ERR_CLI_START_FAILED', message: e.message, exitCode: EXIT.failure } })

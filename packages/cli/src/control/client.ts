@@ -7,6 +7,8 @@ import { cliError, CliError } from '../errors.js'
 import { onLines, sendLine } from './lines.js'
 import {
   CONTROL_PROTOCOL_VERSION,
+  type ServiceUpdate,
+  type UsagePoint,
   isNotification,
   isResponse,
   type ManagerInfo,
@@ -19,6 +21,8 @@ import {
 type ClientEvents = {
   log: [line: LogLine]
   state: [change: StateChange]
+  service: [update: ServiceUpdate]
+  usage: [sample: UsagePoint]
   closing: [info: { reason: string }]
   /** The connection ended (the manager went away, or close() was called). */
   close: []
@@ -136,6 +140,12 @@ export class ControlClient extends EventEmitter<ClientEvents> {
         break
       case 'state':
         this.emit('state', message.params as StateChange)
+        break
+      case 'service':
+        this.emit('service', message.params as ServiceUpdate)
+        break
+      case 'usage':
+        this.emit('usage', message.params as UsagePoint)
         break
       case 'closing':
         this.emit('closing', message.params as { reason: string })

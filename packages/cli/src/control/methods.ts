@@ -2,7 +2,7 @@
 
 import type { LogLine, ServicesManager } from '@services-cluster/core'
 import { fileTail } from './log-file-tail.js'
-import { CONTROL_PROTOCOL_VERSION, RPC, type ControlMethods, type ManagerInfo, type MethodName, type Topic } from './protocol.js'
+import { CONTROL_PROTOCOL_VERSION, RPC, TOPICS, type ControlMethods, type ManagerInfo, type MethodName, type Topic } from './protocol.js'
 
 export class RpcError extends Error {
   constructor(
@@ -62,8 +62,8 @@ export const methods: Handlers = {
   },
   subscribe(params, ctx) {
     const topics = params.topics
-    if (!Array.isArray(topics) || topics.some((t) => t !== 'log' && t !== 'state')) {
-      throw new RpcError(RPC.invalidParams, 'params.topics must be an array of "log" and "state".')
+    if (!Array.isArray(topics) || topics.some((t) => !TOPICS.includes(t as Topic))) {
+      throw new RpcError(RPC.invalidParams, `params.topics must be an array of ${TOPICS.map((t) => `"${t}"`).join(', ')}.`)
     }
     const services = optionalNames(params, 'services')
     for (const s of services ?? []) ctx.manager.state(s) // unknown names fail here
@@ -93,6 +93,10 @@ export const methods: Handlers = {
   graph: (_params, ctx) => {
     const graph = ctx.manager.manifest.graph
     return { services: graph.names.map((n) => ({ name: n, dependsOn: graph.dependenciesOf(n) })), startOrder: graph.startOrder() }
+  },
+  usage(params, ctx) {
+    const services = optionalNames(params, 'services') ?? ctx.manager.manifest.graph.names
+    return Object.fromEntries(services.map((s) => [s, ctx.manager.usage(s)]))
   },
   async down(_params, ctx) {
     return { closed: await ctx.down() }

@@ -6,7 +6,7 @@
 //
 // A client starts with `hello`, which carries CONTROL_PROTOCOL_VERSION both ways.
 
-import type { LogLine, SerializedError, ServiceSnapshot, StateChange } from '@services-cluster/core'
+import type { LogLine, SerializedError, ServiceSnapshot, StateChange, UsageSample } from '@services-cluster/core'
 
 export const CONTROL_PROTOCOL_VERSION = 1
 export const SOCKET_NAME = 'control.sock'
@@ -28,7 +28,18 @@ export interface GraphInfo {
   startOrder: string[]
 }
 
-export type Topic = 'log' | 'state'
+/** log: output lines; state: state changes; service: a fresh snapshot on every visible change; usage: CPU/RSS samples. */
+export type Topic = 'log' | 'state' | 'service' | 'usage'
+export const TOPICS: readonly Topic[] = ['log', 'state', 'service', 'usage']
+
+/** A service's snapshot changed in a way people see: its state, or its display state (restarting, failed). */
+export interface ServiceUpdate {
+  snapshot: ServiceSnapshot
+  /** The reason of the state change behind it; null when the display state moved on its own. */
+  reason: string | null
+}
+
+export type UsagePoint = { service: string } & UsageSample
 
 /** Every method: its params and its result. */
 export interface ControlMethods {
@@ -44,6 +55,8 @@ export interface ControlMethods {
   stop: { params: { service: string }; result: ServiceSnapshot[] }
   restart: { params: { service: string }; result: ServiceSnapshot[] }
   graph: { params: Record<string, never>; result: GraphInfo }
+  /** The recent CPU/RSS samples (oldest first) of the named services (default: all), by service. */
+  usage: { params: { services?: string[] }; result: Record<string, UsageSample[]> }
   /** Closes every service in reverse order, answers, then the manager process exits. */
   down: { params: Record<string, never>; result: { closed: string[] } }
 }
@@ -54,6 +67,8 @@ export type ResultOf<M extends MethodName> = ControlMethods[M]['result']
 export interface ControlNotifications {
   log: LogLine
   state: StateChange
+  service: ServiceUpdate
+  usage: UsagePoint
   /** The manager is going away (down, signal, fatal); the connection closes next. */
   closing: { reason: string }
 }

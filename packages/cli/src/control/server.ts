@@ -1,6 +1,7 @@
 // The manager's control socket: JSON-RPC 2.0 over newline-delimited JSON on a Unix socket (mode 0600).
 
 import { serializeError, ServiceError, type LogLine, type ServicesManager, type StateChange } from '@services-cluster/core'
+import { watchServiceChanges, watchUsage } from '@services-cluster/dashboard'
 import { chmodSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { debuglog } from 'node:util'
@@ -8,7 +9,17 @@ import { acquireLock, removeQuietly, type ManagerLock } from './lock.js'
 import { onLines, sendLine } from './lines.js'
 import { isMethod, methods, RpcError, type Subscription } from './methods.js'
 import { statePaths } from './paths.js'
-import { CONTROL_PROTOCOL_VERSION, RPC, type ControlNotifications, type ManagerInfo, type NotificationName, type RpcFailure, type RpcRequest } from './protocol.js'
+import {
+  CONTROL_PROTOCOL_VERSION,
+  RPC,
+  TOPICS,
+  type ControlNotifications,
+  type ManagerInfo,
+  type NotificationName,
+  type RpcFailure,
+  type RpcRequest,
+  type Topic,
+} from './protocol.js'
 
 const trace = debuglog('svc:control')
 
@@ -85,8 +96,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
   }
 
   const notify = <N extends NotificationName>(method: N, params: ControlNotifications[N], service?: string) => {
+    const topic = (TOPICS as readonly string[]).includes(method) ? (method as Topic) : null
     for (const c of connections) {
-      const topic = method === 'log' ? 'log' : method === 'state' ? 'state' : null
       if (topic && !c.subscription.topics.has(topic)) continue
       if (topic && service && c.subscription.services && !c.subscription.services.has(service)) continue
       sendLine(c.socket, { jsonrpc: '2.0', method, params })
@@ -96,11 +107,23 @@ export async function startControlServer(options: ControlServerOptions): Promise
   const onState = (change: StateChange) => notify('state', change, change.service)
   manager.on('log', onLog)
   manager.on('state', onState)
+  // A snapshot per change costs little, but only subscribers pay it.
+  const listening = (topic: Topic) => [...connections].some((c) => c.subscription.topics.has(topic))
+  const stopUpdates = watchServiceChanges(manager, (service, reason) => {
+    if (listening('service')) notify('service', { snapshot: manager.service(service), reason }, service)
+  })
+  const stopUsage = watchUsage(manager, (service, sample) => {
+    if (listening('usage')) notify('usage', { service, ...sample }, service)
+  })
 
   try {
     await listen(server, paths.socket)
   } catch (error) {
     lock.release()
+    manager.off('log', onLog)
+    manager.off('state', onState)
+    stopUpdates()
+    stopUsage()
     throw error
   }
 
@@ -112,6 +135,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
       closing ??= shutdown(server, connections, paths.socket, lock, reason, () => {
         manager.off('log', onLog)
         manager.off('state', onState)
+        stopUpdates()
+        stopUsage()
       })
       return closing
     },

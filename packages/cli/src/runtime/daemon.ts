@@ -14,16 +14,25 @@ const BIN = fileURLToPath(new URL('../bin.js', import.meta.url))
 
 /** Sent by the daemon once, then it disconnects. */
 export type DaemonMessage =
-  | { type: 'ready'; info: ManagerInfo; services: ServiceSnapshot[] }
+  | { type: 'ready'; info: ManagerInfo; services: ServiceSnapshot[]; dashboard?: string }
   | { type: 'failed'; error: { code: string; message: string; hint?: string; exitCode: number } }
 
 export interface Detached {
   info: ManagerInfo
   services: ServiceSnapshot[]
   log: string
+  /** The dashboard's URL (with its token), when started with --ui. */
+  dashboard?: string
 }
 
-export async function startDetached(loaded: LoadedManifest, services: string[], timeoutMs = 120_000): Promise<Detached> {
+export interface DetachOptions {
+  /** Serve the dashboard from the background manager on this port (0: any free port). */
+  ui?: number
+  timeoutMs?: number
+}
+
+export async function startDetached(loaded: LoadedManifest, services: string[], options: DetachOptions = {}): Promise<Detached> {
+  const timeoutMs = options.timeoutMs ?? 120_000
   const paths = statePaths(loaded.resolved.stateDir)
   if (await socketAnswers(paths.socket)) {
     const pid = readLockPid(paths)
@@ -35,7 +44,8 @@ export async function startDetached(loaded: LoadedManifest, services: string[], 
   const logFd = openSync(paths.daemonLog, 'a', 0o600)
   const env = { ...process.env }
   delete env.FORCE_COLOR
-  const child = spawn(process.execPath, [BIN, 'up', '--foreground-daemon', '--config', loaded.file, ...services], {
+  const ui = options.ui === undefined ? [] : [`--ui=${options.ui}`]
+  const child = spawn(process.execPath, [BIN, 'up', '--foreground-daemon', '--config', loaded.file, ...ui, ...services], {
     cwd: loaded.cwd,
     detached: true, // its own session: closing this terminal does not signal it
     stdio: ['ignore', logFd, logFd, 'ipc'],
@@ -78,7 +88,7 @@ export async function startDetached(loaded: LoadedManifest, services: string[], 
     const { code, message: text, hint, exitCode } = message.error
     throw new DaemonFailure(code, text, hint ?? `See ${paths.daemonLog} or run \`svc up\` in the foreground.`, exitCode)
   }
-  return { info: message.info, services: message.services, log: paths.daemonLog }
+  return { info: message.info, services: message.services, log: paths.daemonLog, ...(message.dashboard ? { dashboard: message.dashboard } : {}) }
 }
 
 /** A failure reported by the daemon, keeping its code and exit code. */

@@ -2,7 +2,9 @@
 // control socket, start in dependency order, report, and close in reverse order on a signal, `svc down` or a fatal failure.
 
 import { ServicesManager, serializeError, type ServiceSnapshot } from '@services-cluster/core'
+import { managerSource, type Dashboard } from '@services-cluster/dashboard'
 import { startControlServer, type ControlServer } from '../control/server.js'
+import { serveDashboard } from '../dashboard/serve.js'
 import type { ManagerInfo } from '../control/protocol.js'
 import { cliError, EXIT } from '../errors.js'
 import { manifestFailure } from '../manifest/problems.js'
@@ -18,6 +20,8 @@ export interface RunOptions {
   onReady?(info: ManagerInfo, services: ServiceSnapshot[]): void
   /** Start-up failed; the manager is closing everything and will exit non-zero. */
   onStartFailed?(error: Error): void
+  /** Serve the live dashboard (`--ui`) from this process, before the services start so their start-up shows. */
+  dashboard?: { port: number; onListening(url: string): void }
 }
 
 /** Resolves with the exit code once every service is closed and the socket is gone. */
@@ -48,6 +52,16 @@ export async function runManager(options: RunOptions): Promise<number> {
   }
 
   const server: ControlServer = await startControlServer({ manager, configFile: loaded.file, down: () => closeAll(EXIT.ok) })
+  let dashboard: Dashboard | null = null
+  if (options.dashboard) {
+    try {
+      dashboard = await serveDashboard(managerSource(manager), options.dashboard.port)
+    } catch (error) {
+      await server.close('the dashboard could not start')
+      throw error
+    }
+    options.dashboard.onListening(dashboard.url)
+  }
   const reporter = attachReporter(manager, options.services.length ? options.services : manager.manifest.graph.names)
 
   let signals = 0
@@ -98,6 +112,7 @@ export async function runManager(options: RunOptions): Promise<number> {
   process.off('SIGTERM', onSignal)
   // Let the answer to `svc down` leave before the connections are ended.
   await new Promise((resolve) => setImmediate(resolve))
+  await dashboard?.close(code === EXIT.ok ? 'the manager closed' : 'the manager failed')
   await server.close(code === EXIT.ok ? 'manager closed' : 'manager failed')
   reporter.detach()
   return code
