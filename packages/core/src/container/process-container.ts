@@ -13,6 +13,8 @@ import { planSpawn, type SpawnPlan } from './spawn.js'
 import { escalateStop, signalGroup } from './terminate.js'
 
 const trace = debuglog('svc:container')
+
+export type SpawnGate = <T>(task: () => Promise<T>) => Promise<T>
 const OUTPUT_GRACE_MS = 2000
 const SPARE_DELAY_MS = 100
 
@@ -31,9 +33,17 @@ export class ProcessContainer extends ServiceContainer {
   /** restart.warmSpare: a booted, idle process that becomes the next #run; its own end is nobody's crash. */
   #spare: Run | null = null
   #disposed = false
+  /** A process waiting for the gate to boot. */
+  #booting: Promise<Run> | null = null
+  /** Bumped by stop(): a boot still waiting for the gate is then cancelled. */
+  #epoch = 0
   readonly plan: SpawnPlan
 
-  constructor(service: ResolvedService) {
+  /** `gate` bounds how many processes boot at once across the manager (see manager/limit.ts). */
+  constructor(
+    service: ResolvedService,
+    private readonly gate: SpawnGate = (task) => task(),
+  ) {
     super(service)
     this.plan = planSpawn(service)
   }
@@ -55,7 +65,7 @@ export class ProcessContainer extends ServiceContainer {
   }
 
   prepare(): Promise<void> {
-    return this.#current().controller.remoteReady
+    return this.#ready().then((run) => run.controller.remoteReady)
   }
 
   /** Kills the warm spare (the service is not coming back) and waits until it is gone. */
@@ -68,18 +78,30 @@ export class ProcessContainer extends ServiceContainer {
     await spare.exited
   }
 
-  /** The run to start: the current one, else the warm spare, else a fresh process. */
-  #current(): Run {
-    if (this.#run) return this.#run
+  /** The run to start: the current one, else the warm spare, else a fresh process once the gate lets it boot. */
+  #ready(): Promise<Run> {
+    if (this.#run) return Promise.resolve(this.#run)
     this.#disposed = false
-    const spare = this.#spare
-    if (spare) {
-      this.#spare = null
-      this.#run = spare
-      this.emit('controller', spare.controller)
-      return spare
-    }
-    return (this.#run = this.#spawn(false))
+    if (this.#spare) return Promise.resolve(this.#adoptSpare())
+    const epoch = this.#epoch
+    this.#booting ??= this.gate(async () => {
+      // Stopped while waiting for the gate: spawning now would leave a process nobody asked for.
+      if (this.#epoch !== epoch) throw svcError('SVC_ERR_START_ABORTED', `Service "${this.service.name}" was stopped before its process was started.`, { service: this.service.name })
+      const run = this.#run ?? (this.#spare ? this.#adoptSpare() : (this.#run = this.#spawn(false)))
+      await run.controller.remoteReady.catch(() => {}) // hold the slot while it boots; start() reports failures
+      return run
+    }).finally(() => {
+      this.#booting = null
+    })
+    return this.#booting
+  }
+
+  #adoptSpare(): Run {
+    const spare = this.#spare!
+    this.#spare = null
+    this.#run = spare
+    this.emit('controller', spare.controller)
+    return spare
   }
 
   // A moment after a start, not during it: spawning blocks the manager's event loop for a few milliseconds and the
@@ -87,17 +109,21 @@ export class ProcessContainer extends ServiceContainer {
   #replenish(): void {
     if (!this.service.restart.warmSpare || this.#spare || this.#disposed) return
     setTimeout(() => {
-      if (this.#spare || this.#disposed || !this.#run) return
-      try {
-        this.#spare = this.#spawn(true)
-      } catch (error) {
-        trace('%s: no warm spare: %o', this.service.name, error) // the next start spawns (and reports) anew
-      }
+      void this.gate(async () => {
+        if (this.#spare || this.#disposed || !this.#run) return
+        try {
+          this.#spare = this.#spawn(true)
+        } catch (error) {
+          trace('%s: no warm spare: %o', this.service.name, error) // the next start spawns (and reports) anew
+          return
+        }
+        await this.#spare.controller.remoteReady.catch(() => {})
+      })
     }, SPARE_DELAY_MS).unref()
   }
 
   async start(): Promise<void> {
-    const run = this.#current()
+    const run = await this.#ready()
     try {
       await run.controller.start(this.startMessage(), this.service.startTimeoutMs)
       this.#replenish()
@@ -113,6 +139,7 @@ export class ProcessContainer extends ServiceContainer {
   }
 
   stop(reason: string): Promise<ExitReport> {
+    this.#epoch++
     const run = this.#run
     if (!run) return Promise.resolve({ code: null, signal: null, expected: true, step: 'exited' })
     run.expected = true

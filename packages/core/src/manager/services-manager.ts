@@ -59,7 +59,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   readonly #usage: UsageSampler
   readonly #health: HealthMonitor
   readonly #options: ManagerOptions
-  readonly #prepare = limitConcurrency(Math.max(2, availableParallelism() * 2))
+  readonly #boots = limitConcurrency(Math.max(2, availableParallelism() * 2))
   /** Pids and process groups of this run, on disk and with the watchdog (real processes only). */
   readonly #run: RunRecord | null
   #runOpened = false
@@ -96,7 +96,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
         if (node.service.critical) void this.#fail(node, why)
       },
       prewarm: (node) => {
-        if (this.#options.prewarm !== false) void this.#prepare(() => node.container.prepare()).catch(() => {})
+        if (this.#options.prewarm !== false) void node.container.prepare().catch(() => {})
       },
       onStayClosed: (node, why) => {
         void node.container.dispose()
@@ -145,7 +145,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       node.failed = false
     }
     if (this.#options.prewarm !== false) {
-      for (const node of nodes) if (node.state === 'closed') void this.#prepare(() => node.container.prepare()).catch(() => {})
+      for (const node of nodes) if (node.state === 'closed') void node.container.prepare().catch(() => {})
     }
     const results = await Promise.allSettled(nodes.map((node) => node.start()))
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
@@ -253,7 +253,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   }
 
   #add(service: ResolvedService): ServiceNode {
-    const container = (this.#options.containers ?? ((s) => new ProcessContainer(s)))(service)
+    const container = (this.#options.containers ?? ((s) => new ProcessContainer(s, this.#boots)))(service)
     const node = new ServiceNode(service, container, {
       dependencies: (n) => this.manifest.graph.dependenciesOf(n.name).map((d) => this.#node(d)),
       dependents: (n) => this.manifest.graph.dependentsOf(n.name).map((d) => this.#node(d)),

@@ -26,6 +26,7 @@ export class RunRecord {
   /** Put in every service's environment as SVC_RUN, so leftovers can be told apart from anyone else's processes. */
   readonly runId = randomUUID()
   #watchdog: ChildProcess | null = null
+  #pendingWrite: NodeJS.Immediate | null = null
 
   constructor(private readonly stateDir: string) {
     this.#file = join(stateDir, 'runs', `${process.pid}.json`)
@@ -43,20 +44,32 @@ export class RunRecord {
   add(pgid: number): void {
     this.#groups.add(pgid)
     this.#watchdog?.stdin?.write(`+${pgid}\n`)
-    this.#write()
+    this.#writeSoon()
   }
 
   remove(pgid: number): void {
     if (!this.#groups.delete(pgid)) return
     this.#watchdog?.stdin?.write(`-${pgid}\n`)
-    this.#write()
+    this.#writeSoon()
   }
 
   /** A clean close: nothing is left to reap. */
   close(): void {
+    if (this.#pendingWrite) clearImmediate(this.#pendingWrite)
+    this.#pendingWrite = null
     this.#watchdog?.stdin?.end('.\n')
     this.#watchdog = null
     rmSync(this.#file, { force: true })
+  }
+
+  // One write per burst of spawns and exits, not one per process: a graph starting up changes the record dozens
+  // of times within a few ticks, and each synchronous write + rename stalls the event loop. The watchdog is told at
+  // once (above); the file only matters if the watchdog dies with the manager, and then lags by one tick at most.
+  #writeSoon(): void {
+    this.#pendingWrite ??= setImmediate(() => {
+      this.#pendingWrite = null
+      this.#write()
+    })
   }
 
   #write(): void {
