@@ -44,15 +44,6 @@ export type LogEvent =
 export type Action = 'start' | 'stop' | 'restart'
 export const ACTIONS: readonly Action[] = ['start', 'stop', 'restart']
 
-/** Error codes of the dashboard's HTTP API; a failed action keeps the manager's code (SVC_ERR_START_FAILED …). */
-export type DashboardErrorCode =
-  | 'SVC_ERR_DASHBOARD_UNAUTHORIZED'
-  | 'SVC_ERR_DASHBOARD_NOT_FOUND'
-  | 'SVC_ERR_DASHBOARD_METHOD'
-  | 'SVC_ERR_DASHBOARD_BAD_REQUEST'
-  | 'SVC_ERR_UNKNOWN_SERVICE'
-  | 'SVC_ERR_DASHBOARD_ACTION'
-
 export interface ApiError {
   error: { code: string; message: string; service?: string }
 }

@@ -40,7 +40,10 @@ export async function route(ctx: RouteContext, req: IncomingMessage, res: Server
     req.resume() // no body is read; drain whatever was sent
     return runAction(ctx, res, decodeName(action[1]!), action[2]!)
   }
-  if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'SVC_ERR_DASHBOARD_METHOD', `${path} only answers GET.`)
+  // HEAD only for the files: streams and API answers are not worth producing to throw away.
+  if (req.method !== 'GET' && !(req.method === 'HEAD' && ctx.assets.has(path))) {
+    return sendError(res, 405, 'SVC_ERR_DASHBOARD_METHOD', `${path} only answers GET.`)
+  }
 
   switch (path) {
     case '/events':
