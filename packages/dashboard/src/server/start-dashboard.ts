@@ -24,8 +24,6 @@ export interface DashboardOptions {
   port?: number
   /** Samples kept per service for the charts. Default 120 (two minutes at the manager's 1 s sampling). */
   historyLength?: number
-  /** Tests only: a known token. */
-  token?: string
 }
 
 export interface Dashboard {
@@ -43,8 +41,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const assets = loadAssets()
   const feed = new LiveFeed(options.source, options.historyLength ?? 120)
   const closed = new Promise<string>((resolve) => feed.onClosing(resolve))
-  await feed.open()
-  const token = options.token ?? newToken()
+  try {
+    await feed.open()
+  } catch (error) {
+    feed.close('the dashboard could not read the services')
+    throw error
+  }
+  const token = newToken()
   const streams = new Set<EventStream<DashboardEvent | LogEvent>>()
 
   const server = createServer()
