@@ -1,6 +1,7 @@
 // The product's container: one Node child process per start, in its own process group.
 
 import { spawn, type ChildProcess } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { debuglog } from 'node:util'
 import { ServiceController } from '../controller/service-controller.js'
 import { svcError } from '../errors.js'
@@ -124,8 +125,11 @@ export class ProcessContainer extends ServiceContainer {
 
   async start(): Promise<void> {
     const run = await this.#ready()
+    const message = this.startMessage()
+    // A service killed with SIGKILL cannot remove its direct socket file; its container does.
+    if (message.direct) void run.exited.then(() => rmSync(message.direct!.path, { force: true }))
     try {
-      await run.controller.start(this.startMessage(), this.service.startTimeoutMs)
+      await run.controller.start(message, this.service.startTimeoutMs)
       this.#replenish()
     } catch (error) {
       // A stop asked for during start is already escalating; otherwise nothing is worth keeping.

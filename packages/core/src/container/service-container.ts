@@ -2,7 +2,12 @@
 // Two implementations: a child process (the product) and in-memory (unit tests of the graph logic).
 
 import { EventEmitter } from 'eventemitter3'
+import { randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { ServiceController } from '../controller/service-controller.js'
+import { directToken } from '../protocol/direct-token.js'
+import type { DirectGrant, StartMessage } from '../protocol/messages.js'
 import type { ResolvedService } from '../manifest/normalize.js'
 
 /** How the process ended and which step of the stop escalation ended it. */
@@ -26,6 +31,8 @@ export interface ContainerEvents {
 }
 
 export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
+  #direct: { path: string; key: string } | null = null
+
   constructor(readonly service: ResolvedService) {
     super()
   }
@@ -44,9 +51,18 @@ export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
   abstract prepare(): Promise<void>
 
   /** The code and settings a fresh remote receives once its dependencies run. */
-  protected startMessage() {
+  protected startMessage(): Omit<StartMessage, 'type'> {
     const { name, entry, config, calls } = this.service
-    return { name, entry, config, calls }
+    // direct: a fresh socket path and key per start, so a grant made for an earlier run opens nothing.
+    this.#direct = this.service.direct ? { path: join(tmpdir(), `svc-${randomBytes(8).toString('hex')}.sock`), key: randomBytes(32).toString('base64url') } : null
+    return this.#direct ? { name, entry, config, calls, direct: this.#direct } : { name, entry, config, calls }
+  }
+
+  /** A caller's way in to this service's direct socket, if it is listening (it said so when it reported running). */
+  directGrant(caller: string): DirectGrant | null {
+    const direct = this.#direct
+    if (!direct || this.controller?.directPath !== direct.path) return null
+    return { path: direct.path, token: directToken(direct.key, caller) }
   }
 
   /** Sends the code and resolves once the service runs. On failure the remote is gone when this rejects. */

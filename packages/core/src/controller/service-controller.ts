@@ -38,6 +38,8 @@ export interface ControllerEvents {
 
 export class ServiceController extends EventEmitter<ControllerEvents> {
   pid: number | null = null
+  /** The socket the service serves direct calls on, as it reported when it started running. */
+  directPath: string | null = null
   readonly remoteReady: Promise<void>
   #ready!: { resolve(): void; reject(error: Error): void }
   #lost = false
@@ -133,6 +135,7 @@ export class ServiceController extends EventEmitter<ControllerEvents> {
         return
       case 'state':
         trace('%s → %s', this.name, message.state)
+        if (message.state === 'running') this.directPath = message.direct ?? null
         for (const w of [...this.#waiters]) w.onState(message.state, message.error)
         this.emit('state', message.state, message.error)
         return

@@ -10,6 +10,7 @@ import { svcError } from '../errors.js'
 import { normalizeManifest, type ResolvedManifest, type ResolvedService } from '../manifest/normalize.js'
 import type { Manifest } from '../manifest/types.js'
 import { ServiceNode } from '../node/service-node.js'
+import type { DirectGrant } from '../protocol/messages.js'
 import type { ServiceSnapshot, ServiceState, UsageSample } from '../protocol/snapshot.js'
 import { RunRecord } from '../supervision/run-record.js'
 import { Supervisor } from '../supervision/supervisor.js'
@@ -214,6 +215,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       display: displayState(node),
       pid: node.container.pid,
       sparePid: node.container.sparePid,
+      directSocket: node.state === 'running' ? (node.container.controller?.directPath ?? null) : null,
       dependsOn: [...node.service.dependsOn],
       restarts: node.restarts,
       startedAt: node.startedAt,
@@ -328,7 +330,21 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       await this.#node(service.name).start('spawned by its parent')
       return null
     }
+    if (method === 'directChannel') return this.#directChannel(from, args[0])
     throw svcError('SVC_ERR_UNKNOWN_METHOD', `The manager has no method "${method}" (asked by "${from}").`, { service: from })
+  }
+
+  // A caller's first call to a service goes through here: null = the target does not serve direct calls (the caller
+  // stops asking); an error = not now (not running, not listening; the caller asks again later).
+  #directChannel(from: string, target: unknown): DirectGrant | null {
+    if (typeof target !== 'string' || !this.#mayUse(from, target)) {
+      throw svcError('SVC_ERR_ACCESS_DENIED', `Service "${from}" may not call "${String(target)}": no direct channel.`, { service: from, details: { target } })
+    }
+    const node = this.#node(target)
+    if (!node.service.direct) return null
+    const grant = node.state === 'running' ? node.container.directGrant(from) : null
+    if (!grant) throw svcError('SVC_ERR_SERVICE_NOT_RUNNING', `Service "${target}" serves no direct calls right now; calls are relayed.`, { service: target })
+    return grant
   }
 
   // Say what is enforced and what is not, once, for every service that asked for restrictions.

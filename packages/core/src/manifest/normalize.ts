@@ -24,6 +24,8 @@ export interface ResolvedService {
   calls: string[]
   restart: ResolvedRestart
   critical: boolean
+  /** Calls to it may go over a direct socket (see ServiceSpec.direct). */
+  direct: boolean
   startTimeoutMs: number
   stopTimeoutMs: number
   killTimeoutMs: number
@@ -46,7 +48,7 @@ export interface ResolvedManifest {
 
 const POLICIES: RestartPolicyName[] = ['never', 'on-failure', 'always']
 const SERVICE_FIELDS = [
-  'entry', 'dependsOn', 'config', 'env', 'permissions', 'restart', 'critical',
+  'entry', 'dependsOn', 'config', 'env', 'permissions', 'restart', 'critical', 'direct',
   'startTimeoutMs', 'stopTimeoutMs', 'killTimeoutMs', 'health', 'logs',
 ]
 const MANIFEST_FIELDS = ['services', 'stateDir', 'cluster']
@@ -119,6 +121,7 @@ export function normalizeService(
     calls: [...(permissions.calls ?? dependsOn)],
     restart: restartOf(name, spec.restart),
     critical: spec.critical === true,
+    direct: flag(name, 'direct', spec.direct),
     startTimeoutMs: positive(name, 'startTimeoutMs', spec.startTimeoutMs, 30_000),
     stopTimeoutMs: positive(name, 'stopTimeoutMs', spec.stopTimeoutMs, 5_000),
     killTimeoutMs: positive(name, 'killTimeoutMs', spec.killTimeoutMs, 3_000),

@@ -67,6 +67,11 @@ export interface ServiceSpec<Config = unknown> {
   restart?: RestartOptions | RestartPolicyName
   /** When it fails for good, the whole manager closes in reverse order and exits non-zero. */
   critical?: boolean
+  /**
+   * Serve calls from the services allowed to call this one over a direct Unix socket: the manager checks access
+   * and hands out the socket, then steps out of the path (default false: every call is relayed by the manager).
+   */
+  direct?: boolean
   startTimeoutMs?: number
   /** Grace after the close message before SIGTERM. */
   stopTimeoutMs?: number

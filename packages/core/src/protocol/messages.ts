@@ -26,6 +26,8 @@ export interface StartMessage {
   config: unknown
   /** Services this one may call (its dependencies, unless the manifest says otherwise). */
   calls: string[]
+  /** `direct: true`: where to listen for direct calls, and the key that callers' tokens are made with. */
+  direct?: { path: string; key: string }
 }
 export interface CloseMessage {
   type: 'close'
@@ -61,6 +63,8 @@ export interface StateMessage {
   state: ServiceState
   /** Set when the service failed to start or closed because of an error. */
   error?: SerializedError
+  /** With `running`: the socket it serves direct calls on (absent when it could not listen). */
+  direct?: string
 }
 export interface OutgoingRequestMessage {
   type: 'request'
@@ -148,4 +152,31 @@ export function isHostMessage(value: unknown): value is HostMessage {
 
 export function assertNever(value: never): never {
   throw new Error(`unhandled message: ${JSON.stringify(value)}`)
+}
+
+// ── Direct calls ───────────────────────────────────────────────────────────────────────────────────────────────
+// A `direct: true` service also listens on a Unix socket. A caller asks the manager for it
+// (`$manager.directChannel(target)`): the manager checks access and answers { path, token }, where
+// token = HMAC-SHA256(key, caller) with the key only the manager and the target know. The caller's first frame names
+// it and proves it; after that, frames are newline-delimited JSON, and the manager is not on the path.
+//
+//   caller                                   target
+//    │ hello {caller, token} ─────────────────▶   (wrong token: the connection is closed)
+//    │ call {id, method, args} ───────────────▶
+//    │◀──────────────── result {id, ok, value | error}
+
+export interface DirectGrant {
+  path: string
+  token: string
+}
+
+export type DirectFrame =
+  | { t: 'hello'; caller: string; token: string }
+  | { t: 'call'; id: number; method: string; args: unknown[] }
+  | { t: 'result'; id: number; ok: true; value: unknown }
+  | { t: 'result'; id: number; ok: false; error: SerializedError }
+
+export function isDirectCall(frame: unknown): frame is Extract<DirectFrame, { t: 'call' }> {
+  const f = frame as Record<string, unknown> | null
+  return typeof f === 'object' && f !== null && f.t === 'call' && typeof f.id === 'number' && typeof f.method === 'string' && Array.isArray(f.args)
 }

@@ -27,6 +27,8 @@ export interface ServiceSnapshot {
   pid: number | null
   /** restart.warmSpare: the booted, idle process the next start will use. */
   sparePid: number | null
+  /** `direct: true`: the Unix socket it serves direct calls on while running. */
+  directSocket: string | null
   dependsOn: string[]
   restarts: number
   startedAt: number | null

@@ -11,13 +11,16 @@ import {
   isHostMessage,
   type HostMessage,
   type IncomingRequestMessage,
+  type DirectGrant,
   type RemoteMessage,
   type StartMessage,
 } from '../protocol/messages.js'
 import type { ServiceSnapshot } from '../protocol/snapshot.js'
 import { isServiceDefinition, type ServiceContext } from './context.js'
+import { DirectCalls } from './direct-calls.js'
+import { DirectServer } from './direct-server.js'
 import { createLogger, processSink, type LogSink } from './logger.js'
-import { OutgoingCalls } from './outgoing-calls.js'
+import { DEFAULT_CALL_TIMEOUT_MS, OutgoingCalls } from './outgoing-calls.js'
 import { Subscriptions } from './subscriptions.js'
 
 const trace = debuglog('svc:remote')
@@ -40,6 +43,8 @@ export class RemoteService {
   #name = '?'
   #api: Record<string, unknown> | null = null
   #calls: OutgoingCalls
+  #direct: DirectCalls | null = null
+  #directServer: DirectServer | null = null
   #subscriptions: Subscriptions
   readonly #closeHooks: (() => unknown)[] = []
   readonly #abort = new AbortController()
@@ -95,6 +100,7 @@ export class RemoteService {
     this.#name = message.name
     const send = (m: RemoteMessage) => this.#port.send(m)
     this.#calls = new OutgoingCalls(message.name, send)
+    this.#direct = new DirectCalls(message.name, (target) => this.#calls.call(MANAGER_TARGET, 'directChannel', [target]) as Promise<DirectGrant | null>)
     this.#port.send({ type: 'state', state: 'starting' })
     try {
       const loaded = await this.options.load(message.entry)
@@ -109,14 +115,29 @@ export class RemoteService {
       const api = await definition.factory(this.#context(message))
       if (this.#phase !== 'starting') return // closed while the factory ran
       this.#api = (api ?? {}) as Record<string, unknown>
+      const direct = message.direct ? await this.#serveDirect(message.name, message.direct) : null
+      if (this.#phase !== 'starting') return // closed while it began to listen
       this.#phase = 'running'
       trace('%s running', message.name)
-      this.#port.send({ type: 'state', state: 'running' })
+      this.#port.send(direct ? { type: 'state', state: 'running', direct } : { type: 'state', state: 'running' })
     } catch (error) {
       if (this.#phase !== 'starting') return
       trace('%s failed to start: %o', message.name, error)
       this.#port.send({ type: 'state', state: 'closed', error: serializeError(error) })
       void this.close('start failed', 1)
+    }
+  }
+
+  // Listening is an optimisation: if it fails, the service runs anyway and every call is relayed.
+  async #serveDirect(name: string, direct: NonNullable<StartMessage['direct']>): Promise<string | null> {
+    try {
+      this.#directServer = await DirectServer.listen(direct.path, direct.key, name, (from, method, args) =>
+        this.#invoke({ type: 'request', id: 0, from, method, args }),
+      )
+      return direct.path
+    } catch (error) {
+      ;(this.options.log ?? processSink).err(`[warn] "${name}" cannot serve direct calls (${(error as Error).message}); they are relayed.`)
+      return null
     }
   }
 
@@ -173,6 +194,8 @@ export class RemoteService {
       }
     }
     this.#calls.failAll(reason)
+    this.#direct?.close(reason)
+    this.#directServer?.close()
     this.#api = null
     this.#phase = 'closed'
     if (wasStarted) this.#port.send({ type: 'state', state: 'closed' })
@@ -193,6 +216,7 @@ export class RemoteService {
       }
     }
     const call = (service: string, method: string, args: unknown[], timeoutMs?: number) =>
+      (service === MANAGER_TARGET ? null : this.#direct?.call(service, method, args, timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS)) ??
       this.#calls.call(service, method, args, timeoutMs)
     return {
       name: self,

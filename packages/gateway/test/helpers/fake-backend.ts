@@ -22,6 +22,7 @@ export function snapshot(name: string, over: Partial<ServiceSnapshot> = {}): Ser
     display: 'running',
     pid: 1000,
     sparePid: null,
+    directSocket: null,
     dependsOn: [],
     restarts: 0,
     startedAt: 1,
