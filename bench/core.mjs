@@ -15,6 +15,9 @@ import { callCount, callRows, callShapes, forkHelper, here, median, rawForks, ra
 
 const cwd = here('./fixtures/')
 const quiet = { prewarm: true }
+/** The benchmark service, compiled (what production runs) and as TypeScript (loaded through jiti). */
+export const JS_SERVICE = './echo.mjs'
+export const TS_SERVICE = './echo.ts'
 
 export function manager(services) {
   return new ServicesManager({ services, stateDir: join(tmpdir(), `svc-bench-${process.pid}`) }, { cwd, ...quiet })
@@ -22,54 +25,85 @@ export function manager(services) {
 
 export async function callCases({ trials, count }) {
   const rows = []
-  const m = manager({ echo: { entry: './echo.ts' }, caller: { entry: './caller.ts', dependsOn: ['echo'] } })
-  await m.start()
+  // Relayed: every call goes caller → manager → echo → manager → caller. Direct: echo has `direct: true`, so after
+  // the first call the caller talks to it over a Unix socket and the manager is off the path.
+  const relayed = manager({ echo: { entry: './echo.ts' }, caller: { entry: './caller.ts', dependsOn: ['echo'] } })
+  const direct = manager({ echo: { entry: './echo.ts', direct: true }, caller: { entry: './caller.ts', dependsOn: ['echo'] } })
+  const socketClient = forkHelper(here('./fixtures/raw-socket-client.mjs'))
+  await relayed.start()
+  await direct.start()
+  await socketClient.ready
   try {
+    await direct.call('caller', 'run', 10, 10, 1) // opens the direct channel
     for (const [label, bytes, inflight] of callShapes) {
       const n = callCount(count, bytes)
-      const fw = []
-      const raw = []
+      const [fw, dfw, raw, rawSocket] = [[], [], [], []]
       for (let t = 0; t < trials; t++) {
         raw.push(await rawPingPong(n, bytes, inflight))
-        fw.push(await m.call('caller', 'run', n, bytes, inflight))
+        fw.push(await relayed.call('caller', 'run', n, bytes, inflight))
+        rawSocket.push(await socketClient.request('run', n, bytes, inflight))
+        dfw.push(await direct.call('caller', 'run', n, bytes, inflight))
       }
       rows.push(...callRows(label, inflight, fw, raw))
+      rows.push(...callRows(label, inflight, dfw, raw).map((r) => ({ ...r, case: r.case.replace('calls:', 'calls, direct channel:'), ours: 'direct channel' })))
+      // The direct channel's own floor: the same ping-pong over a bare Unix socket (target ≥ 0.85× throughput).
+      rows.push(
+        ...callRows(label, inflight, dfw, rawSocket).map(({ shape: _shape, ...r }) => ({
+          ...r,
+          case: r.case.replace('calls:', 'calls, direct channel vs raw Unix socket:'),
+        })),
+      )
     }
   } finally {
-    await m.close()
+    await relayed.close()
+    await direct.close()
+    await socketClient.close()
   }
   return rows
 }
 
 export async function recoveryCases({ trials }) {
-  const detect = []
-  const back = []
-  const raw = []
-  const m = manager({
-    dep: { entry: './echo.ts', restart: { backoff: { initialMs: 0, jitter: 0 }, maxRestarts: 1000 } },
-    a: { entry: './echo.ts', dependsOn: ['dep'] },
-    b: { entry: './echo.ts', dependsOn: ['dep'] },
-  })
-  await m.start()
-  try {
-    for (let t = 0; t < trials; t++) {
-      raw.push(await rawForks(1))
-      const t0 = performance.now()
-      const crashed = new Promise((r) => m.once('crash', () => r(performance.now() - t0)))
-      const running = Promise.all(['dep', 'a', 'b'].map((n) => waitRunningAgain(m, n)))
-      m.kill('dep', 'SIGKILL')
-      detect.push(await crashed)
-      await running
-      back.push(performance.now() - t0)
+  const rows = []
+  for (const warmSpare of [false, true]) {
+    const detect = []
+    const back = []
+    const raw = []
+    const restart = { backoff: { initialMs: 0, jitter: 0 }, maxRestarts: 1000, warmSpare }
+    const m = manager({
+      dep: { entry: JS_SERVICE, restart },
+      a: { entry: JS_SERVICE, dependsOn: ['dep'], restart },
+      b: { entry: JS_SERVICE, dependsOn: ['dep'], restart },
+    })
+    await m.start()
+    try {
+      for (let t = 0; t < trials; t++) {
+        raw.push(await rawForks(1))
+        if (warmSpare) await sparesBooted(m)
+        const t0 = performance.now()
+        const crashed = new Promise((r) => m.once('crash', () => r(performance.now() - t0)))
+        const running = Promise.all(['dep', 'a', 'b'].map((n) => waitRunningAgain(m, n)))
+        m.kill('dep', 'SIGKILL')
+        detect.push(await crashed)
+        await running
+        back.push(performance.now() - t0)
+      }
+    } finally {
+      await m.close()
     }
-  } finally {
-    await m.close()
+    const rawMs = median(raw)
+    if (!warmSpare) rows.push({ case: 'recovery: dependency SIGKILL → crash detected', framework: median(detect), baseline: rawMs, ratio: median(detect) / rawMs, unit: 'ms' })
+    const label = warmSpare ? 'dependents running again, with restart.warmSpare' : 'dependents running again'
+    rows.push({ case: `recovery: dependency SIGKILL → ${label}`, framework: median(back), baseline: rawMs, ratio: median(back) / rawMs, unit: 'ms' })
   }
-  const rawMs = median(raw)
-  return [
-    { case: 'recovery: dependency SIGKILL → crash detected', framework: median(detect), baseline: rawMs, ratio: median(detect) / rawMs, unit: 'ms' },
-    { case: 'recovery: dependency SIGKILL → dependents running again', framework: median(back), baseline: rawMs, ratio: median(back) / rawMs, unit: 'ms' },
-  ]
+  return rows
+}
+
+// Spares boot a moment after each start; a trial waits for them like a real crash would find them.
+function sparesBooted(m) {
+  return new Promise((resolve) => {
+    const check = () => (m.services().every((s) => s.sparePid !== null) ? resolve() : setTimeout(check, 10))
+    check()
+  })
 }
 
 function waitRunningAgain(m, name) {
@@ -89,15 +123,21 @@ function waitRunningAgain(m, name) {
 
 export async function startupCases({ trials, services }) {
   const rows = []
-  const flat = {}
-  const levels = {}
   const perLevel = Math.max(1, Math.floor(services / 10))
-  for (let i = 0; i < services; i++) {
-    flat[`s${i}`] = { entry: './echo.ts' }
-    const level = Math.floor(i / perLevel)
-    levels[`s${i}`] = { entry: './echo.ts', dependsOn: level > 0 ? [`s${(level - 1) * perLevel}`] : [] }
-  }
-  for (const [label, spec] of [[`${services} independent services`, flat], [`${services} services in 10 levels`, levels]]) {
+  const flat = (entry) => Object.fromEntries(Array.from({ length: services }, (_, i) => [`s${i}`, { entry }]))
+  const levels = (entry) =>
+    Object.fromEntries(
+      Array.from({ length: services }, (_, i) => {
+        const level = Math.floor(i / perLevel)
+        return [`s${i}`, { entry, dependsOn: level > 0 ? [`s${(level - 1) * perLevel}`] : [] }]
+      }),
+    )
+  // Compiled JavaScript is what production runs; TypeScript services load jiti in every process (see docs).
+  for (const [label, spec] of [
+    [`${services} independent services`, flat(JS_SERVICE)],
+    [`${services} services in 10 levels`, levels(JS_SERVICE)],
+    [`${services} independent TypeScript services (jiti)`, flat(TS_SERVICE)],
+  ]) {
     const fw = []
     const raw = []
     const stall = []
@@ -139,14 +179,16 @@ async function stallDuring(into, fn) {
 
 export async function memoryCases({ services = 50 } = {}) {
   const rows = []
-  const m = manager({ idle: { entry: './echo.ts' } })
+  const m = manager({ js: { entry: JS_SERVICE }, ts: { entry: TS_SERVICE } })
   await m.start()
   const child = fork(here('./fixtures/raw-echo.mjs'), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] })
   await new Promise((r) => child.once('message', r))
   try {
-    const service = (await pidusage(m.service('idle').pid)).memory
     const bare = (await pidusage(child.pid)).memory
-    rows.push({ case: 'memory: idle service RSS vs bare child with IPC', framework: service / 2 ** 20, baseline: bare / 2 ** 20, ratio: service / bare, unit: 'MiB' })
+    for (const [name, label] of [['js', 'idle service RSS'], ['ts', 'idle TypeScript service (jiti) RSS']]) {
+      const service = (await pidusage(m.service(name).pid)).memory
+      rows.push({ case: `memory: ${label} vs bare child with IPC`, framework: service / 2 ** 20, baseline: bare / 2 ** 20, ratio: service / bare, unit: 'MiB' })
+    }
   } finally {
     child.disconnect()
     await m.close()

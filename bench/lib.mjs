@@ -1,6 +1,9 @@
 // Shared benchmark helpers: trials, medians, ratios, a raw-fork baseline.
 import { fork } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const here = (p) => fileURLToPath(new URL(p, import.meta.url))
@@ -51,6 +54,64 @@ export async function rawPingPong(count, payloadBytes, inflight) {
   await Promise.all(Array.from({ length: inflight }, worker))
   const seconds = (performance.now() - t0) / 1000
   child.disconnect()
+  latencies.sort((a, b) => a - b)
+  return { rps: count / seconds, p50: latencies[Math.floor(count * 0.5)], p99: latencies[Math.floor(count * 0.99)] }
+}
+
+/** Calls `onLine` for each newline-terminated line of a utf8 socket, without re-copying what is left after each. */
+export function onLines(socket, onLine) {
+  let rest = ''
+  socket.on('data', (chunk) => {
+    let start = 0
+    let newline = chunk.indexOf('\n')
+    while (newline !== -1) {
+      onLine(rest + chunk.slice(start, newline))
+      rest = ''
+      start = newline + 1
+      newline = chunk.indexOf('\n', start)
+    }
+    rest += chunk.slice(start)
+  })
+}
+
+/** The same ping-pong over a Unix socket to a forked child: the floor of a direct service↔service channel. */
+export async function rawSocketPingPong(count, payloadBytes, inflight) {
+  const path = join(tmpdir(), `svc-bench-raw-${process.pid}.sock`)
+  const child = fork(here('./fixtures/raw-socket-echo.mjs'), [path], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] })
+  await new Promise((r) => child.once('message', r))
+  const socket = net.connect(path)
+  await new Promise((r) => socket.once('connect', r))
+  const payload = 'x'.repeat(payloadBytes)
+  const pending = new Map()
+  let id = 0
+  socket.setEncoding('utf8')
+  onLines(socket, (line) => {
+    const m = JSON.parse(line)
+    const p = pending.get(m.id)
+    pending.delete(m.id)
+    p?.()
+  })
+  const latencies = []
+  let next = 0
+  const t0 = performance.now()
+  const worker = async () => {
+    while (next < count) {
+      next++
+      const start = performance.now()
+      const myId = ++id
+      await new Promise((resolve) => {
+        pending.set(myId, resolve)
+        socket.write(JSON.stringify({ id: myId, payload }) + '\n')
+      })
+      latencies.push(performance.now() - start)
+    }
+  }
+  await Promise.all(Array.from({ length: inflight }, worker))
+  const seconds = (performance.now() - t0) / 1000
+  socket.destroy()
+  child.disconnect()
+  await new Promise((r) => child.once('exit', r))
+  rmSync(path, { force: true })
   latencies.sort((a, b) => a - b)
   return { rps: count / seconds, p50: latencies[Math.floor(count * 0.5)], p99: latencies[Math.floor(count * 0.99)] }
 }

@@ -1,5 +1,5 @@
 // Start-up against PM2 7 (programmatic API, wait_ready), alternating trials, baselines in the same run:
-//   services-cluster starting `apps` trivial services (fixtures/echo.ts) until all are running, vs PM2 starting
+//   services-cluster starting `apps` trivial services (fixtures/echo.mjs) until all are running, vs PM2 starting
 //   `apps` trivial apps (fixtures/pm2-app.cjs, which calls process.send('ready')) as one ecosystem with
 //   wait_ready until its start call answers (every app ready and online; PM2's defaults otherwise, e.g. 2
 //   concurrent actions), vs forking `apps` bare Node children concurrently until each sends one message.
@@ -13,7 +13,7 @@ import { manager } from './core.mjs'
 import { forkHelper, here, median, rawForks } from './lib.mjs'
 
 export async function pm2Cases({ trials, apps = 10 }) {
-  const services = Object.fromEntries(Array.from({ length: apps }, (_, i) => [`s${i}`, { entry: './echo.ts' }]))
+  const services = Object.fromEntries(Array.from({ length: apps }, (_, i) => [`s${i}`, { entry: './echo.mjs' }]))
   const home = mkdtempSync(join(tmpdir(), 'svc-bench-pm2-'))
   // The environment as given (NODE_EXTRA_CA_CERTS included or not), minus the user's PM2 settings.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^PM2_|^pm_/i.test(k)))

@@ -80,7 +80,7 @@ const peerTable = [
       const r = rows.find((x) => x.peer === p && x.shape === o.shape)
       return r ? `${(o.ratio / r.ratio).toFixed(2)}×` : '—'
     })
-    return `| ${o.shape} | ${o.higherIsBetter ? 'higher' : 'lower'} | ${cells.join(' | ')} |`
+    return `| ${o.ours ?? 'relayed'}: ${o.shape} | ${o.higherIsBetter ? 'higher' : 'lower'} | ${cells.join(' | ')} |`
   }),
 ].join('\n')
 
