@@ -1,7 +1,7 @@
 // npm run bench [-- --quick]: runs every benchmark and writes docs/benchmarks.md.
 // Every figure is a ratio against a baseline measured in the same run, on the same machine.
 import { execFileSync } from 'node:child_process'
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { clusterClientCases } from './cluster-client-calls.mjs'
 import { callCases, memoryCases, recoveryCases, startupCases } from './core.mjs'
@@ -99,7 +99,11 @@ throughput ratios: higher is better.
 
 Baselines: *calls* — a raw \`child_process.fork\` one-hop JSON ping-pong (parent ⇄ child) with the same payload and
 concurrency; the measured figure is a relayed call (service → manager → service → manager → service), measured
-inside the calling service. Rows ending in a peer's name measure that peer against the same kind of baseline, each
+inside the calling service. *calls, direct channel* — the same loop with \`direct: true\` on the called service (after
+the first call, caller and callee talk over a Unix socket the manager brokered); its own floor, *vs raw Unix socket*,
+is the same ping-pong between two bare processes over a Unix socket, newline-delimited JSON, client in a child of its
+own. Start-up, recovery and memory use the echo service compiled to JavaScript (\`echo.mjs\`, what production runs);
+rows that say *TypeScript (jiti)* load \`echo.ts\` through jiti in each process. Rows ending in a peer's name measure that peer against the same kind of baseline, each
 inside its calling process: *Moleculer TCP* — Moleculer 0.14 with two brokers in two child processes, TCP
 transporter on loopback (static URLs, no UDP discovery, JSON serializer), an \`echo\` action; *cluster-client* —
 a follower invoking an in-memory echo through the leader, two child processes over loopback. *recovery* and
@@ -124,6 +128,7 @@ small-call throughput ≥ 1.3× Moleculer TCP and ≥ 2.5× cluster-client.
 
 ${peerTable}
 ${failures.length ? `\n## Cases that failed\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : ''}
+${existsSync(here('targets.md')) ? readFileSync(here('targets.md'), 'utf8') : ''}
 ## Other packages
 
 ${extra.map((e) => `- \`bench/${e.script}\`: \`${e.result.replace(/\n/g, ' ')}\``).join('\n')}

@@ -14,10 +14,10 @@ import { planSpawn, type SpawnPlan } from './spawn.js'
 import { escalateStop, signalGroup } from './terminate.js'
 
 const trace = debuglog('svc:container')
-
-export type SpawnGate = <T>(task: () => Promise<T>) => Promise<T>
 const OUTPUT_GRACE_MS = 2000
 const SPARE_DELAY_MS = 100
+
+export type SpawnGate = <T>(task: () => Promise<T>) => Promise<T>
 
 interface Run {
   pid: number
@@ -26,6 +26,8 @@ interface Run {
   exited: Promise<{ code: number | null; signal: string | null }>
   expected: boolean
   stopping: Promise<ExitReport> | null
+  /** The runner said remoteReady: it waits for its code. */
+  booted: boolean
 }
 
 export class ProcessContainer extends ServiceContainer {
@@ -61,8 +63,9 @@ export class ProcessContainer extends ServiceContainer {
     return this.#run?.pid ?? null
   }
 
+  /** Only once it has booted: a spare still booting would not make the next start any faster. */
   override get sparePid(): number | null {
-    return this.#spare?.pid ?? null
+    return this.#spare?.booted ? this.#spare.pid : null
   }
 
   prepare(): Promise<void> {
@@ -194,6 +197,7 @@ export class ProcessContainer extends ServiceContainer {
       controller,
       expected: false,
       stopping: null,
+      booted: false,
       exited: new Promise((resolve) => {
         child.on('error', (error) => {
           trace('%s spawn error: %o', this.service.name, error)
@@ -235,6 +239,7 @@ export class ProcessContainer extends ServiceContainer {
       trace('%s pid %d exited %o', this.service.name, run.pid, report)
       this.emit('exit', report)
     })
+    controller.remoteReady.then(() => (run.booted = true), () => {})
     if (pid) this.emit('spawn', pid)
     if (!spare) this.emit('controller', controller) // a spare's controller is wired when it is adopted
     return run

@@ -42,7 +42,7 @@ export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
 
   abstract readonly controller: ServiceController | null
   abstract readonly pid: number | null
-  /** The warm spare's pid (restart.warmSpare), if one is booted or booting. */
+  /** The warm spare's pid (restart.warmSpare), once it has booted. */
   get sparePid(): number | null {
     return null
   }

@@ -25,7 +25,7 @@ export interface ServiceSnapshot {
   state: ServiceState
   display: DisplayState
   pid: number | null
-  /** restart.warmSpare: the booted, idle process the next start will use. */
+  /** restart.warmSpare: the booted, idle process the next start will use (null while none has booted). */
   sparePid: number | null
   /** `direct: true`: the Unix socket it serves direct calls on while running. */
   directSocket: string | null
