@@ -28,34 +28,28 @@ export async function rawForks(n, script = here('./fixtures/raw-ready.mjs')) {
 export async function rawPingPong(count, payloadBytes, inflight) {
   const child = fork(here('./fixtures/raw-echo.mjs'), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] })
   await new Promise((r) => child.once('message', r))
-  const payload = 'x'.repeat(payloadBytes)
+  const { send, settle } = correlate()
+  child.on('message', settle)
+  const result = await measureCalls((payload) => send((message) => child.send(message), payload), count, payloadBytes, inflight)
+  child.disconnect()
+  return result
+}
+
+/** Request ids for a ping-pong: `send` resolves when `settle` sees the echo with the same id. */
+function correlate() {
   const pending = new Map()
   let id = 0
-  child.on('message', (m) => {
-    const p = pending.get(m.id)
-    pending.delete(m.id)
-    p?.()
-  })
-  const latencies = []
-  let next = 0
-  const t0 = performance.now()
-  const worker = async () => {
-    while (next < count) {
-      next++
-      const start = performance.now()
-      const myId = ++id
-      await new Promise((resolve) => {
-        pending.set(myId, resolve)
-        child.send({ id: myId, payload })
-      })
-      latencies.push(performance.now() - start)
-    }
+  return {
+    send: (write, payload) =>
+      new Promise((resolve) => {
+        pending.set(++id, resolve)
+        write({ id, payload })
+      }),
+    settle: (m) => {
+      pending.get(m.id)?.()
+      pending.delete(m.id)
+    },
   }
-  await Promise.all(Array.from({ length: inflight }, worker))
-  const seconds = (performance.now() - t0) / 1000
-  child.disconnect()
-  latencies.sort((a, b) => a - b)
-  return { rps: count / seconds, p50: latencies[Math.floor(count * 0.5)], p99: latencies[Math.floor(count * 0.99)] }
 }
 
 /** Calls `onLine` for each newline-terminated line of a utf8 socket, without re-copying what is left after each. */
@@ -81,16 +75,29 @@ export async function rawSocketPingPong(count, payloadBytes, inflight) {
   await new Promise((r) => child.once('message', r))
   const socket = net.connect(path)
   await new Promise((r) => socket.once('connect', r))
-  const payload = 'x'.repeat(payloadBytes)
-  const pending = new Map()
-  let id = 0
+  const { send, settle } = correlate()
   socket.setEncoding('utf8')
-  onLines(socket, (line) => {
-    const m = JSON.parse(line)
-    const p = pending.get(m.id)
-    pending.delete(m.id)
-    p?.()
-  })
+  onLines(socket, (line) => settle(JSON.parse(line)))
+  const write = (message) => socket.write(JSON.stringify(message) + '\n')
+  const result = await measureCalls((payload) => send(write, payload), count, payloadBytes, inflight)
+  socket.destroy()
+  child.disconnect()
+  await new Promise((r) => child.once('exit', r))
+  rmSync(path, { force: true })
+  return result
+}
+
+// Three significant digits at most: sub-millisecond latencies must not print as 0.0.
+export function fmt(n) {
+  return n >= 100 ? Math.round(n).toString() : Number(n.toPrecision(3)).toString()
+}
+
+/**
+ * The loop of fixtures/caller.ts, for baselines and peers: `count` calls of `call(payload)` with `inflight` workers,
+ * measured in the calling process. Resolves { rps, p50, p99 } (latencies in ms).
+ */
+export async function measureCalls(call, count, payloadBytes, inflight) {
+  const payload = 'x'.repeat(payloadBytes)
   const latencies = []
   let next = 0
   const t0 = performance.now()
@@ -98,27 +105,14 @@ export async function rawSocketPingPong(count, payloadBytes, inflight) {
     while (next < count) {
       next++
       const start = performance.now()
-      const myId = ++id
-      await new Promise((resolve) => {
-        pending.set(myId, resolve)
-        socket.write(JSON.stringify({ id: myId, payload }) + '\n')
-      })
+      await call(payload)
       latencies.push(performance.now() - start)
     }
   }
   await Promise.all(Array.from({ length: inflight }, worker))
   const seconds = (performance.now() - t0) / 1000
-  socket.destroy()
-  child.disconnect()
-  await new Promise((r) => child.once('exit', r))
-  rmSync(path, { force: true })
   latencies.sort((a, b) => a - b)
   return { rps: count / seconds, p50: latencies[Math.floor(count * 0.5)], p99: latencies[Math.floor(count * 0.99)] }
-}
-
-// Three significant digits at most: sub-millisecond latencies must not print as 0.0.
-export function fmt(n) {
-  return n >= 100 ? Math.round(n).toString() : Number(n.toPrecision(3)).toString()
 }
 
 /** The call shapes every call comparison measures: [label, payload bytes, calls in flight]. */

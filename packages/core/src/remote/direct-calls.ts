@@ -59,7 +59,6 @@ export class DirectCalls {
     if (!grant) return void relay(Infinity) // the target does not serve direct calls at all
     if (this.#closed) return void relay()
     const socket = connect(grant.path)
-    socket.setNoDelay?.(true)
     socket.once('error', () => {}) // 'close' follows and handles it
     await new Promise<void>((resolve) => {
       socket.once('connect', resolve)

@@ -1,4 +1,6 @@
 // How figures and states read on the page. Pure functions: the unit tests import them directly.
+// duration/bytes/percent mirror packages/cli/src/output/format.ts on purpose: these modules are served to the browser
+// unbundled, so they can only import what the dashboard itself serves (and the page puts a space before units).
 
 import type { ExitInfo, ServiceView } from '../protocol.js'
 
