@@ -8,7 +8,7 @@ import { planPermissions, type PermissionPlan } from './permissions.js'
 
 // Same relative path from src/container and dist/container: the runner always runs compiled, bundled into one file
 // by the build (scripts/bundle-runner.mjs) — the unbundled runner works too, only slower to start.
-const RUNNER_BUNDLE = fileURLToPath(new URL('../../dist/remote/runner.bundle.js', import.meta.url))
+const RUNNER_BUNDLE = fileURLToPath(new URL('../../dist/remote/runner.bundle.cjs', import.meta.url))
 export const RUNNER_PATH = existsSync(RUNNER_BUNDLE) ? RUNNER_BUNDLE : fileURLToPath(new URL('../../dist/remote/runner.js', import.meta.url))
 
 export interface SpawnPlan {

@@ -18,7 +18,7 @@ import {
 import type { ServiceSnapshot } from '../protocol/snapshot.js'
 import { isServiceDefinition, type ServiceContext } from './context.js'
 import { DirectCalls } from './direct-calls.js'
-import { DirectServer } from './direct-server.js'
+import type { DirectServer } from './direct-server.js'
 import { createLogger, processSink, type LogSink } from './logger.js'
 import { DEFAULT_CALL_TIMEOUT_MS, OutgoingCalls } from './outgoing-calls.js'
 import { Subscriptions } from './subscriptions.js'
@@ -131,6 +131,8 @@ export class RemoteService {
   // Listening is an optimisation: if it fails, the service runs anyway and every call is relayed.
   async #serveDirect(name: string, direct: NonNullable<StartMessage['direct']>): Promise<string | null> {
     try {
+      // Loaded here, not at boot: it brings node:crypto, which costs every service process ≈2 ms to load.
+      const { DirectServer } = await import('./direct-server.js')
       this.#directServer = await DirectServer.listen(direct.path, direct.key, name, (from, method, args) =>
         this.#invoke({ type: 'request', id: 0, from, method, args }),
       )

@@ -1,15 +1,14 @@
 // The manager's record of its run in the state directory: which process groups it owns. A later start
 // reads the records of managers that died without closing and kills what they left behind.
 
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { debuglog } from 'node:util'
+import { startWatchdog } from './watchdog.js'
 
 const trace = debuglog('svc:run')
-const WATCHDOG = fileURLToPath(new URL('../../dist/supervision/watchdog.js', import.meta.url))
 
 interface Record {
   /** Every process of the run carries SVC_RUN=<runId> in its environment (inherited by grandchildren). */
@@ -36,7 +35,7 @@ export class RunRecord {
   open(): { killed: number[] } {
     mkdirSync(join(this.stateDir, 'runs'), { recursive: true })
     const killed = reapLeftovers(join(this.stateDir, 'runs'))
-    this.#watchdog ??= startWatchdog()
+    this.#watchdog ??= startWatchdog((error) => trace('watchdog failed: %o', error))
     this.#write()
     return { killed }
   }
@@ -81,15 +80,6 @@ export class RunRecord {
       trace('cannot write run record: %o', error)
     }
   }
-}
-
-function startWatchdog(): ChildProcess {
-  const child = spawn(process.execPath, [WATCHDOG], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] })
-  child.on('error', (error) => trace('watchdog failed: %o', error))
-  child.unref()
-  ;(child.stdin as unknown as { unref?: () => void }).unref?.()
-  child.stdin?.on('error', () => {}) // EPIPE if the watchdog is gone; the run record still covers us
-  return child
 }
 
 function reapLeftovers(dir: string): number[] {

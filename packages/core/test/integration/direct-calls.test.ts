@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { existsSync } from 'node:fs'
 import type { ServicesManager } from '../../src/index.js'
-import { fixtureManager } from './harness.js'
+import { fixtureManager, runningAgain } from './harness.js'
 
 let manager: ServicesManager | undefined
 afterEach(async () => {
@@ -44,10 +44,12 @@ describe('direct service→service calls (direct: true)', () => {
     const outcome = manager.call('caller', 'slowCall', 20_000)
     await slowStarted
     const t0 = Date.now()
+    // Not waitFor('running'): the broken socket can fail the call before the manager has even seen the exit.
+    const restarted = runningAgain(manager, 'target')
     manager.kill('target', 'SIGKILL')
     await expect(outcome).resolves.toBe('SVC_ERR_SERVICE_CLOSED')
     expect(Date.now() - t0).toBeLessThan(5_000)
-    await manager.waitFor('target', 'running')
+    await restarted
     // Calls made while the new channel opens are relayed (or refused while the target restarts); later ones go direct.
     await expect(manager.call('caller', 'run', 300)).resolves.toBe(true)
     const before = relayed('target')

@@ -29,6 +29,22 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** Resolves when `name` has gone through `closed` and is `running` again: a restart, however fast. */
+export function runningAgain(manager: ServicesManager, name: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let closed = false
+    const on = (c: StateChange) => {
+      if (c.service !== name) return
+      if (c.to === 'closed') closed = true
+      if (closed && c.to === 'running') {
+        manager.off('state', on)
+        resolve()
+      }
+    }
+    manager.on('state', on)
+  })
+}
+
 /** Polls a condition that has no event to wait for (another process's death), with a deadline. */
 export async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs

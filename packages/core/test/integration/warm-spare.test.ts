@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from '@jest/globals'
 import type { ServicesManager } from '../../src/index.js'
-import { fixtureManager, isAlive, until } from './harness.js'
+import { fixtureManager, isAlive, runningAgain as runningAgainIn, until } from './harness.js'
 
 const spare = { backoff: { initialMs: 0, jitter: 0 }, warmSpare: true }
 let manager: ServicesManager | undefined
@@ -11,15 +11,7 @@ afterEach(async () => {
 
 const sparePid = (name: string) => manager!.service(name).sparePid
 const spareBooted = (name: string) => until(() => sparePid(name) !== null, 10_000, `a warm spare for ${name}`)
-const runningAgain = (name: string) =>
-  new Promise<void>((resolve) => {
-    let closed = false
-    manager!.on('state', (c) => {
-      if (c.service !== name) return
-      if (c.to === 'closed') closed = true
-      if (closed && c.to === 'running') resolve()
-    })
-  })
+const runningAgain = (name: string) => runningAgainIn(manager!, name)
 
 describe('restart.warmSpare', () => {
   test('a crash cascade restarts the dependency and its dependents in their warm spares', async () => {
