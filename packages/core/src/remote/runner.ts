@@ -12,7 +12,8 @@ if (!process.send) {
 }
 
 // Ready before the host sends our code, so a pre-spawned container only has to import it.
-const load = createModuleLoader(process.env[LOADER_ENV] === 'native' ? 'native' : 'jiti', process.env.SVC_JITI_FS_CACHE !== '0')
+const native = process.env[LOADER_ENV] === 'native'
+const load = createModuleLoader(native ? 'native' : 'jiti', process.env.SVC_JITI_FS_CACHE !== '0')
 
 let exiting = false
 function exitAfterFlush(code: number): void {
@@ -47,3 +48,7 @@ process.on('uncaughtException', (error) => crash('uncaughtException', error))
 process.on('unhandledRejection', (reason) => crash('unhandledRejection', reason))
 
 remote.ready()
+// Every compiled service imports '@services-cluster/core/remote': import it now, while the container waits for its
+// code (which also sets up Node's ESM loader), so that a pre-spawned container or a warm spare has only the service
+// module itself left to load when it starts. The path is this file's sibling in dist/remote, bundled or not.
+if (native) import(new URL('./index.js', import.meta.url).href).catch(() => {})
