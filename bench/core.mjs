@@ -1,5 +1,6 @@
 // Core benchmarks, each against a baseline measured in the same run, alternating trials, medians reported.
-//   calls     service→service round trips (relayed by the manager) vs a raw one-hop fork ping-pong
+//   calls     service→service round trips (relayed by the manager) vs a raw one-hop fork ping-pong; for reference,
+//             the same loop through a minimal hand-written relay (over JSON IPC, and forwarding unparsed bytes)
 //   recovery  SIGKILL of a dependency → detected; → every dependent running again; vs one raw fork
 //   startup   N independent services / N services in levels → all running; vs N concurrent raw forks; and the
 //             manager's worst event-loop stall meanwhile, against the issue's absolute target (25 ms)
@@ -11,7 +12,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ServicesManager } from '../packages/core/dist/index.js'
-import { callCount, callRows, callShapes, forkHelper, here, median, rawForks, rawPingPong } from './lib.mjs'
+import { callCount, callRows, callShapes, forkHelper, here, median, rawForks, rawPingPong, rawRelay } from './lib.mjs'
 
 const cwd = here('./fixtures/')
 const quiet = { prewarm: true }
@@ -37,14 +38,20 @@ export async function callCases({ trials, count }) {
     await direct.call('caller', 'run', 10, 10, 1) // opens the direct channel
     for (const [label, bytes, inflight] of callShapes) {
       const n = callCount(count, bytes)
-      const [fw, dfw, raw, rawSocket] = [[], [], [], []]
+      const [fw, dfw, raw, rawSocket, ipcRelay, byteRelay] = [[], [], [], [], [], []]
       for (let t = 0; t < trials; t++) {
         raw.push(await rawPingPong(n, bytes, inflight))
+        ipcRelay.push(await rawRelay(n, bytes, inflight, 'ipc'))
+        byteRelay.push(await rawRelay(n, bytes, inflight, 'bytes'))
         fw.push(await relayed.call('caller', 'run', n, bytes, inflight))
         rawSocket.push(await socketClient.request('run', n, bytes, inflight))
         dfw.push(await direct.call('caller', 'run', n, bytes, inflight))
       }
       rows.push(...callRows(label, inflight, fw, raw))
+      // The floors of any relay on this machine: the same loop through a minimal hand-written relay process.
+      for (const [name, results] of [['minimal IPC relay', ipcRelay], ['minimal byte-forwarding relay', byteRelay]]) {
+        rows.push(...callRows(label, inflight, results, raw).map(({ shape: _shape, ...r }) => ({ ...r, case: r.case.replace('calls:', `calls, ${name} (reference):`) })))
+      }
       rows.push(...callRows(label, inflight, dfw, raw).map((r) => ({ ...r, case: r.case.replace('calls:', 'calls, direct channel:'), ours: 'direct channel' })))
       // The direct channel's own floor: the same ping-pong over a bare Unix socket (target ≥ 0.85× throughput).
       rows.push(

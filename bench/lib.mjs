@@ -5,6 +5,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { readFrames, writeFrame } from './fixtures/frames.mjs'
 
 export const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -49,6 +50,48 @@ function correlate() {
       pending.get(m.id)?.()
       pending.delete(m.id)
     },
+  }
+}
+
+/**
+ * A minimal hand-written relay: a caller child and an echo child, every call going caller → this process → echo →
+ * this process → caller, with ids re-tagged here as a router would. `ipc`: over Node's JSON IPC channels (this
+ * process parses and re-serialises each payload). `bytes`: over length-prefixed frames on a pipe, this process
+ * reading only the small header and passing the payload on as bytes. The floors for the manager's relayed calls.
+ */
+export async function rawRelay(count, payloadBytes, inflight, mode) {
+  const extraPipe = mode === 'bytes'
+  const caller = forkHelper(here('./fixtures/relay-end.mjs'), ['caller', mode], { extraPipe })
+  const echo = forkHelper(here('./fixtures/relay-end.mjs'), ['echo', mode], { extraPipe })
+  try {
+    await Promise.all([caller.ready, echo.ready])
+    const routes = new Map()
+    let nextId = 0
+    if (mode === 'ipc') {
+      caller.child.on('message', (m) => {
+        if (m?.r === undefined) return
+        routes.set(++nextId, m.r)
+        echo.child.send({ r: nextId, payload: m.payload })
+      })
+      echo.child.on('message', (m) => {
+        if (m?.r === undefined) return
+        caller.child.send({ r: routes.get(m.r), payload: m.payload })
+        routes.delete(m.r)
+      })
+    } else {
+      const [toCaller, toEcho] = [caller.child.stdio[4], echo.child.stdio[4]]
+      readFrames(toCaller, (header, body) => {
+        routes.set(++nextId, header.r)
+        writeFrame(toEcho, { r: nextId }, body)
+      })
+      readFrames(toEcho, (header, body) => {
+        writeFrame(toCaller, { r: routes.get(header.r) }, body)
+        routes.delete(header.r)
+      })
+    }
+    return await caller.request('run', count, payloadBytes, inflight)
+  } finally {
+    await Promise.all([caller.close(), echo.close()])
   }
 }
 
@@ -182,9 +225,11 @@ export async function freePort() {
  * `'ready'` once set up, answers `{ id, cmd, args }` with `{ id, result }` or `{ id, error }`, and cleans up and
  * exits when its IPC channel disconnects. Its stderr is kept (the last 4 KB) for error messages.
  */
-export function forkHelper(script, args = [], { env = process.env, execArgv = [] } = {}) {
+export function forkHelper(script, args = [], { env = process.env, execArgv = [], extraPipe = false } = {}) {
   const name = script.split('/').pop()
-  const child = fork(script, args.map(String), { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv, env })
+  // extraPipe: a socket pair on fd 4 besides the IPC channel (child.stdio[4] here).
+  const stdio = ['ignore', 'ignore', 'pipe', 'ipc', ...(extraPipe ? ['pipe'] : [])]
+  const child = fork(script, args.map(String), { stdio, execArgv, env })
   let stderr = ''
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)))
   const why = (what) => new Error(`${name} ${what}${stderr ? `:\n${stderr.trim()}` : ''}`)

@@ -99,7 +99,11 @@ throughput ratios: higher is better.
 
 Baselines: *calls* — a raw \`child_process.fork\` one-hop JSON ping-pong (parent ⇄ child) with the same payload and
 concurrency; the measured figure is a relayed call (service → manager → service → manager → service), measured
-inside the calling service. *calls, direct channel* — the same loop with \`direct: true\` on the called service (after
+inside the calling service. *calls, minimal IPC relay* and *minimal byte-forwarding relay* (references, not
+services-cluster) — the same loop between two bare children through a bare relay process that re-tags each call's id
+like a router: over Node's JSON IPC (the relay parses and re-serialises every payload), and over length-prefixed
+frames on a pipe (the relay reads a small header and passes the payload on as bytes): what relaying costs by itself
+on this machine. *calls, direct channel* — the same loop with \`direct: true\` on the called service (after
 the first call, caller and callee talk over a Unix socket the manager brokered); its own floor, *vs raw Unix socket*,
 is the same ping-pong between two bare processes over a Unix socket, newline-delimited JSON, client in a child of its
 own. Start-up, recovery and memory use the echo service compiled to JavaScript (\`echo.mjs\`, what production runs);
