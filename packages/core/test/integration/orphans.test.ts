@@ -34,14 +34,24 @@ function runManager(stateDir: string) {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   children.push(child)
-  const lines = createInterface({ input: child.stdout! })
+  // Every line is kept from the start: two lines can arrive in one chunk, before anyone waits for the second.
+  const received: Record<string, unknown>[] = []
+  const waiters = new Set<() => void>()
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    received.push(JSON.parse(line) as Record<string, unknown>)
+    for (const w of waiters) w()
+  })
   const next = (key: string) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
+      const check = () => {
+        const msg = received.find((m) => key in m)
+        if (!msg) return
+        waiters.delete(check)
+        resolve(msg)
+      }
       child.once('exit', (code) => reject(new Error(`manager exited with ${code}`)))
-      lines.on('line', (line) => {
-        const msg = JSON.parse(line) as Record<string, unknown>
-        if (key in msg) resolve(msg)
-      })
+      waiters.add(check)
+      check()
     })
   return { child, next }
 }
