@@ -173,6 +173,14 @@ export async function startupCases({ trials, services }) {
     rows.push({ case: `startup: ${label} — manager's worst event-loop stall`, framework: median(stall), baseline: STALL_TARGET_MS, baselineLabel: 'target', ratio: median(stall) / STALL_TARGET_MS, unit: 'ms' })
     rows.push({ case: `startup: ${label} — for reference, worst event-loop stall of the raw concurrent fork`, framework: median(rawStall), baseline: null, ratio: null, unit: 'ms' })
   }
+  // The baseline child is an ES module, like the services; a CommonJS child skips Node's ES-module loader and boots
+  // a little cheaper. Printed so that the baseline's own choice is visible.
+  const [esm, cjs] = [[], []]
+  for (let t = 0; t < trials; t++) {
+    esm.push(await rawForks(services))
+    cjs.push(await rawForks(services, here('./fixtures/raw-ready.cjs')))
+  }
+  rows.push({ case: `startup: for reference, raw fork of ${services} ES-module children vs of ${services} CommonJS children`, framework: median(esm), baseline: median(cjs), ratio: median(esm) / median(cjs), unit: 'ms' })
   return rows
 }
 

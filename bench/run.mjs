@@ -112,7 +112,8 @@ inside its calling process: *Moleculer TCP* — Moleculer 0.14 with two brokers 
 transporter on loopback (static URLs, no UDP discovery, JSON serializer), an \`echo\` action; *cluster-client* —
 a follower invoking an in-memory echo through the leader, two child processes over loopback. *recovery* and
 *startup* — forking bare Node children until each sends one IPC message: one for recovery (the issue's baseline), and
-for reference three at once, the processes a cascade in the recovery graph (one dependency, two dependents) replaces. *manager's worst event-loop stall* — the
+for reference three at once, the processes a cascade in the recovery graph (one dependency, two dependents) replaces.
+The bare child is an ES-module file, like the services; a reference row compares it with a CommonJS one. *manager's worst event-loop stall* — the
 largest \`monitorEventLoopDelay\` (1 ms resolution) delay while \`start()\` runs, median over trials, against the
 issue's absolute target of 25 ms (ratio ≤ 1 meets it); the raw concurrent fork's own stall is printed for
 reference, without a baseline. *startup vs PM2* — PM2 7 programmatic API, the apps started as one ecosystem with
