@@ -27,7 +27,7 @@ export { MemoryContainer, memoryContainers } from './container/memory-container.
 export { ServiceController } from './controller/service-controller.js'
 export { ConnectionPort } from './port/connection-port.js'
 export { createMemoryPortPair } from './port/memory-port.js'
-export { IpcPort } from './port/ipc-port.js'
+export { FramePort } from './port/frame-port.js'
 export { PROTOCOL_VERSION } from './protocol/messages.js'
 export type { HostMessage, RemoteMessage } from './protocol/messages.js'
 export type { DisplayState, ExitInfo, ServiceSnapshot, ServiceState, UsageSample } from './protocol/snapshot.js'

@@ -1,12 +1,13 @@
 // The product's container: one Node child process per start, in its own process group.
 
 import { spawn, type ChildProcess } from 'node:child_process'
+import type { Socket } from 'node:net'
 import { rmSync } from 'node:fs'
 import { debuglog } from 'node:util'
 import { ServiceController } from '../controller/service-controller.js'
 import { svcError } from '../errors.js'
 import type { ResolvedService } from '../manifest/normalize.js'
-import { IpcPort } from '../port/ipc-port.js'
+import { FramePort } from '../port/frame-port.js'
 import type { HostMessage, RemoteMessage } from '../protocol/messages.js'
 import { LineSplitter } from './line-splitter.js'
 import { ServiceContainer, type ExitReport } from './service-container.js'
@@ -172,8 +173,9 @@ export class ProcessContainer extends ServiceContainer {
     let child: ChildProcess
     try {
       child = spawn(file, args, {
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        serialization: 'json',
+        // fd 3: the protocol's pipe (a socket pair), framed by FramePort on both ends — not Node's IPC channel,
+        // whose JSON the manager would have to parse and re-serialise for every relayed call.
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
         detached: true, // own process group: the whole tree can be signalled at once
         env,
         cwd: this.service.cwd, // the project directory, however the manager was started
@@ -186,7 +188,7 @@ export class ProcessContainer extends ServiceContainer {
       })
     }
     const pid = child.pid
-    const controller = new ServiceController(this.service.name, new IpcPort<RemoteMessage, HostMessage>(child))
+    const controller = new ServiceController(this.service.name, new FramePort<RemoteMessage, HostMessage>(child.stdio[3] as Socket, { rawBodies: true }))
     const out = new LineSplitter((line) => this.emit('output', 'stdout', line))
     const err = new LineSplitter((line) => this.emit('output', 'stderr', line))
     child.stdout?.on('data', (chunk: Buffer) => out.write(chunk))

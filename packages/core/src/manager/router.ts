@@ -1,9 +1,11 @@
 // Routes requests between services (and from outside) with fresh correlation ids. The caller's identity is
-// the channel its request arrived on, never a field of the payload.
+// the channel its request arrived on, never a field of the payload. Arguments and results between services pass
+// through as the bytes they arrived in (RawJson); only calls to or from the manager itself are parsed.
 
 import { restoreError, serializeError, svcError, type SerializedError } from '../errors.js'
 import type { ServiceController } from '../controller/service-controller.js'
 import { MANAGER_TARGET, type OutgoingRequestMessage, type ResponseMessage } from '../protocol/messages.js'
+import { materialize } from '../protocol/raw-json.js'
 
 export interface RouteTarget {
   state: string
@@ -47,7 +49,7 @@ export class Router {
     const answer = (r: { ok: true; value: unknown } | { ok: false; error: SerializedError }) =>
       void controller.send({ type: 'response', id: message.id, ...r } as ResponseMessage)
     if (message.to === MANAGER_TARGET) {
-      this.host.manager(from, message.method, message.args).then(
+      this.host.manager(from, message.method, materialize(message.args)).then(
         (value) => answer({ ok: true, value }),
         (error) => answer({ ok: false, error: serializeError(error) }),
       )
@@ -75,7 +77,7 @@ export class Router {
       let timer: NodeJS.Timeout | undefined
       const id = this.#forward('(manager)', to, method, args, (r) => {
         clearTimeout(timer)
-        if (r.ok) resolve(r.value)
+        if (r.ok) resolve(materialize(r.value)) // relayed results are still bytes; the outside gets values
         else reject(restoreError(r.error))
       })
       if (id !== undefined) {

@@ -1,5 +1,6 @@
-// The one wire protocol between a ServiceController (host) and a RemoteService (child).
-// Every message is a member of a discriminated union on `type`; both ends switch exhaustively.
+// The one wire protocol between a ServiceController (host) and a RemoteService (child), carried in frames on a
+// pipe (port/frame-port.ts). Every message is a member of a discriminated union on `type`; both ends switch
+// exhaustively.
 //
 //   host                                   child
 //    │◀──────────── remoteReady {protocol, pid}  (child booted, waits for code)
@@ -10,10 +11,18 @@
 //    │◀──────────── state closing/closed, then the process exits
 
 import type { SerializedError } from '../errors.js'
+import { RawJson } from './raw-json.js'
 import type { ServiceState } from './snapshot.js'
 
-/** Bumped on any incompatible change; checked in the handshake. */
-export const PROTOCOL_VERSION = 1
+/** Bumped on any incompatible change; checked in the handshake. 2: frames on a pipe instead of Node's IPC. */
+export const PROTOCOL_VERSION = 2
+
+/**
+ * The bulky field of each message type that has one: sent as a frame's body (port/frame-port.ts), which the manager
+ * passes on between services as bytes (a RawJson) instead of parsing it. The types below are what a service sees; in
+ * the manager, these fields may hold a RawJson, and code that reads them there goes through materialize().
+ */
+export const BODY_FIELDS: Readonly<Record<string, string>> = { request: 'args', response: 'value', event: 'payload', emit: 'payload' }
 
 /** The manager itself as a call target (`ctx.services()`, `ctx.spawnChild()`). */
 export const MANAGER_TARGET = '$manager'
@@ -124,7 +133,8 @@ export function isRemoteMessage(value: unknown): value is RemoteMessage {
   if (typeof m.type !== 'string' || !REMOTE_TYPES.has(m.type)) return false
   switch (m.type) {
     case 'request':
-      return typeof m.id === 'number' && typeof m.to === 'string' && typeof m.method === 'string' && Array.isArray(m.args)
+      // The manager does not parse a relayed call's arguments: they may still be the bytes they came in.
+      return typeof m.id === 'number' && typeof m.to === 'string' && typeof m.method === 'string' && (Array.isArray(m.args) || m.args instanceof RawJson)
     case 'response':
       return typeof m.id === 'number' && typeof m.ok === 'boolean'
     case 'cancel':

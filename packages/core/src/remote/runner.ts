@@ -1,12 +1,16 @@
 // The program every service process runs: boot, say remoteReady, then import the service module when the host
-// sends it. Compiled to dist/remote/runner.js and forked by the host.
+// sends it. Compiled to dist/remote/runner.js (bundled into runner.bundle.cjs) and spawned by the host.
 
-import { IpcPort } from '../port/ipc-port.js'
+import { fstatSync } from 'node:fs'
+import { Socket } from 'node:net'
+import { FramePort } from '../port/frame-port.js'
 import type { HostMessage, RemoteMessage } from '../protocol/messages.js'
 import { createModuleLoader, LOADER_ENV } from './module-loader.js'
 import { RemoteService } from './remote-service.js'
 
-if (!process.send) {
+// fd 3 is the manager's pipe (a socket pair). Without it this was not started by a manager.
+const CHANNEL_FD = 3
+if (process.env.SVC_SERVICE === undefined || !isSocket(CHANNEL_FD)) {
   process.stderr.write('runner.js is started by the services-cluster manager, not by hand.\n')
   process.exit(2)
 }
@@ -19,19 +23,19 @@ let exiting = false
 function exitAfterFlush(code: number): void {
   if (exiting) return
   exiting = true
-  // Cutting the process short would drop piped output; let stdout/stderr drain first.
-  let pending = 2
+  // Cutting the process short would drop piped output and the last messages to the manager (its final state, a
+  // large result still queued on the pipe): let all three drain first.
+  let pending = 3
   const done = () => {
-    if (--pending === 0) {
-      if (process.connected) process.disconnect()
-      process.exit(code)
-    }
+    if (--pending === 0) process.exit(code)
   }
   process.stdout.write('', done)
   process.stderr.write('', done)
+  channel.write('', done) // called back with an error if the pipe is already gone: nothing left to drain
 }
 
-const port = new IpcPort<HostMessage, RemoteMessage>(process)
+const channel = new Socket({ fd: CHANNEL_FD, readable: true, writable: true })
+const port = new FramePort<HostMessage, RemoteMessage>(channel, { rawBodies: false })
 const remote = new RemoteService({
   port,
   load,
@@ -52,3 +56,11 @@ remote.ready()
 // code (which also sets up Node's ESM loader), so that a pre-spawned container or a warm spare has only the service
 // module itself left to load when it starts. The path is this file's sibling in dist/remote, bundled or not.
 if (native) import(new URL('./index.js', import.meta.url).href).catch(() => {})
+
+function isSocket(fd: number): boolean {
+  try {
+    return fstatSync(fd).isSocket()
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,142 @@
+// A ConnectionPort over a stream socket (the pipe on fd 3 between the manager and a service process), with frames
+// the manager can route without parsing what they carry:
+//
+//   [u32 LE header bytes][u32 LE body bytes][header: the message as JSON, minus its body][body: JSON]
+//
+// The body is a message's bulky field (BODY_FIELDS: a request's args, a result's value, an event's payload). A port
+// made with `rawBodies` hands it on as a RawJson of the bytes it arrived in, and writes a RawJson back out as those
+// same bytes: that is how the manager relays a call without parsing or re-serialising its payload. A service's
+// port parses bodies. Writes within one tick go out together (cork/uncork: one writev).
+
+import type { Socket } from 'node:net'
+import { BODY_FIELDS } from '../protocol/messages.js'
+import { RawJson } from '../protocol/raw-json.js'
+import { ConnectionPort } from './connection-port.js'
+
+const PREFIX_BYTES = 8
+/** Larger frames are a broken or hostile peer: the channel is closed rather than buffered without bound. */
+export const MAX_FRAME_BYTES = 512 * 1024 * 1024
+
+export class FramePort<In, Out> extends ConnectionPort<In, Out> {
+  #closed = false
+  #chunks: Buffer[] = []
+  #buffered = 0
+  #needed = PREFIX_BYTES
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: { rawBodies: boolean },
+  ) {
+    super()
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk))
+    socket.on('error', () => this.#markClosed()) // EPIPE/ECONNRESET: the other end is gone, as 'close' will say
+    socket.on('close', () => this.#markClosed())
+    socket.on('end', () => this.close())
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  send(message: Out): boolean {
+    if (this.#closed || this.socket.destroyed) return false
+    const m = message as Record<string, unknown>
+    const field = BODY_FIELDS[m.type as string]
+    const value = field === undefined ? undefined : m[field]
+    if (value === undefined) {
+      this.#write(frameOf(JSON.stringify(m), 0, null), null)
+      return true
+    }
+    // The header is the message without its body: blank the field for one synchronous stringify rather than copy
+    // the message. Serialising throws (a BigInt, a cycle) before anything is written, as on Node's IPC channel.
+    let head: string
+    m[field!] = undefined
+    try {
+      head = JSON.stringify(m)
+    } finally {
+      m[field!] = value
+    }
+    if (value instanceof RawJson) {
+      this.#write(frameOf(head, value.bytes.length, null), value.bytes) // relayed: the bytes as they came
+    } else {
+      // undefined for a function or a symbol: dropped, as JSON drops such a field.
+      const body = JSON.stringify(value) as string | undefined
+      this.#write(body === undefined ? frameOf(head, 0, null) : frameOf(head, Buffer.byteLength(body), body), null) // one buffer: most messages are small
+    }
+    return true
+  }
+
+  // Writes within one tick leave together (one writev).
+  #write(frame: Buffer, body: Buffer | null): void {
+    if (!this.socket.writableCorked) {
+      this.socket.cork()
+      process.nextTick(() => this.socket.uncork())
+    }
+    this.socket.write(frame)
+    if (body) this.socket.write(body)
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.socket.destroy()
+    this.#markClosed()
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#chunks.push(chunk)
+    this.#buffered += chunk.length
+    if (this.#buffered < this.#needed) return // a big frame arrives in many chunks: join them once, when complete
+    const buf = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#buffered)
+    let offset = 0
+    for (;;) {
+      if (buf.length - offset < PREFIX_BYTES) {
+        this.#needed = PREFIX_BYTES
+        break
+      }
+      const headBytes = buf.readUInt32LE(offset)
+      const bodyBytes = buf.readUInt32LE(offset + 4)
+      if (headBytes + bodyBytes > MAX_FRAME_BYTES) return this.close()
+      const end = offset + PREFIX_BYTES + headBytes + bodyBytes
+      if (buf.length < end) {
+        this.#needed = end - offset
+        break
+      }
+      const bodyStart = offset + PREFIX_BYTES + headBytes
+      let message: Record<string, unknown>
+      try {
+        message = JSON.parse(buf.toString('utf8', offset + PREFIX_BYTES, bodyStart)) as Record<string, unknown>
+        if (bodyBytes > 0) {
+          const field = BODY_FIELDS[message.type as string]
+          if (!field) throw new Error('a body on a message that has none')
+          // A view of the read buffer, not a copy: a relayed payload lives only until it is written on.
+          message[field] = this.options.rawBodies ? new RawJson(buf.subarray(bodyStart, end)) : JSON.parse(buf.toString('utf8', bodyStart, end))
+        }
+      } catch {
+        return this.close() // not our framing: nothing after it can be trusted either
+      }
+      offset = end
+      this.emit('message', message as In)
+      if (this.#closed) return
+    }
+    const rest = buf.subarray(offset)
+    this.#chunks = rest.length > 0 ? [rest] : []
+    this.#buffered = rest.length
+  }
+
+  #markClosed(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.emit('close')
+  }
+}
+
+/** A frame's prefix and header, and its body too when given as a string (a RawJson's bytes are written apart). */
+function frameOf(head: string, bodyBytes: number, body: string | null): Buffer {
+  const headBytes = Buffer.byteLength(head)
+  const frame = Buffer.allocUnsafe(PREFIX_BYTES + headBytes + (body === null ? 0 : bodyBytes))
+  frame.writeUInt32LE(headBytes, 0)
+  frame.writeUInt32LE(bodyBytes, 4)
+  frame.write(head, PREFIX_BYTES)
+  if (body !== null) frame.write(body, PREFIX_BYTES + headBytes)
+  return frame
+}

@@ -1,0 +1,103 @@
+import { afterEach, expect, test } from '@jest/globals'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, connect, type Server, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FramePort, MAX_FRAME_BYTES } from '../../src/port/frame-port.js'
+import { RawJson } from '../../src/protocol/raw-json.js'
+
+// Real connected Unix sockets, like the pipe between the manager and a service.
+type Message = Record<string, unknown>
+const cleanup: (() => void)[] = []
+afterEach(() => {
+  for (const c of cleanup.splice(0)) c()
+})
+
+async function socketPair(): Promise<[Socket, Socket]> {
+  const dir = mkdtempSync(join(tmpdir(), 'svc-frames-'))
+  const server: Server = createServer()
+  server.listen(join(dir, 's'))
+  await once(server, 'listening')
+  const accepted = once(server, 'connection')
+  const a = connect(join(dir, 's'))
+  const [b] = (await accepted) as [Socket]
+  cleanup.push(() => {
+    a.destroy()
+    b.destroy()
+    server.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return [a, b]
+}
+
+function collect(port: FramePort<Message, Message>, count: number): Promise<Message[]> {
+  const got: Message[] = []
+  return new Promise((resolve) =>
+    port.on('message', (m) => {
+      got.push(m)
+      if (got.length === count) resolve(got)
+    }),
+  )
+}
+
+test('a relaying end gets bodies as the exact bytes sent and passes them on unparsed; a service end parses them', async () => {
+  const [serviceA, managerA] = await socketPair()
+  const [managerB, serviceB] = await socketPair()
+  const a = new FramePort<Message, Message>(serviceA, { rawBodies: false })
+  const fromA = new FramePort<Message, Message>(managerA, { rawBodies: true })
+  const toB = new FramePort<Message, Message>(managerB, { rawBodies: true })
+  const b = new FramePort<Message, Message>(serviceB, { rawBodies: false })
+  const big = Array.from({ length: 20_000 }, (_, i) => ({ i, s: `item ${i} "quoted" é` })) // ≈ 600 KiB: many chunks
+  const atManager = collect(fromA, 3)
+  a.send({ type: 'request', id: 1, to: 'b', method: 'echo', args: ['small'] })
+  a.send({ type: 'request', id: 2, to: 'b', method: 'echo', args: [big] })
+  a.send({ type: 'state', state: 'running' })
+  const [r1, r2, state] = await atManager
+  expect(r1!.args).toBeInstanceOf(RawJson)
+  expect((r1!.args as RawJson).bytes.toString()).toBe(JSON.stringify(['small']))
+  expect(state).toEqual({ type: 'state', state: 'running' })
+  const atB = collect(b, 2)
+  toB.send({ type: 'request', id: 7, from: 'a', method: 'echo', args: r1!.args })
+  toB.send({ type: 'request', id: 8, from: 'a', method: 'echo', args: r2!.args })
+  const [m1, m2] = await atB
+  expect(m1).toEqual({ type: 'request', id: 7, from: 'a', method: 'echo', args: ['small'] })
+  expect(m2!.args).toEqual([big])
+})
+
+test('an undefined result travels without a body; a value that cannot be serialised throws and writes nothing', async () => {
+  const [x, y] = await socketPair()
+  const service = new FramePort<Message, Message>(x, { rawBodies: false })
+  const manager = new FramePort<Message, Message>(y, { rawBodies: true })
+  const got = collect(manager, 2)
+  expect(() => service.send({ type: 'response', id: 1, ok: true, value: 10n })).toThrow()
+  service.send({ type: 'response', id: 2, ok: true, value: undefined })
+  service.send({ type: 'response', id: 3, ok: true, value: null })
+  const [undef, nul] = await got
+  expect(undef).toEqual({ type: 'response', id: 2, ok: true })
+  expect((nul!.value as RawJson).value).toBeNull()
+  expect(JSON.stringify(nul)).toBe('{"type":"response","id":3,"ok":true,"value":null}') // RawJson serialises as its value
+})
+
+test('bytes that are not frames, or a frame larger than the limit, close the channel', async () => {
+  const notJson = Buffer.concat([Buffer.from([5, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{oops')])
+  const tooLarge = Buffer.from([0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0])
+  for (const junk of [notJson, tooLarge]) {
+    const [x, y] = await socketPair()
+    const port = new FramePort<Message, Message>(y, { rawBodies: true })
+    const closed = once(port, 'close')
+    x.write(junk)
+    await closed
+    expect(port.closed).toBe(true)
+    expect(port.send({ type: 'state', state: 'running' })).toBe(false)
+  }
+  expect(0x7fffffff).toBeGreaterThan(MAX_FRAME_BYTES)
+})
+
+test('the other end closing is a close', async () => {
+  const [x, y] = await socketPair()
+  const port = new FramePort<Message, Message>(y, { rawBodies: true })
+  const closed = once(port, 'close')
+  x.end()
+  await closed
+})
