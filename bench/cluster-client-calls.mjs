@@ -14,7 +14,7 @@ export async function clusterClientCases({ trials, count }) {
     await leader.ready // the follower must find the port held
     follower = node('follower')
     await follower.ready
-    return await peerCallRows('cluster-client', (n, bytes, inflight) => follower.request('run', n, bytes, inflight), { trials, count })
+    return await peerCallRows('cluster-client', (n, bytes, inflight, kind) => follower.request('run', n, bytes, inflight, kind), { trials, count })
   } finally {
     await follower?.close()
     await leader.close()

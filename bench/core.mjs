@@ -36,16 +36,16 @@ export async function callCases({ trials, count }) {
   await socketClient.ready
   try {
     await direct.call('caller', 'run', 10, 10, 1) // opens the direct channel
-    for (const [label, bytes, inflight] of callShapes) {
+    for (const [label, bytes, inflight, kind] of callShapes) {
       const n = callCount(count, bytes)
       const [fw, dfw, raw, rawSocket, ipcRelay, byteRelay] = [[], [], [], [], [], []]
       for (let t = 0; t < trials; t++) {
-        raw.push(await rawPingPong(n, bytes, inflight))
-        ipcRelay.push(await rawRelay(n, bytes, inflight, 'ipc'))
-        byteRelay.push(await rawRelay(n, bytes, inflight, 'bytes'))
-        fw.push(await relayed.call('caller', 'run', n, bytes, inflight))
-        rawSocket.push(await socketClient.request('run', n, bytes, inflight))
-        dfw.push(await direct.call('caller', 'run', n, bytes, inflight))
+        raw.push(await rawPingPong(n, bytes, inflight, kind))
+        ipcRelay.push(await rawRelay(n, bytes, inflight, 'ipc', kind))
+        byteRelay.push(await rawRelay(n, bytes, inflight, 'bytes', kind))
+        fw.push(await relayed.call('caller', 'run', n, bytes, inflight, kind))
+        rawSocket.push(await socketClient.request('run', n, bytes, inflight, kind))
+        dfw.push(await direct.call('caller', 'run', n, bytes, inflight, kind))
       }
       rows.push(...callRows(label, inflight, fw, raw))
       // The floors of any relay on this machine: the same loop through a minimal hand-written relay process.

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { readFrames, writeFrame } from './fixtures/frames.mjs'
+import { makePayload } from './fixtures/payload.mjs'
 
 export const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -26,12 +27,12 @@ export async function rawForks(n, script = here('./fixtures/raw-ready.mjs')) {
 }
 
 /** One-hop JSON ping-pong with a forked child: the floor any relayed call is compared with. */
-export async function rawPingPong(count, payloadBytes, inflight) {
+export async function rawPingPong(count, payloadBytes, inflight, kind) {
   const child = fork(here('./fixtures/raw-echo.mjs'), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] })
   await new Promise((r) => child.once('message', r))
   const { send, settle } = correlate()
   child.on('message', settle)
-  const result = await measureCalls((payload) => send((message) => child.send(message), payload), count, payloadBytes, inflight)
+  const result = await measureCalls((payload) => send((message) => child.send(message), payload), count, payloadBytes, inflight, kind)
   child.disconnect()
   return result
 }
@@ -59,7 +60,7 @@ function correlate() {
  * process parses and re-serialises each payload). `bytes`: over length-prefixed frames on a pipe, this process
  * reading only the small header and passing the payload on as bytes. The floors for the manager's relayed calls.
  */
-export async function rawRelay(count, payloadBytes, inflight, mode) {
+export async function rawRelay(count, payloadBytes, inflight, mode, kind) {
   const extraPipe = mode === 'bytes'
   const caller = forkHelper(here('./fixtures/relay-end.mjs'), ['caller', mode], { extraPipe })
   const echo = forkHelper(here('./fixtures/relay-end.mjs'), ['echo', mode], { extraPipe })
@@ -89,7 +90,7 @@ export async function rawRelay(count, payloadBytes, inflight, mode) {
         routes.delete(header.r)
       })
     }
-    return await caller.request('run', count, payloadBytes, inflight)
+    return await caller.request('run', count, payloadBytes, inflight, kind)
   } finally {
     await Promise.all([caller.close(), echo.close()])
   }
@@ -112,7 +113,7 @@ export function onLines(socket, onLine) {
 }
 
 /** The same ping-pong over a Unix socket to a forked child: the floor of a direct service↔service channel. */
-export async function rawSocketPingPong(count, payloadBytes, inflight) {
+export async function rawSocketPingPong(count, payloadBytes, inflight, kind) {
   const path = join(tmpdir(), `svc-bench-raw-${process.pid}.sock`)
   const child = fork(here('./fixtures/raw-socket-echo.mjs'), [path], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] })
   await new Promise((r) => child.once('message', r))
@@ -122,7 +123,7 @@ export async function rawSocketPingPong(count, payloadBytes, inflight) {
   socket.setEncoding('utf8')
   onLines(socket, (line) => settle(JSON.parse(line)))
   const write = (message) => socket.write(JSON.stringify(message) + '\n')
-  const result = await measureCalls((payload) => send(write, payload), count, payloadBytes, inflight)
+  const result = await measureCalls((payload) => send(write, payload), count, payloadBytes, inflight, kind)
   socket.destroy()
   child.disconnect()
   await new Promise((r) => child.once('exit', r))
@@ -137,10 +138,10 @@ export function fmt(n) {
 
 /**
  * The loop of fixtures/caller.ts, for baselines and peers: `count` calls of `call(payload)` with `inflight` workers,
- * measured in the calling process. Resolves { rps, p50, p99 } (latencies in ms).
+ * measured in the calling process; `kind` as in fixtures/payload.mjs. Resolves { rps, p50, p99 } (latencies in ms).
  */
-export async function measureCalls(call, count, payloadBytes, inflight) {
-  const payload = 'x'.repeat(payloadBytes)
+export async function measureCalls(call, count, payloadBytes, inflight, kind) {
+  const payload = makePayload(payloadBytes, kind)
   const latencies = []
   let next = 0
   const t0 = performance.now()
@@ -158,12 +159,14 @@ export async function measureCalls(call, count, payloadBytes, inflight) {
   return { rps: count / seconds, p50: latencies[Math.floor(count * 0.5)], p99: latencies[Math.floor(count * 0.99)] }
 }
 
-/** The call shapes every call comparison measures: [label, payload bytes, calls in flight]. */
+/** The call shapes every call comparison measures: [label, payload bytes, calls in flight, payload kind]. */
 export const callShapes = [
-  ['small (100 B), one at a time', 100, 1],
-  ['small (100 B), 128 in flight', 100, 128],
-  ['64 KiB, one at a time', 65536, 1],
-  ['64 KiB, 128 in flight', 65536, 128],
+  ['small (100 B), one at a time', 100, 1, 'string'],
+  ['small (100 B), 128 in flight', 100, 128, 'string'],
+  ['64 KiB, one at a time', 65536, 1, 'string'],
+  ['64 KiB, 128 in flight', 65536, 128, 'string'],
+  ['64 KiB of small objects, one at a time', 65536, 1, 'objects'],
+  ['64 KiB of small objects, 128 in flight', 65536, 128, 'objects'],
 ]
 
 /** Fewer round trips for big payloads, so every shape takes comparable time. */
@@ -194,17 +197,17 @@ export function callRows(label, inflight, fw, raw, peer) {
 
 /**
  * Compares a peer's call performance with the raw one-hop ping-pong, shape by shape, alternating trials.
- * `peerRun(count, bytes, inflight)` measures inside the peer's calling process and resolves `{ rps, p50, p99 }`.
+ * `peerRun(count, bytes, inflight, kind)` measures inside the peer's calling process and resolves `{ rps, p50, p99 }`.
  */
 export async function peerCallRows(peer, peerRun, { trials, count }) {
   const rows = []
-  for (const [label, bytes, inflight] of callShapes) {
+  for (const [label, bytes, inflight, kind] of callShapes) {
     const n = callCount(count, bytes)
     const fw = []
     const raw = []
     for (let t = 0; t < trials; t++) {
-      raw.push(await rawPingPong(n, bytes, inflight))
-      fw.push(await peerRun(n, bytes, inflight))
+      raw.push(await rawPingPong(n, bytes, inflight, kind))
+      fw.push(await peerRun(n, bytes, inflight, kind))
     }
     rows.push(...callRows(label, inflight, fw, raw, peer))
   }

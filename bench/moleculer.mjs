@@ -15,7 +15,7 @@ export async function moleculerCases({ trials, count }) {
     const sockets = await caller.request('sockets')
     const loopback = (s) => /^(::ffff:)?127\.|^::1$/.test(s.slice(0, s.lastIndexOf(':')))
     if (!sockets.length || !sockets.every(loopback)) throw new Error(`Moleculer left loopback: ${sockets.join(', ')}`)
-    return await peerCallRows('Moleculer TCP', (n, bytes, inflight) => caller.request('run', n, bytes, inflight), { trials, count })
+    return await peerCallRows('Moleculer TCP', (n, bytes, inflight, kind) => caller.request('run', n, bytes, inflight, kind), { trials, count })
   } finally {
     await Promise.all([caller.close(), echo.close()])
   }
