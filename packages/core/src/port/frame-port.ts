@@ -103,18 +103,29 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
       }
       const bodyStart = offset + PREFIX_BYTES + headBytes
       let message: Record<string, unknown>
+      let field: string | undefined
       try {
         message = JSON.parse(buf.toString('utf8', offset + PREFIX_BYTES, bodyStart)) as Record<string, unknown>
-        if (bodyBytes > 0) {
-          const field = BODY_FIELDS[message.type as string]
-          if (!field) throw new Error('a body on a message that has none')
-          // A view of the read buffer, not a copy: a relayed payload lives only until it is written on.
-          message[field] = this.options.rawBodies ? new RawJson(buf.subarray(bodyStart, end)) : JSON.parse(buf.toString('utf8', bodyStart, end))
-        }
+        field = BODY_FIELDS[message.type as string]
+        if (bodyBytes > 0 && !field) throw new Error('a body on a message that has none')
       } catch {
-        return this.close() // not our framing: nothing after it can be trusted either
+        return this.close() // the peer does not speak this framing: nothing after it can be trusted either
       }
       offset = end
+      if (bodyBytes > 0) {
+        if (this.options.rawBodies) {
+          // A view of the read buffer, not a copy: a relayed payload lives only until it is written on.
+          message[field!] = new RawJson(buf.subarray(bodyStart, end))
+        } else {
+          try {
+            message[field!] = JSON.parse(buf.toString('utf8', bodyStart, end))
+          } catch {
+            // A body is relayed unchecked, so a broken one may come from another service writing to its own pipe:
+            // drop that message (its call times out) rather than this channel.
+            continue
+          }
+        }
+      }
       this.emit('message', message as In)
       if (this.#closed) return
     }

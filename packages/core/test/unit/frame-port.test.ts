@@ -94,6 +94,17 @@ test('bytes that are not frames, or a frame larger than the limit, close the cha
   expect(0x7fffffff).toBeGreaterThan(MAX_FRAME_BYTES)
 })
 
+test('a service end drops a message whose relayed body is not JSON, and keeps the channel', async () => {
+  const [x, y] = await socketPair()
+  const service = new FramePort<Message, Message>(y, { rawBodies: false })
+  const got = collect(service, 1)
+  const broken = new FramePort<Message, Message>(x, { rawBodies: true })
+  broken.send({ type: 'request', id: 1, from: 'a', method: 'm', args: new RawJson(Buffer.from('[oops')) })
+  broken.send({ type: 'request', id: 2, from: 'a', method: 'm', args: new RawJson(Buffer.from('[1]')) })
+  expect(await got).toEqual([{ type: 'request', id: 2, from: 'a', method: 'm', args: [1] }])
+  expect(service.closed).toBe(false)
+})
+
 test('the other end closing is a close', async () => {
   const [x, y] = await socketPair()
   const port = new FramePort<Message, Message>(y, { rawBodies: true })
