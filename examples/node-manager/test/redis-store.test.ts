@@ -6,11 +6,11 @@ import { openRedisStore } from '../src/checker/redis-store.ts'
 import type { NodeHealth } from '../src/checker/store.ts'
 import { fakeContext } from './helpers/fake-context.ts'
 import { startFleet } from './helpers/fleet.ts'
-import { deleteKeys, REDIS_URL, redisAvailable, uniquePrefix } from './helpers/redis.ts'
+import { deleteKeys, REDIS_URL, redisForTests, uniquePrefix } from './helpers/redis.ts'
 
 // The only test file that needs Redis, so a missing Redis costs one skip line per run.
 
-const enabled = await redisAvailable()
+const enabled = await redisForTests('the node-manager Redis store tests')
 const prefix = uniquePrefix()
 
 const record = (id: string, port: number, hash = `hash-${id}-${port}`): NodeRecord => ({

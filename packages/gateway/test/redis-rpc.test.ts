@@ -9,9 +9,9 @@ import { RedisRpcClient, RemoteCallError } from '../src/index.js'
 import { bestNode, coded, FakeBackend } from './helpers/fake-backend.js'
 import { startGateway, type Started } from './helpers/gateway.js'
 import { request } from './helpers/http.js'
-import { REDIS_URL, requireRedis } from './helpers/redis.js'
+import { REDIS_URL, redisForTests } from '../../../test-support/redis.js'
 
-const enabled = await requireRedis('Redis RPC round-trip tests')
+const enabled = await redisForTests('the gateway Redis RPC round-trip tests')
 const scope = `gwtest-${randomUUID()}`
 const channel = 'pg_nm:master'
 

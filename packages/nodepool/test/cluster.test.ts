@@ -10,16 +10,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import {
-  REDIS_URL,
-  cleanup,
-  connect,
-  mustHaveRedis,
-  portAnswers,
-  redisAvailable,
-  uniqueService,
-  type Client,
-} from './helpers/redis.js'
+import { REDIS_URL, cleanup, connect, redisAnswers, redisForTests, uniqueService, type Client } from './helpers/redis.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/host.mjs', import.meta.url))
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url))
@@ -52,13 +43,7 @@ const HOST_LOSS_BOUND_MS = TTL + 2 * H + S + P + NOISE
 /** After a Redis restart: the outage itself, then reconnect, re-register (immediate on 'ready'), gate, slot. */
 const restartLossBound = (outageMs: number) => outageMs + RECONNECT + H + S + H + P + NOISE
 
-const available = await redisAvailable()
-if (!available && mustHaveRedis) {
-  test('Redis on 127.0.0.1:6379 answers (required under CI=true)', () => {
-    throw new Error('Redis is not answering on 127.0.0.1:6379')
-  })
-}
-const describeRedis = available ? describe : describe.skip
+const describeRedis = (await redisForTests('the nodepool multi-process tests')) ? describe : describe.skip
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const slotNow = () => Math.floor(Date.now() / P)
@@ -364,7 +349,7 @@ describeRedis('three processes as three hosts on real Redis (task every 200 ms)'
       )
     const waitUp = async () => {
       const deadline = Date.now() + 10_000
-      while (!(await portAnswers(port))) {
+      while (!(await redisAnswers(`redis://127.0.0.1:${port}`))) {
         if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not start`)
         await sleep(5)
       }

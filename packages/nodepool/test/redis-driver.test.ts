@@ -1,18 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { NodePool, PoolKeys, RedisDriver, type IoredisLike } from '../src/index.js'
-import { REDIS_URL, cleanup, connect, mustHaveRedis, redisAvailable, uniqueService, type Client } from './helpers/redis.js'
+import { REDIS_URL, cleanup, connect, redisForTests, uniqueService, type Client } from './helpers/redis.js'
 
-const available = await redisAvailable()
-if (!available && mustHaveRedis) {
-  test('Redis on 127.0.0.1:6379 answers (required under CI=true)', () => {
-    throw new Error('Redis is not answering on 127.0.0.1:6379')
-  })
-}
-const describeRedis = available ? describe : describe.skip
+const describeRedis = (await redisForTests('the RedisDriver tests')) ? describe : describe.skip
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-describeRedis('RedisDriver (real Redis on 127.0.0.1:6379)', () => {
+describeRedis('RedisDriver (real Redis at REDIS_URL)', () => {
   let client: Client
   let driver: RedisDriver
   const services: string[] = []

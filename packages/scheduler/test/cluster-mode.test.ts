@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { ClusterStatus } from '../src/cluster.js'
-import { REDIS_URL, cleanupPool, connect, mustHaveRedis, redisAnswers, uniqueName, waitFor, type Client } from './helpers/redis.js'
+import { REDIS_URL, cleanupPool, connect, redisForTests, uniqueName, waitFor, type Client } from './helpers/redis.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/cluster-host.mjs', import.meta.url))
 const BUILT = ['../dist/index.js', '../../core/dist/index.js', '../../nodepool/dist/index.js'].map((p) => fileURLToPath(new URL(p, import.meta.url)))
@@ -93,17 +93,7 @@ class Host {
   }
 }
 
-const available = await redisAnswers()
-if (!available) {
-  if (mustHaveRedis) {
-    test(`Redis answers at ${REDIS_URL} (required under CI=true)`, () => {
-      throw new Error(`Redis is not answering at ${REDIS_URL}`)
-    })
-  } else {
-    process.stderr.write(`scheduler cluster-mode tests skipped: no Redis at ${REDIS_URL} (set REDIS_URL)\n`)
-  }
-}
-const describeRedis = available ? describe : describe.skip
+const describeRedis = (await redisForTests('the scheduler cluster-mode tests')) ? describe : describe.skip
 
 describeRedis('scheduler cluster mode: three managers as three hosts on real Redis (tasks every 200 ms)', () => {
   const clusterName = uniqueName('cluster')

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ServiceContext } from '@services-cluster/core/remote'
 import service, { SchedulerCluster, type ClusterStatus, type RunClaim, type RunInfo, type SchedulerServiceConfig } from '../src/index.js'
-import { REDIS_URL, cleanupPool, connect, mustHaveRedis, redisAnswers, uniqueName, waitFor, type Client } from './helpers/redis.js'
+import { REDIS_URL, cleanupPool, connect, redisForTests, uniqueName, waitFor, type Client } from './helpers/redis.js'
 
 const P = 100 // task period
 const H = 100
@@ -17,17 +17,7 @@ const NOISE = 1000 // scheduling allowance on a shared 2-core machine
 // A graceful stop deregisters: the survivor sees it at its next heartbeat, is steady S later, runs the next slot.
 const STOP_LOSS_BOUND_MS = 2 * H + S + P + NOISE
 
-const available = await redisAnswers()
-if (!available) {
-  if (mustHaveRedis) {
-    test(`Redis answers at ${REDIS_URL} (required under CI=true)`, () => {
-      throw new Error(`Redis is not answering at ${REDIS_URL}`)
-    })
-  } else {
-    process.stderr.write(`scheduler cluster-pool tests skipped: no Redis at ${REDIS_URL} (set REDIS_URL)\n`)
-  }
-}
-const describeRedis = available ? describe : describe.skip
+const describeRedis = (await redisForTests('the scheduler cluster-pool tests')) ? describe : describe.skip
 
 type Api = Awaited<ReturnType<typeof service.factory>>
 interface Node {

@@ -1,25 +1,10 @@
-// Finds out whether the shared Redis answers. Without it, Redis tests are skipped with one line of
-// explanation — except on CI (CI=true), where a missing Redis is a failure.
+// Keys of this test run in the shared Redis. Whether that Redis is there, and where, is the repository-wide rule in
+// test-support/redis.ts.
 import { randomBytes } from 'node:crypto'
 import { createClient } from 'redis'
+import { REDIS_URL } from '../../../../test-support/redis.ts'
 
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-
-export async function redisAvailable(): Promise<boolean> {
-  const client = createClient({ url: REDIS_URL, socket: { connectTimeout: 1000, reconnectStrategy: false } })
-  client.on('error', () => undefined)
-  try {
-    await client.connect()
-    await client.ping()
-    return true
-  } catch (error) {
-    if (process.env.CI === 'true') throw new Error(`CI=true but Redis at ${REDIS_URL} does not answer: ${String(error)}`)
-    console.log(`Skipping Redis tests: no Redis at ${REDIS_URL}. Start one (redis-server) or set REDIS_URL to enable them.`)
-    return false
-  } finally {
-    if (client.isOpen) client.destroy()
-  }
-}
+export { REDIS_URL, redisForTests } from '../../../../test-support/redis.ts'
 
 /** A key prefix no other test run shares, so parallel runs never collide and cleanup is exact. */
 export function uniquePrefix(): string {

@@ -1,34 +1,9 @@
-// Redis availability for tests: skip with one line locally, fail in CI (CI=true).
+// Redis helpers for the gateway tests: the redis-server binary and throwaway servers for outage tests. Whether the
+// shared Redis is there is the repository-wide rule in test-support/redis.ts.
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer, connect } from 'node:net'
-
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
-
-function ping(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url)
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 6379) })
-    const done = (ok: boolean): void => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.setTimeout(1000, () => done(false))
-    socket.on('error', () => done(false))
-    socket.on('connect', () => socket.write('PING\r\n'))
-    // An auth-protected Redis answers -NOAUTH: it is there, the URL carries the password.
-    socket.on('data', (d) => done(/^(\+PONG|-NOAUTH)/.test(d.toString())))
-  })
-}
-
-/** True when tests may use Redis; logs one line when they will be skipped; throws in CI. */
-export async function requireRedis(what: string): Promise<boolean> {
-  if (await ping(REDIS_URL)) return true
-  if (process.env.CI === 'true') throw new Error(`${what}: Redis at ${REDIS_URL} does not answer, and CI=true requires it.`)
-  console.log(`[gateway tests] skipping ${what}: no Redis at ${REDIS_URL} (start redis-server or set REDIS_URL to enable)`)
-  return false
-}
+import { createServer } from 'node:net'
 
 export async function hasRedisServerBinary(what: string): Promise<boolean> {
   const child = spawn('redis-server', ['--version'], { stdio: 'ignore' })

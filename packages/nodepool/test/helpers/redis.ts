@@ -1,32 +1,10 @@
-// Shared by the Redis tests: is Redis on 127.0.0.1:6379 answering, unique pool names, cleanup.
+// Shared by the nodepool Redis tests: unique pool names, a client, cleanup. Whether Redis is there, and where, is
+// the repository-wide rule in test-support/redis.ts.
 import { randomBytes } from 'node:crypto'
-import net from 'node:net'
 import { createClient } from 'redis'
+import { REDIS_URL } from '../../../../test-support/redis.js'
 
-export const REDIS_URL = 'redis://127.0.0.1:6379'
-
-export function portAnswers(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host })
-    const done = (ok: boolean) => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.setTimeout(timeoutMs, () => done(false))
-    socket.once('connect', () => done(true))
-    socket.once('error', () => done(false))
-  })
-}
-
-/**
- * Whether the Redis tests run. Under CI=true a missing Redis is a failure (the CI script starts one), so the
- * caller registers a failing test instead of skipping.
- */
-export async function redisAvailable(): Promise<boolean> {
-  return portAnswers(6379)
-}
-
-export const mustHaveRedis = process.env['CI'] === 'true'
+export { REDIS_URL, redisAnswers, redisForTests } from '../../../../test-support/redis.js'
 
 export function uniqueService(label: string): string {
   return `test-${label}-${process.pid}-${randomBytes(4).toString('hex')}`

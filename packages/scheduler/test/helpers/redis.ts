@@ -1,27 +1,10 @@
-// Shared by the cluster tests: is Redis answering (REDIS_URL, default redis://127.0.0.1:6379), unique
-// names, cleanup of only this run's keys, and waiting on a condition instead of sleeping.
+// Shared by the cluster tests: unique names, cleanup of only this run's keys, and waiting on a condition instead
+// of sleeping. Whether Redis is there, and where, is the repository-wide rule in test-support/redis.ts.
 import { randomBytes } from 'node:crypto'
-import net from 'node:net'
 import { createClient } from 'redis'
+import { REDIS_URL } from '../../../../test-support/redis.js'
 
-export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379'
-
-// Under CI=true a missing Redis is a failure, not a skip.
-export const mustHaveRedis = process.env['CI'] === 'true'
-
-export function redisAnswers(url = REDIS_URL, timeoutMs = 500): Promise<boolean> {
-  const { hostname, port } = new URL(url)
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: hostname || '127.0.0.1', port: Number(port || 6379) })
-    const done = (ok: boolean) => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.setTimeout(timeoutMs, () => done(false))
-    socket.once('connect', () => done(true))
-    socket.once('error', () => done(false))
-  })
-}
+export { REDIS_URL, redisForTests } from '../../../../test-support/redis.js'
 
 export function uniqueName(label: string): string {
   return `sched-test-${label}-${process.pid}-${randomBytes(4).toString('hex')}`
