@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { readFrames, writeFrame } from './fixtures/frames.mjs'
-import { makePayload } from './fixtures/payload.mjs'
+import { measureCalls } from './fixtures/call-loop.mjs'
+
+export { measureCalls }
 
 export const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -134,29 +136,6 @@ export async function rawSocketPingPong(count, payloadBytes, inflight, kind) {
 // Three significant digits at most: sub-millisecond latencies must not print as 0.0.
 export function fmt(n) {
   return n >= 100 ? Math.round(n).toString() : Number(n.toPrecision(3)).toString()
-}
-
-/**
- * The loop of fixtures/caller.ts, for baselines and peers: `count` calls of `call(payload)` with `inflight` workers,
- * measured in the calling process; `kind` as in fixtures/payload.mjs. Resolves { rps, p50, p99 } (latencies in ms).
- */
-export async function measureCalls(call, count, payloadBytes, inflight, kind) {
-  const payload = makePayload(payloadBytes, kind)
-  const latencies = []
-  let next = 0
-  const t0 = performance.now()
-  const worker = async () => {
-    while (next < count) {
-      next++
-      const start = performance.now()
-      await call(payload)
-      latencies.push(performance.now() - start)
-    }
-  }
-  await Promise.all(Array.from({ length: inflight }, worker))
-  const seconds = (performance.now() - t0) / 1000
-  latencies.sort((a, b) => a - b)
-  return { rps: count / seconds, p50: latencies[Math.floor(count * 0.5)], p99: latencies[Math.floor(count * 0.99)] }
 }
 
 /** The call shapes every call comparison measures: [label, payload bytes, calls in flight, payload kind]. */
