@@ -31,7 +31,8 @@ const withoutCa = (fn) => async () => (await fn()).map((r) => ({ ...r, case: r.c
 
 await section('calls', () => callCases(opts))
 await section('calls: Moleculer TCP', () => moleculerCases(opts), { peer: true })
-await section('calls: cluster-client', () => clusterClientCases(opts), { peer: true })
+await section("calls: egg's cluster-client", () => clusterClientCases('egg', opts), { peer: true })
+await section('calls: our cluster-client', () => clusterClientCases('ours', opts), { peer: true })
 await section('recovery', () => recoveryCases(opts))
 await section('startup', () => startupCases(opts))
 await section('startup vs PM2', () => pm2Cases(opts), { peer: true })
@@ -109,8 +110,10 @@ is the same ping-pong between two bare processes over a Unix socket, newline-del
 own. Start-up, recovery and memory use the echo service compiled to JavaScript (\`echo.mjs\`, what production runs);
 rows that say *TypeScript (jiti)* load \`echo.ts\` through jiti in each process. Rows ending in a peer's name measure that peer against the same kind of baseline, each
 inside its calling process: *Moleculer TCP* — Moleculer 0.14 with two brokers in two child processes, TCP
-transporter on loopback (static URLs, no UDP discovery, JSON serializer), an \`echo\` action; *cluster-client* —
-a follower invoking an in-memory echo through the leader, two child processes over loopback. *recovery* and
+transporter on loopback (static URLs, no UDP discovery, JSON serializer), an \`echo\` action; *egg's cluster-client* —
+cluster-client 3 from npm (the peer the issue names), a follower invoking an in-memory echo through the leader, two
+child processes over loopback, its default serialize-json transcode; *our cluster-client* — the same with
+\`@services-cluster/cluster-client\`, for reference. *recovery* and
 *startup* — forking bare Node children until each sends one IPC message: one for recovery (the issue's baseline), and
 for reference three at once, the processes a cascade in the recovery graph (one dependency, two dependents) replaces.
 The bare child is an ES-module file, like the services; a reference row compares it with a CommonJS one. *manager's worst event-loop stall* — the
@@ -130,7 +133,7 @@ ${table}
 Each cell is services-cluster's ratio to the raw one-hop baseline divided by the peer's ratio to the raw one-hop
 baseline (each measured alternately with its own baseline, so drift between the two cancels out). Throughput: above
 1 means services-cluster is faster; latency: below 1 means services-cluster is faster. Targets (issue #8):
-small-call throughput ≥ 1.3× Moleculer TCP and ≥ 2.5× cluster-client.
+small-call throughput ≥ 1.3× Moleculer TCP and ≥ 2.5× egg's cluster-client.
 
 ${peerTable}
 ${failures.length ? `\n## Cases that failed\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : ''}

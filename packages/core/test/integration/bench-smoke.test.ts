@@ -1,5 +1,5 @@
 // Keeps `npm run bench` from rotting: every case runs at a tiny size and must produce finite figures, including the
-// peers (PM2, Moleculer, cluster-client; installed by the bench/ workspace). Nothing here judges speed; that is the
+// peers (PM2, Moleculer, egg's cluster-client; installed by the bench/ workspace) and our cluster-client. Nothing here judges speed; that is the
 // full benchmark's job (docs/benchmarks.md).
 import { describe, expect, test } from '@jest/globals'
 
@@ -10,20 +10,24 @@ interface Row {
   ratio: number | null
 }
 type Cases = Record<string, (o: object) => Promise<Row[]>>
+type ClusterClientCases = (impl: 'egg' | 'ours', o: object) => Promise<Row[]>
 
 const load = async (file: string): Promise<Cases> => (await import(`../../../../bench/${file}`)) as Cases
 const bench: Cases = {
   ...(await load('core.mjs')),
   ...(await load('pm2.mjs')),
   ...(await load('moleculer.mjs')),
-  ...(await load('cluster-client-calls.mjs')),
 }
+const { clusterClientCases } = (await load('cluster-client-calls.mjs')) as unknown as { clusterClientCases: ClusterClientCases }
+bench.eggClusterClientCases = (o) => clusterClientCases('egg', o)
+bench.ourClusterClientCases = (o) => clusterClientCases('ours', o)
 
 describe('benchmark smoke run (quick sizes)', () => {
   test.each([
     ['callCases', { trials: 1, count: 20 }],
     ['moleculerCases', { trials: 1, count: 20 }],
-    ['clusterClientCases', { trials: 1, count: 20 }],
+    ['eggClusterClientCases', { trials: 1, count: 20 }],
+    ['ourClusterClientCases', { trials: 1, count: 20 }],
     ['recoveryCases', { trials: 1 }],
     ['startupCases', { trials: 1, services: 3 }],
     ['pm2Cases', { trials: 1, apps: 2 }],
