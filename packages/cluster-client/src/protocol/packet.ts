@@ -255,6 +255,9 @@ type Tagged =
   | { $cc: 'err'; name: string; message: string; stack?: string; code?: unknown; props: Record<string, unknown> }
 
 export function encodeValue(value: unknown): string {
+  // Most values are plain JSON: then the replacer below would change nothing, and V8 leaves its fast serializer for
+  // any replacer. 64 KiB of small objects: ≈ 495 µs with it, ≈ 212 µs without, ≈ 53 µs to check.
+  if (isPlainJson(value, 0)) return JSON.stringify(value)
   // `?? ''`: a bare function or symbol encodes to nothing, read back as `undefined`.
   return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
     const raw = this[key] // before toJSON: Buffer and Date still themselves
@@ -280,7 +283,43 @@ export function encodeValue(value: unknown): string {
   }) ?? ''
 }
 
+// Deeper than this (or cyclic) takes the tagging path, which reports a cycle as JSON.stringify does.
+const PLAIN_DEPTH_LIMIT = 256
+
+/** True when `value` is strings, finite or not numbers, booleans and nulls in arrays and plain objects: nothing to tag. */
+function isPlainJson(value: unknown, depth: number): boolean {
+  if (value === null) return true
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return true
+    case 'object':
+      break
+    default:
+      return false // undefined, bigint, function, symbol
+  }
+  if (depth > PLAIN_DEPTH_LIMIT) return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (value[i] === undefined || !isPlainJson(value[i], depth + 1)) return false
+    return true
+  }
+  const proto = Object.getPrototypeOf(value) as unknown
+  if (proto !== Object.prototype && proto !== null) return false // Buffer, Date, Map, Error, class instances
+  const record = value as Record<string, unknown>
+  for (const key in record) {
+    if (key === TAG) return false
+    const v = record[key]
+    if (v !== undefined && !isPlainJson(v, depth + 1)) return false // an undefined property is dropped either way
+  }
+  return true
+}
+
 export function decodeValue(json: string): unknown {
+  // Every tag is an object with a "$cc" key, so JSON without that text has none: parse it without a reviver, which
+  // V8 does several times faster for structured values. (A "$cc" inside a string is escaped as \"$cc\" and does
+  // not match; a false match would only take the slower path.)
+  if (!json.includes('"$cc"')) return JSON.parse(json)
   return JSON.parse(json, (_key, v: unknown) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return v
     const t = v as Tagged

@@ -106,6 +106,35 @@ describe('app object values', () => {
     const value = { $cc: 'buf', d: 'aGk=', inner: [{ $cc: 'u' }] }
     expect(decodeValue(encodeValue(value))).toEqual(value)
   })
+
+  test('plain values encode as JSON.stringify does, on either side of the fast path\'s depth limit', () => {
+    const deep = (n: number): unknown => (n === 0 ? 'leaf' : { d: deep(n - 1) })
+    const values = [
+      'x',
+      1.5,
+      Number.NaN,
+      true,
+      null,
+      [1, 'a', null, [true]],
+      { a: 1, skip: undefined, nested: { list: [{ id: 1 }] } },
+      Object.assign(Object.create(null) as object, { bare: 1 }),
+      deep(300), // past the fast path's depth limit: tagged, same JSON
+    ]
+    for (const value of values) expect(encodeValue(value)).toBe(JSON.stringify(value))
+  })
+
+  test('a cyclic value is refused as JSON refuses it', () => {
+    const cyclic: Record<string, unknown> = { a: 1 }
+    cyclic.self = cyclic
+    expect(() => encodeValue(cyclic)).toThrow(TypeError)
+  })
+
+  test('plain JSON, and strings that mention the tag, come back unchanged', () => {
+    const plain = { list: [{ id: 1, name: 'a' }, { id: 2, name: null }], n: 1.5, ok: true }
+    expect(decodeValue(encodeValue(plain))).toEqual(plain)
+    const mentions = ['"$cc"', '{"$cc":"u"}', { text: 'a "$cc": "buf" b' }]
+    expect(decodeValue(encodeValue(mentions))).toEqual(mentions)
+  })
 })
 
 describe('FrameDecoder', () => {
