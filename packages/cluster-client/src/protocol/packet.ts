@@ -286,7 +286,7 @@ export function encodeValue(value: unknown): string {
 // Deeper than this (or cyclic) takes the tagging path, which reports a cycle as JSON.stringify does.
 const PLAIN_DEPTH_LIMIT = 256
 
-/** True when `value` is strings, finite or not numbers, booleans and nulls in arrays and plain objects: nothing to tag. */
+/** True when `value` holds only strings, numbers, booleans and nulls, in arrays and plain objects: nothing to tag. */
 function isPlainJson(value: unknown, depth: number): boolean {
   if (value === null) return true
   switch (typeof value) {

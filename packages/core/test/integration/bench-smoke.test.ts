@@ -1,6 +1,6 @@
 // Keeps `npm run bench` from rotting: every case runs at a tiny size and must produce finite figures, including the
-// peers (PM2, Moleculer, egg's cluster-client; installed by the bench/ workspace) and our cluster-client. Nothing here judges speed; that is the
-// full benchmark's job (docs/benchmarks.md).
+// peers (PM2, Moleculer, egg's cluster-client; installed by the bench/ workspace) and our cluster-client. Nothing
+// here judges speed; that is the full benchmark's job (docs/benchmarks.md).
 import { describe, expect, test } from '@jest/globals'
 
 interface Row {
