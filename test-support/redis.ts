@@ -3,6 +3,7 @@
 // except under CI=true, where a missing Redis fails the run (the CI script starts one).
 
 import net from 'node:net'
+import { createClient } from 'redis'
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -28,4 +29,23 @@ export async function redisForTests(what: string): Promise<boolean> {
   if (process.env.CI === 'true') throw new Error(`${what}: Redis at ${REDIS_URL} does not answer, and CI=true requires it.`)
   process.stderr.write(`skipping ${what}: no Redis at ${REDIS_URL} (start redis-server, or set REDIS_URL, to run them)\n`)
   return false
+}
+
+export type RedisClient = ReturnType<typeof createClient>
+
+/** A connected client for a test's own reads and cleanup; connection errors surface in the commands, not as events. */
+export async function connectRedis(url = REDIS_URL): Promise<RedisClient> {
+  const client = createClient({ url })
+  client.on('error', () => {})
+  await client.connect()
+  return client
+}
+
+/** Deletes every key of one node pool (the nodepool driver's default prefix) and any extra keys given. */
+export async function deletePoolKeys(client: RedisClient, pool: string, extra: string[] = []): Promise<void> {
+  const keys = [...extra]
+  for await (const batch of client.scanIterator({ MATCH: `nodepool:{${pool}}*`, COUNT: 1000 })) {
+    keys.push(...(batch as unknown as string[]))
+  }
+  if (keys.length > 0) await client.del(keys)
 }

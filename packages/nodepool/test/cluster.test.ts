@@ -10,7 +10,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { REDIS_URL, cleanup, connect, redisAnswers, redisForTests, uniqueService, type Client } from './helpers/redis.js'
+import { REDIS_URL, connectRedis, deletePoolKeys, redisAnswers, redisForTests, uniqueService, type RedisClient } from './helpers/redis.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/host.mjs', import.meta.url))
 const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url))
@@ -86,7 +86,7 @@ interface Cluster {
 }
 
 const running: Host[] = []
-let client: Client
+let client: RedisClient
 
 async function spawnHost(cluster: Cluster, nodeId: string, extra: Record<string, unknown> = {}): Promise<Host> {
   const cfg = {
@@ -212,7 +212,7 @@ describeRedis('three processes as three hosts on real Redis (task every 200 ms)'
 
   beforeAll(async () => {
     if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run \`npm run build\` first (npm test does)`)
-    client = await connect()
+    client = await connectRedis()
   })
 
   afterEach(async () => {
@@ -224,7 +224,7 @@ describeRedis('three processes as three hosts on real Redis (task every 200 ms)'
   })
 
   afterAll(async () => {
-    for (const c of clusters) await cleanup(client, c.service, [c.recordKey])
+    for (const c of clusters) await deletePoolKeys(client, c.service, [c.recordKey])
     await client?.close()
   })
 
@@ -357,7 +357,7 @@ describeRedis('three processes as three hosts on real Redis (task every 200 ms)'
     let redis: ChildProcess = startRedis()
     const poolClient = await (async () => {
       await waitUp()
-      return connect(`redis://127.0.0.1:${port}`)
+      return connectRedis(`redis://127.0.0.1:${port}`)
     })()
     try {
       const c = newCluster('restart', `redis://127.0.0.1:${port}`)

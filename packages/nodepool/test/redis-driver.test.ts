@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import { NodePool, PoolKeys, RedisDriver, type IoredisLike } from '../src/index.js'
-import { REDIS_URL, cleanup, connect, redisForTests, uniqueService, type Client } from './helpers/redis.js'
+import { REDIS_URL, connectRedis, deletePoolKeys, redisForTests, uniqueService, type RedisClient } from './helpers/redis.js'
 
 const describeRedis = (await redisForTests('the RedisDriver tests')) ? describe : describe.skip
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describeRedis('RedisDriver (real Redis at REDIS_URL)', () => {
-  let client: Client
+  let client: RedisClient
   let driver: RedisDriver
   const services: string[] = []
   const svc = (label: string) => {
@@ -17,12 +17,12 @@ describeRedis('RedisDriver (real Redis at REDIS_URL)', () => {
   }
 
   beforeAll(async () => {
-    client = await connect()
+    client = await connectRedis()
     driver = new RedisDriver({ url: REDIS_URL })
   })
 
   afterAll(async () => {
-    for (const s of services) await cleanup(client, s)
+    for (const s of services) await deletePoolKeys(client, s)
     await driver.close()
     await client.close()
   })

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { ClusterStatus } from '../src/cluster.js'
-import { REDIS_URL, cleanupPool, connect, redisForTests, uniqueName, waitFor, type Client } from './helpers/redis.js'
+import { REDIS_URL, connectRedis, deletePoolKeys, redisForTests, uniqueName, waitFor, type RedisClient } from './helpers/redis.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/cluster-host.mjs', import.meta.url))
 const BUILT = ['../dist/index.js', '../../core/dist/index.js', '../../nodepool/dist/index.js'].map((p) => fileURLToPath(new URL(p, import.meta.url)))
@@ -101,7 +101,7 @@ describeRedis('scheduler cluster mode: three managers as three hosts on real Red
   const recordKey = `scheduler-test:records:${clusterName}`
   const dirs: string[] = []
   const hosts: Host[] = []
-  let client: Client
+  let client: RedisClient
   let windowEnd = 0
 
   async function records(): Promise<Rec[]> {
@@ -143,7 +143,7 @@ describeRedis('scheduler cluster mode: three managers as three hosts on real Red
 
   beforeAll(async () => {
     for (const file of BUILT) if (!existsSync(file)) throw new Error(`${file} is missing: run \`npx tsc -b\` first`)
-    client = await connect()
+    client = await connectRedis()
     const started = HOSTS.map(spawnHost)
     const ready = started.map((h) => h.next<Record<string, number>>('pids', 30_000))
     for (const [i, host] of started.entries()) host.pids = await ready[i]!
@@ -165,7 +165,7 @@ describeRedis('scheduler cluster mode: three managers as three hosts on real Red
       await h.exited
     }
     if (client) {
-      await cleanupPool(client, pool, [recordKey])
+      await deletePoolKeys(client, pool, [recordKey])
       await client.close()
     }
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true })

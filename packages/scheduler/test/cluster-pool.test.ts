@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ServiceContext } from '@services-cluster/core/remote'
 import service, { SchedulerCluster, type ClusterStatus, type RunClaim, type RunInfo, type SchedulerServiceConfig } from '../src/index.js'
-import { REDIS_URL, cleanupPool, connect, redisForTests, uniqueName, waitFor, type Client } from './helpers/redis.js'
+import { REDIS_URL, connectRedis, deletePoolKeys, redisForTests, uniqueName, waitFor, type RedisClient } from './helpers/redis.js'
 
 const P = 100 // task period
 const H = 100
@@ -33,17 +33,17 @@ describeRedis('scheduler services sharing a NodePool on real Redis', () => {
   const open: Node[] = []
   const runs: (RunInfo & { node: string })[] = []
   const clusters: SchedulerCluster[] = []
-  let client: Client
+  let client: RedisClient
 
   beforeAll(async () => {
-    client = await connect()
+    client = await connectRedis()
   })
   afterEach(async () => {
     for (const node of open.splice(0)) await node.close()
     for (const cluster of clusters.splice(0)) await cluster.stop()
   })
   afterAll(async () => {
-    for (const pool of pools) await cleanupPool(client, pool)
+    for (const pool of pools) await deletePoolKeys(client, pool)
     await client.close()
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
   })
