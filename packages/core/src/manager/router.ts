@@ -1,11 +1,11 @@
 // Routes requests between services (and from outside) with fresh correlation ids. The caller's identity is
 // the channel its request arrived on, never a field of the payload. Arguments and results between services pass
-// through as the bytes they arrived in (RawJson); only calls to or from the manager itself are parsed.
+// through as the bytes they arrived in (RawBody); only calls to or from the manager itself are decoded.
 
 import { restoreError, serializeError, svcError, type SerializedError } from '../errors.js'
 import type { ServiceController } from '../controller/service-controller.js'
 import { MANAGER_TARGET, type OutgoingRequestMessage, type ResponseMessage } from '../protocol/messages.js'
-import { materialize } from '../protocol/raw-json.js'
+import { materialize } from '../protocol/raw-body.js'
 
 export interface RouteTarget {
   state: string

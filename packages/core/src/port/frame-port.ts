@@ -1,21 +1,26 @@
 // A ConnectionPort over a stream socket (the pipe on fd 3 between the manager and a service process), with frames
-// the manager can route without parsing what they carry:
+// the manager can route without decoding what they carry:
 //
-//   [u32 LE header bytes][u32 LE body bytes][header: the message as JSON, minus its body][body: JSON]
+//   [u32 LE header bytes][u32 LE body word][header: the message as JSON, minus its body][body]
 //
-// The body is a message's bulky field (BODY_FIELDS: a request's args, a result's value, an event's payload). A port
-// made with `rawBodies` hands it on as a RawJson of the bytes it arrived in, and writes a RawJson back out as those
-// same bytes: that is how the manager relays a call without parsing or re-serialising its payload. A service's
-// port parses bodies. Writes within one tick go out together (cork/uncork: one writev).
+// The body is a message's bulky field (BODY_FIELDS: a request's args, a result's value, an event's payload). The
+// body word is its length, with the top bit set when it is V8-serialised rather than JSON (protocol/body-codec.ts:
+// long strings go that way). A port made with `rawBodies` hands a body on as a RawBody of the bytes it arrived in,
+// and writes a RawBody back out as those same bytes: that is how the manager relays a call without decoding or
+// re-encoding its payload. A service's port decodes bodies. Writes within one tick go out together (cork/uncork:
+// one writev).
 
 import type { Socket } from 'node:net'
+import { chooseCodec, decodeBody, serializeV8, type BodyCodec } from '../protocol/body-codec.js'
 import { BODY_FIELDS } from '../protocol/messages.js'
-import { RawJson } from '../protocol/raw-json.js'
+import { RawBody } from '../protocol/raw-body.js'
 import { ConnectionPort } from './connection-port.js'
 
 const PREFIX_BYTES = 8
 /** Larger frames are a broken or hostile peer: the channel is closed rather than buffered without bound. */
 export const MAX_FRAME_BYTES = 512 * 1024 * 1024
+/** The body word's top bit: the body is V8-serialised. Lengths stay below it (MAX_FRAME_BYTES < 2^31). */
+const V8_BODY = 0x80000000
 
 export class FramePort<In, Out> extends ConnectionPort<In, Out> {
   #closed = false
@@ -56,13 +61,18 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
     } finally {
       m[field!] = value
     }
-    if (value instanceof RawJson) {
-      this.#write(frameOf(head, value.bytes.length, null), value.bytes) // relayed: the bytes as they came
-    } else {
-      // undefined for a function or a symbol: dropped, as JSON drops such a field.
-      const body = JSON.stringify(value) as string | undefined
-      this.#write(body === undefined ? frameOf(head, 0, null) : frameOf(head, Buffer.byteLength(body), body), null) // one buffer: most messages are small
+    if (value instanceof RawBody) {
+      this.#write(frameOf(head, bodyWord(value.bytes.length, value.codec), null), value.bytes) // relayed: the bytes as they came
+      return true
     }
+    const v8Body = chooseCodec(value) === 'v8' ? serializeV8(value) : null
+    if (v8Body) {
+      this.#write(frameOf(head, bodyWord(v8Body.length, 'v8'), null), v8Body)
+      return true
+    }
+    // undefined for a function or a symbol: dropped, as JSON drops such a field.
+    const body = JSON.stringify(value) as string | undefined
+    this.#write(body === undefined ? frameOf(head, 0, null) : frameOf(head, Buffer.byteLength(body), body), null) // one buffer: most messages are small
     return true
   }
 
@@ -94,7 +104,9 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
         break
       }
       const headBytes = buf.readUInt32LE(offset)
-      const bodyBytes = buf.readUInt32LE(offset + 4)
+      const word = buf.readUInt32LE(offset + 4)
+      const bodyBytes = word & ~V8_BODY
+      const codec: BodyCodec = word & V8_BODY ? 'v8' : 'json'
       if (headBytes + bodyBytes > MAX_FRAME_BYTES) return this.close()
       const end = offset + PREFIX_BYTES + headBytes + bodyBytes
       if (buf.length < end) {
@@ -115,10 +127,10 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
       if (bodyBytes > 0) {
         if (this.options.rawBodies) {
           // A view of the read buffer, not a copy: a relayed payload lives only until it is written on.
-          message[field!] = new RawJson(buf.subarray(bodyStart, end))
+          message[field!] = new RawBody(buf.subarray(bodyStart, end), codec)
         } else {
           try {
-            message[field!] = JSON.parse(buf.toString('utf8', bodyStart, end))
+            message[field!] = decodeBody(buf.subarray(bodyStart, end), codec)
           } catch {
             // A body is relayed unchecked, so a broken one may come from another service writing to its own pipe:
             // drop that message (its call times out) rather than this channel.
@@ -141,12 +153,16 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
   }
 }
 
-/** A frame's prefix and header, and its body too when given as a string (a RawJson's bytes are written apart). */
-function frameOf(head: string, bodyBytes: number, body: string | null): Buffer {
+function bodyWord(bytes: number, codec: BodyCodec): number {
+  return codec === 'v8' ? (bytes | V8_BODY) >>> 0 : bytes
+}
+
+/** A frame's prefix and header, and its body too when given as a JSON string (a buffer body is written apart). */
+function frameOf(head: string, word: number, body: string | null): Buffer {
   const headBytes = Buffer.byteLength(head)
-  const frame = Buffer.allocUnsafe(PREFIX_BYTES + headBytes + (body === null ? 0 : bodyBytes))
+  const frame = Buffer.allocUnsafe(PREFIX_BYTES + headBytes + (body === null ? 0 : word))
   frame.writeUInt32LE(headBytes, 0)
-  frame.writeUInt32LE(bodyBytes, 4)
+  frame.writeUInt32LE(word, 4)
   frame.write(head, PREFIX_BYTES)
   if (body !== null) frame.write(body, PREFIX_BYTES + headBytes)
   return frame

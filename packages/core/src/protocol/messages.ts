@@ -11,16 +11,19 @@
 //    │◀──────────── state closing/closed, then the process exits
 
 import type { SerializedError } from '../errors.js'
-import { RawJson } from './raw-json.js'
+import { RawBody } from './raw-body.js'
 import type { ServiceState } from './snapshot.js'
 
-/** Bumped on any incompatible change; checked in the handshake. 2: frames on a pipe instead of Node's IPC. */
-export const PROTOCOL_VERSION = 2
+/**
+ * Bumped on any incompatible change; checked in the handshake. 2: frames on a pipe instead of Node's IPC. 3: a body
+ * may be V8-serialised.
+ */
+export const PROTOCOL_VERSION = 3
 
 /**
  * The bulky field of each message type that has one: sent as a frame's body (port/frame-port.ts), which the manager
- * passes on between services as bytes (a RawJson) instead of parsing it. The types below are what a service sees; in
- * the manager, these fields may hold a RawJson, and code that reads them there goes through materialize().
+ * passes on between services as bytes (a RawBody) instead of decoding it. The types below are what a service sees; in
+ * the manager, these fields may hold a RawBody, and code that reads them there goes through materialize().
  */
 export const BODY_FIELDS: Readonly<Record<string, string>> = { request: 'args', response: 'value', event: 'payload', emit: 'payload' }
 
@@ -134,7 +137,7 @@ export function isRemoteMessage(value: unknown): value is RemoteMessage {
   switch (m.type) {
     case 'request':
       // The manager does not parse a relayed call's arguments: they may still be the bytes they came in.
-      return typeof m.id === 'number' && typeof m.to === 'string' && typeof m.method === 'string' && (Array.isArray(m.args) || m.args instanceof RawJson)
+      return typeof m.id === 'number' && typeof m.to === 'string' && typeof m.method === 'string' && (Array.isArray(m.args) || m.args instanceof RawBody)
     case 'response':
       return typeof m.id === 'number' && typeof m.ok === 'boolean'
     case 'cancel':

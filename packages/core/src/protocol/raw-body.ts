@@ -1,16 +1,21 @@
 // A payload the manager passes between services as the bytes it arrived in, never parsing it: a relayed call's
-// arguments and result, an event's payload. Parsed (once) only where the manager itself needs the value.
+// arguments and result, an event's payload. Decoded (once) only where the manager itself needs the value.
 
-export class RawJson {
+import { decodeBody, type BodyCodec } from './body-codec.js'
+
+export class RawBody {
   #value: unknown
-  #parsed = false
+  #decoded = false
 
-  constructor(readonly bytes: Buffer) {}
+  constructor(
+    readonly bytes: Buffer,
+    readonly codec: BodyCodec = 'json',
+  ) {}
 
   get value(): unknown {
-    if (!this.#parsed) {
-      this.#value = JSON.parse(this.bytes.toString('utf8'))
-      this.#parsed = true
+    if (!this.#decoded) {
+      this.#value = decodeBody(this.bytes, this.codec)
+      this.#decoded = true
     }
     return this.#value
   }
@@ -22,6 +27,6 @@ export class RawJson {
 }
 
 /** The value itself, whether it is still the bytes it arrived in or not. */
-export function materialize<T>(value: T | RawJson): T {
-  return value instanceof RawJson ? (value.value as T) : value
+export function materialize<T>(value: T | RawBody): T {
+  return value instanceof RawBody ? (value.value as T) : value
 }

@@ -31,6 +31,18 @@ describe('real child processes', () => {
     expect(manager.logs('b').map((l) => l.line)).toContain('b up')
   })
 
+  test('long strings (sent V8-serialised) pass through two relays and come back exactly', async () => {
+    manager = fixtureManager({
+      c: { entry: './echo.ts', dependsOn: ['a'], config: { next: 'a' } },
+      a: { entry: './echo.ts', dependsOn: ['b'], config: { next: 'b' } },
+      b: { entry: './echo.ts' },
+    })
+    await manager.start()
+    const text = `"é€😀\\\n\u0000\ud800`.repeat(20_000) // every kind of character JSON escapes or encodes
+    await expect(manager.call('c', 'chain', text)).resolves.toBe(`c>a>b:${text}`)
+    await expect(manager.call('b', 'echo', { text, list: [text, 1, null] })).resolves.toEqual({ text, list: [text, 1, null] })
+  })
+
   test('compiled JavaScript entries are imported natively, TypeScript through jiti', async () => {
     manager = fixtureManager({ js: { entry: './plain.mjs' }, ts: { entry: './loader-kind.ts' } })
     await manager.start()

@@ -5,7 +5,9 @@ import { createServer, connect, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FramePort, MAX_FRAME_BYTES } from '../../src/port/frame-port.js'
-import { RawJson } from '../../src/protocol/raw-json.js'
+import { serialize } from 'node:v8'
+import { V8_MIN_STRING_CHARS } from '../../src/protocol/body-codec.js'
+import { RawBody } from '../../src/protocol/raw-body.js'
 
 // Real connected Unix sockets, like the pipe between the manager and a service.
 type Message = Record<string, unknown>
@@ -54,8 +56,8 @@ test('a relaying end gets bodies as the exact bytes sent and passes them on unpa
   a.send({ type: 'request', id: 2, to: 'b', method: 'echo', args: [big] })
   a.send({ type: 'state', state: 'running' })
   const [r1, r2, state] = await atManager
-  expect(r1!.args).toBeInstanceOf(RawJson)
-  expect((r1!.args as RawJson).bytes.toString()).toBe(JSON.stringify(['small']))
+  expect(r1!.args).toBeInstanceOf(RawBody)
+  expect((r1!.args as RawBody).bytes.toString()).toBe(JSON.stringify(['small']))
   expect(state).toEqual({ type: 'state', state: 'running' })
   const atB = collect(b, 2)
   toB.send({ type: 'request', id: 7, from: 'a', method: 'echo', args: r1!.args })
@@ -63,6 +65,25 @@ test('a relaying end gets bodies as the exact bytes sent and passes them on unpa
   const [m1, m2] = await atB
   expect(m1).toEqual({ type: 'request', id: 7, from: 'a', method: 'echo', args: ['small'] })
   expect(m2!.args).toEqual([big])
+})
+
+test('a long string travels V8-serialised, is relayed as those bytes, and arrives as JSON would give it', async () => {
+  const [serviceA, managerA] = await socketPair()
+  const [managerB, serviceB] = await socketPair()
+  const a = new FramePort<Message, Message>(serviceA, { rawBodies: false })
+  const fromA = new FramePort<Message, Message>(managerA, { rawBodies: true })
+  const toB = new FramePort<Message, Message>(managerB, { rawBodies: true })
+  const b = new FramePort<Message, Message>(serviceB, { rawBodies: false })
+  const text = `"é😀\ud800\n`.repeat(V8_MIN_STRING_CHARS) // ≈ 40 K characters: more than one read
+  const atManager = collect(fromA, 1)
+  a.send({ type: 'event', event: 'text', payload: { text, n: 1 } })
+  const [event] = await atManager
+  const raw = event!.payload as RawBody
+  expect(raw.codec).toBe('v8')
+  expect(raw.value).toEqual({ text, n: 1 }) // what the manager sees when it needs the value itself
+  const atB = collect(b, 1)
+  toB.send({ type: 'event', event: 'text', payload: raw })
+  expect(await atB).toEqual([{ type: 'event', event: 'text', payload: JSON.parse(JSON.stringify({ text, n: 1 })) }])
 })
 
 test('an undefined result travels without a body; a value that cannot be serialised throws and writes nothing', async () => {
@@ -75,8 +96,8 @@ test('an undefined result travels without a body; a value that cannot be seriali
   service.send({ type: 'response', id: 3, ok: true, value: null })
   const [undef, nul] = await got
   expect(undef).toEqual({ type: 'response', id: 2, ok: true })
-  expect((nul!.value as RawJson).value).toBeNull()
-  expect(JSON.stringify(nul)).toBe('{"type":"response","id":3,"ok":true,"value":null}') // RawJson serialises as its value
+  expect((nul!.value as RawBody).value).toBeNull()
+  expect(JSON.stringify(nul)).toBe('{"type":"response","id":3,"ok":true,"value":null}') // RawBody serialises as its value
 })
 
 test('bytes that are not frames, or a frame larger than the limit, close the channel', async () => {
@@ -94,14 +115,20 @@ test('bytes that are not frames, or a frame larger than the limit, close the cha
   expect(0x7fffffff).toBeGreaterThan(MAX_FRAME_BYTES)
 })
 
-test('a service end drops a message whose relayed body is not JSON, and keeps the channel', async () => {
+test('a service end drops a message whose relayed body is broken or not a JSON value, and keeps the channel', async () => {
   const [x, y] = await socketPair()
   const service = new FramePort<Message, Message>(y, { rawBodies: false })
-  const got = collect(service, 1)
+  const got = collect(service, 2)
   const broken = new FramePort<Message, Message>(x, { rawBodies: true })
-  broken.send({ type: 'request', id: 1, from: 'a', method: 'm', args: new RawJson(Buffer.from('[oops')) })
-  broken.send({ type: 'request', id: 2, from: 'a', method: 'm', args: new RawJson(Buffer.from('[1]')) })
-  expect(await got).toEqual([{ type: 'request', id: 2, from: 'a', method: 'm', args: [1] }])
+  broken.send({ type: 'request', id: 1, from: 'a', method: 'm', args: new RawBody(Buffer.from('[oops')) })
+  broken.send({ type: 'request', id: 2, from: 'a', method: 'm', args: new RawBody(Buffer.from('[1]')) })
+  broken.send({ type: 'request', id: 3, from: 'a', method: 'm', args: new RawBody(serialize([new Map()]), 'v8') })
+  broken.send({ type: 'request', id: 4, from: 'a', method: 'm', args: new RawBody(Buffer.from('junk'), 'v8') })
+  broken.send({ type: 'request', id: 5, from: 'a', method: 'm', args: new RawBody(serialize([2]), 'v8') })
+  expect(await got).toEqual([
+    { type: 'request', id: 2, from: 'a', method: 'm', args: [1] },
+    { type: 'request', id: 5, from: 'a', method: 'm', args: [2] },
+  ])
   expect(service.closed).toBe(false)
 })
 
