@@ -7,14 +7,15 @@
 // body word is its length, with the top bit set when it is V8-serialised rather than JSON (protocol/body-codec.ts:
 // long strings go that way). A port made with `rawBodies` hands a body on as a RawBody of the bytes it arrived in,
 // and writes a RawBody back out as those same bytes: that is how the manager relays a call without decoding or
-// re-encoding its payload. A service's port decodes bodies. Writes within one tick go out together (cork/uncork:
-// one writev).
+// re-encoding its payload. A service's port decodes bodies. Frames sent within one tick go out together
+// (port/frame-writer.ts).
 
 import type { Socket } from 'node:net'
 import { chooseCodec, decodeBody, serializeV8, type BodyCodec } from '../protocol/body-codec.js'
 import { BODY_FIELDS } from '../protocol/messages.js'
 import { RawBody } from '../protocol/raw-body.js'
 import { ConnectionPort } from './connection-port.js'
+import { FrameWriter } from './frame-writer.js'
 
 const PREFIX_BYTES = 8
 /** Larger frames are a broken or hostile peer: the channel is closed rather than buffered without bound. */
@@ -24,6 +25,7 @@ const V8_BODY = 0x80000000
 
 export class FramePort<In, Out> extends ConnectionPort<In, Out> {
   #closed = false
+  readonly #writer: FrameWriter
   #chunks: Buffer[] = []
   #buffered = 0
   #needed = PREFIX_BYTES
@@ -33,6 +35,7 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
     private readonly options: { rawBodies: boolean },
   ) {
     super()
+    this.#writer = new FrameWriter(socket)
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('error', () => this.#markClosed()) // EPIPE/ECONNRESET: the other end is gone, as 'close' will say
     socket.on('close', () => this.#markClosed())
@@ -49,7 +52,7 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
     const field = BODY_FIELDS[m.type as string]
     const value = field === undefined ? undefined : m[field]
     if (value === undefined) {
-      this.#write(frameOf(JSON.stringify(m), 0, null), null)
+      this.#writer.write(JSON.stringify(m), null, 0)
       return true
     }
     // The header is the message without its body: blank the field for one synchronous stringify rather than copy
@@ -62,28 +65,23 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
       m[field!] = value
     }
     if (value instanceof RawBody) {
-      this.#write(frameOf(head, bodyWord(value.bytes.length, value.codec), null), value.bytes) // relayed: the bytes as they came
+      this.#writer.write(head, value.bytes, value.codec === 'v8' ? V8_BODY : 0) // relayed: the bytes as they came
       return true
     }
     const v8Body = chooseCodec(value) === 'v8' ? serializeV8(value) : null
     if (v8Body) {
-      this.#write(frameOf(head, bodyWord(v8Body.length, 'v8'), null), v8Body)
+      this.#writer.write(head, v8Body, V8_BODY)
       return true
     }
     // undefined for a function or a symbol: dropped, as JSON drops such a field.
     const body = JSON.stringify(value) as string | undefined
-    this.#write(body === undefined ? frameOf(head, 0, null) : frameOf(head, Buffer.byteLength(body), body), null) // one buffer: most messages are small
+    this.#writer.write(head, body ?? null, 0)
     return true
   }
 
-  // Writes within one tick leave together (one writev).
-  #write(frame: Buffer, body: Buffer | null): void {
-    if (!this.socket.writableCorked) {
-      this.socket.cork()
-      process.nextTick(() => this.socket.uncork())
-    }
-    this.socket.write(frame)
-    if (body) this.socket.write(body)
+  /** Hands the frames sent in this tick to the socket now, ahead of anything written to it directly. */
+  flush(): void {
+    this.#writer.flush()
   }
 
   close(): void {
@@ -151,19 +149,4 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
     this.#closed = true
     this.emit('close')
   }
-}
-
-function bodyWord(bytes: number, codec: BodyCodec): number {
-  return codec === 'v8' ? (bytes | V8_BODY) >>> 0 : bytes
-}
-
-/** A frame's prefix and header, and its body too when given as a JSON string (a buffer body is written apart). */
-function frameOf(head: string, word: number, body: string | null): Buffer {
-  const headBytes = Buffer.byteLength(head)
-  const frame = Buffer.allocUnsafe(PREFIX_BYTES + headBytes + (body === null ? 0 : word))
-  frame.writeUInt32LE(headBytes, 0)
-  frame.writeUInt32LE(word, 4)
-  frame.write(head, PREFIX_BYTES)
-  if (body !== null) frame.write(body, PREFIX_BYTES + headBytes)
-  return frame
 }

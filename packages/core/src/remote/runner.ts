@@ -31,6 +31,7 @@ function exitAfterFlush(code: number): void {
   }
   process.stdout.write('', done)
   process.stderr.write('', done)
+  port.flush() // the frames of this tick (the final state) go ahead of the empty write that says the pipe drained
   channel.write('', done) // called back with an error if the pipe is already gone: nothing left to drain
 }
 

@@ -86,6 +86,33 @@ test('a long string travels V8-serialised, is relayed as those bytes, and arrive
   expect(await atB).toEqual([{ type: 'event', event: 'text', payload: JSON.parse(JSON.stringify({ text, n: 1 })) }])
 })
 
+test('frames sent in one tick, of every size and kind, arrive whole and in order; flush() puts them ahead of a direct write', async () => {
+  const [x, y] = await socketPair()
+  const sender = new FramePort<Message, Message>(x, { rawBodies: false })
+  const receiver = new FramePort<Message, Message>(y, { rawBodies: true })
+  const relayedBig = new RawBody(Buffer.from(JSON.stringify(['r'.repeat(10_000)]))) // too big to copy: written apart
+  const bigText = Array.from({ length: 3000 }, (_, i) => `é${i}`) // JSON text beyond the slab's frame limit
+  const sent: Message[] = []
+  for (let i = 0; i < 100; i++) {
+    // Cycles through: small, relayed small, relayed big, big JSON text, V8 string, no body.
+    const kinds: Message[] = [
+      { type: 'request', id: i, to: 'b', method: 'm', args: [i] },
+      { type: 'request', id: i, to: 'b', method: 'm', args: new RawBody(Buffer.from(`[${i}]`)) },
+      { type: 'request', id: i, to: 'b', method: 'm', args: relayedBig },
+      { type: 'request', id: i, to: 'b', method: 'm', args: bigText },
+      { type: 'response', id: i, ok: true, value: 'v'.repeat(5000) },
+      { type: 'state', state: 'running' },
+    ]
+    const m = kinds[i % kinds.length]!
+    sent.push(m)
+    sender.send(m)
+  }
+  sender.flush()
+  x.write(Buffer.from([2, 0, 0, 0, 0, 0, 0, 0, 0x7b, 0x7d])) // a frame written straight to the socket: {} after them
+  const got = await collect(receiver, 101)
+  expect(got.map((m) => JSON.parse(JSON.stringify(m)))).toEqual([...sent.map((m) => JSON.parse(JSON.stringify(m))), {}])
+})
+
 test('an undefined result travels without a body; a value that cannot be serialised throws and writes nothing', async () => {
   const [x, y] = await socketPair()
   const service = new FramePort<Message, Message>(x, { rawBodies: false })
