@@ -1,8 +1,8 @@
-// Writes frames to a socket in batches: what is queued within one tick leaves at its end (or every FLUSH_FRAMES
-// frames), in one socket.write where it fits. Frames are encoded straight into a shared slab, as Node's Buffer pool
-// does, rather than into a buffer each: that saves an allocation, a byteLength pass and a stream write per frame
-// (a few per cent of the CPU a relayed small call costs). Big bodies are not copied: they follow as buffers of
-// their own, in order.
+// Writes frames to a socket in batches: the first frame of a tick leaves at once, the ones after it at the tick's
+// end (or every FLUSH_FRAMES frames), in one socket.write where they fit. Frames are encoded straight into a shared
+// slab, as Node's Buffer pool does, rather than into a buffer each: that saves an allocation, a byteLength pass and
+// a stream write per frame (a few per cent of the CPU a relayed small call costs). Big bodies are not copied: they
+// follow as buffers of their own, in order.
 //
 //   [u32 LE header bytes][u32 LE body word][header][body]      (the layout is FramePort's; see frame-port.ts)
 
@@ -29,7 +29,8 @@ export class FrameWriter {
   #end = 0
   /** Buffers ready to be written, in order, ahead of the slab's queued part. */
   #ready: Buffer[] = []
-  #scheduled = false
+  /** This tick has written already: further frames wait for its end (or for FLUSH_FRAMES of them). */
+  #inTick = false
   /** Frames queued since the last flush. */
   #queued = 0
 
@@ -70,11 +71,17 @@ export class FrameWriter {
         this.#ready.push(bodyBytes)
       }
     }
-    if (++this.#queued >= FLUSH_FRAMES) this.flush()
-    else if (!this.#scheduled) {
-      this.#scheduled = true
-      process.nextTick(this.flush)
-    }
+    if (!this.#inTick) {
+      // The first frame of a tick leaves at once: a lone call or answer waits for nothing.
+      this.#inTick = true
+      process.nextTick(this.#endTick)
+      this.flush()
+    } else if (++this.#queued >= FLUSH_FRAMES) this.flush()
+  }
+
+  readonly #endTick = (): void => {
+    this.#inTick = false
+    this.flush()
   }
 
   /** A frame too big for the slab: its own buffer (and its byte body, if any, as another). */
@@ -103,9 +110,8 @@ export class FrameWriter {
     this.#start = this.#end = 0
   }
 
-  /** Hands everything queued to the socket now (at the latest, it happens at the end of the tick). */
-  readonly flush = (): void => {
-    this.#scheduled = false
+  /** Hands everything queued to the socket now (otherwise that happens at the end of the tick). */
+  flush(): void {
     this.#queued = 0
     this.#cut()
     const ready = this.#ready

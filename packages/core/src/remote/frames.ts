@@ -36,7 +36,38 @@ export function readFrames(socket: Socket, onFrame: (frame: unknown) => void, on
   })
 }
 
-/** Throws when the frame cannot be serialised (a BigInt, a cycle), like a send on the IPC channel does. */
+/** Per socket, in a tick that has written already: the lines waiting for its end. */
+const queued = new WeakMap<Socket, string[]>()
+/** As in port/frame-writer.ts: with many calls in flight, hand them on in groups rather than one tick's worth. */
+const FLUSH_FRAMES = 32
+
+/**
+ * The first frame of a tick is written at once (a lone call or answer waits for nothing); the frames after it in the
+ * same tick leave together at its end, or every FLUSH_FRAMES frames, in one socket write.
+ * Throws when the frame cannot be serialised (a BigInt, a cycle), like a send on the IPC channel does.
+ */
 export function writeFrame(socket: Socket, frame: unknown): void {
-  socket.write(JSON.stringify(frame) + '\n')
+  const line = JSON.stringify(frame) + '\n'
+  const lines = queued.get(socket)
+  if (!lines) {
+    queued.set(socket, [])
+    process.nextTick(endTick, socket)
+    socket.write(line)
+    return
+  }
+  lines.push(line)
+  if (lines.length >= FLUSH_FRAMES) flushFrames(socket, lines)
+}
+
+function flushFrames(socket: Socket, lines: string[]): void {
+  if (lines.length === 0) return
+  const data = lines.length === 1 ? lines[0]! : lines.join('')
+  lines.length = 0
+  if (!socket.destroyed) socket.write(data)
+}
+
+function endTick(socket: Socket): void {
+  const lines = queued.get(socket)
+  queued.delete(socket)
+  if (lines) flushFrames(socket, lines)
 }

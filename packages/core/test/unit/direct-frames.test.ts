@@ -1,0 +1,53 @@
+import { afterEach, expect, test } from '@jest/globals'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { connect, createServer, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { readFrames, writeFrame } from '../../src/remote/frames.js'
+
+// The framing of direct calls, over a real Unix socket.
+const cleanup: (() => void)[] = []
+afterEach(() => {
+  for (const c of cleanup.splice(0)) c()
+})
+
+async function socketPair(): Promise<[Socket, Socket]> {
+  const dir = mkdtempSync(join(tmpdir(), 'svc-direct-frames-'))
+  const server = createServer().listen(join(dir, 's'))
+  await once(server, 'listening')
+  const accepted = once(server, 'connection')
+  const a = connect(join(dir, 's'))
+  const [b] = (await accepted) as [Socket]
+  cleanup.push(() => {
+    a.destroy()
+    b.destroy()
+    server.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return [a, b]
+}
+
+test('frames written in one tick, many more than one batch, arrive in order; one that cannot be serialised throws and is not sent', async () => {
+  const [a, b] = await socketPair()
+  const got: unknown[] = []
+  const all = new Promise<void>((resolve) =>
+    readFrames(
+      b,
+      (frame) => {
+        got.push(frame)
+        if (got.length === 100) resolve()
+      },
+      (why) => got.push(`bad: ${why}`),
+    ),
+  )
+  const sent: unknown[] = []
+  for (let i = 0; i < 100; i++) {
+    if (i === 50) expect(() => writeFrame(a, { t: 'call', id: -1, args: [1n] })).toThrow()
+    const frame = { t: 'call', id: i, method: 'm', args: [i % 7 === 0 ? 'é'.repeat(10_000) : i] }
+    writeFrame(a, frame)
+    sent.push(frame)
+  }
+  await all
+  expect(got).toEqual(sent)
+})
