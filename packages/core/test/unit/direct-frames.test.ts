@@ -1,33 +1,8 @@
-import { afterEach, expect, test } from '@jest/globals'
-import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { connect, createServer, type Socket } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { expect, test } from '@jest/globals'
 import { readFrames, writeFrame } from '../../src/remote/frames.js'
+import { socketPair } from './socket-pair.js'
 
 // The framing of direct calls, over a real Unix socket.
-const cleanup: (() => void)[] = []
-afterEach(() => {
-  for (const c of cleanup.splice(0)) c()
-})
-
-async function socketPair(): Promise<[Socket, Socket]> {
-  const dir = mkdtempSync(join(tmpdir(), 'svc-direct-frames-'))
-  const server = createServer().listen(join(dir, 's'))
-  await once(server, 'listening')
-  const accepted = once(server, 'connection')
-  const a = connect(join(dir, 's'))
-  const [b] = (await accepted) as [Socket]
-  cleanup.push(() => {
-    a.destroy()
-    b.destroy()
-    server.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  return [a, b]
-}
-
 test('frames written in one tick, many more than one batch, arrive in order; one that cannot be serialised throws and is not sent', async () => {
   const [a, b] = await socketPair()
   const got: unknown[] = []

@@ -1,36 +1,23 @@
-import { afterEach, expect, test } from '@jest/globals'
+import { expect, test } from '@jest/globals'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer, connect, type Server, type Socket } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { FramePort, MAX_FRAME_BYTES } from '../../src/port/frame-port.js'
 import { serialize } from 'node:v8'
+import { FramePort, MAX_FRAME_BYTES } from '../../src/port/frame-port.js'
 import { V8_MIN_STRING_CHARS } from '../../src/protocol/body-codec.js'
 import { RawBody } from '../../src/protocol/raw-body.js'
+import { socketPair } from './socket-pair.js'
 
-// Real connected Unix sockets, like the pipe between the manager and a service.
 type Message = Record<string, unknown>
-const cleanup: (() => void)[] = []
-afterEach(() => {
-  for (const c of cleanup.splice(0)) c()
-})
 
-async function socketPair(): Promise<[Socket, Socket]> {
-  const dir = mkdtempSync(join(tmpdir(), 'svc-frames-'))
-  const server: Server = createServer()
-  server.listen(join(dir, 's'))
-  await once(server, 'listening')
-  const accepted = once(server, 'connection')
-  const a = connect(join(dir, 's'))
-  const [b] = (await accepted) as [Socket]
-  cleanup.push(() => {
-    a.destroy()
-    b.destroy()
-    server.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
-  return [a, b]
+/** Service A → manager → service B, as in a relayed call: the manager's two ends keep bodies as bytes. */
+async function relay() {
+  const [serviceA, managerA] = await socketPair()
+  const [managerB, serviceB] = await socketPair()
+  return {
+    a: new FramePort<Message, Message>(serviceA, { rawBodies: false }),
+    fromA: new FramePort<Message, Message>(managerA, { rawBodies: true }),
+    toB: new FramePort<Message, Message>(managerB, { rawBodies: true }),
+    b: new FramePort<Message, Message>(serviceB, { rawBodies: false }),
+  }
 }
 
 function collect(port: FramePort<Message, Message>, count: number): Promise<Message[]> {
@@ -44,12 +31,7 @@ function collect(port: FramePort<Message, Message>, count: number): Promise<Mess
 }
 
 test('a relaying end gets bodies as the exact bytes sent and passes them on unparsed; a service end parses them', async () => {
-  const [serviceA, managerA] = await socketPair()
-  const [managerB, serviceB] = await socketPair()
-  const a = new FramePort<Message, Message>(serviceA, { rawBodies: false })
-  const fromA = new FramePort<Message, Message>(managerA, { rawBodies: true })
-  const toB = new FramePort<Message, Message>(managerB, { rawBodies: true })
-  const b = new FramePort<Message, Message>(serviceB, { rawBodies: false })
+  const { a, fromA, toB, b } = await relay()
   const big = Array.from({ length: 20_000 }, (_, i) => ({ i, s: `item ${i} "quoted" é` })) // ≈ 600 KiB: many chunks
   const atManager = collect(fromA, 3)
   a.send({ type: 'request', id: 1, to: 'b', method: 'echo', args: ['small'] })
@@ -68,12 +50,7 @@ test('a relaying end gets bodies as the exact bytes sent and passes them on unpa
 })
 
 test('a long string travels V8-serialised, is relayed as those bytes, and arrives as JSON would give it', async () => {
-  const [serviceA, managerA] = await socketPair()
-  const [managerB, serviceB] = await socketPair()
-  const a = new FramePort<Message, Message>(serviceA, { rawBodies: false })
-  const fromA = new FramePort<Message, Message>(managerA, { rawBodies: true })
-  const toB = new FramePort<Message, Message>(managerB, { rawBodies: true })
-  const b = new FramePort<Message, Message>(serviceB, { rawBodies: false })
+  const { a, fromA, toB, b } = await relay()
   const text = `"é😀\ud800\n`.repeat(V8_MIN_STRING_CHARS) // ≈ 40 K characters: more than one read
   const atManager = collect(fromA, 1)
   a.send({ type: 'event', event: 'text', payload: { text, n: 1 } })
