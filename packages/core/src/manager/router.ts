@@ -5,7 +5,7 @@
 import { restoreError, serializeError, svcError, type SerializedError } from '../errors.js'
 import type { ServiceController } from '../controller/service-controller.js'
 import { MANAGER_TARGET, type OutgoingRequestMessage, type ResponseMessage } from '../protocol/messages.js'
-import { materialize } from '../protocol/raw-body.js'
+import { materialize, type RawBody } from '../protocol/raw-body.js'
 
 export interface RouteTarget {
   state: string
@@ -49,10 +49,13 @@ export class Router {
     const answer = (r: { ok: true; value: unknown } | { ok: false; error: SerializedError }) =>
       void controller.send({ type: 'response', id: message.id, ...r } as ResponseMessage)
     if (message.to === MANAGER_TARGET) {
-      this.host.manager(from, message.method, materialize(message.args)).then(
-        (value) => answer({ ok: true, value }),
-        (error) => answer({ ok: false, error: serializeError(error) }),
-      )
+      // A body that does not decode (a service wrote its own bytes to the pipe) fails this call, not the manager.
+      Promise.resolve()
+        .then(() => this.host.manager(from, message.method, decoded(message.args, from, `arguments for ${MANAGER_TARGET}.${message.method}`)))
+        .then(
+          (value) => answer({ ok: true, value }),
+          (error) => answer({ ok: false, error: serializeError(error) }),
+        )
       return
     }
     if (!this.host.mayCall(from, message.to)) {
@@ -77,8 +80,12 @@ export class Router {
       let timer: NodeJS.Timeout | undefined
       const id = this.#forward('(manager)', to, method, args, (r) => {
         clearTimeout(timer)
-        if (r.ok) resolve(materialize(r.value)) // relayed results are still bytes; the outside gets values
-        else reject(restoreError(r.error))
+        if (!r.ok) return reject(restoreError(r.error))
+        try {
+          resolve(decoded(r.value, to, `the result of ${method}`)) // relayed results are still bytes; the outside gets values
+        } catch (error) {
+          reject(error)
+        }
       })
       if (id !== undefined) {
         timer = setTimeout(() => {
@@ -202,5 +209,17 @@ export class Router {
     let s = this.#stats.get(service)
     if (!s) this.#stats.set(service, (s = { count: 0, errors: 0, totalMs: 0 }))
     return s
+  }
+}
+
+/** The value of a body that may still be bytes; a body that does not decode is the sending service's error. */
+function decoded<T>(value: T | RawBody, service: string, what: string): T {
+  try {
+    return materialize(value)
+  } catch (cause) {
+    throw svcError('SVC_ERR_NOT_SERIALIZABLE', `Service "${service}" sent ${what} that cannot be decoded (${(cause as Error).message}). Send JSON-serialisable values through the framework, not raw bytes on fd 3.`, {
+      service,
+      cause,
+    })
   }
 }

@@ -1,7 +1,8 @@
 import { describe, expect, test } from '@jest/globals'
 import { Router } from '../../src/manager/router.js'
 import type { ServiceController } from '../../src/controller/service-controller.js'
-import type { HostMessage } from '../../src/protocol/messages.js'
+import { MANAGER_TARGET, type HostMessage } from '../../src/protocol/messages.js'
+import { RawBody } from '../../src/protocol/raw-body.js'
 
 // A stand-in for a controller: records what the router sends down a channel.
 function channel() {
@@ -51,5 +52,19 @@ describe('Router', () => {
     r.cancel('a', 2)
     r.failPendingTo('b', 'crashed')
     expect(a.sent).toEqual([expect.objectContaining({ id: 1, ok: false, error: expect.objectContaining({ code: 'SVC_ERR_SERVICE_CLOSED' }) })])
+  })
+
+  test('a body that does not decode fails its own call with a coded error, and nothing else', async () => {
+    const a = channel()
+    const b = channel()
+    const r = router({ a: ['b'] }, { b })
+    const junk = new RawBody(Buffer.from('not a body'), 'v8')
+    r.fromService('a', a.controller, { type: 'request', id: 1, to: MANAGER_TARGET, method: 'services', args: junk as unknown as unknown[] })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(a.sent[0]).toMatchObject({ type: 'response', id: 1, ok: false, error: { code: 'SVC_ERR_NOT_SERIALIZABLE' } })
+    const call = r.call('b', 'm', [], 1000)
+    const forwarded = b.sent[0] as Extract<HostMessage, { type: 'request' }>
+    r.fromResponse('b', { type: 'response', id: forwarded.id, ok: true, value: new RawBody(Buffer.from('{oops')) })
+    await expect(call).rejects.toMatchObject({ code: 'SVC_ERR_NOT_SERIALIZABLE', service: 'b' })
   })
 })
