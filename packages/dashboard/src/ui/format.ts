@@ -1,6 +1,6 @@
-// How figures and states read on the page. Pure functions: the unit tests import them directly.
-// duration/bytes/percent mirror packages/cli/src/output/format.ts on purpose: these modules are served to the browser
-// unbundled, so they can only import what the dashboard itself serves (and the page puts a space before units).
+// How figures and states read on the page. Pure functions: the unit tests import them directly, and the CLI takes
+// duration/bytes/percent from here too (`@services-cluster/dashboard/format`), so a figure reads the same in `svc ps`
+// and on the page. This module is served to the browser unbundled: it may import only what the dashboard serves.
 
 import type { ExitInfo, ServiceView } from '../protocol.js'
 
@@ -54,7 +54,8 @@ export function duration(ms: number): string {
   return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`
 }
 
-export function bytes(n: number): string {
+/** "1.5 MB"; the terminal writes "1.5MB" (separator ''). */
+export function bytes(n: number, separator = ' '): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB']
   let value = n
   let unit = 0
@@ -62,7 +63,7 @@ export function bytes(n: number): string {
     value /= 1024
     unit++
   }
-  return `${value < 10 && unit > 0 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`
+  return `${value < 10 && unit > 0 ? value.toFixed(1) : Math.round(value)}${separator}${units[unit]}`
 }
 
 export function percent(n: number): string {
