@@ -1,8 +1,9 @@
 // A ConnectionPort over a stream socket (the pipe on fd 3 between the manager and a service process), with frames
 // the manager can route without decoding what they carry:
 //
-//   [u32 LE header bytes][u32 LE body word][header: the message as JSON, minus its body][body]
+//   [u32 LE header bytes][u32 LE body word][header: the message minus its body][body]
 //
+// The header is JSON, or for the messages a call is made of a compact binary form (port/frame-head.ts).
 // The body is a message's bulky field (BODY_FIELDS: a request's args, a result's value, an event's payload). The
 // body word is its length, with the top bit set when it is V8-serialised rather than JSON (protocol/body-codec.ts:
 // long strings go that way). A port made with `rawBodies` hands a body on as a RawBody of the bytes it arrived in,
@@ -15,6 +16,7 @@ import { chooseCodec, decodeBody, serializeV8, type BodyCodec } from '../protoco
 import { BODY_FIELDS } from '../protocol/messages.js'
 import { RawBody } from '../protocol/raw-body.js'
 import { ConnectionPort } from './connection-port.js'
+import { asCompact, readHead } from './frame-head.js'
 import { FrameWriter } from './frame-writer.js'
 
 const PREFIX_BYTES = 8
@@ -51,18 +53,22 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
     const m = message as Record<string, unknown>
     const field = BODY_FIELDS[m.type as string]
     const value = field === undefined ? undefined : m[field]
+    const compact = asCompact(m)
     if (value === undefined) {
-      this.#writer.write(JSON.stringify(m), null, 0)
+      this.#writer.write(compact ?? JSON.stringify(m), null, 0)
       return true
     }
     // The header is the message without its body: blank the field for one synchronous stringify rather than copy
     // the message. Serialising throws (a BigInt, a cycle) before anything is written, as on Node's IPC channel.
-    let head: string
-    m[field!] = undefined
-    try {
-      head = JSON.stringify(m)
-    } finally {
-      m[field!] = value
+    let head: string | NonNullable<typeof compact>
+    if (compact) head = compact
+    else {
+      m[field!] = undefined
+      try {
+        head = JSON.stringify(m)
+      } finally {
+        m[field!] = value
+      }
     }
     if (value instanceof RawBody) {
       this.#writer.write(head, value.bytes, value.codec === 'v8' ? V8_BODY : 0) // relayed: the bytes as they came
@@ -115,7 +121,7 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
       let message: Record<string, unknown>
       let field: string | undefined
       try {
-        message = JSON.parse(buf.toString('utf8', offset + PREFIX_BYTES, bodyStart)) as Record<string, unknown>
+        message = readHead(buf, offset + PREFIX_BYTES, bodyStart)
         field = BODY_FIELDS[message.type as string]
         if (bodyBytes > 0 && !field) throw new Error('a body on a message that has none')
       } catch {

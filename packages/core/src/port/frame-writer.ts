@@ -7,6 +7,7 @@
 //   [u32 LE header bytes][u32 LE body word][header][body]      (the layout is FramePort's; see frame-port.ts)
 
 import type { Socket } from 'node:net'
+import { compactHeadMax, writeCompactHead, type CompactMessage } from './frame-head.js'
 
 const PREFIX_BYTES = 8
 const SLAB_BYTES = 64 * 1024
@@ -37,23 +38,24 @@ export class FrameWriter {
   constructor(private readonly socket: Socket) {}
 
   /**
-   * Queues one frame. `body` is JSON text, or bytes already encoded (relayed as they came, or V8-serialised), or
-   * null for none; `flag` is OR-ed into the body word (the codec bit).
+   * Queues one frame. `head` is the header as JSON text, or a message with a compact header (frame-head.ts); `body`
+   * is JSON text, or bytes already encoded (relayed as they came, or V8-serialised), or null for none; `flag` is
+   * OR-ed into the body word (the codec bit).
    */
-  write(head: string, body: string | Buffer | null, flag: number): void {
+  write(head: string | CompactMessage, body: string | Buffer | null, flag: number): void {
     const bodyText = typeof body === 'string' ? body : null
     const bodyBytes = typeof body === 'string' ? null : body
     // Worst case UTF-8: 3 bytes per UTF-16 unit.
-    const textMax = 3 * (head.length + (bodyText?.length ?? 0))
+    const headMax = typeof head === 'string' ? 3 * head.length : compactHeadMax(head)
     const copied = bodyBytes !== null && bodyBytes.length <= COPY_MAX
-    const max = PREFIX_BYTES + textMax + (copied ? bodyBytes.length : 0)
+    const max = PREFIX_BYTES + headMax + 3 * (bodyText?.length ?? 0) + (copied ? bodyBytes.length : 0)
     if (max > SLAB_FRAME_MAX) this.#writeApart(head, bodyText, bodyBytes, flag)
     else {
       if (SLAB_BYTES - this.#end < max) this.#newSlab()
       const slab = this.#slab
       const at = this.#end
       let offset = at + PREFIX_BYTES
-      const headLength = slab.write(head, offset)
+      const headLength = typeof head === 'string' ? slab.write(head, offset) : writeCompactHead(head, slab, offset)
       offset += headLength
       let bodyLength = 0
       if (bodyText !== null) {
@@ -85,15 +87,16 @@ export class FrameWriter {
   }
 
   /** A frame too big for the slab: its own buffer (and its byte body, if any, as another). */
-  #writeApart(head: string, bodyText: string | null, bodyBytes: Buffer | null, flag: number): void {
+  #writeApart(head: string | CompactMessage, bodyText: string | null, bodyBytes: Buffer | null, flag: number): void {
     this.#cut()
-    const headLength = Buffer.byteLength(head)
+    const headMax = typeof head === 'string' ? Buffer.byteLength(head) : compactHeadMax(head)
     const bodyLength = bodyText !== null ? Buffer.byteLength(bodyText) : (bodyBytes?.length ?? 0)
-    const frame = Buffer.allocUnsafe(PREFIX_BYTES + headLength + (bodyText !== null ? bodyLength : 0))
-    frame.writeUInt32LE(headLength, 0)
-    frame.writeUInt32LE((bodyLength | flag) >>> 0, 4)
-    frame.write(head, PREFIX_BYTES)
-    if (bodyText !== null) frame.write(bodyText, PREFIX_BYTES + headLength)
+    const room = Buffer.allocUnsafe(PREFIX_BYTES + headMax + (bodyText !== null ? bodyLength : 0))
+    const headLength = typeof head === 'string' ? room.write(head, PREFIX_BYTES) : writeCompactHead(head, room, PREFIX_BYTES)
+    room.writeUInt32LE(headLength, 0)
+    room.writeUInt32LE((bodyLength | flag) >>> 0, 4)
+    if (bodyText !== null) room.write(bodyText, PREFIX_BYTES + headLength)
+    const frame = room.subarray(0, PREFIX_BYTES + headLength + (bodyText !== null ? bodyLength : 0))
     this.#ready.push(frame)
     if (bodyBytes !== null) this.#ready.push(bodyBytes)
   }

@@ -16,9 +16,9 @@ import type { ServiceState } from './snapshot.js'
 
 /**
  * Bumped on any incompatible change; checked in the handshake. 2: frames on a pipe instead of Node's IPC. 3: a body
- * may be V8-serialised.
+ * may be V8-serialised. 4: requests and ok responses have a compact binary header (port/frame-head.ts).
  */
-export const PROTOCOL_VERSION = 3
+export const PROTOCOL_VERSION = 4
 
 /**
  * The bulky field of each message type that has one: sent as a frame's body (port/frame-port.ts), which the manager
@@ -45,7 +45,10 @@ export interface CloseMessage {
   type: 'close'
   reason: string
 }
-/** A call addressed to this service; `from` is set by the manager from the channel, never by the caller. */
+/**
+ * A call addressed to this service; `from` is set by the manager from the channel, never by the caller. (A field
+ * added to a request or a response must be added to its compact header too: port/frame-head.ts.)
+ */
 export interface IncomingRequestMessage {
   type: 'request'
   id: number

@@ -104,10 +104,11 @@ test('an undefined result travels without a body; a value that cannot be seriali
   expect(JSON.stringify(nul)).toBe('{"type":"response","id":3,"ok":true,"value":null}') // RawBody serialises as its value
 })
 
-test('bytes that are not frames, or a frame larger than the limit, close the channel', async () => {
+test('bytes that are not frames, a header that is not one, or a frame larger than the limit, close the channel', async () => {
   const notJson = Buffer.concat([Buffer.from([5, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{oops')])
   const tooLarge = Buffer.from([0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0])
-  for (const junk of [notJson, tooLarge]) {
+  const unknownHead = Buffer.from([9, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0]) // neither `{` nor a compact kind
+  for (const junk of [notJson, tooLarge, unknownHead]) {
     const [x, y] = await socketPair()
     const port = new FramePort<Message, Message>(y, { rawBodies: true })
     const closed = once(port, 'close')

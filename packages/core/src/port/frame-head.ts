@@ -1,0 +1,87 @@
+// A frame's header: the message without its body. Most messages travel as JSON text (`{…}`). The
+// three that every relayed call is made of — a request on its way to the manager, the same request on its way to
+// the callee, and a successful response — travel in a compact binary form instead, told apart by a first byte
+// that JSON never starts with (1–3):
+//
+//   [kind u8][id f64 LE][name bytes u8][name (UTF-8)][method (UTF-8, to the header's end)]   a request
+//   [kind u8][id f64 LE]                                                                      an ok response
+//
+// where a request's name is `to` (REQUEST_TO: service → manager) or `from` (REQUEST_FROM: manager → service). A
+// relayed call is four of these headers in the manager and two in each service; encoding and decoding them this
+// way costs ≈ 0.1 µs each against ≈ 0.3 µs for JSON.stringify and ≈ 0.45 µs for JSON.parse of the same header.
+// A message with any other shape (an error response, a name longer than MAX_NAME_CHARS) goes as JSON.
+
+import type { IncomingRequestMessage, OutgoingRequestMessage, ResponseMessage } from '../protocol/messages.js'
+
+const REQUEST_TO = 1
+const REQUEST_FROM = 2
+const RESPONSE_OK = 3
+/** kind + id */
+const FIXED_BYTES = 9
+/** At most 3 UTF-8 bytes per UTF-16 unit: names this short always fit the one-byte length. */
+const MAX_NAME_CHARS = 85
+
+export type CompactMessage =
+  | OutgoingRequestMessage
+  | IncomingRequestMessage
+  | Extract<ResponseMessage, { ok: true }>
+
+/** `message` itself when it has a compact header, else null (it goes as JSON). */
+export function asCompact(message: Record<string, unknown>): CompactMessage | null {
+  if (typeof message.id !== 'number') return null
+  if (message.type === 'response') return message.ok === true ? (message as CompactMessage) : null
+  if (message.type !== 'request' || typeof message.method !== 'string') return null
+  const name = typeof message.to === 'string' ? message.to : message.from
+  return typeof name === 'string' && name.length <= MAX_NAME_CHARS ? (message as CompactMessage) : null
+}
+
+/** A request's kind and name: `to` on its way to the manager, `from` on its way to the callee. */
+function requestName(message: OutgoingRequestMessage | IncomingRequestMessage): [kind: number, name: string] {
+  const to = (message as Partial<OutgoingRequestMessage>).to
+  return typeof to === 'string' ? [REQUEST_TO, to] : [REQUEST_FROM, (message as IncomingRequestMessage).from]
+}
+
+/** An upper bound of the compact header's length in bytes. */
+export function compactHeadMax(message: CompactMessage): number {
+  if (message.type === 'response') return FIXED_BYTES
+  const [, name] = requestName(message)
+  return FIXED_BYTES + 1 + 3 * (name.length + message.method.length)
+}
+
+/** Writes the compact header of `message` at `offset` (room for compactHeadMax bytes); returns its length. */
+export function writeCompactHead(message: CompactMessage, buf: Buffer, offset: number): number {
+  buf.writeDoubleLE(message.id, offset + 1)
+  if (message.type === 'response') {
+    buf[offset] = RESPONSE_OK
+    return FIXED_BYTES
+  }
+  const [kind, name] = requestName(message)
+  buf[offset] = kind
+  const nameAt = offset + FIXED_BYTES + 1
+  const nameBytes = buf.write(name, nameAt)
+  buf[offset + FIXED_BYTES] = nameBytes
+  const methodBytes = buf.write(message.method, nameAt + nameBytes)
+  return FIXED_BYTES + 1 + nameBytes + methodBytes
+}
+
+/** Decodes the header in buf[start, end); throws on bytes that are neither a compact header nor JSON. */
+export function readHead(buf: Buffer, start: number, end: number): Record<string, unknown> {
+  const kind = buf[start]
+  // Anything else is JSON (which never starts with these control bytes). Well-formed JSON that is not a protocol
+  // message is the caller's to report: a service's own code can write such frames to its fd 3.
+  if (kind !== REQUEST_TO && kind !== REQUEST_FROM && kind !== RESPONSE_OK) {
+    return JSON.parse(buf.toString('utf8', start, end)) as Record<string, unknown>
+  }
+  if (end - start < FIXED_BYTES) throw new Error('a header too short to be one')
+  const id = buf.readDoubleLE(start + 1)
+  if (kind === RESPONSE_OK) {
+    if (end - start !== FIXED_BYTES) throw new Error('a response header with trailing bytes')
+    return { type: 'response', id, ok: true }
+  }
+  const nameAt = start + FIXED_BYTES + 1
+  const methodAt = nameAt + (buf[start + FIXED_BYTES] ?? 0)
+  if (methodAt > end) throw new Error('a request header shorter than its name')
+  const name = buf.toString('utf8', nameAt, methodAt)
+  const method = buf.toString('utf8', methodAt, end)
+  return kind === REQUEST_TO ? { type: 'request', id, to: name, method } : { type: 'request', id, from: name, method }
+}
