@@ -19,14 +19,19 @@ export interface RouterHost {
   manager(from: string, method: string, args: unknown[]): Promise<unknown>
 }
 
+/** What a call comes back with. A response message is one too: it is passed on as it is. */
+type Answer = { ok: true; value: unknown } | { ok: false; error: SerializedError }
+
 interface Pending {
   from: string
   to: string
   method: string
   at: number
-  /** The id the calling service used, when the caller is a service. */
-  callerKey?: string
-  reply(message: { ok: true; value: unknown } | { ok: false; error: SerializedError }): void
+  /** A service's call: the channel it came on, and the id it used there. */
+  channel: ServiceController | null
+  callerId: number
+  /** A call from outside the graph: settles its promise. */
+  settle: ((answer: Answer) => void) | null
 }
 
 export interface CallStats {
@@ -37,8 +42,8 @@ export interface CallStats {
 
 export class Router {
   readonly #pending = new Map<number, Pending>()
-  /** `${caller}\0${callerRequestId}` → routed id, so a caller's cancel finds its call at once. */
-  readonly #byCaller = new Map<string, number>()
+  /** caller → its request id → routed id, so a caller's cancel finds its call at once. */
+  readonly #byCaller = new Map<string, Map<number, number>>()
   readonly #stats = new Map<string, CallStats>()
   #nextId = 1
 
@@ -46,20 +51,19 @@ export class Router {
 
   /** A request from service `from`, arriving on `controller`. */
   fromService(from: string, controller: ServiceController, message: OutgoingRequestMessage): void {
-    const answer = (r: { ok: true; value: unknown } | { ok: false; error: SerializedError }) =>
-      void controller.send({ type: 'response', id: message.id, ...r } as ResponseMessage)
+    const pending: Pending = { from, to: message.to, method: message.method, at: 0, channel: controller, callerId: message.id, settle: null }
     if (message.to === MANAGER_TARGET) {
       // A body that does not decode (a service wrote its own bytes to the pipe) fails this call, not the manager.
       Promise.resolve()
         .then(() => this.host.manager(from, message.method, decoded(message.args, from, `arguments for ${MANAGER_TARGET}.${message.method}`)))
         .then(
-          (value) => answer({ ok: true, value }),
-          (error) => answer({ ok: false, error: serializeError(error) }),
+          (value) => answer(pending, { ok: true, value }),
+          (error) => answer(pending, { ok: false, error: serializeError(error) }),
         )
       return
     }
     if (!this.host.mayCall(from, message.to)) {
-      answer({
+      answer(pending, {
         ok: false,
         error: serializeError(
           svcError(
@@ -71,14 +75,14 @@ export class Router {
       })
       return
     }
-    this.#forward(from, message.to, message.method, message.args, answer, message.id)
+    this.#forward(pending, message.args)
   }
 
   /** A call from outside the graph (tests, CLI, control socket). */
   call(to: string, method: string, args: unknown[], timeoutMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined
-      const id = this.#forward('(manager)', to, method, args, (r) => {
+      const settle = (r: Answer) => {
         clearTimeout(timer)
         if (!r.ok) return reject(restoreError(r.error))
         try {
@@ -86,7 +90,8 @@ export class Router {
         } catch (error) {
           reject(error)
         }
-      })
+      }
+      const id = this.#forward({ from: '(manager)', to, method, at: 0, channel: null, callerId: 0, settle }, args)
       if (id !== undefined) {
         timer = setTimeout(() => {
           const pending = this.#pending.get(id)
@@ -110,16 +115,18 @@ export class Router {
     const stats = this.#statsOf(from)
     stats.count++
     stats.totalMs += performance.now() - pending.at
-    if (message.ok) pending.reply({ ok: true, value: message.value })
-    else {
-      stats.errors++
-      pending.reply({ ok: false, error: message.error })
-    }
+    if (!message.ok) stats.errors++
+    if (pending.channel) {
+      // The callee's response goes on to the caller as the same message, re-labelled with the caller's id: nothing
+      // else holds it, and a relayed call then allocates nothing for its answer.
+      message.id = pending.callerId
+      pending.channel.send(message)
+    } else pending.settle!(message)
   }
 
   /** The caller timed out and gave up: forget its pending call. */
   cancel(from: string, callerRequestId: number): void {
-    const id = this.#byCaller.get(`${from}\0${callerRequestId}`)
+    const id = this.#byCaller.get(from)?.get(callerRequestId)
     const pending = id === undefined ? undefined : this.#pending.get(id)
     if (pending) this.#forget(id!, pending)
   }
@@ -129,7 +136,7 @@ export class Router {
     for (const [id, p] of this.#pending) {
       if (p.to !== service) continue
       this.#forget(id, p)
-      p.reply({
+      answer(p, {
         ok: false,
         error: serializeError(
           svcError('SVC_ERR_SERVICE_CLOSED', `Service "${service}" ${why} before answering ${p.method}. Retry once it runs again.`, {
@@ -145,24 +152,19 @@ export class Router {
     return { ...this.#statsOf(service) }
   }
 
-  #forward(
-    from: string,
-    to: string,
-    method: string,
-    args: unknown[],
-    reply: Pending['reply'],
-    callerId?: number,
-  ): number | undefined {
+  /** Sends the call on to its target, or answers the caller at once when it cannot be. Returns the routed id. */
+  #forward(pending: Pending, args: unknown[]): number | undefined {
+    const { to, method } = pending
     const target = this.host.target(to)
     if (!target) {
-      reply({
+      answer(pending, {
         ok: false,
         error: serializeError(svcError('SVC_ERR_UNKNOWN_SERVICE', `There is no service "${to}". Check the name against the manifest.`, { service: to })),
       })
       return undefined
     }
     if (target.state !== 'running' || !target.controller) {
-      reply({
+      answer(pending, {
         ok: false,
         error: serializeError(
           svcError('SVC_ERR_SERVICE_NOT_RUNNING', `Service "${to}" is ${target.state}, not running; ${method} was not called. Retry once it runs.`, {
@@ -174,18 +176,19 @@ export class Router {
       return undefined
     }
     const id = this.#nextId++
-    const pending: Pending = { from, to, method, at: performance.now(), reply }
-    if (callerId !== undefined) {
-      pending.callerKey = `${from}\0${callerId}`
-      this.#byCaller.set(pending.callerKey, id)
+    pending.at = performance.now()
+    if (pending.channel) {
+      let ids = this.#byCaller.get(pending.from)
+      if (!ids) this.#byCaller.set(pending.from, (ids = new Map()))
+      ids.set(pending.callerId, id)
     }
     this.#pending.set(id, pending)
     let sent: boolean
     try {
-      sent = target.controller.send({ type: 'request', id, from, method, args })
+      sent = target.controller.send({ type: 'request', id, from: pending.from, method, args })
     } catch (cause) {
       this.#forget(id, pending)
-      reply({
+      answer(pending, {
         ok: false,
         error: serializeError(
           svcError('SVC_ERR_NOT_SERIALIZABLE', `Arguments for ${to}.${method} cannot be sent (${(cause as Error).message}). Pass JSON-serialisable values.`, {
@@ -202,7 +205,7 @@ export class Router {
 
   #forget(id: number, pending: Pending): void {
     this.#pending.delete(id)
-    if (pending.callerKey) this.#byCaller.delete(pending.callerKey)
+    if (pending.channel) this.#byCaller.get(pending.from)?.delete(pending.callerId)
   }
 
   #statsOf(service: string): CallStats {
@@ -210,6 +213,12 @@ export class Router {
     if (!s) this.#stats.set(service, (s = { count: 0, errors: 0, totalMs: 0 }))
     return s
   }
+}
+
+/** Answers a call the router will not (or can no longer) route: down the caller's channel, or to its promise. */
+function answer(pending: Pending, r: Answer): void {
+  if (pending.channel) void pending.channel.send({ type: 'response', id: pending.callerId, ...r } as ResponseMessage)
+  else pending.settle!(r)
 }
 
 /** The value of a body that may still be bytes; a body that does not decode is the sending service's error. */

@@ -50,6 +50,7 @@ describe('Router', () => {
     r.fromService('a', a.controller, { type: 'request', id: 1, to: 'b', method: 'slow', args: [] })
     r.fromService('a', a.controller, { type: 'request', id: 2, to: 'b', method: 'cancelled', args: [] })
     r.cancel('a', 2)
+    r.cancel('c', 1) // another caller's id 1: not a's call
     r.failPendingTo('b', 'crashed')
     expect(a.sent).toEqual([expect.objectContaining({ id: 1, ok: false, error: expect.objectContaining({ code: 'SVC_ERR_SERVICE_CLOSED' }) })])
   })
