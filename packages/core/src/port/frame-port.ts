@@ -16,7 +16,7 @@ import { chooseCodec, decodeBody, serializeV8, type BodyCodec } from '../protoco
 import { BODY_FIELDS } from '../protocol/messages.js'
 import { RawBody } from '../protocol/raw-body.js'
 import { ConnectionPort } from './connection-port.js'
-import { asCompact, readHead } from './frame-head.js'
+import { asCompact, readHead, type CompactMessage } from './frame-head.js'
 import { FrameWriter } from './frame-writer.js'
 
 const PREFIX_BYTES = 8
@@ -60,7 +60,7 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
     }
     // The header is the message without its body: blank the field for one synchronous stringify rather than copy
     // the message. Serialising throws (a BigInt, a cycle) before anything is written, as on Node's IPC channel.
-    let head: string | NonNullable<typeof compact>
+    let head: string | CompactMessage
     if (compact) head = compact
     else {
       m[field!] = undefined
