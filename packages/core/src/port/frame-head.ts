@@ -35,16 +35,15 @@ export function asCompact(message: Record<string, unknown>): CompactMessage | nu
   return typeof name === 'string' && name.length <= MAX_NAME_CHARS ? (message as CompactMessage) : null
 }
 
-/** A request's kind and name: `to` on its way to the manager, `from` on its way to the callee. */
-function requestName(message: OutgoingRequestMessage | IncomingRequestMessage): [kind: number, name: string] {
-  const to = (message as Partial<OutgoingRequestMessage>).to
-  return typeof to === 'string' ? [REQUEST_TO, to] : [REQUEST_FROM, (message as IncomingRequestMessage).from]
+/** A request on its way to the manager (it names `to`), rather than to the callee (it names `from`). */
+function isOutgoing(message: OutgoingRequestMessage | IncomingRequestMessage): message is OutgoingRequestMessage {
+  return typeof (message as Partial<OutgoingRequestMessage>).to === 'string'
 }
 
 /** An upper bound of the compact header's length in bytes. */
 export function compactHeadMax(message: CompactMessage): number {
   if (message.type === 'response') return FIXED_BYTES
-  const [, name] = requestName(message)
+  const name = isOutgoing(message) ? message.to : message.from
   return FIXED_BYTES + 1 + 3 * (name.length + message.method.length)
 }
 
@@ -55,10 +54,10 @@ export function writeCompactHead(message: CompactMessage, buf: Buffer, offset: n
     buf[offset] = RESPONSE_OK
     return FIXED_BYTES
   }
-  const [kind, name] = requestName(message)
-  buf[offset] = kind
+  const outgoing = isOutgoing(message)
+  buf[offset] = outgoing ? REQUEST_TO : REQUEST_FROM
   const nameAt = offset + FIXED_BYTES + 1
-  const nameBytes = buf.write(name, nameAt)
+  const nameBytes = buf.write(outgoing ? message.to : message.from, nameAt)
   buf[offset + FIXED_BYTES] = nameBytes
   const methodBytes = buf.write(message.method, nameAt + nameBytes)
   return FIXED_BYTES + 1 + nameBytes + methodBytes

@@ -2,6 +2,7 @@
 // newline, so one frame is one line; this is what Node's own 'json' IPC serialization does too.
 
 import type { Socket } from 'node:net'
+import { FLUSH_FRAMES } from '../port/frame-writer.js'
 
 /** Largest frame accepted from the other end; a peer that sends more is cut off rather than buffered forever. */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024
@@ -38,8 +39,6 @@ export function readFrames(socket: Socket, onFrame: (frame: unknown) => void, on
 
 /** Per socket, in a tick that has written already: the lines waiting for its end. */
 const queued = new WeakMap<Socket, string[]>()
-/** As in port/frame-writer.ts: with many calls in flight, hand them on in groups rather than one tick's worth. */
-const FLUSH_FRAMES = 32
 
 /**
  * The first frame of a tick is written at once (a lone call or answer waits for nothing); the frames after it in the

@@ -65,8 +65,8 @@ export class RunRecord {
 
   // At most one write per WRITE_INTERVAL_MS, not one per process: a graph starting up changes the record dozens of
   // times, and each synchronous write + rename blocks the event loop (≈ 60 ms of rename in a CPU profile of a
-  // 50-service start-up here, when it was written once per tick). The watchdog is told at once (above); the file only matters if the
-  // watchdog dies together with the manager, and then it lags by at most WRITE_INTERVAL_MS.
+  // 50-service start-up here, when it was written once per tick). The watchdog is told at once (above); the file
+  // only matters if the watchdog dies together with the manager, and then it lags by at most WRITE_INTERVAL_MS.
   #writeSoon(): void {
     if (this.#pendingWrite) return
     const wait = this.#lastWrite + WRITE_INTERVAL_MS - performance.now()
