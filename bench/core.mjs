@@ -48,7 +48,7 @@ export async function callCases({ trials, count }) {
         dfw.push(await direct.call('caller', 'run', n, bytes, inflight, kind))
       }
       rows.push(...callRows(label, inflight, fw, raw))
-      // The floors of any relay on this machine: the same loop through a minimal hand-written relay process.
+      // For reference, what a straightforward relay costs here: the same loop through a minimal hand-written relay.
       for (const [name, results] of [['minimal IPC relay', ipcRelay], ['minimal byte-forwarding relay', byteRelay]]) {
         rows.push(...callRows(label, inflight, results, raw).map(({ shape: _shape, ...r }) => ({ ...r, case: r.case.replace('calls:', `calls, ${name} (reference):`) })))
       }

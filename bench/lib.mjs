@@ -60,7 +60,8 @@ function correlate() {
  * A minimal hand-written relay: a caller child and an echo child, every call going caller → this process → echo →
  * this process → caller, with ids re-tagged here as a router would. `ipc`: over Node's JSON IPC channels (this
  * process parses and re-serialises each payload). `bytes`: over length-prefixed frames on a pipe, this process
- * reading only the small header and passing the payload on as bytes. The floors for the manager's relayed calls.
+ * reading only the small header and passing the payload on as bytes. References for the manager's relayed calls
+ * (not floors: docs/benchmarks.md).
  */
 export async function rawRelay(count, payloadBytes, inflight, mode, kind) {
   const extraPipe = mode === 'bytes'

@@ -105,9 +105,10 @@ concurrency; the measured figure is a relayed call (service → manager → serv
 inside the calling service. *calls, minimal IPC relay* and *minimal byte-forwarding relay* (references, not
 services-cluster) — the same loop between two bare children through a bare relay process that re-tags each call's id
 like a router: over Node's JSON IPC (the relay parses and re-serialises every payload), and over length-prefixed
-frames on a pipe (the relay reads a small JSON header and passes the payload on as bytes; each process writes each
-frame with a socket write of its own): what a straightforward relay costs on this machine, not a floor (batched
-writes and binary call headers take services-cluster above it for small pipelined calls). *calls, direct channel* — the same loop with \`direct: true\` on the called service (after
+frames on a pipe (the relay reads a small JSON header and passes the payload on as bytes; each process hands the
+frames of a tick to its socket together, at the tick's end): what a straightforward relay costs on this machine, not
+a floor (services-cluster passes it for small pipelined calls: it hands the first frame of a tick on at once and the
+rest every 32, and calls have binary headers). *calls, direct channel* — the same loop with \`direct: true\` on the called service (after
 the first call, caller and callee talk over a Unix socket the manager brokered); its own floor, *vs raw Unix socket*,
 is the same ping-pong between two bare processes over a Unix socket, newline-delimited JSON, client in a child of its
 own. Start-up, recovery and memory use the echo service compiled to JavaScript (\`echo.mjs\`, what production runs);
