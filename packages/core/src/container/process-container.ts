@@ -29,13 +29,18 @@ interface Run {
   stopping: Promise<ExitReport> | null
   /** The runner said remoteReady: it waits for its code. */
   booted: boolean
+  /** The service's code was sent: a later start needs a new process. */
+  sentCode: boolean
 }
 
 export class ProcessContainer extends ServiceContainer {
   /** The process of the current start (or the pre-spawned one waiting for its code). */
   #run: Run | null = null
-  /** restart.warmSpare: a booted, idle process that becomes the next #run; its own end is nobody's crash. */
+  /** A booted, idle process that becomes the next #run; its own end is nobody's crash. Kept by restart.warmSpare,
+   * or booted by prepare() while the current process still closes. */
   #spare: Run | null = null
+  /** A spare waiting for the gate or booting. */
+  #spareBoot: Promise<void> | null = null
   #disposed = false
   /** A process waiting for the gate to boot. */
   #booting: Promise<Run> | null = null
@@ -70,6 +75,9 @@ export class ProcessContainer extends ServiceContainer {
   }
 
   prepare(): Promise<void> {
+    // The current process has had its code, so the next start needs another. It can boot while this one closes:
+    // in a crash cascade the dependents' replacements are then ready about when their dependency runs again.
+    if (this.#run?.sentCode) return this.#bootSpare()
     return this.#ready().then((run) => run.controller.remoteReady)
   }
 
@@ -89,9 +97,16 @@ export class ProcessContainer extends ServiceContainer {
     this.#disposed = false
     if (this.#spare) return Promise.resolve(this.#adoptSpare())
     const epoch = this.#epoch
+    if (this.#spareBoot) {
+      // A spare is on its way: wait for it rather than boot a second process.
+      return this.#spareBoot.then(() => {
+        if (this.#epoch !== epoch) throw this.#aborted()
+        return this.#ready()
+      })
+    }
     this.#booting ??= this.gate(async () => {
       // Stopped while waiting for the gate: spawning now would leave a process nobody asked for.
-      if (this.#epoch !== epoch) throw svcError('SVC_ERR_START_ABORTED', `Service "${this.service.name}" was stopped before its process was started.`, { service: this.service.name })
+      if (this.#epoch !== epoch) throw this.#aborted()
       const run = this.#run ?? (this.#spare ? this.#adoptSpare() : (this.#run = this.#spawn(false)))
       await run.controller.remoteReady.catch(() => {}) // hold the slot while it boots; start() reports failures
       return run
@@ -109,27 +124,40 @@ export class ProcessContainer extends ServiceContainer {
     return spare
   }
 
-  // A moment after a start, not during it: spawning blocks the manager's event loop for a few milliseconds and the
-  // new process competes for the CPU with the starts that are still going on (a recovering cascade, say).
+  #aborted(): Error {
+    return svcError('SVC_ERR_START_ABORTED', `Service "${this.service.name}" was stopped before its process was started.`, { service: this.service.name })
+  }
+
+  // restart.warmSpare: a moment after a start, not during it: spawning blocks the manager's event loop for a few
+  // milliseconds and the new process competes for the CPU with the starts that are still going on.
   #replenish(): void {
     if (!this.service.restart.warmSpare || this.#spare || this.#disposed) return
     setTimeout(() => {
-      void this.gate(async () => {
-        if (this.#spare || this.#disposed || !this.#run) return
-        try {
-          this.#spare = this.#spawn(true)
-        } catch (error) {
-          trace('%s: no warm spare: %o', this.service.name, error) // the next start spawns (and reports) anew
-          return
-        }
-        await this.#spare.controller.remoteReady.catch(() => {})
-      })
+      if (this.#run) void this.#bootSpare()
     }, SPARE_DELAY_MS).unref()
+  }
+
+  /** Boots a spare when the gate lets it; resolves once it has booted (or could not). */
+  #bootSpare(): Promise<void> {
+    this.#spareBoot ??= this.gate(async () => {
+      if (this.#spare || this.#disposed) return
+      try {
+        this.#spare = this.#spawn(true)
+      } catch (error) {
+        trace('%s: no spare: %o', this.service.name, error) // the next start spawns (and reports) anew
+        return
+      }
+      await this.#spare.controller.remoteReady.catch(() => {})
+    }).finally(() => {
+      this.#spareBoot = null
+    })
+    return this.#spareBoot
   }
 
   async start(): Promise<void> {
     const run = await this.#ready()
     const message = this.startMessage()
+    run.sentCode = true
     // A service killed with SIGKILL cannot remove its direct socket file; its container does.
     if (message.direct) void run.exited.then(() => rmSync(message.direct!.path, { force: true }))
     try {
@@ -200,6 +228,7 @@ export class ProcessContainer extends ServiceContainer {
       expected: false,
       stopping: null,
       booted: false,
+      sentCode: false,
       exited: new Promise((resolve) => {
         child.on('error', (error) => {
           trace('%s spawn error: %o', this.service.name, error)

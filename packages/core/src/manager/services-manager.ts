@@ -102,6 +102,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       prewarm: (node) => {
         if (this.#options.prewarm !== false) void node.container.prepare().catch(() => {})
       },
+      release: (node) => void node.container.dispose(),
       onStayClosed: (node, why) => {
         void node.container.dispose()
         this.emit('notice', { service: node.name, message: `not restarted: ${why}`, at: Date.now() })

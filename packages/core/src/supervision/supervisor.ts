@@ -18,8 +18,10 @@ export interface SupervisorHost {
   onRestartScheduled(node: ServiceNode, attempt: number, delayMs: number): void
   onGaveUp(node: ServiceNode, why: string): void
   onStayClosed(node: ServiceNode, why: string): void
-  /** Boots a container ahead of its start (a restart then costs no process start). */
+  /** Boots a process for the node's next start, ahead of it (while its current one closes, if need be). */
   prewarm(node: ServiceNode): void
+  /** The node will not start again soon: drop the process prewarm() booted for it. */
+  release(node: ServiceNode): void
 }
 
 interface Recovery {
@@ -58,14 +60,14 @@ export class Supervisor {
       const dependents = this.host.transitiveDependents(node.name).map((n) => this.host.node(n))
       for (const d of dependents) if (d.state !== 'closed' && !d.stopped) recovery.cascade.add(d)
       trace('%s crashed; closing dependents %o', node.name, [...recovery.cascade].map((d) => d.name))
-      const closing = Promise.all(dependents.map((d) => d.close(`dependency "${node.name}" crashed`)))
-      if (decision.action === 'restart') this.host.prewarm(node)
-      await closing
-      // Replacements for the dependents boot while the crashed service restarts.
-      if (decision.action === 'restart') for (const d of recovery.cascade) this.host.prewarm(d)
+      // The replacements boot while the dependents close and the crashed service restarts: each is booted by the
+      // time its dependencies run, instead of only starting to boot once its old process has exited.
+      if (decision.action === 'restart') for (const n of [node, ...recovery.cascade]) this.host.prewarm(n)
+      await Promise.all(dependents.map((d) => d.close(`dependency "${node.name}" crashed`)))
       for (;;) {
         if (decision.action !== 'restart') {
           node.restarting = false
+          for (const d of recovery.cascade) this.host.release(d)
           this.#report(node, decision)
           return
         }
@@ -73,6 +75,7 @@ export class Supervisor {
         if (outcome === 'running') break
         if (outcome === 'cancelled') {
           node.restarting = false
+          for (const d of recovery.cascade) this.host.release(d)
           return
         }
         decision = this.#decide(node, { code: 1, signal: null }) // a failed restart counts as another crash

@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { ServicesManager } from '../../src/index.js'
 import { fixtureManager, isAlive, runningAgain as runningAgainIn, until } from './harness.js'
 
@@ -87,3 +90,66 @@ describe('restart.warmSpare', () => {
     )
   })
 })
+
+describe('replacements booted during a crash cascade', () => {
+  test('a crash cascade boots the dependents\' replacements while their old processes close (no warmSpare)', async () => {
+    const fast = { backoff: { initialMs: 0, jitter: 0 } }
+    // app's close hook never ends: its old process stays in `closing` until the test kills it.
+    // app's restart policy plays no part in the cascade; "never" lets the test end it with a kill.
+    manager = fixtureManager({
+      dep: { entry: './plain.mjs', restart: fast },
+      app: { entry: './stubborn.ts', dependsOn: ['dep'], restart: { policy: 'never' }, stopTimeoutMs: 60_000 },
+    })
+    await manager.start()
+    const oldApp = manager.service('app').pid!
+    const back = runningAgain('app')
+    manager.kill('dep', 'SIGKILL')
+    await spareBooted('app')
+    expect(manager.state('app')).toBe('closing')
+    const replacement = sparePid('app')!
+    expect(replacement).not.toBe(oldApp)
+
+    process.kill(-oldApp, 'SIGKILL') // the old process ends: app starts again, in the process that booted meanwhile
+    await back
+    expect(manager.service('app').pid).toBe(replacement)
+    expect(sparePid('app')).toBeNull() // a one-off: no spare is kept without the option
+    await expect(manager.call('app', 'pid')).resolves.toBe(replacement)
+    const gone = new Promise((r) => manager!.once('exit', r))
+    manager.kill('app', 'SIGKILL') // its close hook would hold manager.close() for a minute
+    await gone
+  })
+
+  test('when the crashed dependency cannot be restarted, the replacements booted for its dependents are killed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'svc-spare-'))
+    const marker = join(dir, 'started')
+    const once = { backoff: { initialMs: 0, jitter: 0 }, maxRestarts: 1, windowMs: 60_000 }
+    manager = fixtureManager({
+      dep: { entry: './fails-when-restarted.ts', config: { marker }, restart: once },
+      app: { entry: './plain.mjs', dependsOn: ['dep'], restart: once },
+    })
+    await manager.start()
+    const failed = new Promise((r) => manager!.once('failed', r))
+    manager.kill('dep', 'SIGKILL')
+    await failed
+    expect(manager.state('app')).toBe('closed')
+    // dep's restart failed, so app is not coming back: nothing of either may be left running.
+    await until(() => serviceProcesses().length === 0, 5_000, 'every service process to be gone')
+    rmSync(dir, { recursive: true, force: true })
+  })
+})
+
+/** Live service processes of this test (children whose environment names a service; not the watchdog). */
+function serviceProcesses(): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+        return Number(ppid) === process.pid && state !== 'Z' && readFileSync(`/proc/${pid}/environ`, 'utf8').includes('\0SVC_SERVICE=')
+      } catch {
+        return false // gone meanwhile
+      }
+    })
+    .map(Number)
+}
