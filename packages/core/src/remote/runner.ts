@@ -3,6 +3,7 @@
 
 import { fstatSync } from 'node:fs'
 import { Socket } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import { FramePort } from '../port/frame-port.js'
 import type { HostMessage, RemoteMessage } from '../protocol/messages.js'
 import { createModuleLoader, LOADER_ENV } from './module-loader.js'
@@ -17,7 +18,12 @@ if (process.env.SVC_SERVICE === undefined || !isSocket(CHANNEL_FD)) {
 
 // Ready before the host sends our code, so a pre-spawned container only has to import it.
 const native = process.env[LOADER_ENV] === 'native'
-const load = createModuleLoader(native ? 'native' : 'jiti', process.env.SVC_JITI_FS_CACHE !== '0')
+const loadModule = createModuleLoader(native ? 'native' : 'jiti', process.env.SVC_JITI_FS_CACHE !== '0')
+let loading = false
+const load = (entry: string): Promise<unknown> => {
+  loading = true
+  return loadModule(entry)
+}
 
 let exiting = false
 function exitAfterFlush(code: number): void {
@@ -53,10 +59,17 @@ process.on('uncaughtException', (error) => crash('uncaughtException', error))
 process.on('unhandledRejection', (reason) => crash('unhandledRejection', reason))
 
 remote.ready()
-// Every compiled service imports '@services-cluster/core/remote': import it now, while the container waits for its
+// Every compiled service imports '@services-cluster/core/remote': load it now, while the container waits for its
 // code (which also sets up Node's ESM loader), so that a pre-spawned container or a warm spare has only the service
 // module itself left to load when it starts. The path is this file's sibling in dist/remote, bundled or not.
-if (native) import(new URL('./index.js', import.meta.url).href).catch(() => {})
+// Not before remoteReady has gone out (frames leave at the tick's end), and not once the service's own code is
+// loading: on Node 20, require() of an ES module that an unfinished import() (the top-level-await fallback) is still
+// loading fails inside Node.
+if (native) {
+  setImmediate(() => {
+    if (!loading) load(fileURLToPath(new URL('./index.js', import.meta.url))).catch(() => {})
+  })
+}
 
 function isSocket(fd: number): boolean {
   try {

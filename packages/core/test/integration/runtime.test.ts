@@ -52,6 +52,18 @@ describe('real child processes', () => {
     await expect(manager.call('ts', 'loader')).resolves.toBe('jiti')
   })
 
+  test('a native ES module with top-level await is loaded too, and evaluated once', async () => {
+    manager = fixtureManager({ tla: { entry: './top-level-await.mjs' } })
+    await manager.start()
+    await expect(manager.call('tla', 'ready')).resolves.toBe('awaited')
+    await expect(manager.call('tla', 'evaluations')).resolves.toBe(1)
+  })
+
+  test('a native module that throws at import fails its start with the cause', async () => {
+    manager = fixtureManager({ bad: { entry: './throws-at-import.mjs' } })
+    await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_START_FAILED', message: expect.stringContaining('boom at import (native)') })
+  })
+
   test('a module that throws at import fails its start with the cause; the others are untouched', async () => {
     manager = fixtureManager({ bad: { entry: './throws-at-import.ts' }, good: { entry: './echo.ts' } })
     const error = (await manager.start().catch((e) => e)) as Error & { code: string }
