@@ -121,20 +121,22 @@ describe('replacements booted during a crash cascade', () => {
 
   test('when the crashed dependency cannot be restarted, the replacements booted for its dependents are killed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'svc-spare-'))
-    const marker = join(dir, 'started')
-    const once = { backoff: { initialMs: 0, jitter: 0 }, maxRestarts: 1, windowMs: 60_000 }
-    manager = fixtureManager({
-      dep: { entry: './fails-when-restarted.ts', config: { marker }, restart: once },
-      app: { entry: './plain.mjs', dependsOn: ['dep'], restart: once },
-    })
-    await manager.start()
-    const failed = new Promise((r) => manager!.once('failed', r))
-    manager.kill('dep', 'SIGKILL')
-    await failed
-    expect(manager.state('app')).toBe('closed')
-    // dep's restart failed, so app is not coming back: nothing of either may be left running.
-    await until(() => serviceProcesses().length === 0, 5_000, 'every service process to be gone')
-    rmSync(dir, { recursive: true, force: true })
+    try {
+      const once = { backoff: { initialMs: 0, jitter: 0 }, maxRestarts: 1, windowMs: 60_000 }
+      manager = fixtureManager({
+        dep: { entry: './fails-when-restarted.ts', config: { marker: join(dir, 'started') }, restart: once },
+        app: { entry: './plain.mjs', dependsOn: ['dep'], restart: once },
+      })
+      await manager.start()
+      const failed = new Promise((r) => manager!.once('failed', r))
+      manager.kill('dep', 'SIGKILL')
+      await failed
+      expect(manager.state('app')).toBe('closed')
+      // dep's restart failed, so app is not coming back: nothing of either may be left running.
+      await until(() => serviceProcesses().length === 0, 5_000, 'every service process to be gone')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 
