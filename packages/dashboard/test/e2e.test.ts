@@ -241,6 +241,8 @@ function samples(manager: ServicesManager, service: string, count: number): Prom
     const services: Record<string, { entry: string; dependsOn: string[]; restart: typeof onFailure }> = {}
     const add = (name: string, dependsOn: string[]) => (services[name] = { entry: 'idle', dependsOn, restart: { ...onFailure, backoff: { initialMs: 100, jitter: 0 } } })
     for (let i = 0; i < 4; i++) add(`store-${i}`, [])
+    // store-0's restart waits long enough for a loaded machine's page to show the cascade: the test looks for it.
+    services['store-0']!.restart = { ...onFailure, backoff: { initialMs: 1500, jitter: 0 } }
     for (let i = 0; i < 16; i++) add(`core-${i}`, [`store-${i % 4}`, `store-${(i + 1) % 4}`])
     for (let i = 0; i < 40; i++) add(`edge-${String(i).padStart(2, '0')}`, [`core-${i % 16}`])
     manager = new ServicesManager({ services }, { containers: memoryContainers({ idle }), resolveEntry: (_name, entry) => entry })
