@@ -177,7 +177,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       await Promise.all(order.map((node) => node.close('manager closing')))
       await Promise.all(order.map((node) => node.container.dispose()))
       this.#usage.stop()
-      this.#run?.close()
+      await this.#run?.close()
       this.#runOpened = false
       return
     }
