@@ -33,6 +33,7 @@ export class RunRecord {
   #writing: Promise<void> | null = null
   #rewrite = false
   #closed = false
+  #startedAt = Date.now()
 
   constructor(private readonly stateDir: string) {
     this.#file = join(stateDir, 'runs', `${process.pid}.json`)
@@ -41,6 +42,7 @@ export class RunRecord {
   /** Kills what dead managers left behind (their records name them), then starts this run's watchdog. */
   open(): { killed: number[] } {
     this.#closed = false
+    this.#startedAt = Date.now()
     mkdirSync(join(this.stateDir, 'runs'), { recursive: true })
     const killed = reapLeftovers(join(this.stateDir, 'runs'))
     this.#watchdog ??= startWatchdog((error) => trace('watchdog failed: %o', error))
@@ -97,7 +99,7 @@ export class RunRecord {
       this.#rewrite = true
       return
     }
-    const record: Record = { runId: this.runId, managerPid: process.pid, watchdogPid: this.#watchdog?.pid ?? null, startedAt: Date.now(), groups: [...this.#groups] }
+    const record: Record = { runId: this.runId, managerPid: process.pid, watchdogPid: this.#watchdog?.pid ?? null, startedAt: this.#startedAt, groups: [...this.#groups] }
     const tmp = this.#file + '.tmp'
     this.#writing = writeFile(tmp, JSON.stringify(record))
       .then(() => rename(tmp, this.#file))

@@ -35,15 +35,18 @@ test('the record names every group it is told about', async () => {
   record.add(a)
   record.add(b)
   const file = join(dir, 'runs', `${process.pid}.json`)
-  const named = () => {
+  const read = () => {
     try {
-      return (JSON.parse(readFileSync(file, 'utf8')) as { groups: number[] }).groups
+      return JSON.parse(readFileSync(file, 'utf8')) as { groups: number[]; startedAt: number; runId: string }
     } catch {
-      return [] // not written yet
+      return null // not written yet
     }
   }
-  await until(() => named().length === 2, 5_000, 'the record to name both groups')
-  expect(named().sort()).toEqual([a, b].sort())
+  const opened = Date.now()
+  await until(() => read()?.groups.length === 2, 5_000, 'the record to name both groups')
+  expect(read()!.groups.sort()).toEqual([a, b].sort())
+  expect(read()!.runId).toBe(record.runId)
+  expect(read()!.startedAt).toBeLessThanOrEqual(opened) // when the run opened, not when the record was last written
   await record.close()
   expect(readdirSync(join(dir, 'runs'))).toEqual([])
 })
