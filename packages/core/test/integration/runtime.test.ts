@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from '@jest/globals'
+import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ServicesManager } from '../../src/index.js'
@@ -89,15 +90,20 @@ describe('real child processes', () => {
     const stateDir = join(tmpdir(), `svc-nocwd-${process.pid}`)
     const service = { entry: `${FIXTURES}plain.mjs`, startTimeoutMs: 20_000 }
     const t0 = Date.now()
-    // A file as the working directory: spawn() itself throws.
-    manager = new ServicesManager({ services: { lost: service }, stateDir }, { cwd: `${FIXTURES}plain.mjs` })
-    await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_SPAWN_FAILED', service: 'lost' })
-    await manager.close()
-    // A missing working directory: the child process reports the failure asynchronously, and never exits.
-    manager = new ServicesManager({ services: { lost: service }, stateDir }, { cwd: '/nonexistent-svc-dir' })
-    await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_EXITED_DURING_START', service: 'lost' })
-    expect(manager.logs('lost').map((l) => l.line).join('\n')).toContain('in /nonexistent-svc-dir')
-    expect(Date.now() - t0).toBeLessThan(15_000)
+    try {
+      // A file as the working directory: spawn() itself throws.
+      manager = new ServicesManager({ services: { lost: service }, stateDir }, { cwd: `${FIXTURES}plain.mjs` })
+      await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_SPAWN_FAILED', service: 'lost' })
+      await manager.close()
+      // A missing working directory: the child process reports the failure asynchronously, and never exits.
+      manager = new ServicesManager({ services: { lost: service }, stateDir }, { cwd: '/nonexistent-svc-dir' })
+      await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_EXITED_DURING_START', service: 'lost' })
+      expect(manager.logs('lost').map((l) => l.line).join('\n')).toContain('in /nonexistent-svc-dir')
+      expect(Date.now() - t0).toBeLessThan(15_000)
+    } finally {
+      await manager?.close()
+      rmSync(stateDir, { recursive: true, force: true })
+    }
   })
 
   test('missing entry files are refused before anything is spawned', () => {
