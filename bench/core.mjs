@@ -8,6 +8,7 @@
 //             vs a bare Node parent of N forked children
 import pidusage from 'pidusage'
 import { fork } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,8 +21,14 @@ const quiet = { prewarm: true }
 export const JS_SERVICE = './echo.mjs'
 export const TS_SERVICE = './echo.ts'
 
+// One state directory per benchmark process (run records), removed when the process ends (or by whoever imported
+// this module, where 'exit' does not reach it: jest).
+export const STATE_DIR = join(tmpdir(), `svc-bench-${process.pid}`)
+export const removeStateDir = () => rmSync(STATE_DIR, { recursive: true, force: true })
+process.once('exit', removeStateDir)
+
 export function manager(services) {
-  return new ServicesManager({ services, stateDir: join(tmpdir(), `svc-bench-${process.pid}`) }, { cwd, ...quiet })
+  return new ServicesManager({ services, stateDir: STATE_DIR }, { cwd, ...quiet })
 }
 
 export async function callCases({ trials, count }) {

@@ -1,7 +1,7 @@
 // Keeps `npm run bench` from rotting: every case runs at a tiny size and must produce finite figures, including the
 // peers (PM2, Moleculer, egg's cluster-client; installed by the bench/ workspace) and our cluster-client. Nothing
 // here judges speed; that is the full benchmark's job (docs/benchmarks.md).
-import { describe, expect, test } from '@jest/globals'
+import { afterAll, describe, expect, test } from '@jest/globals'
 
 interface Row {
   case: string
@@ -13,8 +13,11 @@ type Cases = Record<string, (o: object) => Promise<Row[]>>
 type ClusterClientCases = (impl: 'egg' | 'ours', o: object) => Promise<Row[]>
 
 const load = async (file: string): Promise<Cases> => (await import(`../../../../bench/${file}`)) as Cases
+const core = await load('core.mjs')
+/** The run records of the bench's managers: the bench removes them when its process exits, which jest's never does. */
+const { removeStateDir } = core as unknown as { removeStateDir: () => void }
 const bench: Cases = {
-  ...(await load('core.mjs')),
+  ...core,
   ...(await load('pm2.mjs')),
   ...(await load('moleculer.mjs')),
 }
@@ -23,6 +26,7 @@ bench.eggClusterClientCases = (o) => clusterClientCases('egg', o)
 bench.ourClusterClientCases = (o) => clusterClientCases('ours', o)
 
 describe('benchmark smoke run (quick sizes)', () => {
+  afterAll(removeStateDir)
   test.each([
     ['callCases', { trials: 1, count: 20 }],
     ['moleculerCases', { trials: 1, count: 20 }],
