@@ -47,7 +47,11 @@ export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
     return null
   }
 
-  /** Boots a remote (if none) and waits for remoteReady: lets the manager pre-spawn the whole graph. */
+  /**
+   * Boots a remote for the next start and waits for remoteReady: lets the manager pre-spawn the whole graph. When
+   * the current process has already had its code, a container may boot the next one beside it (ProcessContainer
+   * does, so a crash cascade's replacements boot while the old processes close).
+   */
   abstract prepare(): Promise<void>
 
   /** The code and settings a fresh remote receives once its dependencies run. */

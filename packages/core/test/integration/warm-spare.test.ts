@@ -147,8 +147,8 @@ function serviceProcesses(): number[] {
     .filter((pid) => {
       try {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-        const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-        return Number(ppid) === process.pid && state !== 'Z' && readFileSync(`/proc/${pid}/environ`, 'utf8').includes('\0SVC_SERVICE=')
+        const ppid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]
+        return Number(ppid) === process.pid && isAlive(Number(pid)) && readFileSync(`/proc/${pid}/environ`, 'utf8').includes('\0SVC_SERVICE=')
       } catch {
         return false // gone meanwhile
       }
