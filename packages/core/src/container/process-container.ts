@@ -1,7 +1,5 @@
 // The product's container: one Node child process per start, in its own process group.
 
-import { spawn, type ChildProcess } from 'node:child_process'
-import type { Socket } from 'node:net'
 import { rmSync } from 'node:fs'
 import { debuglog } from 'node:util'
 import { ServiceController } from '../controller/service-controller.js'
@@ -9,6 +7,7 @@ import { svcError } from '../errors.js'
 import type { ResolvedService } from '../manifest/normalize.js'
 import { FramePort } from '../port/frame-port.js'
 import type { HostMessage, RemoteMessage } from '../protocol/messages.js'
+import { launchInline, type Launch, type Launched } from './launch.js'
 import { LineSplitter } from './line-splitter.js'
 import { ServiceContainer, type ExitReport } from './service-container.js'
 import { planSpawn, type SpawnPlan } from './spawn.js'
@@ -48,10 +47,12 @@ export class ProcessContainer extends ServiceContainer {
   #epoch = 0
   readonly plan: SpawnPlan
 
-  /** `gate` bounds how many processes boot at once across the manager (see manager/limit.ts). */
+  /** `gate` bounds how many processes boot at once across the manager (see manager/limit.ts); `launch` creates
+   * them (the manager's spawner process, container/spawner.ts). */
   constructor(
     service: ResolvedService,
     private readonly gate: SpawnGate = (task) => task(),
+    private readonly launch: Launch = launchInline,
   ) {
     super(service)
     this.plan = planSpawn(service)
@@ -85,10 +86,9 @@ export class ProcessContainer extends ServiceContainer {
   override async dispose(): Promise<void> {
     this.#disposed = true
     const spare = this.#spare
-    if (!spare) return
-    spare.expected = true
-    signalGroup(spare.pid, 'SIGKILL') // it never ran the service's code: nothing to close gracefully
-    await spare.exited
+    if (spare) this.#abandon(spare)
+    await this.#spareBoot // a spare still being created is abandoned as soon as it exists
+    await spare?.exited
   }
 
   /** The run to start: the current one, else the warm spare, else a fresh process once the gate lets it boot. */
@@ -107,13 +107,31 @@ export class ProcessContainer extends ServiceContainer {
     this.#booting ??= this.gate(async () => {
       // Stopped while waiting for the gate: spawning now would leave a process nobody asked for.
       if (this.#epoch !== epoch) throw this.#aborted()
-      const run = this.#run ?? (this.#spare ? this.#adoptSpare() : (this.#run = this.#spawn(false)))
+      const run = this.#run ?? (this.#spare ? this.#adoptSpare() : await this.#spawnCurrent(epoch))
       await run.controller.remoteReady.catch(() => {}) // hold the slot while it boots; start() reports failures
       return run
     }).finally(() => {
       this.#booting = null
     })
     return this.#booting
+  }
+
+  async #spawnCurrent(epoch: number): Promise<Run> {
+    const run = await this.#spawn()
+    if (this.#epoch !== epoch) {
+      // Stopped while the process was being created: it never becomes the service's.
+      this.#abandon(run)
+      throw this.#aborted()
+    }
+    this.#run = run
+    this.emit('controller', run.controller)
+    return run
+  }
+
+  /** Kills a process that never ran the service's code: there is nothing to close gracefully. */
+  #abandon(run: Run): void {
+    run.expected = true
+    signalGroup(run.pid, 'SIGKILL')
   }
 
   #adoptSpare(): Run {
@@ -141,13 +159,16 @@ export class ProcessContainer extends ServiceContainer {
   #bootSpare(): Promise<void> {
     this.#spareBoot ??= this.gate(async () => {
       if (this.#spare || this.#disposed) return
+      let spare: Run
       try {
-        this.#spare = this.#spawn(true)
+        spare = await this.#spawn()
       } catch (error) {
         trace('%s: no spare: %o', this.service.name, error) // the next start spawns (and reports) anew
         return
       }
-      await this.#spare.controller.remoteReady.catch(() => {})
+      if (this.#spare || this.#disposed) return this.#abandon(spare)
+      this.#spare = spare
+      await spare.controller.remoteReady.catch(() => {})
     }).finally(() => {
       this.#spareBoot = null
     })
@@ -194,76 +215,51 @@ export class ProcessContainer extends ServiceContainer {
     if (run) signalGroup(run.pid, signal)
   }
 
-  #spawn(spare: boolean): Run {
+  /** Creates a process; an error (a cwd that is missing or a file) is the start's failure, and is in its log. */
+  async #spawn(): Promise<Run> {
     const { file, args, env } = this.plan
-    // node:child_process directly (not execa): spawning is on the start-up path of every service, and the plain
-    // call costs the manager about half the CPU per spawn.
-    let child: ChildProcess
+    let launched: Launched
     try {
-      child = spawn(file, args, {
-        // fd 3: the protocol's pipe (a socket pair), framed by FramePort on both ends — not Node's IPC channel,
-        // whose JSON the manager would have to parse and re-serialise for every relayed call.
-        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-        detached: true, // own process group: the whole tree can be signalled at once
-        env,
-        cwd: this.service.cwd, // the project directory, however the manager was started
-      })
+      launched = await this.launch(file, args, { env, cwd: this.service.cwd }) // cwd: the project directory
     } catch (error) {
-      // Some failures (a cwd that is a file) throw here; most (a missing cwd or binary) arrive as 'error' below.
-      throw svcError('SVC_ERR_SPAWN_FAILED', `Service "${this.service.name}": could not start ${file} in ${this.service.cwd}: ${(error as Error).message}. Check the working directory.`, {
+      const message = `could not start ${file} in ${this.service.cwd}: ${(error as Error).message}`
+      this.emit('output', 'stderr', message)
+      throw svcError('SVC_ERR_SPAWN_FAILED', `Service "${this.service.name}": ${message}. Check the working directory.`, {
         service: this.service.name,
         cause: error,
       })
     }
-    const pid = child.pid
-    const controller = new ServiceController(this.service.name, new FramePort<RemoteMessage, HostMessage>(child.stdio[3] as Socket, { rawBodies: true }))
+    const { pid, stdout, stderr, channel } = launched
+    const controller = new ServiceController(this.service.name, new FramePort<RemoteMessage, HostMessage>(channel, { rawBodies: true }))
     const out = new LineSplitter((line) => this.emit('output', 'stdout', line))
     const err = new LineSplitter((line) => this.emit('output', 'stderr', line))
-    child.stdout?.on('data', (chunk: Buffer) => out.write(chunk))
-    child.stderr?.on('data', (chunk: Buffer) => err.write(chunk))
+    stdout.on('data', (chunk: Buffer) => out.write(chunk))
+    stderr.on('data', (chunk: Buffer) => err.write(chunk))
 
     const run: Run = {
-      pid: pid ?? -1,
+      pid,
       controller,
       expected: false,
       stopping: null,
       booted: false,
       sentCode: false,
-      exited: new Promise((resolve) => {
-        child.on('error', (error) => {
-          trace('%s spawn error: %o', this.service.name, error)
-          if (pid !== undefined) return
-          // The process never started (its cwd or binary is missing): there is no 'exit' to wait for.
-          // Node says "spawn <binary> ENOENT" for a missing cwd as well; name both.
-          this.emit('output', 'stderr', `could not start ${file} in ${this.service.cwd}: ${error.message}`)
-          out.end()
-          err.end()
-          resolve({ code: null, signal: null })
-        })
-        child.on('exit', (code, signal) => {
-          // The leader is gone; nothing it started may outlive it.
-          if (pid) signalGroup(pid, 'SIGKILL')
-          if (controller.connected) controller.disconnect()
-          // Output can arrive after 'exit': wait for both pipes to end, but not forever (a grandchild that
-          // escaped the process group could hold them open). Not 'close': Node skips it after disconnect().
-          void Promise.race([
-            Promise.all([ended(child.stdout), ended(child.stderr)]),
-            new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS).unref()),
-          ]).then(() => {
-            out.end()
-            err.end()
-            resolve({ code, signal })
-          })
-        })
+      exited: launched.exit.then(async ({ code, signal }) => {
+        // The leader is gone; nothing it started may outlive it.
+        signalGroup(pid, 'SIGKILL')
+        if (controller.connected) controller.disconnect()
+        // Output can arrive after the exit: wait for both pipes to end, but not forever (a grandchild that
+        // escaped the process group could hold them open).
+        await Promise.race([Promise.all([ended(stdout), ended(stderr)]), new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS).unref())])
+        out.end()
+        err.end()
+        return { code, signal }
       }),
     }
     void run.exited.then((ended) => {
       this.emit('gone', run.pid)
-      if (this.#spare === run) {
-        this.#spare = null // an idle spare died: the next start spawns a fresh process
-        return
-      }
-      if (this.#run === run) this.#run = null
+      if (this.#spare === run) this.#spare = null // an idle spare died: the next start spawns a fresh process
+      if (this.#run !== run) return // a spare, or abandoned before it was the service's: nobody's exit
+      this.#run = null
       const report: ExitReport = run.stopping
         ? { ...ended, expected: true, step: 'exited' }
         : { ...ended, expected: run.expected, step: 'exited' }
@@ -271,8 +267,7 @@ export class ProcessContainer extends ServiceContainer {
       this.emit('exit', report)
     })
     controller.remoteReady.then(() => (run.booted = true), () => {})
-    if (pid) this.emit('spawn', pid)
-    if (!spare) this.emit('controller', controller) // a spare's controller is wired when it is adopted
+    this.emit('spawn', pid)
     return run
   }
 }

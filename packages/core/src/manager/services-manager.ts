@@ -4,7 +4,9 @@
 import { EventEmitter } from 'eventemitter3'
 import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
+import { launchInline, type Launch } from '../container/launch.js'
 import { ProcessContainer } from '../container/process-container.js'
+import { Spawner } from '../container/spawner.js'
 import type { ContainerFactory } from '../container/service-container.js'
 import { svcError } from '../errors.js'
 import { normalizeManifest, type ResolvedManifest, type ResolvedService } from '../manifest/normalize.js'
@@ -37,6 +39,9 @@ export interface ManagerOptions {
   callTimeoutMs?: number
   /** Boot every container of a start() at once, before dependencies run. Default true. */
   prewarm?: boolean
+  /** Fork service processes from a spawner process, so that spawn() never blocks the manager's event loop (one
+   * more Node process while services run; see docs/supervision.md). Default true; false forks them here. */
+  spawner?: boolean
   /** Replaces entry-file resolution (in-memory tests register modules by name). */
   resolveEntry?: (service: string, entry: string, cwd: string) => string
   /** Jitter source for restart backoff (tests make it deterministic). */
@@ -66,6 +71,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   readonly #boots = limitConcurrency(availableParallelism() + 1)
   /** Pids and process groups of this run, on disk and with the watchdog (real processes only). */
   readonly #run: RunRecord | null
+  readonly #spawner: Spawner | null
   #runOpened = false
   #permissionsReported = false
   #closing = false
@@ -78,6 +84,13 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.manifest = normalizeManifest(manifest, options.cwd ?? process.cwd(), options.resolveEntry)
     this.#run = options.containers ? null : new RunRecord(this.manifest.stateDir)
     if (this.#run) for (const s of this.manifest.services) s.env = { ...s.env, SVC_RUN: this.#run.runId }
+    this.#spawner =
+      this.#run && options.spawner !== false
+        ? new Spawner(
+            (pid) => this.#run?.add(pid),
+            (pid) => this.#run?.remove(pid),
+          )
+        : null
     this.#router = new Router({
       target: (name) => {
         const node = this.#nodes.get(name)
@@ -176,6 +189,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       const order = this.manifest.graph.startOrder().reverse().map((n) => this.#node(n))
       await Promise.all(order.map((node) => node.close('manager closing')))
       await Promise.all(order.map((node) => node.container.dispose()))
+      await this.#spawner?.close()
       this.#usage.stop()
       await this.#run?.close()
       this.#runOpened = false
@@ -259,7 +273,9 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   }
 
   #add(service: ResolvedService): ServiceNode {
-    const container = (this.#options.containers ?? ((s) => new ProcessContainer(s, this.#boots)))(service)
+    const spawner = this.#spawner
+    const launch: Launch = spawner ? (file, args, options) => spawner.launch(file, args, options) : launchInline
+    const container = (this.#options.containers ?? ((s) => new ProcessContainer(s, this.#boots, launch)))(service)
     const node = new ServiceNode(service, container, {
       dependencies: (n) => this.manifest.graph.dependenciesOf(n.name).map((d) => this.#node(d)),
       dependents: (n) => this.manifest.graph.dependentsOf(n.name).map((d) => this.#node(d)),

@@ -1,6 +1,6 @@
 // Real-process test helpers: managers rooted at the fixtures directory, and process liveness checks.
 
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ServicesManager, type ManagerOptions, type Manifest, type StateChange } from '../../src/index.js'
 
@@ -52,4 +52,23 @@ export async function until(condition: () => boolean, timeoutMs: number, what: s
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 20))
   }
+}
+
+export function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+}
+
+/** The manager's spawner process (container/spawner.ts) among `parent`'s children, if one is alive. */
+export function spawnerOf(parent: number): number | null {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+      if (cmdline.includes('spawner-main.js') && parentOf(Number(entry)) === parent && isAlive(Number(entry))) return Number(entry)
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return null
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { FIXTURES, fixtureManager, isAlive, until } from './harness.js'
+import { FIXTURES, fixtureManager, isAlive, spawnerOf, until } from './harness.js'
 
 const services = {
   plain: { entry: './echo.ts' },
@@ -72,9 +72,13 @@ describe('no orphans', () => {
     const { pids, watchdog } = await allPids(m)
     expect(pids.length).toBeGreaterThanOrEqual(5)
     expect(pids.every(isAlive)).toBe(true)
+    const spawner = spawnerOf(m.child.pid!)
+    expect(spawner).not.toBeNull()
+    seen.push(spawner!)
     m.child.kill('SIGKILL')
     await until(() => pids.every((p) => !isAlive(p)), 5000, 'every service process to die')
     await until(() => !isAlive(watchdog), 5000, 'the watchdog to exit')
+    await until(() => !isAlive(spawner!), 5000, 'the spawner to exit')
   })
 
   test('a new start kills what a dead run left behind (manager and watchdog both SIGKILLed)', async () => {

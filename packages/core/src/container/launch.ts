@@ -1,0 +1,46 @@
+// Creating a service process, whoever forks it: the manager itself (launchInline) or its spawner process
+// (container/spawner.ts). Either way the manager ends up holding the same three pipes.
+
+import { spawn } from 'node:child_process'
+import type { Socket } from 'node:net'
+
+export interface LaunchOptions {
+  env: Record<string, string>
+  cwd: string
+}
+
+export interface ExitStatus {
+  code: number | null
+  signal: string | null
+}
+
+export interface Launched {
+  pid: number
+  stdout: Socket
+  stderr: Socket
+  /** fd 3 in the service: the protocol's pipe. */
+  channel: Socket
+  /** Resolves when the process has exited (its pipes may still hold output). */
+  exit: Promise<ExitStatus>
+}
+
+export type Launch = (file: string, args: string[], options: LaunchOptions) => Promise<Launched>
+
+/** Forks in this process: spawn() blocks its event loop until the child has called exec. */
+export function launchInline(file: string, args: string[], { env, cwd }: LaunchOptions): Promise<Launched> {
+  // Own process group (detached): the whole tree can be signalled at once. fd 3 is a socket pair framed by
+  // FramePort on both ends — not Node's IPC channel, whose JSON the manager would have to parse and re-serialise
+  // for every relayed call.
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true, env, cwd })
+  const pid = child.pid
+  // A missing cwd or binary: Node reports it on the next tick, and there is no process to wait for.
+  if (pid === undefined) return new Promise((_, reject) => child.once('error', reject))
+  child.on('error', () => {}) // a failed kill(); the exit still comes
+  return Promise.resolve({
+    pid,
+    stdout: child.stdout as Socket,
+    stderr: child.stderr as Socket,
+    channel: child.stdio[3] as Socket,
+    exit: new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))),
+  })
+}

@@ -1,0 +1,115 @@
+import { afterEach, expect, test } from '@jest/globals'
+import type { Socket } from 'node:net'
+import { Spawner } from '../../src/container/spawner.js'
+import type { ServicesManager } from '../../src/index.js'
+import { FIXTURES, fixtureManager, isAlive, parentOf, runningAgain, spawnerOf } from './harness.js'
+
+// The spawner process with real processes: who forks, whether anything a service writes before the manager holds
+// its pipes is lost, exit statuses, spawn failures, and what happens when the spawner dies or closes.
+const PROBE = `${FIXTURES}launch-probe.mjs`
+const spawners: Spawner[] = []
+let manager: ServicesManager | undefined
+afterEach(async () => {
+  await manager?.close()
+  manager = undefined
+  await Promise.all(spawners.splice(0).map((s) => s.close()))
+})
+
+function spawner(): Spawner {
+  const s = new Spawner()
+  spawners.push(s)
+  return s
+}
+
+const launchProbe = (s: Spawner, cwd = FIXTURES) => s.launch(process.execPath, [PROBE], { env: { ...process.env } as Record<string, string>, cwd })
+
+function received(socket: Socket, expected: string): Promise<void> {
+  let text = ''
+  return new Promise((resolve) => {
+    const on = (chunk: Buffer) => {
+      text += chunk.toString()
+      if (text.includes(expected)) {
+        socket.off('data', on)
+        resolve()
+      }
+    }
+    socket.on('data', on)
+  })
+}
+
+test('once ready, the spawner forks; nothing written before the manager holds the pipes is lost; exit codes arrive', async () => {
+  const s = spawner()
+  await expect(s.whenReady()).resolves.toBe(true)
+  const probe = await launchProbe(s)
+  expect(parentOf(probe.pid)).toBe(s.pid)
+  await Promise.all([received(probe.stdout, 'out at start'), received(probe.stderr, 'err at start'), received(probe.channel, 'hello')])
+  probe.channel.write('exit 7')
+  await expect(probe.exit).resolves.toEqual({ code: 7, signal: null })
+})
+
+test('until the spawner is ready, processes are forked by the manager itself', async () => {
+  const s = spawner()
+  const probe = await launchProbe(s) // the first launch boots the spawner; it is not ready yet
+  expect(parentOf(probe.pid)).toBe(process.pid)
+  await received(probe.channel, 'hello')
+  process.kill(probe.pid, 'SIGTERM')
+  await expect(probe.exit).resolves.toEqual({ code: null, signal: 'SIGTERM' })
+})
+
+test('a process that cannot be created fails its launch with the reason', async () => {
+  const s = spawner()
+  await expect(s.whenReady()).resolves.toBe(true)
+  await expect(launchProbe(s, '/nonexistent-svc-dir')).rejects.toThrow(/ENOENT/)
+  await expect(launchProbe(s, PROBE)).rejects.toThrow(/ENOTDIR/) // a file as the working directory
+})
+
+test('when the spawner dies, what it forked is killed and reported gone; launches fork here until a new one runs', async () => {
+  const s = spawner()
+  await expect(s.whenReady()).resolves.toBe(true)
+  const first = s.pid!
+  const orphan = await launchProbe(s)
+  await received(orphan.channel, 'hello')
+  orphan.channel.resume()
+  process.kill(first, 'SIGKILL')
+  await expect(orphan.exit).resolves.toEqual({ code: null, signal: 'SIGKILL' })
+  expect(isAlive(orphan.pid)).toBe(false)
+  const inline = await launchProbe(s)
+  expect(parentOf(inline.pid)).toBe(process.pid)
+  await expect(s.whenReady()).resolves.toBe(true)
+  expect(s.pid).not.toBe(first)
+  inline.channel.write('exit 0')
+  await inline.exit
+})
+
+test('close() ends the spawner, which kills whatever it forked that still runs', async () => {
+  const s = spawner()
+  await expect(s.whenReady()).resolves.toBe(true)
+  const pid = s.pid!
+  const probe = await launchProbe(s)
+  await received(probe.channel, 'hello')
+  probe.channel.resume() // as a container reads it: the pipe's close is how an orphan's end is seen
+  await s.close()
+  await expect(probe.exit).resolves.toMatchObject({ code: null })
+  expect(isAlive(probe.pid)).toBe(false)
+  expect(isAlive(pid)).toBe(false)
+})
+
+test("a manager's services survive the loss of its spawner as crashes: restarted, and the manager works on", async () => {
+  manager = fixtureManager({ echo: { entry: './echo.ts' }, other: { entry: './echo.ts' } })
+  await manager.start() // forked here while the spawner boots
+  const pidOf = (name: string) => manager!.services().find((s) => s.name === name)!.pid!
+  const spawnerPid = spawnerOf(process.pid)
+  expect(spawnerPid).not.toBeNull()
+  // A restart once the spawner is ready forks through it (it is ready long before one start-up ends).
+  for (let i = 0; i < 5 && parentOf(pidOf('echo')) !== spawnerPid; i++) await manager.restart('echo')
+  expect(parentOf(pidOf('echo'))).toBe(spawnerPid)
+  const other = pidOf('other')
+  const back = runningAgain(manager, 'echo')
+  process.kill(spawnerPid!, 'SIGKILL')
+  await back
+  await expect(manager.call('echo', 'echo', 'still here')).resolves.toBe('still here')
+  expect(pidOf('other')).toBe(other) // forked by the manager itself: not the spawner's to lose
+  await manager.close()
+  manager = undefined
+  expect(spawnerOf(process.pid)).toBeNull()
+})
