@@ -28,6 +28,16 @@ export async function rawForks(n, script = here('./fixtures/raw-ready.mjs')) {
   return ms
 }
 
+/** SIGKILL of a bare forked child → its 'exit' event in the parent (ms): the floor of crash detection. */
+export async function rawKillToExit(script = here('./fixtures/raw-ready.mjs')) {
+  const child = fork(script, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] })
+  await new Promise((r) => child.once('message', r))
+  const t0 = performance.now()
+  const exited = new Promise((r) => child.once('exit', () => r(performance.now() - t0)))
+  child.kill('SIGKILL')
+  return exited
+}
+
 /** One-hop JSON ping-pong with a forked child: the floor any relayed call is compared with. */
 export async function rawPingPong(count, payloadBytes, inflight, kind) {
   const child = fork(here('./fixtures/raw-echo.mjs'), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] })

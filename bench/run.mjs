@@ -119,16 +119,21 @@ cluster-client 3 from npm (the peer the issue names), a follower invoking an in-
 child processes over loopback, its default serialize-json transcode; *our cluster-client* — the same with
 \`@services-cluster/cluster-client\`, for reference. *recovery* and
 *startup* — forking bare Node children until each sends one IPC message: one for recovery (the issue's baseline), and
-for reference three at once, the processes a cascade in the recovery graph (one dependency, two dependents) replaces.
+for reference three at once, the processes a cascade in the recovery graph (one dependency, two dependents) replaces;
+crash detection also against the time from a bare child's SIGKILL to its \`exit\` event in the parent (the kernel
+tearing the process down), its floor.
 The bare child is an ES-module file, like the services; a reference row compares it with a CommonJS one. *manager's worst event-loop stall* — the
 largest \`monitorEventLoopDelay\` (1 ms resolution) delay while \`start()\` runs, median over trials, against the
-issue's absolute target of 25 ms (ratio ≤ 1 meets it); the raw concurrent fork's own stall is printed for
-reference, without a baseline. *startup vs PM2* — PM2 7 programmatic API, the apps started as one ecosystem with
+issue's absolute target of 25 ms (ratio ≤ 1 meets it); the monitor runs one 10 ms turn before the case, since it
+records nothing for its first interval (a case's synchronous part would go unseen). The raw concurrent fork's own
+stall is printed for reference, without a baseline: its fork loop is synchronous. Rows that say *spawner: false*
+fork every service process in the manager itself instead of its spawner process (docs/supervision.md). *startup vs PM2* — PM2 7 programmatic API, the apps started as one ecosystem with
 \`wait_ready\` (each app calls \`process.send('ready')\`; PM2's defaults otherwise, e.g. 2 concurrent actions),
 timed from the start call to its answer, with its daemon (own temp \`PM2_HOME\`) spawned before timing; the same
 trials also fork ${opts.apps} bare children for reference. *memory* — a bare Node child with an IPC channel; for the
 manager, a bare Node parent holding as many forked children with IPC channels (both in fresh processes, RSS after a
-full GC).
+full GC); *manager + spawner* adds the spawner process's RSS, most of which is the Node binary's pages, shared with
+the manager and every service.
 
 ${table}
 
