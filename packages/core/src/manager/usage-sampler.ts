@@ -1,10 +1,11 @@
-// Samples CPU % and RSS of every running service on an interval (pidusage) and keeps a short history.
+// Samples CPU % and RSS of every running service on an interval (/proc, or pidusage off Linux) and keeps a short
+// history.
 // A parent service's figures include its child services (ctx.spawnChild); processes a service spawns
 // itself (sh -c, workers) are not counted — only the service process is sampled.
 
-import pidusage from 'pidusage'
 import type { ServiceNode } from '../node/service-node.js'
 import type { UsageSample } from '../protocol/snapshot.js'
+import { usageReader } from './proc-usage.js'
 
 export interface UsageSource {
   /** Service name → the pids that count towards it (its own, plus its child services'). */
@@ -15,6 +16,7 @@ export class UsageSampler {
   readonly #history = new Map<string, UsageSample[]>()
   #timer: NodeJS.Timeout | null = null
   #sampling = false
+  readonly #reader = usageReader()
 
   constructor(
     private readonly source: UsageSource,
@@ -32,7 +34,7 @@ export class UsageSampler {
   stop(): void {
     if (this.#timer) clearInterval(this.#timer)
     this.#timer = null
-    pidusage.clear()
+    this.#reader.keepOnly(new Set())
   }
 
   latest(service: string): UsageSample | null {
@@ -48,8 +50,10 @@ export class UsageSampler {
     this.#sampling = true
     try {
       const at = Date.now()
+      const sampled = new Set<number>()
       for (const [service, pids] of this.source.pids()) {
-        const stats = await Promise.allSettled(pids.map((pid) => pidusage(pid)))
+        for (const pid of pids) sampled.add(pid)
+        const stats = await Promise.allSettled(pids.map((pid) => this.#reader.read(pid)))
         let cpu = 0
         let rss = 0
         let any = false
@@ -57,7 +61,7 @@ export class UsageSampler {
           if (s.status !== 'fulfilled') continue
           any = true
           cpu += s.value.cpu
-          rss += s.value.memory
+          rss += s.value.rss
         }
         if (!any) continue
         const sample = { at, cpu: Math.round(cpu * 10) / 10, rss }
@@ -67,6 +71,7 @@ export class UsageSampler {
         if (history.length > this.historyLength) history.shift()
         this.onSample(service, sample)
       }
+      this.#reader.keepOnly(sampled)
     } finally {
       this.#sampling = false
     }
