@@ -11,7 +11,7 @@ import { launchInline, type Launch, type Launched } from './launch.js'
 import { LineSplitter } from './line-splitter.js'
 import { ServiceContainer, type ExitReport } from './service-container.js'
 import { planSpawn, type SpawnPlan } from './spawn.js'
-import { escalateStop, signalGroup } from './terminate.js'
+import { escalateStop, killGroup, signalGroup } from './terminate.js'
 
 const trace = debuglog('svc:container')
 const OUTPUT_GRACE_MS = 2000
@@ -245,7 +245,7 @@ export class ProcessContainer extends ServiceContainer {
       sentCode: false,
       exited: launched.exit.then(async ({ code, signal }) => {
         // The leader is gone; nothing it started may outlive it.
-        signalGroup(pid, 'SIGKILL')
+        killGroup(pid)
         if (controller.connected) controller.disconnect()
         // Output can arrive after the exit: wait for both pipes to end, but not forever (a grandchild that
         // escaped the process group could hold them open).
@@ -256,15 +256,18 @@ export class ProcessContainer extends ServiceContainer {
       }),
     }
     void run.exited.then((ended) => {
-      this.emit('gone', run.pid)
       if (this.#spare === run) this.#spare = null // an idle spare died: the next start spawns a fresh process
-      if (this.#run !== run) return // a spare, or abandoned before it was the service's: nobody's exit
-      this.#run = null
-      const report: ExitReport = run.stopping
-        ? { ...ended, expected: true, step: 'exited' }
-        : { ...ended, expected: run.expected, step: 'exited' }
-      trace('%s pid %d exited %o', this.service.name, run.pid, report)
-      this.emit('exit', report)
+      // Not a spare, nor abandoned before it was the service's: the service's exit, reported before the bookkeeping
+      // of 'gone' — a crash is detected that much sooner.
+      if (this.#run === run) {
+        this.#run = null
+        const report: ExitReport = run.stopping
+          ? { ...ended, expected: true, step: 'exited' }
+          : { ...ended, expected: run.expected, step: 'exited' }
+        trace('%s pid %d exited %o', this.service.name, run.pid, report)
+        this.emit('exit', report)
+      }
+      this.emit('gone', run.pid)
     })
     controller.remoteReady.then(() => (run.booted = true), () => {})
     this.emit('spawn', pid)
