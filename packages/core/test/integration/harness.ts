@@ -65,7 +65,7 @@ export function spawnerOf(parent: number): number | null {
     if (!/^\d+$/.test(entry)) continue
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
-      if (cmdline.includes('spawner-main.js') && parentOf(Number(entry)) === parent && isAlive(Number(entry))) return Number(entry)
+      if (cmdline.includes('spawner-main') && parentOf(Number(entry)) === parent && isAlive(Number(entry))) return Number(entry)
     } catch {
       // gone meanwhile
     }
