@@ -2,9 +2,9 @@
 //
 // Why: Node's spawn() is synchronous. libuv forks — copying the parent's page tables — and then waits until the
 // child has called exec, and under load the child first waits for a core behind the services that are booting. In
-// the manager that blocked its event loop (and with it every relayed call) for ≈ 7 ms per spawn on average and up
-// to 15–35 ms during a 50-service start-up on 2 cores. A worker thread does not help: it shares the manager's
-// address space, and the fork stalls the main thread's page faults too. Here it blocks only this process.
+// the manager that blocked its event loop (and with it every relayed call) for 6–8 ms per spawn on average and up
+// to 14–37 ms during a 50-service start-up on 2 cores. A worker thread helps little: it shares the manager's address
+// space, and the main thread's page faults wait for the fork. Here it blocks only this process (docs/supervision.md).
 //
 // Protocol (Node's IPC channel, JSON):
 //   spawner → manager  'ready', once

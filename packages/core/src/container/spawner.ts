@@ -58,6 +58,7 @@ export class Spawner {
     return this.#process?.pid ?? null
   }
 
+  /** Creates a process: through the spawner once it runs; until then here, booting the spawner meanwhile. */
   launch(file: string, args: string[], options: LaunchOptions): Promise<Launched> {
     if (!this.#ready) {
       this.#boot()
@@ -194,7 +195,8 @@ export class Spawner {
     }
   }
 
-  // An idle spawner must not keep the manager's process alive by itself; a launch under way must.
+  // A spawner with nothing under way (no launch, no process of its own alive) must not keep the manager's process
+  // alive by itself; while it has, it must.
   #ref(on: boolean): void {
     const child = this.#process
     if (on) {
