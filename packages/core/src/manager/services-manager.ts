@@ -40,7 +40,7 @@ export interface ManagerOptions {
   /** Boot every container of a start() at once, before dependencies run. Default true. */
   prewarm?: boolean
   /** Fork service processes from a spawner process, so that spawn() never blocks the manager's event loop (one
-   * more Node process while services run; see docs/supervision.md). Default true; false forks them here. */
+   * more Node process while services run; see docs/supervision.md). Default: the manifest's `spawner` (true). */
   spawner?: boolean
   /** Replaces entry-file resolution (in-memory tests register modules by name). */
   resolveEntry?: (service: string, entry: string, cwd: string) => string
@@ -85,7 +85,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.#run = options.containers ? null : new RunRecord(this.manifest.stateDir)
     if (this.#run) for (const s of this.manifest.services) s.env = { ...s.env, SVC_RUN: this.#run.runId }
     this.#spawner =
-      this.#run && options.spawner !== false
+      this.#run && (options.spawner ?? this.manifest.spawner)
         ? new Spawner(
             (pid) => this.#run?.add(pid),
             (pid) => this.#run?.remove(pid),

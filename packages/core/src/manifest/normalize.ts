@@ -44,6 +44,8 @@ export interface ResolvedManifest {
   cwd: string
   /** `cluster` from the manifest; every service also gets it as SVC_CLUSTER_REDIS / SVC_CLUSTER_NAME. */
   cluster: { redis: string; name: string } | null
+  /** Services are forked by a spawner process (container/spawner.ts). */
+  spawner: boolean
 }
 
 const POLICIES: RestartPolicyName[] = ['never', 'on-failure', 'always']
@@ -51,7 +53,7 @@ const SERVICE_FIELDS = [
   'entry', 'dependsOn', 'config', 'env', 'permissions', 'restart', 'critical', 'direct',
   'startTimeoutMs', 'stopTimeoutMs', 'killTimeoutMs', 'health', 'logs',
 ]
-const MANIFEST_FIELDS = ['services', 'stateDir', 'cluster']
+const MANIFEST_FIELDS = ['services', 'stateDir', 'cluster', 'spawner']
 
 export type EntryResolver = (service: string, entry: string, cwd: string) => string
 
@@ -82,8 +84,13 @@ export function normalizeManifest(manifest: Manifest, cwd: string, resolve: Entr
       }
     }
   }
+  if (manifest.spawner !== undefined && typeof manifest.spawner !== 'boolean') {
+    throw svcError('SVC_ERR_MANIFEST_INVALID', `The manifest's spawner must be true or false, not ${JSON.stringify(manifest.spawner)}.`, {
+      details: { field: 'spawner' },
+    })
+  }
   const stateDir = manifest.stateDir ?? '.svc'
-  return { services, graph, stateDir: stateDir.startsWith('/') ? stateDir : `${cwd}/${stateDir}`, cwd, cluster }
+  return { services, graph, stateDir: stateDir.startsWith('/') ? stateDir : `${cwd}/${stateDir}`, cwd, cluster, spawner: manifest.spawner ?? true }
 }
 
 function clusterOf(cluster: Manifest['cluster']): ResolvedManifest['cluster'] {

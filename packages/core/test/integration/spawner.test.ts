@@ -1,7 +1,7 @@
 import { afterEach, expect, test } from '@jest/globals'
 import type { Socket } from 'node:net'
 import { Spawner } from '../../src/container/spawner.js'
-import type { ServicesManager } from '../../src/index.js'
+import { ServicesManager } from '../../src/index.js'
 import { FIXTURES, fixtureManager, isAlive, parentOf, runningAgain, spawnerOf } from './harness.js'
 
 // The spawner process with real processes: who forks, whether anything a service writes before the manager holds
@@ -111,5 +111,13 @@ test("a manager's services survive the loss of its spawner as crashes: restarted
   expect(pidOf('other')).toBe(other) // forked by the manager itself: not the spawner's to lose
   await manager.close()
   manager = undefined
+  expect(spawnerOf(process.pid)).toBeNull()
+})
+
+test('with spawner: false in the manifest, the manager forks every service itself and runs no spawner', async () => {
+  manager = new ServicesManager({ services: { echo: { entry: './echo.ts' } }, spawner: false }, { cwd: FIXTURES })
+  await manager.start()
+  await manager.restart('echo') // a spawner would be running by now
+  expect(parentOf(manager.service('echo').pid!)).toBe(process.pid)
   expect(spawnerOf(process.pid)).toBeNull()
 })

@@ -63,4 +63,13 @@ describe('manifest fields', () => {
     )
     expect(() => normalizeManifest({ services: {}, stateDri: 'x' } as never, '/')).toThrow(/unknown field "stateDri" \(did you mean "stateDir"\?\)/)
   })
+
+  test('spawner is true unless the manifest says false, and must be a boolean', async () => {
+    const { normalizeManifest } = await import('../../src/manifest/normalize.js')
+    expect(normalizeManifest({ services: {} }, '/').spawner).toBe(true)
+    expect(normalizeManifest({ services: {}, spawner: false }, '/').spawner).toBe(false)
+    expect(() => normalizeManifest({ services: {}, spawner: 'no' } as never, '/')).toThrow(
+      expect.objectContaining({ code: 'SVC_ERR_MANIFEST_INVALID', details: { field: 'spawner' } }),
+    )
+  })
 })
