@@ -114,9 +114,10 @@ export class Spawner {
   }
 
   #fork(): void {
-    // Not the CA bundle: it costs every Node start ≈ 3×, and the spawner makes no TLS connection. Its own session
-    // (detached): a terminal's Ctrl-C reaches the manager, which closes the services, not the spawner.
-    const { NODE_EXTRA_CA_CERTS: _bundle, ...env } = process.env
+    // Not the CA bundle: it costs every Node start ≈ 3×, and the spawner makes no TLS connection. Nor NODE_OPTIONS:
+    // a --require'd tracer or agent has nothing to do in it (the services get the environment whole). Its own
+    // session (detached): a terminal's Ctrl-C reaches the manager, which closes the services, not the spawner.
+    const { NODE_EXTRA_CA_CERTS: _bundle, NODE_OPTIONS: _options, ...env } = process.env
     let child: ChildProcess
     try {
       if (this.#closed) throw new Error('closed')

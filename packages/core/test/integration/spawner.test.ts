@@ -121,3 +121,14 @@ test('with spawner: false in the manifest, the manager forks every service itsel
   expect(parentOf(manager.service('echo').pid!)).toBe(process.pid)
   expect(spawnerOf(process.pid)).toBeNull()
 })
+
+test("the spawner runs without the manager's NODE_OPTIONS (a --require'd agent is the services' business)", async () => {
+  const before = process.env.NODE_OPTIONS
+  process.env.NODE_OPTIONS = '--require /nonexistent-svc-agent.js' // any Node start that honoured it would fail
+  try {
+    await expect(spawner().whenReady()).resolves.toBe(true)
+  } finally {
+    if (before === undefined) delete process.env.NODE_OPTIONS
+    else process.env.NODE_OPTIONS = before
+  }
+})
