@@ -34,18 +34,21 @@ export function usageReader(): UsageReader {
 class ProcReader implements UsageReader {
   /** CPU milliseconds and when, per pid, from the previous reading. */
   readonly #previous = new Map<number, { cpuMs: number; at: number }>()
+  /** Milliseconds since boot at performance.now() = 0: a process's start time is counted from boot. Read once. */
+  #bootOffset: Promise<number> | null = null
 
   async read(pid: number): Promise<ProcessUsage> {
-    const [stat, status, uptime] = await Promise.all([
+    this.#bootOffset ??= readFile('/proc/uptime', 'utf8').then((uptime) => Number(uptime.split(' ')[0]) * 1000 - performance.now())
+    const [stat, status, bootOffset] = await Promise.all([
       readFile(`/proc/${pid}/stat`, 'utf8'),
       readFile(`/proc/${pid}/status`, 'utf8'),
-      readFile('/proc/uptime', 'utf8'),
+      this.#bootOffset,
     ])
     // After the command name (which may hold spaces and parentheses): state is field 3, utime 14, stime 15,
     // starttime 22 — here at 0, 11, 12 and 19.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     const cpuMs = ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND
-    const at = Number(uptime.split(' ')[0]) * 1000
+    const at = performance.now() + bootOffset
     const previous = this.#previous.get(pid) ?? { cpuMs: 0, at: (Number(fields[19]) * 1000) / TICKS_PER_SECOND }
     this.#previous.set(pid, { cpuMs, at })
     const elapsed = at - previous.at
