@@ -22,8 +22,8 @@ await build({
   logLevel: 'warning',
 })
 
-// The spawner imports nothing but node:child_process; as CommonJS it skips Node's ES-module loader, a few ms of CPU
-// at a moment when every core is busy with the first services' boots.
+// The spawner imports nothing but node:child_process; as CommonJS it skips Node's ES-module loader at a moment when
+// every core is busy with the first services' boots (10 services: 316 → 305 ms in one alternating probe).
 await build({
   entryPoints: [fileURLToPath(new URL('../dist/container/spawner-main.js', import.meta.url))],
   outfile: fileURLToPath(new URL('../dist/container/spawner-main.bundle.cjs', import.meta.url)),

@@ -146,8 +146,8 @@ export class ProcessContainer extends ServiceContainer {
     return svcError('SVC_ERR_START_ABORTED', `Service "${this.service.name}" was stopped before its process was started.`, { service: this.service.name })
   }
 
-  // restart.warmSpare: a moment after a start, not during it: spawning blocks the manager's event loop for a few
-  // milliseconds and the new process competes for the CPU with the starts that are still going on.
+  // restart.warmSpare: a moment after a start, not during it: the new process would compete for the CPU with the
+  // starts that are still going on (and, forked inline, block the manager's event loop for a few milliseconds).
   #replenish(): void {
     if (!this.service.restart.warmSpare || this.#spare || this.#disposed) return
     setTimeout(() => {

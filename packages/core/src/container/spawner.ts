@@ -13,7 +13,7 @@ import { signalGroup } from './terminate.js'
 
 const trace = debuglog('svc:spawner')
 // Same relative path from src/container and dist/container: the spawner always runs compiled, bundled into a
-// CommonJS file by the build (scripts/bundle-runner.mjs) — the ES module works too, a few ms slower to start.
+// CommonJS file by the build (scripts/bundle-runner.mjs) — the ES module works too, slower to start.
 const BUNDLE = fileURLToPath(new URL('../../dist/container/spawner-main.bundle.cjs', import.meta.url))
 const MAIN = existsSync(BUNDLE) ? BUNDLE : fileURLToPath(new URL('../../dist/container/spawner-main.js', import.meta.url))
 /** A spawner that keeps dying is not worth restarting: after this many, every process is forked inline. */

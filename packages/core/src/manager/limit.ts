@@ -1,4 +1,4 @@
-// Runs at most `max` tasks at once: spawning a whole graph at once would stall the manager's event loop.
+// Runs at most `max` tasks at once: booting a whole graph at once would thrash the cores (and stall the manager).
 
 export function limitConcurrency(max: number) {
   let active = 0
