@@ -4,6 +4,7 @@
 
 import { readFile } from 'node:fs/promises'
 import pidusage from 'pidusage'
+import { statFields } from '../supervision/proc-stat.js'
 
 /** USER_HZ, the unit of /proc's CPU times: 100 in Linux's ABI on every architecture Node runs on. */
 const TICKS_PER_SECOND = 100
@@ -44,9 +45,8 @@ class ProcReader implements UsageReader {
       readFile(`/proc/${pid}/status`, 'utf8'),
       this.#bootOffset,
     ])
-    // After the command name (which may hold spaces and parentheses): state is field 3, utime 14, stime 15,
-    // starttime 22 — here at 0, 11, 12 and 19.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // utime, stime and starttime: fields 14, 15 and 22 of proc(5).
+    const fields = statFields(stat)
     const cpuMs = ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND
     const at = performance.now() + bootOffset
     const previous = this.#previous.get(pid) ?? { cpuMs: 0, at: (Number(fields[19]) * 1000) / TICKS_PER_SECOND }

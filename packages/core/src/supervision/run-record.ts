@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { debuglog } from 'node:util'
+import { statFields } from './proc-stat.js'
 import { startWatchdog } from './watchdog.js'
 
 const trace = debuglog('svc:run')
@@ -148,8 +149,7 @@ function isAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+    return statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'))[0] !== 'Z'
   } catch {
     return true
   }
@@ -167,8 +167,7 @@ function groupHoldsRun(pgid: number, runId: string): boolean {
   }
   for (const pid of pids) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const fields = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'))
       if (Number(fields[2]) !== pgid) continue // field 5 of stat: the process group
       if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes(marker)) return true
     } catch {}

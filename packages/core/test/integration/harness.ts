@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ServicesManager, type ManagerOptions, type Manifest, type StateChange } from '../../src/index.js'
+import { statFields } from '../../src/supervision/proc-stat.js'
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url))
 
@@ -22,8 +23,7 @@ export function isAlive(pid: number): boolean {
     return false
   }
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+    return statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'))[0] !== 'Z'
   } catch {
     return false
   }
@@ -55,8 +55,7 @@ export async function until(condition: () => boolean, timeoutMs: number, what: s
 }
 
 export function parentOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+  return Number(statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'))[1])
 }
 
 /** The manager's spawner process (container/spawner.ts) among `parent`'s children, if one is alive. */
