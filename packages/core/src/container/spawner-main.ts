@@ -31,8 +31,9 @@ export type SpawnerMessage =
   | { id: number; exit: { code: number | null; signal: string | null } }
 
 const alive = new Set<number>()
+// The manager may be gone by the time a process exits (EPIPE): no error here, 'disconnect' follows and ends this one.
 const send = (message: SpawnerMessage, handle?: Socket): void => {
-  process.send?.(message, handle)
+  if (process.connected) process.send?.(message, handle, undefined, () => {})
 }
 
 process.on('message', (request: LaunchRequest) => {

@@ -1,8 +1,11 @@
 import { afterEach, expect, test } from '@jest/globals'
+import { fork } from 'node:child_process'
+import { once } from 'node:events'
 import type { Socket } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import { Spawner } from '../../src/container/spawner.js'
 import { ServicesManager } from '../../src/index.js'
-import { FIXTURES, fixtureManager, isAlive, parentOf, runningAgain, spawnerOf } from './harness.js'
+import { FIXTURES, fixtureManager, isAlive, parentOf, runningAgain, spawnerOf, until } from './harness.js'
 
 // The spawner process with real processes: who forks, whether anything a service writes before the manager holds
 // its pipes is lost, exit statuses, spawn failures, and what happens when the spawner dies or closes.
@@ -79,6 +82,41 @@ test('when the spawner dies, what it forked is killed and reported gone; launche
   expect(s.pid).not.toBe(first)
   inline.channel.write('exit 0')
   await inline.exit
+})
+
+// The spawner's own program, as the manager runs it but with its stderr captured: it forks the probe, then is
+// stopped while the probe is killed, so the exit is pending when the manager's channel closes. Whether the spawner
+// then sees the exit or the closed channel first is up to its event loop.
+async function exitAsManagerGoes(): Promise<{ code: number | null; stderr: string }> {
+  const main = fileURLToPath(new URL('../../dist/container/spawner-main.bundle.cjs', import.meta.url))
+  const child = fork(main, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true })
+  let stderr = ''
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  await once(child, 'message') // ready
+  const pipes: Socket[] = []
+  const forked = new Promise<number>((resolve) =>
+    child.on('message', (message: { pid?: number }, handle?: Socket) => {
+      if (handle) pipes.push(handle)
+      if (pipes.length === 3) resolve(message.pid!)
+    }),
+  )
+  child.send({ id: 0, file: process.execPath, args: [PROBE], env: { ...process.env }, cwd: FIXTURES })
+  const probe = await forked
+  process.kill(child.pid!, 'SIGSTOP')
+  process.kill(-probe, 'SIGKILL')
+  await until(() => !isAlive(probe), 5000, 'the probe to exit')
+  child.disconnect()
+  process.kill(child.pid!, 'SIGCONT')
+  const [code] = await once(child, 'exit')
+  for (const pipe of pipes) pipe.destroy()
+  return { code, stderr }
+}
+
+test('a process that exits as the manager goes is no error in the spawner: it exits quietly', async () => {
+  // The order that used to fail (an EPIPE thrown from the exit's report) comes up in some runs, not all: three at
+  // once failed in 2 of 5 runs before the fix.
+  const results = await Promise.all([exitAsManagerGoes(), exitAsManagerGoes(), exitAsManagerGoes()])
+  expect(results).toEqual(Array(3).fill({ code: 0, stderr: '' }))
 })
 
 test('close() ends the spawner, which kills whatever it forked that still runs', async () => {
