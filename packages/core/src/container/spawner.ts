@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { debuglog } from 'node:util'
-import { launchInline, type ExitStatus, type Launched, type LaunchOptions } from './launch.js'
+import { launchInline, oneForkPerTurn, type ExitStatus, type Launched, type LaunchOptions } from './launch.js'
 import type { LaunchRequest, SpawnerMessage } from './spawner-main.js'
 import { signalGroup } from './terminate.js'
 
@@ -16,6 +16,9 @@ const trace = debuglog('svc:spawner')
 // CommonJS file by the build (scripts/bundle-runner.mjs) — the ES module works too, slower to start.
 const BUNDLE = fileURLToPath(new URL('../../dist/container/spawner-main.bundle.cjs', import.meta.url))
 const MAIN = existsSync(BUNDLE) ? BUNDLE : fileURLToPath(new URL('../../dist/container/spawner-main.js', import.meta.url))
+/** A graph of up to this many services runs no spawner unless its manifest asks: forked in the manager, one per turn
+ * of its event loop, 3 and 10 services started 12–20 % sooner, and the worst stall was no worse (docs/supervision.md). */
+export const INLINE_UP_TO_SERVICES = 16
 /** A spawner that keeps dying is not worth restarting: after this many, every process is forked inline. */
 const MAX_DEATHS = 3
 /** How long to wait for a process's pipes to close once the spawner that forked it is gone. */
@@ -43,8 +46,8 @@ export class Spawner {
   /** Settles the current boot: true once the spawner is ready, false if it never will be. */
   #booted: Promise<boolean> = Promise.resolve(false)
   #settleBoot: (ready: boolean) => void = () => {}
-  /** The last fork made in this process (see #inTurn). */
-  #forks: Promise<void> = Promise.resolve()
+  /** Forks made in this process: the spawner's own, and launches while it is not ready. */
+  readonly #inTurn = oneForkPerTurn()
   #deaths = 0
   #closed = false
   #nextId = 0
@@ -93,17 +96,6 @@ export class Spawner {
       if (child.connected) child.disconnect()
       else child.kill('SIGKILL')
     })
-  }
-
-  // Forks made here block the event loop for a few milliseconds each; one per turn of the loop, so that they do
-  // not add up to one long stall.
-  #inTurn<T>(fork: () => T | Promise<T>): Promise<T> {
-    const turn = this.#forks.then(() => new Promise<void>((r) => setImmediate(r))).then(fork)
-    this.#forks = turn.then(
-      () => {},
-      () => {},
-    )
-    return turn
   }
 
   #boot(): void {

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'eventemitter3'
 import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
-import { launchInline, type Launch } from '../container/launch.js'
+import { launchInline, oneForkPerTurn, type Launch } from '../container/launch.js'
 import { ProcessContainer } from '../container/process-container.js'
 import { Spawner } from '../container/spawner.js'
 import type { ContainerFactory } from '../container/service-container.js'
@@ -40,7 +40,8 @@ export interface ManagerOptions {
   /** Boot every container of a start() at once, before dependencies run. Default true. */
   prewarm?: boolean
   /** Fork service processes from a spawner process, so that spawn() never blocks the manager's event loop (one
-   * more Node process while services run; see docs/supervision.md). Default: the manifest's `spawner` (true). */
+   * more Node process while services run; see docs/supervision.md). Default: the manifest's `spawner` (by default,
+   * true for more than 16 services). */
   spawner?: boolean
   /** Replaces entry-file resolution (in-memory tests register modules by name). */
   resolveEntry?: (service: string, entry: string, cwd: string) => string
@@ -72,6 +73,8 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   /** Pids and process groups of this run, on disk and with the watchdog (real processes only). */
   readonly #run: RunRecord | null
   readonly #spawner: Spawner | null
+  /** How service processes are created: through the spawner, or here, one fork per turn of the event loop. */
+  readonly #launch: Launch
   #runOpened = false
   #permissionsReported = false
   #closing = false
@@ -91,6 +94,11 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
             (pid) => this.#run?.remove(pid),
           )
         : null
+    const spawner = this.#spawner
+    const inTurn = oneForkPerTurn()
+    this.#launch = spawner
+      ? (file, args, launchOptions) => spawner.launch(file, args, launchOptions)
+      : (file, args, launchOptions) => inTurn(() => launchInline(file, args, launchOptions))
     this.#router = new Router({
       target: (name) => {
         const node = this.#nodes.get(name)
@@ -273,9 +281,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   }
 
   #add(service: ResolvedService): ServiceNode {
-    const spawner = this.#spawner
-    const launch: Launch = spawner ? (file, args, options) => spawner.launch(file, args, options) : launchInline
-    const container = (this.#options.containers ?? ((s) => new ProcessContainer(s, this.#boots, launch)))(service)
+    const container = (this.#options.containers ?? ((s) => new ProcessContainer(s, this.#boots, this.#launch)))(service)
     const node = new ServiceNode(service, container, {
       dependencies: (n) => this.manifest.graph.dependenciesOf(n.name).map((d) => this.#node(d)),
       dependents: (n) => this.manifest.graph.dependentsOf(n.name).map((d) => this.#node(d)),

@@ -1,5 +1,6 @@
 // Checks a manifest field by field and fills in defaults, before anything is spawned.
 
+import { INLINE_UP_TO_SERVICES } from '../container/spawner.js'
 import { svcError } from '../errors.js'
 import { DependencyGraph } from '../graph/dependency-graph.js'
 import { resolveEntry } from './resolve-entry.js'
@@ -44,7 +45,7 @@ export interface ResolvedManifest {
   cwd: string
   /** `cluster` from the manifest; every service also gets it as SVC_CLUSTER_REDIS / SVC_CLUSTER_NAME. */
   cluster: { redis: string; name: string } | null
-  /** Services are forked by a spawner process (container/spawner.ts). */
+  /** Services are forked by a spawner process (container/spawner.ts): as the manifest says, else by its size. */
   spawner: boolean
 }
 
@@ -90,7 +91,7 @@ export function normalizeManifest(manifest: Manifest, cwd: string, resolve: Entr
     })
   }
   const stateDir = manifest.stateDir ?? '.svc'
-  return { services, graph, stateDir: stateDir.startsWith('/') ? stateDir : `${cwd}/${stateDir}`, cwd, cluster, spawner: manifest.spawner ?? true }
+  return { services, graph, stateDir: stateDir.startsWith('/') ? stateDir : `${cwd}/${stateDir}`, cwd, cluster, spawner: manifest.spawner ?? services.length > INLINE_UP_TO_SERVICES }
 }
 
 function clusterOf(cluster: Manifest['cluster']): ResolvedManifest['cluster'] {

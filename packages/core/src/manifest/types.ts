@@ -92,8 +92,9 @@ export interface Manifest {
   stateDir?: string
   cluster?: ClusterOptions
   /**
-   * Fork service processes from a spawner process, so that forking never blocks the manager's event loop (default
-   * true). `false` forks them in the manager: a small graph starts a little faster, at the cost of event-loop stalls.
+   * Fork service processes from a spawner process, so that forking never blocks the manager's event loop. `false`
+   * forks them in the manager, one per turn of its event loop: a small graph starts faster that way. Default: a
+   * spawner when the manifest has more than 16 services.
    */
   spawner?: boolean
 }

@@ -29,8 +29,8 @@ afterEach(() => {
 })
 
 // Starts a manager in its own process and reads its JSON lines.
-function runManager(stateDir: string) {
-  const child = spawn(process.execPath, [join(FIXTURES, 'run-manager.mjs'), JSON.stringify({ services, stateDir })], {
+function runManager(stateDir: string, spawner?: boolean) {
+  const child = spawn(process.execPath, [join(FIXTURES, 'run-manager.mjs'), JSON.stringify({ services, stateDir, spawner })], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   children.push(child)
@@ -65,20 +65,23 @@ async function allPids(m: ReturnType<typeof runManager>): Promise<{ pids: number
 }
 
 describe('no orphans', () => {
-  test('when the manager is SIGKILLed, every service and grandchild is gone within 5 s (busy loop included)', async () => {
+  test.each([
+    ['', false],
+    [', and its spawner exits', true],
+  ])('when the manager is SIGKILLed, every service and grandchild is gone within 5 s (busy loop included)%s', async (_, withSpawner) => {
     const stateDir = mkdtempSync(join(tmpdir(), 'svc-orphans-'))
     dirs.push(stateDir)
-    const m = runManager(stateDir)
+    const m = runManager(stateDir, withSpawner)
     const { pids, watchdog } = await allPids(m)
     expect(pids.length).toBeGreaterThanOrEqual(5)
     expect(pids.every(isAlive)).toBe(true)
     const spawner = spawnerOf(m.child.pid!)
-    expect(spawner).not.toBeNull()
-    seen.push(spawner!)
+    expect(spawner !== null).toBe(withSpawner)
+    if (spawner) seen.push(spawner)
     m.child.kill('SIGKILL')
     await until(() => pids.every((p) => !isAlive(p)), 5000, 'every service process to die')
     await until(() => !isAlive(watchdog), 5000, 'the watchdog to exit')
-    await until(() => !isAlive(spawner!), 5000, 'the spawner to exit')
+    if (spawner) await until(() => !isAlive(spawner), 5000, 'the spawner to exit')
   })
 
   test('a new start kills what a dead run left behind (manager and watchdog both SIGKILLed)', async () => {

@@ -133,7 +133,7 @@ test('close() ends the spawner, which kills whatever it forked that still runs',
 })
 
 test("a manager's services survive the loss of its spawner as crashes: restarted, and the manager works on", async () => {
-  manager = fixtureManager({ echo: { entry: './echo.ts' }, other: { entry: './echo.ts' } })
+  manager = fixtureManager({ echo: { entry: './echo.ts' }, other: { entry: './echo.ts' } }, { spawner: true })
   await manager.start() // forked here while the spawner boots
   const pidOf = (name: string) => manager!.services().find((s) => s.name === name)!.pid!
   const spawnerPid = spawnerOf(process.pid)
@@ -152,8 +152,11 @@ test("a manager's services survive the loss of its spawner as crashes: restarted
   expect(spawnerOf(process.pid)).toBeNull()
 })
 
-test('with spawner: false in the manifest, the manager forks every service itself and runs no spawner', async () => {
-  manager = new ServicesManager({ services: { echo: { entry: './echo.ts' } }, spawner: false }, { cwd: FIXTURES })
+test.each([
+  ['with spawner: false in the manifest', { services: { echo: { entry: './echo.ts' } }, spawner: false }],
+  ['by default, in a graph of up to 16 services', { services: { echo: { entry: './echo.ts' } } }],
+])('%s, the manager forks every service itself and runs no spawner', async (_, manifest) => {
+  manager = new ServicesManager(manifest, { cwd: FIXTURES })
   await manager.start()
   await manager.restart('echo') // a spawner would be running by now
   expect(parentOf(manager.service('echo').pid!)).toBe(process.pid)

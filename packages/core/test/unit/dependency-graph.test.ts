@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals'
 import { DependencyGraph } from '../../src/graph/dependency-graph.js'
+import type { Manifest } from '../../src/manifest/types.js'
 
 const graph = (deps: Record<string, string[]>) => new DependencyGraph(Object.entries(deps))
 
@@ -64,10 +65,14 @@ describe('manifest fields', () => {
     expect(() => normalizeManifest({ services: {}, stateDri: 'x' } as never, '/')).toThrow(/unknown field "stateDri" \(did you mean "stateDir"\?\)/)
   })
 
-  test('spawner is true unless the manifest says false, and must be a boolean', async () => {
+  test('spawner is as the manifest says, else true for more than 16 services; it must be a boolean', async () => {
     const { normalizeManifest } = await import('../../src/manifest/normalize.js')
-    expect(normalizeManifest({ services: {} }, '/').spawner).toBe(true)
-    expect(normalizeManifest({ services: {}, spawner: false }, '/').spawner).toBe(false)
+    const graph = (size: number) => Object.fromEntries(Array.from({ length: size }, (_, i) => [`s${i}`, { entry: 'x.js' }]))
+    const normalize = (manifest: Manifest) => normalizeManifest(manifest, '/', (_name, entry) => entry)
+    expect(normalize({ services: graph(16) }).spawner).toBe(false)
+    expect(normalize({ services: graph(17) }).spawner).toBe(true)
+    expect(normalize({ services: graph(1), spawner: true }).spawner).toBe(true)
+    expect(normalize({ services: graph(17), spawner: false }).spawner).toBe(false)
     expect(() => normalizeManifest({ services: {}, spawner: 'no' } as never, '/')).toThrow(
       expect.objectContaining({ code: 'SVC_ERR_MANIFEST_INVALID', details: { field: 'spawner' } }),
     )
