@@ -91,7 +91,9 @@ export function normalizeManifest(manifest: Manifest, cwd: string, resolve: Entr
     })
   }
   const stateDir = manifest.stateDir ?? '.svc'
-  return { services, graph, stateDir: stateDir.startsWith('/') ? stateDir : `${cwd}/${stateDir}`, cwd, cluster, spawner: manifest.spawner ?? services.length > INLINE_UP_TO_SERVICES }
+  // A spawner pays for itself in large graphs only (container/spawner.ts).
+  const spawner = manifest.spawner ?? services.length > INLINE_UP_TO_SERVICES
+  return { services, graph, stateDir: stateDir.startsWith('/') ? stateDir : `${cwd}/${stateDir}`, cwd, cluster, spawner }
 }
 
 function clusterOf(cluster: Manifest['cluster']): ResolvedManifest['cluster'] {
