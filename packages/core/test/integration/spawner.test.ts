@@ -12,10 +12,19 @@ import { FIXTURES, fixtureManager, isAlive, parentOf, runningAgain, spawnerOf, u
 const PROBE = `${FIXTURES}launch-probe.mjs`
 const spawners: Spawner[] = []
 let manager: ServicesManager | undefined
+/** Process groups a test made by hand (each its own group): SIGKILLed afterwards, should the test fail midway. */
+const groups: number[] = []
 afterEach(async () => {
   await manager?.close()
   manager = undefined
   await Promise.all(spawners.splice(0).map((s) => s.close()))
+  for (const pgid of groups.splice(0)) {
+    try {
+      process.kill(-pgid, 'SIGKILL')
+    } catch {
+      // gone, as it should be
+    }
+  }
 })
 
 function spawner(): Spawner {
@@ -90,6 +99,7 @@ test('when the spawner dies, what it forked is killed and reported gone; launche
 async function exitAsManagerGoes(): Promise<{ code: number | null; stderr: string }> {
   const main = fileURLToPath(new URL('../../dist/container/spawner-main.bundle.cjs', import.meta.url))
   const child = fork(main, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true })
+  groups.push(child.pid!)
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   await once(child, 'message') // ready
@@ -102,6 +112,7 @@ async function exitAsManagerGoes(): Promise<{ code: number | null; stderr: strin
   )
   child.send({ id: 0, file: process.execPath, args: [PROBE], env: { ...process.env }, cwd: FIXTURES })
   const probe = await forked
+  groups.push(probe)
   process.kill(child.pid!, 'SIGSTOP')
   process.kill(-probe, 'SIGKILL')
   await until(() => !isAlive(probe), 5000, 'the probe to exit')
