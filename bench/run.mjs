@@ -126,8 +126,10 @@ The bare child is an ES-module file, like the services; a reference row compares
 largest \`monitorEventLoopDelay\` (1 ms resolution) delay while \`start()\` runs, median over trials, against the
 issue's absolute target of 25 ms (ratio ≤ 1 meets it); the monitor runs one 10 ms turn before the case, since it
 records nothing for its first interval (a case's synchronous part would go unseen). The raw concurrent fork's own
-stall is printed for reference, without a baseline: its fork loop is synchronous. Rows that say *spawner: false*
-fork every service process in the manager itself instead of its spawner process (docs/supervision.md). *startup vs PM2* — PM2 7 programmatic API, the apps started as one ecosystem with
+stall is printed for reference, without a baseline: its fork loop is synchronous. The 50-service rows fork through a
+spawner process (the default above 16 services); rows that say *spawner: false* fork every service process in the
+manager itself, one per turn of its event loop, as the 10-service (PM2) and recovery cases do by default
+(docs/supervision.md). *startup vs PM2* — PM2 7 programmatic API, the apps started as one ecosystem with
 \`wait_ready\` (each app calls \`process.send('ready')\`; PM2's defaults otherwise, e.g. 2 concurrent actions),
 timed from the start call to its answer, with its daemon (own temp \`PM2_HOME\`) spawned before timing; the same
 trials also fork ${opts.apps} bare children for reference. *memory* — a bare Node child with an IPC channel; for the
