@@ -56,3 +56,9 @@ export function oneForkPerTurn(): <T>(fork: () => T | Promise<T>) => Promise<T> 
     return turn
   }
 }
+
+/** launchInline, one fork per turn of the event loop: how the manager forks when no spawner runs. */
+export function launchInlineInTurns(): Launch {
+  const inTurn = oneForkPerTurn()
+  return (file, args, options) => inTurn(() => launchInline(file, args, options))
+}

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'eventemitter3'
 import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
-import { launchInline, oneForkPerTurn, type Launch } from '../container/launch.js'
+import { launchInlineInTurns, type Launch } from '../container/launch.js'
 import { ProcessContainer } from '../container/process-container.js'
 import { Spawner } from '../container/spawner.js'
 import type { ContainerFactory } from '../container/service-container.js'
@@ -95,10 +95,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
           )
         : null
     const spawner = this.#spawner
-    const inTurn = oneForkPerTurn()
-    this.#launch = spawner
-      ? (file, args, launchOptions) => spawner.launch(file, args, launchOptions)
-      : (file, args, launchOptions) => inTurn(() => launchInline(file, args, launchOptions))
+    this.#launch = spawner ? (file, args, launchOptions) => spawner.launch(file, args, launchOptions) : launchInlineInTurns()
     this.#router = new Router({
       target: (name) => {
         const node = this.#nodes.get(name)
