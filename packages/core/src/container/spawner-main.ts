@@ -16,6 +16,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import type { Socket } from 'node:net'
+import { killGroup } from './terminate.js'
 
 export interface LaunchRequest {
   id: number
@@ -66,12 +67,6 @@ process.on('message', (request: LaunchRequest) => {
 process.send?.('ready')
 
 process.on('disconnect', () => {
-  for (const pid of alive) {
-    try {
-      process.kill(-pid, 'SIGKILL')
-    } catch {
-      // already gone
-    }
-  }
+  for (const pid of alive) killGroup(pid)
   process.exit(0)
 })

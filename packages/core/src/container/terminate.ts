@@ -36,7 +36,7 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** SIGKILLs what is left of a process group whose leader has exited (nothing, usually: then there is nothing to do). */
+/** SIGKILLs a process group, or what is left of it once its leader has exited; a group already gone is no error. */
 export function killGroup(pgid: number): void {
   try {
     process.kill(-pgid, 'SIGKILL')
