@@ -1,7 +1,8 @@
-// Build step after `tsc -b`: bundles the service runner (dist/remote/runner.js and the dozen modules it imports)
-// into one CommonJS file, and the spawner process's program (dist/container/spawner-main.js) into another. Every service process loads it at boot, where each extra ESM module file costs about a
-// millisecond of CPU, and each builtin imported through the ESM loader costs more than the same require().
-// CommonJS also lets the builtins that only some services need (node:crypto for direct calls) load lazily.
+// Build step after `tsc -b`: bundles the service runner (dist/remote/runner.js and the dozen modules it imports) into
+// one CommonJS file, and the spawner process's program (dist/container/spawner-main.js) into another. Every service
+// process loads the runner at boot, where each extra ESM module file costs about a millisecond of CPU, and each builtin
+// imported through the ESM loader costs more than the same require(). CommonJS also lets the builtins that only some
+// services need (node:crypto for direct calls) load lazily.
 import { build } from 'esbuild'
 import { fileURLToPath } from 'node:url'
 

@@ -28,8 +28,8 @@ export function createModuleLoader(kind: LoaderKind, fsCache: boolean): ModuleLo
 // require() first: Node ≥ 20.19 (and ≥ 22.12) loads an ES module synchronously that way, without import()'s
 // promise-driven loader machinery — ≈ 1.7–3 ms less CPU per service start here (median / mean). What it cannot load
 // so is imported: a module with top-level await (ERR_REQUIRE_ASYNC_MODULE; Node evaluates it once all the same), or
-// any ES module on a Node without require(esm) (ERR_REQUIRE_ESM). A CommonJS module comes back as its exports, not a namespace with
-// a default; the runner accepts both.
+// any ES module on a Node without require(esm) (ERR_REQUIRE_ESM). A CommonJS module comes back as its exports, not a
+// namespace with a default; the runner accepts both.
 function nativeLoader(): ModuleLoader {
   const require = createRequire(import.meta.url)
   return async (entry) => {

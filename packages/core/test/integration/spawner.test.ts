@@ -75,13 +75,20 @@ test('a process that cannot be created fails its launch with the reason', async 
   await expect(launchProbe(s, PROBE)).rejects.toThrow(/ENOTDIR/) // a file as the working directory
 })
 
-test('when the spawner dies, what it forked is killed and reported gone; launches fork here until a new one runs', async () => {
+/** A ready spawner and a probe it forked, which has said hello and whose channel is read as a container reads it
+ * (the pipe's close is how an orphan's end is seen). */
+async function probeThroughSpawner() {
   const s = spawner()
   await expect(s.whenReady()).resolves.toBe(true)
-  const first = s.pid!
-  const orphan = await launchProbe(s)
-  await received(orphan.channel, 'hello')
-  orphan.channel.resume()
+  const spawnerPid = s.pid!
+  const probe = await launchProbe(s)
+  await received(probe.channel, 'hello')
+  probe.channel.resume()
+  return { s, spawnerPid, probe }
+}
+
+test('when the spawner dies, what it forked is killed and reported gone; launches fork here until a new one runs', async () => {
+  const { s, spawnerPid: first, probe: orphan } = await probeThroughSpawner()
   process.kill(first, 'SIGKILL')
   await expect(orphan.exit).resolves.toEqual({ code: null, signal: 'SIGKILL' })
   // Reported once its pipes close: the kernel closes a dying process's files a moment before it is a zombie.
@@ -132,12 +139,7 @@ test('a process that exits as the manager goes is no error in the spawner: it ex
 })
 
 test('close() ends the spawner, which kills whatever it forked that still runs', async () => {
-  const s = spawner()
-  await expect(s.whenReady()).resolves.toBe(true)
-  const pid = s.pid!
-  const probe = await launchProbe(s)
-  await received(probe.channel, 'hello')
-  probe.channel.resume() // as a container reads it: the pipe's close is how an orphan's end is seen
+  const { s, spawnerPid: pid, probe } = await probeThroughSpawner()
   await s.close()
   await expect(probe.exit).resolves.toMatchObject({ code: null })
   await until(() => !isAlive(probe.pid), 5000, 'the probe to be gone') // as above: files close first
