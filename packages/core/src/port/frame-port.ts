@@ -34,7 +34,7 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
 
   constructor(
     private readonly socket: Socket,
-    private readonly options: { rawBodies: boolean },
+    private readonly options: { rawBodies: boolean; maxFrameBytes?: number },
   ) {
     super()
     this.#writer = new FrameWriter(socket)
@@ -111,7 +111,7 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
       const word = buf.readUInt32LE(offset + 4)
       const bodyBytes = word & ~V8_BODY
       const codec: BodyCodec = word & V8_BODY ? 'v8' : 'json'
-      if (headBytes + bodyBytes > MAX_FRAME_BYTES) return this.close()
+      if (headBytes + bodyBytes > (this.options.maxFrameBytes ?? MAX_FRAME_BYTES)) return this.close()
       const end = offset + PREFIX_BYTES + headBytes + bodyBytes
       if (buf.length < end) {
         this.#needed = end - offset

@@ -16,9 +16,10 @@ import type { ServiceState } from './snapshot.js'
 
 /**
  * Bumped on any incompatible change; checked in the handshake. 2: frames on a pipe instead of Node's IPC. 3: a body
- * may be V8-serialised. 4: requests and ok responses have a compact binary header (port/frame-head.ts).
+ * may be V8-serialised. 4: requests and ok responses have a compact binary header (port/frame-head.ts). 5: direct
+ * channels speak those frames too, instead of newline-delimited JSON.
  */
-export const PROTOCOL_VERSION = 4
+export const PROTOCOL_VERSION = 5
 
 /**
  * The bulky field of each message type that has one: sent as a frame's body (port/frame-port.ts), which the manager
@@ -173,26 +174,36 @@ export function assertNever(value: never): never {
 // ── Direct calls ───────────────────────────────────────────────────────────────────────────────────────────────
 // A `direct: true` service also listens on a Unix socket. A caller asks the manager for it
 // (`$manager.directChannel(target)`): the manager checks access and answers { path, token }, where
-// token = HMAC-SHA256(key, caller) with the key only the manager and the target know. The caller's first frame names
-// it and proves it; after that, frames are newline-delimited JSON, and the manager is not on the path.
+// token = HMAC-SHA256(key, caller) with the key only the manager and the target know. The caller's first message
+// names it and proves it; after that the two speak requests and responses in the frames of the manager's pipe
+// (port/frame-port.ts), and the manager is not on the path.
 //
 //   caller                                   target
-//    │ hello {caller, token} ─────────────────▶   (wrong token: the connection is closed)
-//    │ call {id, method, args} ───────────────▶
-//    │◀──────────────── result {id, ok, value | error}
+//    │ directHello {caller, token} ───────────▶   (wrong token: the connection is closed)
+//    │ request {id, to, method, args} ────────▶
+//    │◀──────────────── response {id, ok, value | error}
 
 export interface DirectGrant {
   path: string
   token: string
 }
 
-export type DirectFrame =
-  | { t: 'hello'; caller: string; token: string }
-  | { t: 'call'; id: number; method: string; args: unknown[] }
-  | { t: 'result'; id: number; ok: true; value: unknown }
-  | { t: 'result'; id: number; ok: false; error: SerializedError }
+export interface DirectHello {
+  type: 'directHello'
+  caller: string
+  token: string
+}
 
-export function isDirectCall(frame: unknown): frame is Extract<DirectFrame, { t: 'call' }> {
-  const f = frame as Record<string, unknown> | null
-  return typeof f === 'object' && f !== null && f.t === 'call' && typeof f.id === 'number' && typeof f.method === 'string' && Array.isArray(f.args)
+/**
+ * Largest frame either end of a direct channel accepts. Anyone who can open the socket may write to it before the
+ * token is checked, so this stays well below the manager's pipe limit (port/frame-port.ts).
+ */
+export const MAX_DIRECT_FRAME_BYTES = 64 * 1024 * 1024
+
+/** What a caller sends on a direct channel; the target answers with ResponseMessages. */
+export type DirectCallerMessage = DirectHello | OutgoingRequestMessage
+
+export function isDirectRequest(message: DirectCallerMessage): message is OutgoingRequestMessage {
+  const m = message as Partial<OutgoingRequestMessage>
+  return m.type === 'request' && typeof m.id === 'number' && typeof m.method === 'string' && Array.isArray(m.args)
 }

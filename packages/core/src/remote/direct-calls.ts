@@ -2,10 +2,10 @@
 // that target's calls over the socket. Until the channel is open — or whenever the target is not `direct`, not
 // running, or the socket closes — calls are relayed by the manager as usual, so nothing waits on the set-up.
 
-import { connect, type Socket } from 'node:net'
+import { connect } from 'node:net'
 import { restoreError, svcError } from '../errors.js'
-import type { DirectFrame, DirectGrant } from '../protocol/messages.js'
-import { readFrames, writeFrame } from './frames.js'
+import { FramePort } from '../port/frame-port.js'
+import { MAX_DIRECT_FRAME_BYTES, type DirectCallerMessage, type DirectGrant, type ResponseMessage } from '../protocol/messages.js'
 
 interface Pending {
   resolve(value: unknown): void
@@ -19,7 +19,7 @@ const RETRY_AFTER_MS = 1000
 
 type Channel =
   | { state: 'opening' }
-  | { state: 'open'; socket: Socket; pending: Map<number, Pending> }
+  | { state: 'open'; port: FramePort<ResponseMessage, DirectCallerMessage>; pending: Map<number, Pending> }
   | { state: 'relay'; until: number }
 
 export class DirectCalls {
@@ -68,22 +68,20 @@ export class DirectCalls {
       socket.destroy()
       return void relay()
     }
-    writeFrame(socket, { t: 'hello', caller: this.self, token: grant.token } satisfies DirectFrame)
-    const channel: Extract<Channel, { state: 'open' }> = { state: 'open', socket, pending: new Map() }
-    readFrames(
-      socket,
-      (frame) => this.#settle(channel, frame as Extract<DirectFrame, { t: 'result' }>),
-      () => socket.destroy(),
-    )
-    socket.on('close', () => this.#drop(to, channel, `"${to}" closed the direct channel`))
+    const port = new FramePort<ResponseMessage, DirectCallerMessage>(socket, { rawBodies: false, maxFrameBytes: MAX_DIRECT_FRAME_BYTES })
+    port.send({ type: 'directHello', caller: this.self, token: grant.token })
+    const channel: Extract<Channel, { state: 'open' }> = { state: 'open', port, pending: new Map() }
+    port.on('message', (message) => this.#settle(channel, message))
+    port.on('close', () => this.#drop(to, channel, `"${to}" closed the direct channel`))
     this.#channels.set(to, channel)
   }
 
   #send(to: string, channel: Extract<Channel, { state: 'open' }>, method: string, args: unknown[], timeoutMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const id = this.#nextId++
+      let sent: boolean
       try {
-        writeFrame(channel.socket, { t: 'call', id, method, args } satisfies DirectFrame)
+        sent = channel.port.send({ type: 'request', id, to, method, args })
       } catch (cause) {
         reject(
           svcError('SVC_ERR_NOT_SERIALIZABLE', `Service "${this.self}" called ${to}.${method} with arguments that cannot be sent (${(cause as Error).message}). Pass JSON-serialisable values.`, {
@@ -93,6 +91,7 @@ export class DirectCalls {
         )
         return
       }
+      if (!sent) return reject(closedError(to, method, 'its direct channel closed'))
       const timer = setTimeout(() => {
         channel.pending.delete(id)
         reject(
@@ -106,28 +105,30 @@ export class DirectCalls {
     })
   }
 
-  #settle(channel: Extract<Channel, { state: 'open' }>, frame: Extract<DirectFrame, { t: 'result' }>): void {
-    const pending = typeof frame === 'object' && frame !== null ? channel.pending.get(frame.id) : undefined
+  #settle(channel: Extract<Channel, { state: 'open' }>, message: ResponseMessage): void {
+    const pending = message.type === 'response' ? channel.pending.get(message.id) : undefined
     if (!pending) return // answered after its timeout, or junk
-    channel.pending.delete(frame.id)
+    channel.pending.delete(message.id)
     clearTimeout(pending.timer)
-    if (frame.ok) pending.resolve(frame.value)
-    else pending.reject(restoreError(frame.error))
+    if (message.ok) pending.resolve(message.value)
+    else pending.reject(restoreError(message.error))
   }
 
-  // Same error as a relayed call whose target stopped: callers handle one code, whichever path a call took.
   #drop(to: string, channel: Extract<Channel, { state: 'open' }>, why: string): void {
     if (this.#channels.get(to) === channel) this.#channels.delete(to)
-    channel.socket.destroy()
     for (const [id, pending] of channel.pending) {
       clearTimeout(pending.timer)
-      pending.reject(
-        svcError('SVC_ERR_SERVICE_CLOSED', `Service "${to}" closed before answering ${pending.method} (${why}). Retry once it runs again.`, {
-          service: to,
-          details: { method: pending.method, direct: true },
-        }),
-      )
+      pending.reject(closedError(to, pending.method, why))
       channel.pending.delete(id)
     }
+    channel.port.close() // its 'close' comes back here, with nothing left to fail
   }
+}
+
+// Same error as a relayed call whose target stopped: callers handle one code, whichever path a call took.
+function closedError(to: string, method: string, why: string): Error {
+  return svcError('SVC_ERR_SERVICE_CLOSED', `Service "${to}" closed before answering ${method} (${why}). Retry once it runs again.`, {
+    service: to,
+    details: { method, direct: true },
+  })
 }

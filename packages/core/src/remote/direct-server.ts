@@ -5,11 +5,13 @@ import { timingSafeEqual } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { serializeError, svcError } from '../errors.js'
+import { FramePort } from '../port/frame-port.js'
 import { directToken } from '../protocol/direct-token.js'
-import { isDirectCall, type DirectFrame } from '../protocol/messages.js'
-import { readFrames, writeFrame } from './frames.js'
+import { isDirectRequest, MAX_DIRECT_FRAME_BYTES, type DirectCallerMessage, type OutgoingRequestMessage, type ResponseMessage } from '../protocol/messages.js'
 
 export type Invoke = (from: string, method: string, args: unknown[]) => Promise<unknown>
+
+type TargetPort = FramePort<DirectCallerMessage, ResponseMessage>
 
 export class DirectServer {
   readonly #sockets = new Set<Socket>()
@@ -44,44 +46,38 @@ export class DirectServer {
   #admit(socket: Socket, key: string, self: string, invoke: Invoke): void {
     this.#sockets.add(socket)
     socket.on('close', () => this.#sockets.delete(socket))
-    socket.on('error', () => {}) // the caller went away; 'close' follows
+    const port: TargetPort = new FramePort(socket, { rawBodies: false, maxFrameBytes: MAX_DIRECT_FRAME_BYTES })
     let caller: string | null = null
-    readFrames(
-      socket,
-      (frame) => {
-        if (caller === null) {
-          caller = admitted(frame, key)
-          if (caller === null) socket.destroy() // no valid token: not one call is served
-          return
-        }
-        if (!isDirectCall(frame)) return socket.destroy()
-        void serve(socket, self, caller, frame, invoke)
-      },
-      () => socket.destroy(),
-    )
+    port.on('message', (message) => {
+      if (caller === null) {
+        caller = admitted(message, key)
+        if (caller === null) port.close() // no valid token: not one call is served
+        return
+      }
+      if (!isDirectRequest(message)) return port.close()
+      void serve(port, self, caller, message, invoke)
+    })
   }
 }
 
-function admitted(frame: unknown, key: string): string | null {
-  const f = frame as Partial<Extract<DirectFrame, { t: 'hello' }>> | null
-  if (typeof f !== 'object' || f === null || f.t !== 'hello' || typeof f.caller !== 'string' || typeof f.token !== 'string') return null
-  const expected = Buffer.from(directToken(key, f.caller))
-  const given = Buffer.from(f.token)
-  return expected.length === given.length && timingSafeEqual(expected, given) ? f.caller : null
+function admitted(message: DirectCallerMessage, key: string): string | null {
+  if (message.type !== 'directHello' || typeof message.caller !== 'string' || typeof message.token !== 'string') return null
+  const expected = Buffer.from(directToken(key, message.caller))
+  const given = Buffer.from(message.token)
+  return expected.length === given.length && timingSafeEqual(expected, given) ? message.caller : null
 }
 
-async function serve(socket: Socket, self: string, caller: string, call: Extract<DirectFrame, { t: 'call' }>, invoke: Invoke): Promise<void> {
-  let result: DirectFrame
+async function serve(port: TargetPort, self: string, caller: string, call: OutgoingRequestMessage, invoke: Invoke): Promise<void> {
+  let result: ResponseMessage
   try {
-    result = { t: 'result', id: call.id, ok: true, value: await invoke(caller, call.method, call.args) }
+    result = { type: 'response', id: call.id, ok: true, value: await invoke(caller, call.method, call.args) }
   } catch (error) {
-    result = { t: 'result', id: call.id, ok: false, error: serializeError(error) }
+    result = { type: 'response', id: call.id, ok: false, error: serializeError(error) }
   }
-  if (socket.destroyed) return
   try {
-    writeFrame(socket, result)
+    port.send(result) // false when the caller has gone: nobody is left to answer
   } catch (cause) {
     const error = svcError('SVC_ERR_NOT_SERIALIZABLE', `Service "${self}": the result of ${call.method} cannot be sent (${(cause as Error).message}). Return JSON-serialisable values.`, { service: self })
-    writeFrame(socket, { t: 'result', id: call.id, ok: false, error: serializeError(error) })
+    port.send({ type: 'response', id: call.id, ok: false, error: serializeError(error) })
   }
 }
