@@ -98,7 +98,9 @@ Each figure is the median of ${opts.trials} alternating trials; each ratio compa
 run (these machines are shared: absolute numbers drift, ratios much less). Latency ratios: lower is better;
 throughput ratios: higher is better. Every *calls* measurement, of every side, first makes the same calls untimed,
 so that both ends are measured warm (a freshly forked baseline child is 2–4× slower for small pipelined calls over
-its first few thousand calls).
+its first few thousand calls), and every side's call resolves with the echoed payload, checked once before timing
+(a caller that throws the reply away is spared keeping it: 14–17 % of the raw ping-pong's throughput for 64 KiB
+replies, 128 in flight).
 
 Baselines: *calls* — a raw \`child_process.fork\` one-hop JSON ping-pong (parent ⇄ child) with the same payload and
 concurrency; the measured figure is a relayed call (service → manager → service → manager → service), measured
@@ -109,7 +111,8 @@ frames on a pipe (the relay reads a small JSON header and passes the payload on 
 frames of a tick to its socket together, at the tick's end): what a straightforward relay costs on this machine, not
 a floor (services-cluster passes it for small pipelined calls: it hands the first frame of a tick on at once and the
 rest every 32, and calls have binary headers). *calls, direct channel* — the same loop with \`direct: true\` on the called service (after
-the first call, caller and callee talk over a Unix socket the manager brokered); its own floor, *vs raw Unix socket*,
+the first call, caller and callee talk over a Unix socket the manager brokered, in the frames of the manager's pipe);
+its own floor, *vs raw Unix socket*,
 is the same ping-pong between two bare processes over a Unix socket, newline-delimited JSON, client in a child of its
 own. Start-up, recovery and memory use the echo service compiled to JavaScript (\`echo.mjs\`, what production runs);
 rows that say *TypeScript (jiti)* load \`echo.ts\` through jiti in each process. Rows ending in a peer's name measure that peer against the same kind of baseline, each
