@@ -1,5 +1,5 @@
-// A ConnectionPort over a stream socket (the pipe on fd 3 between the manager and a service process), with frames
-// the manager can route without decoding what they carry:
+// A ConnectionPort over a stream socket (the pipe on fd 3 between the manager and a service process, and a direct
+// channel between two services), with frames the manager can route without decoding what they carry:
 //
 //   [u32 LE header bytes][u32 LE body word][header: the message minus its body][body]
 //
