@@ -16,10 +16,6 @@ const trace = debuglog('svc:spawner')
 // CommonJS file by the build (scripts/bundle-runner.mjs) — the ES module works too, slower to start.
 const BUNDLE = fileURLToPath(new URL('../../dist/container/spawner-main.bundle.cjs', import.meta.url))
 const MAIN = existsSync(BUNDLE) ? BUNDLE : fileURLToPath(new URL('../../dist/container/spawner-main.js', import.meta.url))
-/** A graph of up to this many services runs no spawner unless its manifest asks: with one, 3 and 10 services took
- * 13–19 % longer to start than forked in the manager, one per turn of its event loop, at about the same worst stall;
- * from 20 on, its lower stall is worth its ≈ 5–6 % (docs/supervision.md). */
-export const INLINE_UP_TO_SERVICES = 16
 /** A spawner that keeps dying is not worth restarting: after this many, every process is forked inline. */
 const MAX_DEATHS = 3
 /** How long to wait for a process's pipes to close once the spawner that forked it is gone. */
