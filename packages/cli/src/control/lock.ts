@@ -64,7 +64,7 @@ export function socketAnswers(path: string, timeoutMs = 1_000): Promise<boolean>
 }
 
 export async function acquireLock(paths: StatePaths, project: string): Promise<ManagerLock> {
-  mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 })
+  mkdirSync(paths.privateDir, { recursive: true, mode: 0o700 })
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       writeFileSync(paths.lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 })

@@ -1,6 +1,7 @@
 // Files the manager keeps in its state directory (.svc/ by default).
 
 import { join } from 'node:path'
+import { privateDir } from '@services-cluster/core'
 import { cliError } from '../errors.js'
 import { SOCKET_NAME } from './protocol.js'
 
@@ -9,6 +10,8 @@ const MAX_SOCKET_PATH = 103
 
 export interface StatePaths {
   stateDir: string
+  /** Holds everything below: hidden from services (core's privateDir). */
+  privateDir: string
   socket: string
   /** Holds the pid of the manager that owns the project: one manager per project. */
   lock: string
@@ -16,12 +19,15 @@ export interface StatePaths {
   daemonLog: string
 }
 
+// The socket, the lock and the daemon's log live in the manager's private folder, which services cannot see where
+// the host contains them (docs/supervision.md, "Threat model").
 export function statePaths(stateDir: string): StatePaths {
-  const socket = join(stateDir, SOCKET_NAME)
+  const dir = privateDir(stateDir)
+  const socket = join(dir, SOCKET_NAME)
   if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
     throw cliError('SVC_ERR_CLI_SOCKET_PATH', `The control socket path is too long for a Unix socket (${Buffer.byteLength(socket)} bytes): ${socket}.`, {
       hint: 'Set a shorter stateDir in the manifest, e.g. stateDir: "/tmp/my-project-svc".',
     })
   }
-  return { stateDir, socket, lock: join(stateDir, 'manager.pid'), daemonLog: join(stateDir, 'daemon.log') }
+  return { stateDir, privateDir: dir, socket, lock: join(dir, 'manager.pid'), daemonLog: join(dir, 'daemon.log') }
 }

@@ -40,7 +40,7 @@ export async function startDetached(loaded: LoadedManifest, services: string[], 
       hint: 'Use `svc ps` to see it, or `svc down` to stop it first.',
     })
   }
-  mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 })
+  mkdirSync(paths.privateDir, { recursive: true, mode: 0o700 })
   const logFd = openSync(paths.daemonLog, 'a', 0o600)
   const env = { ...process.env }
   delete env.FORCE_COLOR

@@ -9,11 +9,14 @@ import type { ResolvedService } from '../manifest/normalize.js'
 
 export interface PermissionPlan {
   nodeFlags: string[]
-  /** A command the node process is started under (e.g. unshare -n). */
-  wrapper: string[] | null
+  /** network: false, and this host can cut the network with a namespace. */
+  isolateNetwork: boolean
   /** One line per rule: what is enforced and how, or why it is not. */
   report: string[]
 }
+
+// Node's permission model checks the path it is given, then follows symbolic links wherever they point.
+const FOLLOWS_LINKS = ', which follows symbolic links: a link inside an allowed folder leads out of it'
 
 export function planPermissions(service: ResolvedService, runnerPath: string): PermissionPlan {
   const p = service.permissions
@@ -31,9 +34,9 @@ export function planPermissions(service: ResolvedService, runnerPath: string): P
     if (p.childProcess) nodeFlags.push('--allow-child-process')
     if (p.worker !== false) nodeFlags.push('--allow-worker')
     report.push(
-      p.fs?.read ? `fs.read limited to ${p.fs.read.join(', ')} (+ code) — enforced by Node's permission model` : 'fs.read unrestricted',
+      p.fs?.read ? `fs.read limited to ${p.fs.read.join(', ')} (+ code) — enforced by Node's permission model${FOLLOWS_LINKS}` : 'fs.read unrestricted',
       p.fs?.write
-        ? `fs.write ${p.fs.write.length ? 'limited to ' + p.fs.write.join(', ') : 'denied'} — enforced by Node's permission model`
+        ? `fs.write ${p.fs.write.length ? `limited to ${p.fs.write.join(', ')} — enforced by Node's permission model${FOLLOWS_LINKS}` : "denied — enforced by Node's permission model"}`
         : 'fs.write unrestricted',
       `childProcess ${p.childProcess ? 'allowed (grandchildren are NOT sandboxed)' : 'denied — enforced'}`,
       `worker ${p.worker === false ? 'denied — enforced' : 'allowed'}`,
@@ -41,16 +44,15 @@ export function planPermissions(service: ResolvedService, runnerPath: string): P
   } else {
     report.push('fs, childProcess, worker: unrestricted (no fs/childProcess/worker rule set)')
   }
-  let wrapper: string[] | null = null
+  const isolateNetwork = p.network === false && networkNamespaceAvailable()
   if (p.network === false) {
-    if (networkNamespaceAvailable()) {
-      wrapper = ['unshare', '-n']
+    if (isolateNetwork) {
       report.push('network denied — enforced by a Linux network namespace (IPC with the manager still works)')
     } else {
       report.push('network: false NOT enforced — no usable network namespace here (needs Linux and unshare rights)')
     }
   }
-  return { nodeFlags, wrapper, report }
+  return { nodeFlags, isolateNetwork, report }
 }
 
 // The directories a service's code is loaded from: its own tree and the node_modules above it.

@@ -1,4 +1,5 @@
-// The product's container: one Node child process per start, in its own process group.
+// The product's container: one Node child process per start, in its own kernel container (container/containment.ts)
+// or, where the host has none, its own process group.
 
 import { rmSync } from 'node:fs'
 import { debuglog } from 'node:util'
@@ -7,6 +8,7 @@ import { svcError } from '../errors.js'
 import type { ResolvedService } from '../manifest/normalize.js'
 import { FramePort } from '../port/frame-port.js'
 import type { HostMessage, RemoteMessage } from '../protocol/messages.js'
+import { exitOfInit } from './containment.js'
 import { launchInline, type Launch, type Launched } from './launch.js'
 import { LineSplitter } from './line-splitter.js'
 import { ServiceContainer, type ExitReport } from './service-container.js'
@@ -47,15 +49,16 @@ export class ProcessContainer extends ServiceContainer {
   #epoch = 0
   readonly plan: SpawnPlan
 
+  private readonly gate: SpawnGate
+  private readonly launch: Launch
+
   /** `gate` bounds how many processes boot at once across the manager (see manager/limit.ts); `launch` creates
-   * them (the manager's spawner process, container/spawner.ts). */
-  constructor(
-    service: ResolvedService,
-    private readonly gate: SpawnGate = (task) => task(),
-    private readonly launch: Launch = launchInline,
-  ) {
+   * them (the manager's spawner process, container/spawner.ts); `privateDir` is hidden from the service. */
+  constructor(service: ResolvedService, options: { privateDir: string; gate?: SpawnGate; launch?: Launch }) {
     super(service)
-    this.plan = planSpawn(service)
+    this.gate = options.gate ?? ((task) => task())
+    this.launch = options.launch ?? launchInline
+    this.plan = planSpawn(service, { privateDir: options.privateDir })
   }
 
   get permissionReport(): string[] {
@@ -243,7 +246,8 @@ export class ProcessContainer extends ServiceContainer {
       stopping: null,
       booted: false,
       sentCode: false,
-      exited: launched.exit.then(async ({ code, signal }) => {
+      exited: launched.exit.then(async (status) => {
+        const { code, signal } = this.plan.containment.kind === 'process-group' ? status : exitOfInit(status)
         // The leader is gone; nothing it started may outlive it.
         killGroup(pid)
         if (controller.connected) controller.disconnect()

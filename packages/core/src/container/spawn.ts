@@ -1,9 +1,11 @@
-// How a service process is launched: the runner, its Node flags (permissions) and its environment.
+// How a service process is launched: its kernel container, the runner, its Node flags (permissions) and its
+// environment.
 
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { ResolvedService } from '../manifest/normalize.js'
 import { LOADER_ENV, loaderFor } from '../remote/module-loader.js'
+import { hostContainment, type Containment } from './containment.js'
 import { planPermissions, type PermissionPlan } from './permissions.js'
 
 // Same relative path from src/container and dist/container: the runner always runs compiled, bundled into one file
@@ -16,19 +18,35 @@ export interface SpawnPlan {
   args: string[]
   env: Record<string, string>
   permissions: PermissionPlan
+  containment: Containment
 }
 
-export function planSpawn(service: ResolvedService, baseEnv: NodeJS.ProcessEnv = process.env): SpawnPlan {
+export interface SpawnContext {
+  /** The manager's private directory (control socket, run records): hidden from the service where the host can. */
+  privateDir: string
+  baseEnv?: NodeJS.ProcessEnv
+  containment?: Containment
+}
+
+export function planSpawn(service: ResolvedService, context: SpawnContext): SpawnPlan {
+  const { privateDir, baseEnv = process.env, containment = hostContainment() } = context
   const permissions = planPermissions(service, RUNNER_PATH)
+  const sandboxed = permissions.nodeFlags.length > 0
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(baseEnv)) {
     // Never hand the manager's own IPC channel or jest/test-runner state down to a service.
     if (v !== undefined && !k.startsWith('NODE_CHANNEL') && k !== 'NODE_UNIQUE_ID') env[k] = v
   }
   Object.assign(env, service.env, { SVC_SERVICE: service.name, [LOADER_ENV]: loaderFor(service.entry) })
-  if (permissions.nodeFlags.length > 0) env.SVC_JITI_FS_CACHE = '0' // the sandbox may not write jiti's cache
-  const nodeArgs = [...permissions.nodeFlags, RUNNER_PATH]
-  return permissions.wrapper
-    ? { file: permissions.wrapper[0]!, args: [...permissions.wrapper.slice(1), process.execPath, ...nodeArgs], env, permissions }
-    : { file: process.execPath, args: nodeArgs, env, permissions }
+  if (sandboxed) {
+    // NODE_OPTIONS is read by Node before the permission model starts: '--allow-child-process' in it would lift the
+    // sandbox. A sandboxed service gets none, whether the manifest or the manager's environment set it.
+    if (env.NODE_OPTIONS !== undefined) permissions.report.push(`NODE_OPTIONS not passed on (it could lift the sandbox): ${env.NODE_OPTIONS}`)
+    delete env.NODE_OPTIONS
+    env.SVC_JITI_FS_CACHE = '0' // the sandbox may not write jiti's cache
+  }
+  const network = !permissions.isolateNetwork
+  const wrapper = containment.kind !== 'process-group' ? containment.wrap({ network, hide: privateDir }) : network ? [] : ['unshare', '-n']
+  const command = [...wrapper, process.execPath, ...permissions.nodeFlags, RUNNER_PATH]
+  return { file: command[0]!, args: command.slice(1), env, permissions, containment }
 }

@@ -1,4 +1,4 @@
-// Stop as an escalation: close message → grace → SIGTERM → grace → SIGKILL, to the whole process group.
+// Stop as an escalation: (SIGCONT) → close message → grace → SIGTERM → grace → SIGKILL, to the whole process group.
 
 import type { ExitReport } from './service-container.js'
 
@@ -11,6 +11,8 @@ export interface Escalation {
 }
 
 export async function escalateStop(e: Escalation): Promise<ExitReport> {
+  // A stopped (SIGSTOP) service could not read the close message, and would end by SIGKILL without its close hook.
+  signalGroup(e.pid, 'SIGCONT')
   const asked = e.requestClose()
   let ended = asked ? await within(e.exited, e.stopTimeoutMs) : undefined
   if (ended) return { ...ended, expected: true, step: 'closed' }

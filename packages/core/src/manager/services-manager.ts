@@ -4,6 +4,7 @@
 import { EventEmitter } from 'eventemitter3'
 import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
+import { hostContainment } from '../container/containment.js'
 import { launchInlineInTurns, type Launch } from '../container/launch.js'
 import { ProcessContainer } from '../container/process-container.js'
 import { Spawner } from '../container/spawner.js'
@@ -14,6 +15,7 @@ import type { Manifest } from '../manifest/types.js'
 import { ServiceNode } from '../node/service-node.js'
 import type { DirectGrant } from '../protocol/messages.js'
 import type { ServiceSnapshot, ServiceState, UsageSample } from '../protocol/snapshot.js'
+import { privateDir } from '../supervision/private-dir.js'
 import { RunRecord } from '../supervision/run-record.js'
 import { Supervisor } from '../supervision/supervisor.js'
 import { createChildService, finishedChildren } from './child-services.js'
@@ -278,7 +280,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   }
 
   #add(service: ResolvedService): ServiceNode {
-    const container = (this.#options.containers ?? ((s) => new ProcessContainer(s, this.#boots, this.#launch)))(service)
+    const container = (this.#options.containers ?? ((s) => new ProcessContainer(s, { gate: this.#boots, launch: this.#launch, privateDir: privateDir(this.manifest.stateDir) })))(service)
     const node = new ServiceNode(service, container, {
       dependencies: (n) => this.manifest.graph.dependenciesOf(n.name).map((d) => this.#node(d)),
       dependents: (n) => this.manifest.graph.dependentsOf(n.name).map((d) => this.#node(d)),
@@ -374,6 +376,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   #reportPermissions(): void {
     if (this.#permissionsReported) return
     this.#permissionsReported = true
+    if (!this.#options.containers) this.emit('notice', { service: '(manager)', message: `containment: ${hostContainment().describe()}`, at: Date.now() })
     for (const node of this.#nodes.values()) {
       if (Object.keys(node.service.permissions).length === 0) continue
       for (const line of node.container.permissionReport) {

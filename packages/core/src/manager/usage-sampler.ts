@@ -1,14 +1,15 @@
 // Samples CPU % and RSS of every running service on an interval (/proc, or pidusage off Linux) and keeps a short
 // history.
-// A parent service's figures include its child services (ctx.spawnChild); processes a service spawns
-// itself (sh -c, workers) are not counted — only the service process is sampled.
+// A service's figures count its whole process tree (what it spawns itself: sh -c, workers, detached grandchildren in
+// its PID namespace) and its child services (ctx.spawnChild).
 
 import type { ServiceNode } from '../node/service-node.js'
 import type { UsageSample } from '../protocol/snapshot.js'
 import { usageReader } from './proc-usage.js'
+import { processTree } from './proc-tree.js'
 
 export interface UsageSource {
-  /** Service name → the pids that count towards it (its own, plus its child services'). */
+  /** Service name → the roots of the process trees that count towards it (its own, plus its child services'). */
   pids(): Map<string, number[]>
 }
 
@@ -51,7 +52,8 @@ export class UsageSampler {
     try {
       const at = Date.now()
       const sampled = new Set<number>()
-      for (const [service, pids] of this.source.pids()) {
+      for (const [service, roots] of this.source.pids()) {
+        const pids = (await Promise.all(roots.map(processTree))).flat()
         for (const pid of pids) sampled.add(pid)
         const stats = await Promise.allSettled(pids.map((pid) => this.#reader.read(pid)))
         let cpu = 0

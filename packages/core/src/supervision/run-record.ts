@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { debuglog } from 'node:util'
+import { privateDir } from './private-dir.js'
 import { statFields } from './proc-stat.js'
 import { startWatchdog } from './watchdog.js'
 
@@ -25,6 +26,7 @@ interface Record {
 export class RunRecord {
   readonly #groups = new Set<number>()
   readonly #file: string
+  readonly #dir: string
   /** Put in every service's environment as SVC_RUN, so leftovers can be told apart from anyone else's processes. */
   readonly runId = randomUUID()
   #watchdog: ChildProcess | null = null
@@ -36,16 +38,17 @@ export class RunRecord {
   #closed = false
   #startedAt = Date.now()
 
-  constructor(private readonly stateDir: string) {
-    this.#file = join(stateDir, 'runs', `${process.pid}.json`)
+  constructor(stateDir: string) {
+    this.#dir = join(privateDir(stateDir), 'runs')
+    this.#file = join(this.#dir, `${process.pid}.json`)
   }
 
   /** Kills what dead managers left behind (their records name them), then starts this run's watchdog. */
   open(): { killed: number[] } {
     this.#closed = false
     this.#startedAt = Date.now()
-    mkdirSync(join(this.stateDir, 'runs'), { recursive: true })
-    const killed = reapLeftovers(join(this.stateDir, 'runs'))
+    mkdirSync(this.#dir, { recursive: true, mode: 0o700 })
+    const killed = reapLeftovers(this.#dir)
     this.#watchdog ??= startWatchdog((error) => trace('watchdog failed: %o', error))
     this.#write()
     return { killed }

@@ -71,3 +71,22 @@ export function spawnerOf(parent: number): number | null {
   }
   return null
 }
+
+/** A process and all its descendants (host pids): a service reports pids of its own PID namespace, which mean
+ * nothing out here, so tests find its processes from the group leader the manager reports. */
+export function treeOf(root: number): number[] {
+  const tree: number[] = []
+  for (let level = [root]; level.length > 0; ) {
+    tree.push(...level)
+    level = level.flatMap((pid) => {
+      try {
+        return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+          readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+        )
+      } catch {
+        return []
+      }
+    })
+  }
+  return tree
+}

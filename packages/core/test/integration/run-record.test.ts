@@ -34,7 +34,7 @@ test('the record names every group it is told about', async () => {
   const [a, b] = [group(), group()]
   record.add(a)
   record.add(b)
-  const file = join(dir, 'runs', `${process.pid}.json`)
+  const file = join(dir, 'private', 'runs', `${process.pid}.json`)
   const read = () => {
     try {
       return JSON.parse(readFileSync(file, 'utf8')) as { groups: number[]; startedAt: number; runId: string }
@@ -48,7 +48,7 @@ test('the record names every group it is told about', async () => {
   expect(read()!.runId).toBe(record.runId)
   expect(read()!.startedAt).toBeLessThanOrEqual(opened) // when the run opened, not when the record was last written
   await record.close()
-  expect(readdirSync(join(dir, 'runs'))).toEqual([])
+  expect(readdirSync(join(dir, 'private', 'runs'))).toEqual([])
 })
 
 test('close() waits for a write under way, so the record does not come back after it', async () => {
@@ -57,5 +57,5 @@ test('close() waits for a write under way, so the record does not come back afte
   record.open() // its first write is under way now
   record.add(group()) // and another is due
   await record.close()
-  expect(readdirSync(join(dir, 'runs'))).toEqual([])
+  expect(readdirSync(join(dir, 'private', 'runs'))).toEqual([])
 })

