@@ -10,6 +10,8 @@ const services = {
   plain: { entry: './echo.ts' },
   gp: { entry: './grandparent.ts' },
   busy: { entry: './busy.ts' },
+  // Detached, setsid'd and double-forked descendants: gone too, where the host contains services (treeOf finds them).
+  esc: { entry: './escaper.ts', config: { port: 0 } },
 }
 const dirs: string[] = []
 const children: ChildProcess[] = []
