@@ -31,9 +31,12 @@ export function createChildService(parent: ResolvedService, args: unknown[], man
     dirname(parent.entry),
     parent.name,
   )
-  // It runs where its parent runs, and belongs to the same run and cluster (the SVC_* variables).
+  // It runs where its parent runs, and belongs to the same run and cluster (the SVC_* variables). It gets its
+  // parent's restrictions, never fewer: a child service must not be a way out of its parent's sandbox. It may call
+  // its parent only, as its dependsOn says.
   const inherited = Object.fromEntries(Object.entries(parent.env).filter(([k]) => k.startsWith('SVC_')))
-  return { ...child, cwd: parent.cwd, env: { ...inherited, ...child.env } }
+  const { calls: _parentCalls, ...limits } = parent.permissions
+  return { ...child, permissions: limits, cwd: parent.cwd, env: { ...inherited, ...child.env } }
 }
 
 /** Child services to drop from the graph after `closed` closed: closed children whose parent no longer runs. */

@@ -27,4 +27,6 @@ export interface ManagerEvents {
   /** A service wrote something to its channel that is not a protocol message. */
   malformed: [malformed: { service: string; value: unknown; at: number }]
   notice: [notice: { service: string; message: string; at: number }]
+  /** A service tried to use one it may not: a call (with its method), a subscription or a direct channel. */
+  denied: [denial: { caller: string; target: string; action: string; at: number }]
 }

@@ -14,7 +14,8 @@ export interface RouteTarget {
 
 export interface RouterHost {
   target(name: string): RouteTarget | undefined
-  mayCall(from: string, to: string): boolean
+  /** Whether `from` may call `to`'s `method`; a refusal is audited by the host. */
+  mayCall(from: string, to: string, method: string): boolean
   /** Built-in calls addressed to the manager itself (`$manager`). */
   manager(from: string, method: string, args: unknown[]): Promise<unknown>
 }
@@ -62,7 +63,7 @@ export class Router {
         )
       return
     }
-    if (!this.host.mayCall(from, message.to)) {
+    if (!this.host.mayCall(from, message.to, message.method)) {
       answer(pending, {
         ok: false,
         error: serializeError(

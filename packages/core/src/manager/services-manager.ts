@@ -103,7 +103,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
         const node = this.#nodes.get(name)
         return node && { state: node.state, controller: node.container.controller }
       },
-      mayCall: (from, to) => this.#mayUse(from, to),
+      mayCall: (from, to, method) => this.#mayUse(from, to, `call ${method}`),
       manager: (from, method, args) => this.#managerCall(from, method, args),
     })
     this.#supervisor = new Supervisor({
@@ -167,7 +167,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.#usage.start()
     for (const node of nodes) {
       node.stopped = false
-      node.failed = false
+      if (node.failed) this.resetFailed(node.name)
     }
     if (this.#options.prewarm !== false) {
       for (const node of nodes) if (node.state === 'closed') void node.container.prepare().catch(() => {})
@@ -180,6 +180,13 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       if (critical) await this.#fail(critical, (failure.reason as Error).message)
       throw failure.reason
     }
+  }
+
+  /** Clears a service's `failed` state and its restart history (as `systemctl reset-failed` does): started again,
+   * by hand or by start(), its next crash is counted from zero instead of giving up at once. */
+  resetFailed(name: string): void {
+    this.#node(name).failed = false
+    this.#supervisor.forget(name)
   }
 
   /** Closes the named services (default: all), dependents first. A closed service is not restarted. */
@@ -300,7 +307,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
           const target = this.#nodes.get(name)
           return target?.state === 'running' || target?.state === 'starting' ? target.container.controller : null
         },
-        mayUse: (from, to) => this.#mayUse(from, to),
+        mayUse: (from, to, action) => this.#mayUse(from, to, action),
         exception: (name, kind, error) => {
           output.exception(kind, error)
           this.emit('exception', { service: name, kind, error, at: Date.now() })
@@ -339,13 +346,26 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     return node
   }
 
-  #mayUse(from: string, to: string): boolean {
-    return this.#nodes.get(from)?.service.calls.includes(to) ?? false
+  // Every refusal is audited: an event, and a line in the caller's log (rate-limited with the rest of its output).
+  #mayUse(from: string, to: string, action: string): boolean {
+    if (this.#nodes.get(from)?.service.calls.includes(to)) return true
+    this.#output.get(from)?.line('stderr', `[svc] denied: "${from}" may not ${action} on "${to}" (not in its dependsOn or permissions.calls)`)
+    this.emit('denied', { caller: from, target: to, action, at: Date.now() })
+    return false
+  }
+
+  // What a service may know of the graph: itself and the services it may call, without pids or socket paths (its
+  // pids are its own PID namespace's; a socket path is only handed over with a grant).
+  #servicesSeenBy(from: string): ServiceSnapshot[] {
+    const me = this.#nodes.get(from)
+    return this.services()
+      .filter((s) => s.name === from || me?.service.calls.includes(s.name))
+      .map((s) => ({ ...s, pid: null, sparePid: null, directSocket: null }))
   }
 
   // Calls addressed to `$manager` from inside a service.
   async #managerCall(from: string, method: string, args: unknown[]): Promise<unknown> {
-    if (method === 'services') return this.services()
+    if (method === 'services') return this.#servicesSeenBy(from)
     if (method === 'spawnChild') {
       const parent = this.#node(from)
       const service = createChildService(parent.service, args, this.manifest)
@@ -362,7 +382,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   // A caller's first call to a service goes through here: null = the target does not serve direct calls (the caller
   // stops asking); an error = not now (not running, not listening; the caller asks again later).
   #directChannel(from: string, target: unknown): DirectGrant | null {
-    if (typeof target !== 'string' || !this.#mayUse(from, target)) {
+    if (typeof target !== 'string' || !this.#mayUse(from, target, 'open a direct channel')) {
       throw svcError('SVC_ERR_ACCESS_DENIED', `Service "${from}" may not call "${String(target)}": no direct channel.`, { service: from, details: { target } })
     }
     const node = this.#node(target)

@@ -10,7 +10,8 @@ export interface WireHost {
   bus: EventBus
   /** The controller of a service that may receive events now, if any. */
   eventTarget(name: string): ServiceController | null
-  mayUse(from: string, to: string): boolean
+  /** Whether `from` may use `to` for `action`; a refusal is audited by the host. */
+  mayUse(from: string, to: string, action: string): boolean
   exception(service: string, kind: string, error: import('../errors.js').SerializedError): void
   malformed(service: string, value: unknown): void
 }
@@ -26,7 +27,7 @@ export function wireController(name: string, controller: ServiceController, host
   })
   controller.on('subscribe', (m) => {
     if (m.type === 'unsubscribe') host.bus.unsubscribe(name, m.service, m.event)
-    else if (host.mayUse(name, m.service)) host.bus.subscribe(name, m.service, m.event)
+    else if (host.mayUse(name, m.service, `subscribe to "${m.event}"`)) host.bus.subscribe(name, m.service, m.event)
   })
   controller.on('exception', (m) => host.exception(name, m.kind, m.error))
   controller.on('malformed', (value) => host.malformed(name, value))

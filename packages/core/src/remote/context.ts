@@ -54,7 +54,7 @@ export interface ServiceContext<Config = unknown> {
   on(service: string, event: string, handler: (payload: unknown) => void): () => void
   /** Runs on close, in reverse order of registration, before the process exits. */
   onClose(fn: () => void | Promise<void>): void
-  /** A read-only snapshot of every service in the graph (state, pid, restarts, usage). */
+  /** A read-only snapshot of this service and those it may call (state, restarts, usage; no pids or socket paths). */
   services(): Promise<ServiceSnapshot[]>
   /** Starts a child service that depends on this one and closes before it. Needs `permissions.childServices`. */
   spawnChild(name: string, options: ChildServiceOptions): Promise<void>

@@ -208,6 +208,9 @@ export class RemoteService {
     const env = this.options.env ?? process.env
     const allowed = new Set(start.calls)
     const self = start.name
+    // Calls by name are checked (and refusals audited) by the manager, from the channel's identity: that is the
+    // boundary. A typed proxy or a subscription for an undeclared service is refused here too, at once: the mistake
+    // shows where it is made (the manager drops a refused subscription without an answer).
     const checkAccess = (service: string) => {
       if (!allowed.has(service)) {
         throw svcError(
@@ -218,7 +221,7 @@ export class RemoteService {
       }
     }
     const call = (service: string, method: string, args: unknown[], timeoutMs?: number) =>
-      (service === MANAGER_TARGET ? null : this.#direct?.call(service, method, args, timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS)) ??
+      (allowed.has(service) ? this.#direct?.call(service, method, args, timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS) : null) ??
       this.#calls.call(service, method, args, timeoutMs)
     return {
       name: self,
@@ -235,14 +238,7 @@ export class RemoteService {
               : undefined,
         })
       },
-      call: (service, method, args, options) => {
-        try {
-          checkAccess(service)
-        } catch (error) {
-          return Promise.reject(error)
-        }
-        return call(service, method, args, options?.timeoutMs)
-      },
+      call: (service, method, args, options) => call(service, method, args, options?.timeoutMs),
       emit: (event, payload) => {
         this.#port.send({ type: 'emit', event, payload })
       },

@@ -41,6 +41,11 @@ export class Supervisor {
     for (const [n, r] of this.#recoveries) if (name === undefined || n === name) r.abort.abort()
   }
 
+  /** Forgets a service's restarts (it failed, and is started afresh by hand): the next crash counts from zero. */
+  forget(name: string): void {
+    this.#restartTimes.delete(name)
+  }
+
   async onCrash(node: ServiceNode, exit: { code: number | null; signal: string | null }): Promise<void> {
     if (this.host.isClosing() || node.stopped) return
     // A dependency is already being recovered: it will bring this one back with its cascade.

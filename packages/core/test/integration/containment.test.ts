@@ -46,8 +46,8 @@ function stateDir(): string {
 async function escaper(options: { restart?: object } = {}) {
   const port = await freePort()
   manager = fixtureManager({ esc: { entry: './escaper.ts', config: { port }, restart: { backoff: { initialMs: 0, jitter: 0 }, ...options.restart } } }, {}, stateDir())
-  await manager.start()
-  const tree = treeOf(manager.service('esc').pid!)
+  await manager!.start()
+  const tree = treeOf(manager!.service('esc').pid!)
   seen.push(...tree)
   return { port, tree }
 }
@@ -57,9 +57,9 @@ describe('a service cannot leave its container', () => {
     const { port, tree } = await escaper()
     // leader, init, the service, node, setsid'd sleep, two orphaned sleeps: all in the service's tree
     await until(() => treeOf(manager!.service('esc').pid!).length >= 7, 5000, 'every escaper to be running')
-    const all = treeOf(manager.service('esc').pid!)
+    const all = treeOf(manager!.service('esc').pid!)
     seen.push(...all)
-    await manager.close(['esc'])
+    await manager!.close(['esc'])
     expect(all.filter(isAlive)).toEqual([])
     expect(tree.length).toBeGreaterThan(0)
     // The port the detached grandchild held is free: a restart binds it again.
@@ -71,42 +71,42 @@ describe('a service cannot leave its container', () => {
   linuxOnly('a crash takes every detached descendant with it, and the restarted service binds the same port', async () => {
     await escaper()
     await until(() => treeOf(manager!.service('esc').pid!).length >= 7, 5000, 'every escaper to be running')
-    const all = treeOf(manager.service('esc').pid!)
+    const all = treeOf(manager!.service('esc').pid!)
     seen.push(...all)
     const crashed = new Promise((r) => manager!.once('crash', r))
-    manager.kill('esc', 'SIGKILL')
+    manager!.kill('esc', 'SIGKILL')
     await crashed
     await until(() => all.every((p) => !isAlive(p)), 5000, 'the crashed tree to be gone')
-    await manager.waitFor('esc', 'running') // its start binds the port in a detached grandchild: it must be free
+    await manager!.waitFor('esc', 'running') // its start binds the port in a detached grandchild: it must be free
     await until(() => treeOf(manager!.service('esc').pid!).length >= 7, 5000, 'the new escapers to be running')
-    seen.push(...treeOf(manager.service('esc').pid!))
+    seen.push(...treeOf(manager!.service('esc').pid!))
   })
 
   linuxOnly('a service cannot signal another service or the manager', async () => {
     const port = await freePort()
     manager = fixtureManager({ esc: { entry: './escaper.ts', config: { port } }, victim: { entry: './echo.ts' } }, {}, stateDir())
-    await manager.start()
-    seen.push(...treeOf(manager.service('esc').pid!))
-    const victim = manager.service('victim').pid!
-    for (const pid of [...treeOf(victim), process.pid]) await expect(manager.call('esc', 'kill', pid)).resolves.not.toBe('killed')
+    await manager!.start()
+    seen.push(...treeOf(manager!.service('esc').pid!))
+    const victim = manager!.service('victim').pid!
+    for (const pid of [...treeOf(victim), process.pid]) await expect(manager!.call('esc', 'kill', pid)).resolves.not.toBe('killed')
     expect(isAlive(victim)).toBe(true)
-    await expect(manager.call('victim', 'echo', 'still here')).resolves.toBe('still here')
+    await expect(manager!.call('victim', 'echo', 'still here')).resolves.toBe('still here')
   })
 
   linuxOnly('the control socket is out of reach, directly and through /proc/<manager>/root', async () => {
     const port = await freePort()
     const dir = stateDir()
     manager = fixtureManager({ esc: { entry: './escaper.ts', config: { port } } }, {}, dir)
-    await manager.start()
-    seen.push(...treeOf(manager.service('esc').pid!))
+    await manager!.start()
+    seen.push(...treeOf(manager!.service('esc').pid!))
     // What `svc up` listens on, created after the service started (as the CLI may).
     const socket = join(privateDir(dir), 'control.sock')
     const control = createServer((s) => s.end('{"ok":true}\n')).listen(socket)
     servers.push(control)
     await new Promise((r) => control.once('listening', r))
-    await expect(manager.call('esc', 'connect', socket)).resolves.not.toBe('connected')
-    await expect(manager.call('esc', 'connect', `/proc/${process.pid}/root${socket}`)).resolves.not.toBe('connected')
-    await expect(manager.call('esc', 'read', join(privateDir(dir), 'runs', `${process.pid}.json`))).resolves.toBe('ENOENT')
+    await expect(manager!.call('esc', 'connect', socket)).resolves.not.toBe('connected')
+    await expect(manager!.call('esc', 'connect', `/proc/${process.pid}/root${socket}`)).resolves.not.toBe('connected')
+    await expect(manager!.call('esc', 'read', join(privateDir(dir), 'runs', `${process.pid}.json`))).resolves.toBe('ENOENT')
   })
 
   linuxOnly("a service's CPU and RSS count the processes it forks", async () => {
@@ -131,7 +131,7 @@ describe('stopping', () => {
 test('the start-up report says which containment runs here', async () => {
   manager = fixtureManager({ e: { entry: './echo.ts' } }, {}, stateDir())
   const notices: string[] = []
-  manager.on('notice', (n) => notices.push(n.message))
-  await manager.start()
+  manager!.on('notice', (n) => notices.push(n.message))
+  await manager!.start()
   expect(notices.join('\n')).toMatch(contained ? /containment: process tree contained — a PID namespace/ : /containment: process tree NOT contained/)
 })

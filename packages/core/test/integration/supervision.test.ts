@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { createServer } from 'node:net'
 import type { ServicesManager } from '../../src/index.js'
-import { fixtureManager, isAlive, transitions, treeOf, until } from './harness.js'
+import { fixtureManager, isAlive, runningAgain, transitions, treeOf, until } from './harness.js'
 
 const fast = { backoff: { initialMs: 10, maxMs: 50, jitter: 0 } }
 let manager: ServicesManager | undefined
@@ -138,5 +138,36 @@ describe('supervision with real processes', () => {
     await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_EXITED_DURING_START' })
     expect(manager.service('quitter').display).toBe('crashed')
     expect(manager.service('quitter').restarts).toBe(0)
+  })
+})
+
+describe('failed services started again', () => {
+  test('a service that failed for good and is started by hand gets a fresh restart history', async () => {
+    const once = { backoff: { initialMs: 0, jitter: 0 }, maxRestarts: 1, windowMs: 60_000 }
+    manager = fixtureManager({ s: { entry: './echo.ts', restart: once } })
+    await manager.start()
+    const failed = new Promise((r) => manager!.once('failed', r))
+    const restarted = runningAgain(manager, 's')
+    await manager.call('s', 'exit', 1) // one restart is allowed
+    await restarted
+    await manager.call('s', 'exit', 1) // the second gives up
+    await failed
+    expect(manager.service('s').display).toBe('failed')
+
+    await manager.start(['s'])
+    const again = runningAgain(manager, 's')
+    await manager.call('s', 'exit', 1) // counted from zero: restarted, not given up at once
+    await again
+    expect(manager.state('s')).toBe('running')
+  })
+
+  test('resetFailed clears the failed state without starting the service', async () => {
+    manager = fixtureManager({ s: { entry: './echo.ts', restart: { maxRestarts: 0, windowMs: 60_000 } } })
+    await manager.start()
+    const failed = new Promise((r) => manager!.once('failed', r))
+    await manager.call('s', 'exit', 1)
+    await failed
+    manager.resetFailed('s')
+    expect(manager.service('s').display).toBe('crashed') // as it ended; no longer 'failed'
   })
 })
