@@ -147,9 +147,10 @@ export function describe(value: unknown): string {
   return String(value)
 }
 
-// "did you mean …?" for a field one or two edits away from a known one.
+// "did you mean …?" for a field one or two edits away from a known one (fewer for short keys: "id" is not "fs").
 export function hint(key: string, known: readonly string[]): string {
-  const near = known.find((k) => distance(k.toLowerCase(), key.toLowerCase()) <= 2)
+  const edits = Math.min(2, Math.floor(key.length / 3))
+  const near = known.find((k) => distance(k.toLowerCase(), key.toLowerCase()) <= edits)
   return near ? ` (did you mean "${near}"?)` : ''
 }
 

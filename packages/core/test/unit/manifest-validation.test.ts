@@ -149,13 +149,15 @@ describe('unknown keys are refused at every level, with a suggestion when one is
     ['permissions.fs.reed', { permissions: { fs: { reed: ['/srv'] } } }, '"read"'],
     ['restart.polcy', { restart: { polcy: 'never' } }, '"policy"'],
     ['restart.backoff.jiter', { restart: { backoff: { jiter: 0.1 } } }, '"jitter"'],
-    ['health.interval', { health: { method: 'check', interval: 5 } }, null],
+    ['health.interval', { health: { method: 'check', interval: 5 } }, '"intervalMs"'],
+    ['permissions.id', { permissions: { id: 5 } }, null],
     ['logs.bufferLine', { logs: { bufferLine: 5 } }, '"bufferLines"'],
   ])('%s', (field, fields, near) => {
     const problem = problemOf(fields)
     expect(problem.field).toBe(field)
     expect(problem.message).toContain(`has an unknown field "${field.split('.').pop()}"`)
     if (near) expect(problem.message).toContain(`did you mean ${near}?`)
+    else expect(problem.message).not.toContain('did you mean')
   })
 
   test('in cluster too', () => {
