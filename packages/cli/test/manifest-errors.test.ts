@@ -39,7 +39,30 @@ const cases: { name: string; config: string; code: string; location: RegExp; mes
     config: manifest("    a: { entry: './services/a.ts', stopTimeoutMs: -5 },"),
     code: 'SVC_ERR_MANIFEST_INVALID',
     location: /svc\.config\.ts:4 › service "a" › stopTimeoutMs/,
-    message: /stopTimeoutMs must be a number greater than 0/,
+    message: /stopTimeoutMs must be whole milliseconds from 1 to 2147483647 \(setTimeout's limit\), not -5/,
+  },
+  {
+    // `svc validate` said valid, then `svc up` died with "RangeError: Invalid array length".
+    name: 'a log buffer of 2.5 lines',
+    config: manifest("    a: { entry: './services/a.ts', logs: { bufferLines: 2.5 } },"),
+    code: 'SVC_ERR_MANIFEST_INVALID',
+    location: /svc\.config\.ts:4 › service "a" › logs\.bufferLines/,
+    message: /logs\.bufferLines must be a whole number from 1 to 2147483647, not 2\.5/,
+  },
+  {
+    // `svc validate` said valid, then `svc up` died with "TypeError: p.fs.read.join is not a function".
+    name: 'fs.read given as one string',
+    config: manifest("    a: { entry: './services/a.ts', permissions: { fs: { read: '/srv' } } },"),
+    code: 'SVC_ERR_MANIFEST_INVALID',
+    location: /svc\.config\.ts:4 › service "a" › permissions\.fs\.read/,
+    message: /permissions\.fs\.read must be an array of absolute paths/,
+  },
+  {
+    name: 'a misspelt permission',
+    config: manifest("    a: { entry: './services/a.ts', permissions: { netwrok: false } },"),
+    code: 'SVC_ERR_MANIFEST_INVALID',
+    location: /svc\.config\.ts:4 › service "a" › permissions\.netwrok/,
+    message: /permissions has an unknown field "netwrok" \(did you mean "network"\?\)/,
   },
   {
     name: 'a syntax error',
@@ -77,6 +100,37 @@ describe('broken manifests', () => {
       expect(JSON.parse(json.stdout)).toEqual({ valid: false, error: expect.objectContaining({ code: c.code }) })
     })
   }
+
+  it('lists every problem of the manifest in one error, from validate as from up', async () => {
+    const config = manifest(
+      "    a: { entry: './services/a.ts', stopTimeoutMs: Infinity, permissions: { fs: { write: ['*'] } } },\n" +
+        "    b: { entry: './services/b.ts', restart: { backoff: { jitter: NaN } } },",
+    )
+    const dir = makeProject({ 'svc.config.ts': config, 'services/a.ts': SERVICE, 'services/b.ts': SERVICE }, { hello: false })
+    dirs.push(dir)
+    for (const args of [['validate'], ['up']]) {
+      const result = await svc(dir, args)
+      expect(result.code).toBe(2)
+      expect(result.stderr.trimEnd().split('\n')).toEqual([
+        'error SVC_ERR_MANIFEST_INVALID: The manifest has 3 problems; fix each:',
+        expect.stringMatching(/^ {2}- Service "a": permissions\.fs\.write\[0\] is "\*": to leave it unrestricted, omit permissions\.fs\.write\.$/),
+        expect.stringMatching(/^ {2}- Service "a": stopTimeoutMs must be whole milliseconds .*, not Infinity\.$/),
+        expect.stringMatching(/^ {2}- Service "b": restart\.backoff\.jitter must be a number from 0 to 1, not NaN\.$/),
+        '  at svc.config.ts',
+        expect.stringMatching(/^ {2}hint: /),
+      ])
+    }
+    expect(existsSync(join(dir, '.svc'))).toBe(false)
+    const json = await svc(dir, ['validate', '--json'])
+    expect(json.code).toBe(2)
+    const { error } = JSON.parse(json.stdout) as { error: { code: string; problems: { path: string }[] } }
+    expect(error.code).toBe('SVC_ERR_MANIFEST_INVALID')
+    expect(error.problems.map((p) => p.path)).toEqual([
+      'services.a.permissions.fs.write[0]',
+      'services.a.stopTimeoutMs',
+      'services.b.restart.backoff.jitter',
+    ])
+  })
 
   it('says where it looked when there is no manifest, and exits 2', async () => {
     const dir = makeProject({ 'README.md': 'empty project\n' }, { hello: false })

@@ -1,4 +1,5 @@
-// `svc validate`: loads and checks the manifest (names, dependencies, cycles, entries, permissions); starts nothing.
+// `svc validate`: loads and checks the manifest with the same code `svc up` runs (every field, names, dependencies,
+// cycles, entries, permissions); starts nothing.
 
 import type { Command } from 'commander'
 import { relative } from 'node:path'
@@ -11,7 +12,7 @@ export function registerValidate(program: Command): void {
   program
     .command('validate')
     .description('check the manifest without starting anything (exit 2 when it is invalid)')
-    .option('--json', 'print {valid, file, services, startOrder} or {valid: false, error} as JSON')
+    .option('--json', 'print {valid, file, services, startOrder} or {valid: false, error: {..., problems}} as JSON')
     .action(
       action(async (_opts: unknown, command: Command) => {
         const opts = optionsOf(command)
@@ -20,7 +21,9 @@ export function registerValidate(program: Command): void {
           loaded = await loadManifest({ config: opts.config })
         } catch (error) {
           if (opts.json && error instanceof CliError) {
-            process.stdout.write(JSON.stringify({ valid: false, error: error.toJSON() }) + '\n')
+            // Every problem of the manifest, each with its path (services.api.restart.backoff.jitter).
+            const problems = (error.cause as { details?: { problems?: unknown } } | undefined)?.details?.problems
+            process.stdout.write(JSON.stringify({ valid: false, error: { ...error.toJSON(), problems } }) + '\n')
             return error.exitCode
           }
           throw error

@@ -24,7 +24,9 @@ const HINT_OF_CODE: Record<string, string> = {
 export function manifestFailure(error: unknown, file: string): CliError {
   if (error instanceof CliError) return error
   if (!(error instanceof ServiceError)) return loadFailure(error, file)
-  const field = typeof error.details?.field === 'string' ? error.details.field : FIELD_OF_CODE[error.code]
+  // Several problems are listed in the message; the location then names only what they share.
+  const several = Array.isArray(error.details?.problems) && error.details.problems.length > 1
+  const field = several ? undefined : typeof error.details?.field === 'string' ? error.details.field : FIELD_OF_CODE[error.code]
   return cliError('SVC_ERR_CLI_MANIFEST', error.message, {
     causeCode: error.code,
     service: error.service,

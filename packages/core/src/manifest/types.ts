@@ -1,7 +1,7 @@
 // The manifest users write in svc.config.ts: `defineServices({ services: { ... } })`.
 
 export interface Permissions {
-  /** Paths the service may read (Node permission model). Omit to leave reads unrestricted. */
+  /** Absolute paths the service may read / write (Node permission model). Omit a rule to leave it unrestricted. */
   fs?: { read?: string[]; write?: string[] }
   /** May spawn child processes (never combine with a sandbox: grandchildren escape Node's permission model). */
   childProcess?: boolean

@@ -1,0 +1,139 @@
+// Reads one service's fields with their defaults, recording every value the runtime could not use.
+
+import { isAbsolute } from 'node:path'
+import { Checker, describe, isObject } from './checks.js'
+import type { ResolvedRestart, ResolvedService } from './normalize.js'
+import type { Permissions, RestartPolicyName } from './types.js'
+
+/** A service as checked, before its entry is resolved on disk. */
+export type ServiceFields = Omit<ResolvedService, 'parent' | 'cwd'>
+
+const POLICIES: RestartPolicyName[] = ['never', 'on-failure', 'always']
+const SERVICE_FIELDS = [
+  'entry', 'dependsOn', 'config', 'env', 'permissions', 'restart', 'critical', 'direct',
+  'startTimeoutMs', 'stopTimeoutMs', 'killTimeoutMs', 'health', 'logs',
+]
+const RESTART_FIELDS = ['policy', 'backoff', 'maxRestarts', 'windowMs', 'warmSpare']
+const BACKOFF_FIELDS = ['initialMs', 'maxMs', 'factor', 'jitter']
+const PERMISSION_FIELDS = ['fs', 'childProcess', 'worker', 'network', 'calls', 'childServices']
+const PERMISSION_FLAGS = ['childProcess', 'worker', 'network', 'childServices'] as const
+const FS_FIELDS = ['read', 'write'] as const
+const HEALTH_FIELDS = ['method', 'url', 'intervalMs', 'timeoutMs', 'failureThreshold']
+const LOG_FIELDS = ['bufferLines', 'file', 'maxBytes', 'maxFiles']
+
+/** `declared`: the services of the manifest, which permissions.calls may name (null: not checked). */
+export function readService(c: Checker, spec: unknown, declared: readonly string[] | null): ServiceFields {
+  const name = c.service!
+  if (!isObject(spec)) c.fail('entry', `is missing: a service is an object such as { entry: './services/${name}.ts' }, not ${describe(spec)}`)
+  const s = isObject(spec) ? spec : {}
+  c.knownKeys(s, null, SERVICE_FIELDS)
+  if (isObject(spec) && spec.entry === undefined) c.fail('entry', 'is missing: set it to the path of the service\'s module')
+  const dependsOn = c.names(s.dependsOn, 'dependsOn') ?? []
+  const permissions = permissionsOf(c, s.permissions)
+  const calls = [...(permissions.calls ?? dependsOn)]
+  for (const target of declared ? (permissions.calls ?? []) : []) {
+    if (!declared!.includes(target)) c.fail('permissions.calls', `names "${target}", which is not declared`)
+  }
+  return {
+    name,
+    entry: c.text(s.entry, 'entry', 'a module path or a package name') ?? '',
+    dependsOn,
+    config: s.config ?? {},
+    env: c.strings(s.env, 'env'),
+    permissions,
+    calls,
+    restart: restartOf(c, s.restart),
+    critical: c.flag(s.critical, 'critical') ?? false,
+    direct: c.flag(s.direct, 'direct') ?? false,
+    startTimeoutMs: c.ms(s.startTimeoutMs, 'startTimeoutMs', 30_000),
+    stopTimeoutMs: c.ms(s.stopTimeoutMs, 'stopTimeoutMs', 5_000),
+    killTimeoutMs: c.ms(s.killTimeoutMs, 'killTimeoutMs', 3_000),
+    health: healthOf(c, s.health),
+    logs: logsOf(c, s.logs),
+  }
+}
+
+function restartOf(c: Checker, restart: unknown): ResolvedRestart {
+  const accepted = `'never', 'on-failure', 'always' or { policy, backoff, maxRestarts, windowMs, warmSpare }`
+  const r = typeof restart === 'string' ? { policy: restart } : (c.object(restart, 'restart', RESTART_FIELDS, accepted) ?? {})
+  let policy: RestartPolicyName = 'on-failure'
+  if (POLICIES.includes(r.policy as RestartPolicyName)) policy = r.policy as RestartPolicyName
+  else if (r.policy !== undefined) c.fail(typeof restart === 'string' ? 'restart' : 'restart.policy', `must be one of ${POLICIES.join(', ')}, not ${describe(r.policy)}`)
+  const b = c.object(r.backoff, 'restart.backoff', BACKOFF_FIELDS) ?? {}
+  return {
+    policy,
+    backoff: {
+      initialMs: c.ms(b.initialMs, 'restart.backoff.initialMs', 100, 0),
+      maxMs: c.ms(b.maxMs, 'restart.backoff.maxMs', 30_000),
+      factor: c.number(b.factor, 'restart.backoff.factor', 2, { min: 0, above: true }),
+      // Each delay is base ± jitter·base (supervision/backoff.ts): 0 is none, 1 is anywhere from 0 to twice the base.
+      jitter: c.number(b.jitter, 'restart.backoff.jitter', 0.2, { min: 0, max: 1 }),
+    },
+    // 0 is meaningful: the first crash within the window fails the service.
+    maxRestarts: c.count(r.maxRestarts, 'restart.maxRestarts', 5, 0),
+    windowMs: c.ms(r.windowMs, 'restart.windowMs', 60_000),
+    warmSpare: c.flag(r.warmSpare, 'restart.warmSpare') ?? false,
+  }
+}
+
+function permissionsOf(c: Checker, value: unknown): Permissions {
+  const p = c.object(value, 'permissions', PERMISSION_FIELDS)
+  const out: Permissions = {}
+  if (!p) return out
+  // An unset rule means "unrestricted" to container/permissions.ts, so only rules that are set are copied.
+  for (const key of PERMISSION_FLAGS) {
+    const flag = c.flag(p[key], `permissions.${key}`)
+    if (flag !== undefined) out[key] = flag
+  }
+  const calls = c.names(p.calls, 'permissions.calls')
+  if (calls) out.calls = calls
+  const fs = c.object(p.fs, 'permissions.fs', FS_FIELDS, '{ read?: [paths], write?: [paths] }')
+  if (fs) {
+    out.fs = {}
+    for (const key of FS_FIELDS) if (fs[key] !== undefined) out.fs[key] = pathsOf(c, fs[key], `permissions.fs.${key}`)
+  }
+  return out
+}
+
+// Each path becomes one --allow-fs-* flag of Node's permission model, which resolves nothing for us.
+function pathsOf(c: Checker, value: unknown, field: string): string[] {
+  if (!Array.isArray(value)) {
+    c.fail(field, `must be an array of absolute paths, such as ["/srv/data"], not ${describe(value)}`)
+    return []
+  }
+  value.forEach((path: unknown, i) => {
+    const at = `${field}[${i}]`
+    if (typeof path !== 'string' || path === '') c.fail(at, `must be an absolute path, not ${describe(path)}`)
+    else if (path === '*') c.fail(at, `is "*": to leave it unrestricted, omit ${field}`)
+    else if (path.includes('*')) c.fail(at, `"${path}" has a "*": name the directory instead (it grants everything under it)`)
+    else if (!isAbsolute(path)) c.fail(at, `"${path}" is relative: give an absolute path, e.g. resolve(import.meta.dirname, '${path}')`)
+    else if (path.split(/[\\/]/).includes('..')) c.fail(at, `"${path}" has a ".." segment: give the path without it`)
+  })
+  return value as string[]
+}
+
+function healthOf(c: Checker, value: unknown): ResolvedService['health'] {
+  const h = c.object(value, 'health', HEALTH_FIELDS, "{ method: 'check' } or { url: 'http://…' }")
+  if (!h) return null
+  const method = c.text(h.method, 'health.method', 'the name of a method the service exposes')
+  const url = c.text(h.url, 'health.url', 'an http(s) URL')
+  if (url !== undefined && !/^https?:\/\//.test(url)) c.fail('health.url', `must be an http(s) URL, not ${describe(url)}`)
+  if ((h.method === undefined) === (h.url === undefined)) c.fail('health', 'needs exactly one of method or url')
+  return {
+    method,
+    url,
+    intervalMs: c.ms(h.intervalMs, 'health.intervalMs', 10_000),
+    timeoutMs: c.ms(h.timeoutMs, 'health.timeoutMs', 5_000),
+    failureThreshold: c.count(h.failureThreshold, 'health.failureThreshold', 3),
+  }
+}
+
+function logsOf(c: Checker, value: unknown): ResolvedService['logs'] {
+  const l = c.object(value, 'logs', LOG_FIELDS, '{ bufferLines, file, maxBytes, maxFiles }') ?? {}
+  return {
+    bufferLines: c.count(l.bufferLines, 'logs.bufferLines', 1_000),
+    file: c.text(l.file, 'logs.file', 'a path relative to the project') ?? null,
+    maxBytes: c.count(l.maxBytes, 'logs.maxBytes', 10 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+    maxFiles: c.count(l.maxFiles, 'logs.maxFiles', 3),
+  }
+}

@@ -1,0 +1,197 @@
+// The manifest rejects every value that would break the runtime, naming the field and what is accepted.
+
+import { describe, expect, test } from '@jest/globals'
+import type { ManifestProblem } from '../../src/manifest/checks.js'
+import { normalizeManifest, normalizeService } from '../../src/manifest/normalize.js'
+import type { Manifest } from '../../src/manifest/types.js'
+
+const keepEntry = (_name: string, entry: string) => entry
+
+function normalize(manifest: unknown) {
+  return normalizeManifest(manifest as Manifest, '/project', keepEntry)
+}
+
+/** The problems the manifest is rejected with (fails the test when it is accepted). */
+function problemsOf(manifest: unknown): ManifestProblem[] {
+  try {
+    normalize(manifest)
+  } catch (error) {
+    const e = error as { code: string; details?: { problems?: ManifestProblem[] } }
+    expect(e.code).toBe('SVC_ERR_MANIFEST_INVALID')
+    return e.details?.problems ?? []
+  }
+  throw new Error('the manifest was accepted')
+}
+
+/** The one problem of a manifest with a single service "api" built from `fields`. */
+function problemOf(fields: Record<string, unknown>): ManifestProblem {
+  const problems = problemsOf({ services: { api: { entry: './api.ts', ...fields } } })
+  expect(problems).toHaveLength(1)
+  return problems[0]!
+}
+
+describe('timeouts and durations are whole milliseconds within setTimeout range', () => {
+  test.each([
+    ['stopTimeoutMs', { stopTimeoutMs: Infinity }],
+    ['startTimeoutMs', { startTimeoutMs: 2 ** 31 }],
+    ['killTimeoutMs', { killTimeoutMs: 1.5 }],
+    ['restart.windowMs', { restart: { windowMs: Infinity } }],
+    ['restart.backoff.maxMs', { restart: { backoff: { maxMs: 1e12 } } }],
+    ['restart.backoff.initialMs', { restart: { backoff: { initialMs: NaN } } }],
+    ['health.intervalMs', { health: { method: 'check', intervalMs: Infinity } }],
+    ['health.timeoutMs', { health: { method: 'check', timeoutMs: -1 } }],
+  ])('%s', (field, fields) => {
+    const problem = problemOf(fields)
+    expect(problem).toMatchObject({ service: 'api', field, path: `services.api.${field}` })
+    expect(problem.message).toMatch(new RegExp(`^Service "api": ${field.replace(/\./g, '\\.')} must be whole milliseconds from [01] to 2147483647`))
+  })
+
+  test('the largest timer setTimeout keeps is accepted, and initialMs may be 0', () => {
+    const service = normalize({
+      services: { api: { entry: 'x', stopTimeoutMs: 2 ** 31 - 1, restart: { backoff: { initialMs: 0 } } } },
+    }).services[0]!
+    expect(service.stopTimeoutMs).toBe(2 ** 31 - 1)
+    expect(service.restart.backoff.initialMs).toBe(0)
+  })
+})
+
+describe('jitter is a finite number from 0 to 1', () => {
+  test.each([NaN, Infinity, -0.1, 1.5])('jitter %p is refused', (jitter) => {
+    const problem = problemOf({ restart: { backoff: { jitter } } })
+    expect(problem.path).toBe('services.api.restart.backoff.jitter')
+    expect(problem.message).toContain('must be a number from 0 to 1')
+  })
+
+  test('factor is a finite number above 0', () => {
+    expect(problemOf({ restart: { backoff: { factor: Infinity } } }).field).toBe('restart.backoff.factor')
+  })
+})
+
+describe('counts are whole numbers', () => {
+  test.each([
+    ['restart.maxRestarts', { restart: { maxRestarts: 2.5 } }],
+    ['restart.maxRestarts', { restart: { maxRestarts: Infinity } }],
+    ['logs.bufferLines', { logs: { bufferLines: 2.5 } }],
+    ['logs.maxFiles', { logs: { maxFiles: 0 } }],
+    ['logs.maxBytes', { logs: { maxBytes: Infinity } }],
+    ['health.failureThreshold', { health: { url: 'http://localhost/health', failureThreshold: 1.2 } }],
+  ])('%s', (field, fields) => {
+    const problem = problemOf(fields)
+    expect(problem.field).toBe(field)
+    expect(problem.message).toContain('must be a whole number from')
+  })
+
+  test('maxRestarts may be 0: the first crash fails the service', () => {
+    expect(normalize({ services: { api: { entry: 'x', restart: { maxRestarts: 0 } } } }).services[0]!.restart.maxRestarts).toBe(0)
+  })
+})
+
+describe('numbers, booleans and strings must have their own type', () => {
+  test.each([
+    ['stopTimeoutMs', { stopTimeoutMs: '5000' }, 'not "5000"'],
+    ['restart.backoff.jitter', { restart: { backoff: { jitter: '0.5' } } }, 'must be a number from 0 to 1, not "0.5"'],
+    ['critical', { critical: 'yes' }, 'must be true or false'],
+    ['direct', { direct: 1 }, 'must be true or false'],
+    ['permissions.network', { permissions: { network: 'no' } }, 'must be true or false, not "no"'],
+    ['permissions.childServices', { permissions: { childServices: 'true' } }, 'must be true or false'],
+    ['env.A', { env: { A: 1 } }, 'must be a string, not 1'],
+    ['logs.file', { logs: { file: 5 } }, 'must be a path relative to the project'],
+    ['health.method', { health: { method: 5 } }, 'must be the name of a method'],
+    ['dependsOn', { dependsOn: 'db' }, 'must be an array of service names'],
+    ['permissions.calls', { permissions: { calls: 5 } }, 'must be an array of service names'],
+    ['restart', { restart: 5 }, "must be 'never', 'on-failure', 'always' or {"],
+    ['restart', { restart: 'sometimes' }, 'must be one of never, on-failure, always'],
+    ['logs', { logs: 5 }, 'must be { bufferLines'],
+  ])('%s', (field, fields, says) => {
+    const problem = problemOf(fields)
+    expect(problem.field).toBe(field)
+    expect(problem.message).toContain(says)
+  })
+
+  test('top-level fields too', () => {
+    const problems = problemsOf({ services: {}, spawner: 'no', stateDir: 5, cluster: { redis: 'redis://r:6379' } })
+    expect(problems.map((p) => p.path).sort()).toEqual(['cluster.name', 'spawner', 'stateDir'])
+  })
+})
+
+describe('permission paths are absolute, without "..", "*" or empty', () => {
+  test.each([
+    ['./data', 'is relative'],
+    ['data', 'is relative'],
+    ['/srv/../etc', 'has a ".." segment'],
+    ['', 'must be an absolute path'],
+    ['/srv/*', 'has a "*"'],
+  ])('fs.read %p', (path, says) => {
+    const problem = problemOf({ permissions: { fs: { read: ['/ok', path] } } })
+    expect(problem.path).toBe('services.api.permissions.fs.read[1]')
+    expect(problem.message).toContain(says)
+  })
+
+  test('"*" is refused with the advice to omit the rule, which is what leaves it unrestricted', () => {
+    expect(problemOf({ permissions: { fs: { write: ['*'] } } }).message).toBe(
+      'Service "api": permissions.fs.write[0] is "*": to leave it unrestricted, omit permissions.fs.write.',
+    )
+  })
+
+  test('fs.read must be an array', () => {
+    expect(problemOf({ permissions: { fs: { read: '/srv' } } }).message).toContain('permissions.fs.read must be an array of absolute paths')
+  })
+
+  test('absolute paths are kept as written', () => {
+    const service = normalize({ services: { api: { entry: 'x', permissions: { fs: { read: ['/srv/data'], write: [] } } } } }).services[0]!
+    expect(service.permissions).toEqual({ fs: { read: ['/srv/data'], write: [] } })
+  })
+})
+
+describe('unknown keys are refused at every level, with a suggestion when one is near', () => {
+  test.each([
+    ['permissions.netwrok', { permissions: { netwrok: false } }, '"network"'],
+    ['permissions.fs.reed', { permissions: { fs: { reed: ['/srv'] } } }, '"read"'],
+    ['restart.polcy', { restart: { polcy: 'never' } }, '"policy"'],
+    ['restart.backoff.jiter', { restart: { backoff: { jiter: 0.1 } } }, '"jitter"'],
+    ['health.interval', { health: { method: 'check', interval: 5 } }, '"intervalMs"'],
+    ['permissions.id', { permissions: { id: 5 } }, null],
+    ['logs.bufferLine', { logs: { bufferLine: 5 } }, '"bufferLines"'],
+  ])('%s', (field, fields, near) => {
+    const problem = problemOf(fields)
+    expect(problem.field).toBe(field)
+    expect(problem.message).toContain(`has an unknown field "${field.split('.').pop()}"`)
+    if (near) expect(problem.message).toContain(`did you mean ${near}?`)
+    else expect(problem.message).not.toContain('did you mean')
+  })
+
+  test('in cluster too', () => {
+    expect(problemsOf({ services: {}, cluster: { redis: 'redis://r', name: 'p', nmae: 'q' } })[0]!.path).toBe('cluster.nmae')
+  })
+})
+
+describe('every problem is reported at once', () => {
+  test('one error lists each problem of each service, in its message and details', () => {
+    let error: { code?: string; message?: string; service?: string; details?: { problems: ManifestProblem[] } } = {}
+    try {
+      normalize({
+        services: {
+          api: { entry: 'x', stopTimeoutMs: Infinity, permissions: { netwrok: false } },
+          db: { entry: 'y', restart: { backoff: { jitter: NaN } } },
+        },
+      })
+    } catch (e) {
+      error = e as typeof error
+    }
+    expect(error.code).toBe('SVC_ERR_MANIFEST_INVALID')
+    expect(error.service).toBeUndefined()
+    expect(error.details!.problems.map((p) => p.path)).toEqual([
+      'services.api.permissions.netwrok',
+      'services.api.stopTimeoutMs',
+      'services.db.restart.backoff.jitter',
+    ])
+    expect(error.message!.split('\n')).toHaveLength(4)
+    expect(error.message).toMatch(/^The manifest has 3 problems/)
+  })
+
+  test('a child service (ctx.spawnChild) goes through the same checks', () => {
+    expect(() => normalizeService('kid', { entry: 'x', env: { A: 1 } } as never, '/', 'api', keepEntry)).toThrow(
+      expect.objectContaining({ code: 'SVC_ERR_MANIFEST_INVALID', service: 'kid', message: 'Service "kid": env.A must be a string, not 1: write it in quotes.' }),
+    )
+  })
+})
