@@ -308,6 +308,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     )
     container.on('output', (stream, line) => output.line(stream, line))
     container.on('exit', (report) => {
+      output.reportDrops() // its output has ended: drops of a last burst are reported now
       this.#bus.dropSubscriber(service.name)
       this.#router.failPendingTo(service.name, report.expected ? 'closed' : 'exited')
     })
