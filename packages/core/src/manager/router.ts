@@ -6,6 +6,7 @@ import { restoreError, serializeError, svcError, type SerializedError } from '..
 import type { ServiceController } from '../controller/service-controller.js'
 import { MANAGER_TARGET, type OutgoingRequestMessage, type ResponseMessage } from '../protocol/messages.js'
 import { materialize, type RawBody } from '../protocol/raw-body.js'
+import { isTooLarge, tooLargeFor } from '../port/message-size.js'
 
 export interface RouteTarget {
   state: string
@@ -191,10 +192,12 @@ export class Router {
       answer(pending, {
         ok: false,
         error: serializeError(
-          svcError('SVC_ERR_NOT_SERIALIZABLE', `Arguments for ${to}.${method} cannot be sent (${(cause as Error).message}). Pass JSON-serialisable values.`, {
-            service: to,
-            cause,
-          }),
+          isTooLarge(cause)
+            ? tooLargeFor(pending.from, `the arguments of ${to}.${method}`, cause)
+            : svcError('SVC_ERR_NOT_SERIALIZABLE', `Arguments for ${to}.${method} cannot be sent (${(cause as Error).message}). Pass JSON-serialisable values.`, {
+                service: to,
+                cause,
+              }),
         ),
       })
       return undefined

@@ -14,4 +14,8 @@ export abstract class ConnectionPort<In, Out> extends EventEmitter<PortEvents<In
   abstract send(message: Out): boolean
   abstract close(): void
   abstract readonly closed: boolean
+  /** Bytes sent and not yet read by the peer, where a transport can tell (a socket's write queue); else 0. */
+  get queuedBytes(): number {
+    return 0
+  }
 }

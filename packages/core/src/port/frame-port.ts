@@ -16,8 +16,9 @@ import { chooseCodec, decodeBody, serializeV8, type BodyCodec } from '../protoco
 import { BODY_FIELDS } from '../protocol/messages.js'
 import { RawBody } from '../protocol/raw-body.js'
 import { ConnectionPort } from './connection-port.js'
-import { asCompact, readHead, type CompactMessage } from './frame-head.js'
+import { asCompact, compactHeadMax, readHead, type CompactMessage } from './frame-head.js'
 import { FrameWriter } from './frame-writer.js'
+import { frameTooLarge } from './message-size.js'
 
 const PREFIX_BYTES = 8
 /** Larger frames are a broken or hostile peer: the channel is closed rather than buffered without bound. */
@@ -55,7 +56,7 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
     const value = field === undefined ? undefined : m[field]
     const compact = asCompact(m)
     if (value === undefined) {
-      this.#writer.write(compact ?? JSON.stringify(m), null, 0)
+      this.#write(compact ?? JSON.stringify(m), null, 0)
       return true
     }
     // The header is the message without its body: blank the field for one synchronous stringify rather than copy
@@ -71,18 +72,37 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
       }
     }
     if (value instanceof RawBody) {
-      this.#writer.write(head, value.bytes, value.codec === 'v8' ? V8_BODY : 0) // relayed: the bytes as they came
+      this.#write(head, value.bytes, value.codec === 'v8' ? V8_BODY : 0) // relayed: the bytes as they came
       return true
     }
     const v8Body = chooseCodec(value) === 'v8' ? serializeV8(value) : null
     if (v8Body) {
-      this.#writer.write(head, v8Body, V8_BODY)
+      this.#write(head, v8Body, V8_BODY)
       return true
     }
     // undefined for a function or a symbol: dropped, as JSON drops such a field.
     const body = JSON.stringify(value) as string | undefined
-    this.#writer.write(head, body ?? null, 0)
+    this.#write(head, body ?? null, 0)
     return true
+  }
+
+  /** Bytes handed to this port and not yet taken by the kernel: what the peer has not read yet, as far as we know. */
+  override get queuedBytes(): number {
+    return this.socket.writableLength + this.#writer.queuedBytes
+  }
+
+  // A frame the peer would refuse (and close the channel over) is not written: SVC_ERR_MESSAGE_TOO_LARGE instead.
+  #write(head: string | CompactMessage, body: string | Buffer | null, flag: number): void {
+    const limit = this.options.maxFrameBytes ?? MAX_FRAME_BYTES
+    // At most 3 UTF-8 bytes per UTF-16 unit: only a message near the limit is measured exactly.
+    const headMax = typeof head === 'string' ? 3 * head.length : compactHeadMax(head)
+    const bodyMax = typeof body === 'string' ? 3 * body.length : (body?.length ?? 0)
+    if (headMax + bodyMax > limit) {
+      const bytes =
+        (typeof head === 'string' ? Buffer.byteLength(head) : headMax) + (typeof body === 'string' ? Buffer.byteLength(body) : bodyMax)
+      if (bytes > limit) throw frameTooLarge(bytes, limit)
+    }
+    this.#writer.write(head, body, flag)
   }
 
   /** Hands the frames sent in this tick to the socket now, ahead of anything written to it directly. */

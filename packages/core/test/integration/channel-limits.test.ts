@@ -1,0 +1,55 @@
+// The bounds of the service channel: message size, what a target that does not read may have queued, and frames
+// that are not the protocol.
+import { afterEach, describe, expect, test } from '@jest/globals'
+import type { ServicesManager } from '../../src/index.js'
+import { fixtureManager } from './harness.js'
+
+let manager: ServicesManager | undefined
+afterEach(async () => {
+  await manager?.close()
+  manager = undefined
+})
+
+const TOO_LARGE = 513 // MiB: over the pipe's 512 MiB per message
+
+describe('message size', () => {
+  test('a call over the size limit fails its caller with SVC_ERR_MESSAGE_TOO_LARGE and does not kill it', async () => {
+    manager = fixtureManager({ b: { entry: './big.ts' }, a: { entry: './big.ts', dependsOn: ['b'] } })
+    await manager.start()
+    const pid = await manager.call('a', 'pid')
+    const outcome = (await manager.call('a', 'tryCall', 'b', 'echo', [], TOO_LARGE)) as { ok: boolean; code?: string; message?: string }
+    expect(outcome).toMatchObject({ ok: false, code: 'SVC_ERR_MESSAGE_TOO_LARGE' })
+    expect(outcome.message).toMatch(/Service "a": the arguments of b\.echo .* over the 512 MiB/)
+    expect(manager.service('a')).toMatchObject({ state: 'running', pid })
+    await expect(manager.call('a', 'tryCall', 'b', 'echo', ['still here'])).resolves.toEqual({ ok: true, size: 12 })
+  })
+
+  test('a reply over the size limit fails the call with SVC_ERR_MESSAGE_TOO_LARGE; the replying service survives', async () => {
+    manager = fixtureManager({ b: { entry: './big.ts' }, a: { entry: './big.ts', dependsOn: ['b'] } })
+    await manager.start()
+    const pid = await manager.call('b', 'pid')
+    const outcome = (await manager.call('a', 'tryCall', 'b', 'big', [TOO_LARGE])) as { ok: boolean; code?: string; message?: string }
+    expect(outcome).toMatchObject({ ok: false, code: 'SVC_ERR_MESSAGE_TOO_LARGE' })
+    expect(outcome.message).toMatch(/Service "b": the result of big /)
+    await expect(manager.call('b', 'big', TOO_LARGE)).rejects.toMatchObject({ code: 'SVC_ERR_MESSAGE_TOO_LARGE', service: 'b' })
+    expect(manager.service('b')).toMatchObject({ state: 'running', pid })
+    expect(manager.service('a').state).toBe('running')
+  })
+
+  test('on a direct channel a call or a reply over its 64 MiB limit fails with SVC_ERR_MESSAGE_TOO_LARGE, not as a closed channel', async () => {
+    manager = fixtureManager({ b: { entry: './big.ts', direct: true }, a: { entry: './big.ts', dependsOn: ['b'] } })
+    await manager.start()
+    // Open the direct channel: the first calls are relayed while it opens; once it is open the relay count stands still.
+    let relayed = -1
+    while (manager.service('b').calls.count !== relayed) {
+      relayed = manager.service('b').calls.count
+      await manager.call('a', 'tryCall', 'b', 'echo', [1])
+    }
+    const call = (await manager.call('a', 'tryCall', 'b', 'echo', [], 65)) as { code?: string; message?: string }
+    expect(call).toMatchObject({ code: 'SVC_ERR_MESSAGE_TOO_LARGE', message: expect.stringMatching(/direct channel.* over the 64 MiB/) })
+    const reply = (await manager.call('a', 'tryCall', 'b', 'big', [65])) as { code?: string; message?: string }
+    expect(reply).toMatchObject({ code: 'SVC_ERR_MESSAGE_TOO_LARGE', message: expect.stringMatching(/Service "b": the result of big .* over the 64 MiB/) })
+    expect(manager.service('b').calls.count).toBe(relayed) // neither went through the manager
+    await expect(manager.call('a', 'tryCall', 'b', 'echo', ['ok'])).resolves.toEqual({ ok: true, size: 4 })
+  })
+})
