@@ -66,6 +66,11 @@ export class ServiceController extends EventEmitter<ControllerEvents> {
     return this.port.send(message)
   }
 
+  /** Bytes sent to the service that it has not read yet (that the kernel has not taken off our hands). */
+  get queuedBytes(): number {
+    return this.port.queuedBytes
+  }
+
   /** Sends the code once the remote is ready; resolves when the service runs. Fails fast if the remote dies. */
   async start(message: Omit<StartMessage, 'type'>, timeoutMs: number): Promise<void> {
     await this.remoteReady

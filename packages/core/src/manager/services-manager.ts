@@ -49,6 +49,9 @@ export interface ManagerOptions {
   random?: () => number
   /** CPU/RSS sampling interval. Default 1000 ms. */
   usageIntervalMs?: number
+  /** Per service: calls to it are refused with SVC_ERR_OVERLOADED while this many bytes wait to be delivered to it
+   * (it is not reading its channel). Default 64 MiB (MAX_QUEUED_BYTES in manager/router.ts). */
+  maxQueuedBytes?: number
 }
 
 const TIMELINE_LIMIT = 10_000
@@ -103,7 +106,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       },
       mayCall: (from, to) => this.#mayUse(from, to),
       manager: (from, method, args) => this.#managerCall(from, method, args),
-    })
+    }, options.maxQueuedBytes)
     this.#supervisor = new Supervisor({
       isClosing: () => this.#closing,
       node: (name) => this.#node(name),

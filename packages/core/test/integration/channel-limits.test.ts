@@ -1,7 +1,7 @@
 // The bounds of the service channel: message size, what a target that does not read may have queued, and frames
 // that are not the protocol.
 import { afterEach, describe, expect, test } from '@jest/globals'
-import type { ServicesManager } from '../../src/index.js'
+import type { ServiceError, ServicesManager } from '../../src/index.js'
 import { fixtureManager } from './harness.js'
 
 let manager: ServicesManager | undefined
@@ -51,5 +51,36 @@ describe('message size', () => {
     expect(reply).toMatchObject({ code: 'SVC_ERR_MESSAGE_TOO_LARGE', message: expect.stringMatching(/Service "b": the result of big .* over the 64 MiB/) })
     expect(manager.service('b').calls.count).toBe(relayed) // neither went through the manager
     await expect(manager.call('a', 'tryCall', 'b', 'echo', ['ok'])).resolves.toEqual({ ok: true, size: 4 })
+  })
+})
+
+describe('a target that does not read', () => {
+  test('a call to a service that never reads its channel fails with SVC_ERR_OVERLOADED once its queue is full', async () => {
+    manager = fixtureManager({ stuck: { entry: './busy.ts', stopTimeoutMs: 200 }, a: { entry: './big.ts', dependsOn: ['stuck'] } }, { callTimeoutMs: 60_000 })
+    await manager.start()
+    await manager.call('stuck', 'spin') // from now on its event loop never turns: it reads nothing more
+    const KIB = 1024
+    const limit = 64 * KIB * KIB // the documented default
+    const payload = 'x'.repeat(100 * KIB)
+    const refused: { index: number; error: ServiceError }[] = []
+    const calls = Array.from({ length: 1000 }, (_, index) =>
+      manager!.call('stuck', 'echo', payload).catch((error: ServiceError) => {
+        if (error.code === 'SVC_ERR_OVERLOADED') refused.push({ index, error })
+      }),
+    )
+    await calls.at(-1) // refused at once, not at its timeout
+    expect(refused.length).toBeGreaterThan(0)
+    const accepted = refused[0]!.index
+    // Once full, the queue stays full: every later call is refused too.
+    expect(refused.map((r) => r.index)).toEqual(Array.from({ length: 1000 - accepted }, (_, i) => accepted + i))
+    // What was let through is the bound, give or take what the kernel's socket buffer took and one message.
+    expect(accepted * 100 * KIB).toBeGreaterThanOrEqual(limit)
+    expect(accepted * 100 * KIB).toBeLessThan(limit + 8 * KIB * KIB)
+    const { error } = refused[0]!
+    expect(error).toMatchObject({ service: 'stuck', details: { method: 'echo', limitBytes: limit } })
+    expect((error.details as { queuedBytes: number }).queuedBytes).toBeGreaterThanOrEqual(limit)
+    expect(error.message).toMatch(/^Service "stuck" is not reading its channel: .* Is "stuck" blocking its event loop\?/)
+    // A service calling it hears the same, at once.
+    await expect(manager.call('a', 'tryCall', 'stuck', 'echo', ['x'])).resolves.toMatchObject({ ok: false, code: 'SVC_ERR_OVERLOADED' })
   })
 })
