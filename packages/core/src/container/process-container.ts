@@ -16,6 +16,8 @@ import { escalateStop, killGroup, signalGroup } from './terminate.js'
 const trace = debuglog('svc:container')
 const OUTPUT_GRACE_MS = 2000
 const SPARE_DELAY_MS = 100
+/** A frame the service started on its channel and then did not finish for this long closes the channel (port/frame-port.ts). */
+export const PARTIAL_FRAME_TIMEOUT_MS = 30_000
 
 export type SpawnGate = <T>(task: () => Promise<T>) => Promise<T>
 
@@ -53,6 +55,7 @@ export class ProcessContainer extends ServiceContainer {
     service: ResolvedService,
     private readonly gate: SpawnGate = (task) => task(),
     private readonly launch: Launch = launchInline,
+    private readonly partialFrameTimeoutMs = PARTIAL_FRAME_TIMEOUT_MS,
   ) {
     super(service)
     this.plan = planSpawn(service)
@@ -230,7 +233,7 @@ export class ProcessContainer extends ServiceContainer {
       })
     }
     const { pid, stdout, stderr, channel } = launched
-    const controller = new ServiceController(this.service.name, new FramePort<RemoteMessage, HostMessage>(channel, { rawBodies: true }))
+    const controller = new ServiceController(this.service.name, new FramePort<RemoteMessage, HostMessage>(channel, { rawBodies: true, partialFrameTimeoutMs: this.partialFrameTimeoutMs }))
     const out = new LineSplitter((line) => this.emit('output', 'stdout', line))
     const err = new LineSplitter((line) => this.emit('output', 'stderr', line))
     stdout.on('data', (chunk: Buffer) => out.write(chunk))

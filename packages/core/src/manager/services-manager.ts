@@ -52,6 +52,9 @@ export interface ManagerOptions {
   /** Per service: calls to it are refused with SVC_ERR_OVERLOADED while this many bytes wait to be delivered to it
    * (it is not reading its channel). Default 64 MiB (MAX_QUEUED_BYTES in manager/router.ts). */
   maxQueuedBytes?: number
+  /** How long an unfinished frame on a service's channel may go without another byte before the channel is closed as
+   * broken (SVC_ERR_PROTOCOL in the exit report). Default 30 s (PARTIAL_FRAME_TIMEOUT_MS in container/process-container.ts). */
+  partialFrameTimeoutMs?: number
 }
 
 const TIMELINE_LIMIT = 10_000
@@ -281,7 +284,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   }
 
   #add(service: ResolvedService): ServiceNode {
-    const container = (this.#options.containers ?? ((s) => new ProcessContainer(s, this.#boots, this.#launch)))(service)
+    const container = (this.#options.containers ?? ((s) => new ProcessContainer(s, this.#boots, this.#launch, this.#options.partialFrameTimeoutMs)))(service)
     const node = new ServiceNode(service, container, {
       dependencies: (n) => this.manifest.graph.dependenciesOf(n.name).map((d) => this.#node(d)),
       dependents: (n) => this.manifest.graph.dependentsOf(n.name).map((d) => this.#node(d)),
@@ -307,6 +310,12 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
           this.emit('exception', { service: name, kind, error, at: Date.now() })
         },
         malformed: (name, value) => this.emit('malformed', { service: name, value, at: Date.now() }),
+        protocolError: (name, error) => {
+          // Kept for the exit report: the exit that follows is the manager's doing, not a crash of the service's own.
+          output.exception('protocol error', error)
+          if (node.state === 'running') node.pendingExitReason = 'lost-channel'
+          this.emit('notice', { service: name, message: error.message, at: Date.now() })
+        },
       }),
     )
     container.on('output', (stream, line) => output.line(stream, line))

@@ -13,6 +13,7 @@ export interface WireHost {
   mayUse(from: string, to: string): boolean
   exception(service: string, kind: string, error: import('../errors.js').SerializedError): void
   malformed(service: string, value: unknown): void
+  protocolError(service: string, error: import('../errors.js').SerializedError): void
 }
 
 export function wireController(name: string, controller: ServiceController, host: WireHost): void {
@@ -30,4 +31,5 @@ export function wireController(name: string, controller: ServiceController, host
   })
   controller.on('exception', (m) => host.exception(name, m.kind, m.error))
   controller.on('malformed', (value) => host.malformed(name, value))
+  controller.on('protocolError', (error) => host.protocolError(name, error))
 }

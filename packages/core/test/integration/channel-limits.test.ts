@@ -84,3 +84,35 @@ describe('a target that does not read', () => {
     await expect(manager.call('a', 'tryCall', 'stuck', 'echo', ['x'])).resolves.toMatchObject({ ok: false, code: 'SVC_ERR_OVERLOADED' })
   })
 })
+
+describe('frames that are not the protocol', () => {
+  type Exit = { service: string; reason: string; error?: { code?: string; message: string } }
+
+  test('a truncated frame on the channel is closed after the partial-frame timeout and reported as a protocol error in the exit report', async () => {
+    manager = fixtureManager({ hostile: { entry: './hostile.ts', restart: 'never' } }, { partialFrameTimeoutMs: 300 })
+    await manager.start()
+    const exit = new Promise<Exit>((resolve) => manager!.once('exit', resolve))
+    await expect(manager.call('hostile', 'write', 'truncated')).resolves.toBe('sent')
+    // Its answer is stuck behind the unfinished frame: the call fails when the channel is closed, not at its 30 s timeout.
+    const stuck = manager.call('hostile', 'echo', 'anyone?').catch((error: unknown) => error)
+    expect(await exit).toMatchObject({
+      service: 'hostile',
+      reason: 'lost-channel',
+      error: { code: 'SVC_ERR_PROTOCOL', message: expect.stringMatching(/^Service "hostile" broke the channel protocol: an unfinished frame: \d+ of its 108 bytes arrived, then nothing for 300 ms/) },
+    })
+    expect(await stuck).toMatchObject({ code: 'SVC_ERR_SERVICE_CLOSED' })
+    expect(manager.service('hostile')).toMatchObject({ state: 'closed', display: 'crashed' })
+  })
+
+  test.each([
+    ['bad header', /bytes that are not a protocol frame/],
+    ['text', /a frame of \d+ bytes, over the limit of 536870912/],
+  ])('garbage on the channel (%s) is reported as a protocol error, not as a plain crash', async (kind, why) => {
+    manager = fixtureManager({ hostile: { entry: './hostile.ts', restart: 'never' } })
+    await manager.start()
+    const exit = new Promise<Exit>((resolve) => manager!.once('exit', resolve))
+    await manager.call('hostile', 'write', kind)
+    expect(await exit).toMatchObject({ reason: 'lost-channel', error: { code: 'SVC_ERR_PROTOCOL', message: expect.stringMatching(why) } })
+    expect(manager.logs('hostile').some((l) => l.line.startsWith('[svc] protocol error: SVC_ERR_PROTOCOL Service "hostile" broke'))).toBe(true)
+  })
+})
