@@ -131,7 +131,12 @@ export class Router {
       // The callee's response goes on to the caller as the same message, re-labelled with the caller's id: nothing
       // else holds it, and a relayed call then allocates nothing for its answer.
       message.id = pending.callerId
-      pending.channel.send(message)
+      try {
+        pending.channel.send(message)
+      } catch (cause) {
+        // Its header grew with the caller's id past the size limit: the caller hears why, as the callee would have.
+        answer(pending, { ok: false, error: serializeError(isTooLarge(cause) ? tooLargeFor(from, `the result of ${pending.method}`, cause) : cause) })
+      }
     } else pending.settle!(message)
   }
 

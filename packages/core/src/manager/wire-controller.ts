@@ -22,7 +22,11 @@ export function wireController(name: string, controller: ServiceController, host
   controller.on('cancel', (m) => host.router.cancel(name, m.id))
   controller.on('emit', (m) => {
     for (const subscriber of host.bus.subscribersOf(name, m.event)) {
-      host.eventTarget(subscriber)?.send({ type: 'event', from: name, event: m.event, payload: m.payload })
+      try {
+        host.eventTarget(subscriber)?.send({ type: 'event', from: name, event: m.event, payload: m.payload })
+      } catch {
+        // Only an event within a few bytes of the size limit (its header grows by `from`): dropped, as events may be.
+      }
     }
   })
   controller.on('subscribe', (m) => {

@@ -248,7 +248,11 @@ export class RemoteService {
         return call(service, method, args, options?.timeoutMs)
       },
       emit: (event, payload) => {
-        this.#port.send({ type: 'emit', event, payload })
+        try {
+          this.#port.send({ type: 'emit', event, payload })
+        } catch (cause) {
+          throw isTooLarge(cause) ? tooLargeFor(self, `the payload of event "${event}"`, cause) : cause
+        }
       },
       on: (service, event, handler) => {
         checkAccess(service)
