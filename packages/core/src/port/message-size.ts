@@ -10,8 +10,9 @@ export function frameTooLarge(bytes: number, limitBytes: number): ServiceError {
   })
 }
 
+// By its code, not its class: a bundled runner and a service's own import of the package may hold two copies of it.
 export function isTooLarge(error: unknown): error is ServiceError {
-  return error instanceof ServiceError && error.code === 'SVC_ERR_MESSAGE_TOO_LARGE'
+  return error instanceof Error && (error as Partial<ServiceError>).code === 'SVC_ERR_MESSAGE_TOO_LARGE'
 }
 
 /** The same error, told from the point of view of `service`: `what` is, e.g., "the arguments of b.echo". */
