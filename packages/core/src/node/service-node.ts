@@ -100,6 +100,7 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
       await untilAborted(new Promise((r) => setTimeout(r, ms)), abort.signal).catch(() => {})
     }
     if (abort.signal.aborted) throw this.#aborted()
+    this.pendingExitReason = null // left by a run that then closed as asked: not this run's
     this.#setState('starting', reason)
     try {
       await this.container.start()
