@@ -29,6 +29,9 @@ export type ErrorCode =
   | 'SVC_ERR_ILLEGAL_TRANSITION'
   | 'SVC_ERR_STATE_DIR'
   | 'SVC_ERR_WAIT_TIMEOUT'
+  | 'SVC_ERR_OVERLOADED'
+  | 'SVC_ERR_MESSAGE_TOO_LARGE'
+  | 'SVC_ERR_PROTOCOL'
 
 export class ServiceError extends Error {
   override name = 'ServiceError'

@@ -14,7 +14,7 @@ export class LineSplitter {
     let text = this.#partial + this.#decoder.write(chunk)
     let start = 0
     for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
-      this.onLine(trimCr(text.slice(start, nl)))
+      this.#emit(trimCr(text.slice(start, nl)))
       start = nl + 1
     }
     text = text.slice(start)
@@ -30,7 +30,14 @@ export class LineSplitter {
   end(): void {
     const rest = this.#partial + this.#decoder.end()
     this.#partial = ''
-    if (rest.length > 0) this.onLine(trimCr(rest))
+    if (rest.length > 0) this.#emit(trimCr(rest))
+  }
+
+  // Every line is cut at the cap, whole ones too: one line of output never costs more than MAX_LINE_LENGTH downstream.
+  #emit(line: string): void {
+    let at = 0
+    for (; line.length - at > MAX_LINE_LENGTH; at += MAX_LINE_LENGTH) this.onLine(line.slice(at, at + MAX_LINE_LENGTH))
+    this.onLine(at === 0 ? line : line.slice(at))
   }
 }
 

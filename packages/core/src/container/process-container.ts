@@ -18,6 +18,8 @@ import { escalateStop, killGroup, signalGroup } from './terminate.js'
 const trace = debuglog('svc:container')
 const OUTPUT_GRACE_MS = 2000
 const SPARE_DELAY_MS = 100
+/** A frame the service started on its channel and then did not finish for this long closes the channel (port/frame-port.ts). */
+export const PARTIAL_FRAME_TIMEOUT_MS = 30_000
 
 export type SpawnGate = <T>(task: () => Promise<T>) => Promise<T>
 
@@ -51,13 +53,15 @@ export class ProcessContainer extends ServiceContainer {
 
   private readonly gate: SpawnGate
   private readonly launch: Launch
+  private readonly partialFrameTimeoutMs: number
 
   /** `gate` bounds how many processes boot at once across the manager (see manager/limit.ts); `launch` creates
    * them (the manager's spawner process, container/spawner.ts); `privateDir` is hidden from the service. */
-  constructor(service: ResolvedService, options: { privateDir: string; gate?: SpawnGate; launch?: Launch }) {
+  constructor(service: ResolvedService, options: { privateDir: string; gate?: SpawnGate; launch?: Launch; partialFrameTimeoutMs?: number }) {
     super(service)
     this.gate = options.gate ?? ((task) => task())
     this.launch = options.launch ?? launchInline
+    this.partialFrameTimeoutMs = options.partialFrameTimeoutMs ?? PARTIAL_FRAME_TIMEOUT_MS
     this.plan = planSpawn(service, { privateDir: options.privateDir })
   }
 
@@ -233,7 +237,7 @@ export class ProcessContainer extends ServiceContainer {
       })
     }
     const { pid, stdout, stderr, channel } = launched
-    const controller = new ServiceController(this.service.name, new FramePort<RemoteMessage, HostMessage>(channel, { rawBodies: true }))
+    const controller = new ServiceController(this.service.name, new FramePort<RemoteMessage, HostMessage>(channel, { rawBodies: true, partialFrameTimeoutMs: this.partialFrameTimeoutMs }))
     const out = new LineSplitter((line) => this.emit('output', 'stdout', line))
     const err = new LineSplitter((line) => this.emit('output', 'stderr', line))
     stdout.on('data', (chunk: Buffer) => out.write(chunk))

@@ -3,7 +3,7 @@
 
 import { EventEmitter } from 'eventemitter3'
 import { debuglog } from 'node:util'
-import { restoreError, svcError, type SerializedError } from '../errors.js'
+import { restoreError, serializeError, svcError, type SerializedError } from '../errors.js'
 import type { ConnectionPort } from '../port/connection-port.js'
 import {
   PROTOCOL_VERSION,
@@ -32,6 +32,8 @@ export interface ControllerEvents {
   subscribe: [message: SubscribeMessage]
   exception: [message: ExceptionMessage]
   malformed: [value: unknown]
+  /** The service wrote bytes that are not frames (or stopped halfway through one): its channel is closed, so it exits. */
+  protocolError: [error: SerializedError]
   /** The channel closed. Expected after a close; a crash otherwise. */
   lost: []
 }
@@ -64,6 +66,11 @@ export class ServiceController extends EventEmitter<ControllerEvents> {
 
   send(message: HostMessage): boolean {
     return this.port.send(message)
+  }
+
+  /** Bytes sent to the service that it has not read yet (that the kernel has not taken off our hands). */
+  get queuedBytes(): number {
+    return this.port.queuedBytes
   }
 
   /** Sends the code once the remote is ready; resolves when the service runs. Fails fast if the remote dies. */
@@ -166,6 +173,16 @@ export class ServiceController extends EventEmitter<ControllerEvents> {
   #onClose(): void {
     if (this.#lost) return
     this.#lost = true
+    const violation = this.port.violation
+    if (violation !== null) {
+      trace('%s broke the protocol: %s', this.name, violation)
+      const error = svcError(
+        'SVC_ERR_PROTOCOL',
+        `Service "${this.name}" broke the channel protocol: ${violation}. The manager closed its channel, so it exits. Does its code write to fd 3? Only the framework may.`,
+        { service: this.name, details: { violation } },
+      )
+      this.emit('protocolError', serializeError(error))
+    }
     this.#ready.reject(this.#exitedEarly('before it reported ready'))
     for (const w of [...this.#waiters]) w.onLost()
     this.#waiters.clear()

@@ -10,6 +10,6 @@ export function displayState(node: ServiceNode): DisplayState {
   if (node.pending) return 'pending'
   if (node.stopped) return 'stopped'
   const reason = node.lastExit?.reason
-  if (reason === 'crashed' || reason === 'start-failed' || reason === 'unhealthy') return 'crashed'
+  if (reason === 'crashed' || reason === 'start-failed' || reason === 'unhealthy' || reason === 'lost-channel') return 'crashed'
   return 'closed'
 }

@@ -1,6 +1,7 @@
 // Keeps a flood of output from one service from costing the manager unbounded CPU or memory:
 // a token bucket per service; lines over the rate are dropped and counted, and one marker line
-// says how many were dropped once output calms down.
+// says how many were dropped: before the next line let through, or when the owner calls report() (after a drop
+// the owner does that on a timer and at exit, so drops at the end of a burst are reported too).
 
 export class OutputGate {
   #tokens: number
@@ -24,10 +25,16 @@ export class OutputGate {
       return []
     }
     this.#tokens--
-    if (this.#dropped === 0) return [line]
+    const marker = this.report()
+    return marker === null ? [line] : [marker, line]
+  }
+
+  /** The marker for the lines dropped and not yet reported, if any; they count as reported from now on. */
+  report(): string | null {
+    if (this.#dropped === 0) return null
     const marker = `[svc] ${this.#dropped} lines dropped: output exceeded ${this.linesPerSecond} lines/s`
     this.#dropped = 0
-    return [marker, line]
+    return marker
   }
 
   /** Lines dropped and not yet reported by a marker. */

@@ -6,6 +6,7 @@ import { restoreError, serializeError, svcError, type SerializedError } from '..
 import type { ServiceController } from '../controller/service-controller.js'
 import { MANAGER_TARGET, type OutgoingRequestMessage, type ResponseMessage } from '../protocol/messages.js'
 import { materialize, type RawBody } from '../protocol/raw-body.js'
+import { isTooLarge, tooLargeFor } from '../port/message-size.js'
 
 export interface RouteTarget {
   state: string
@@ -35,6 +36,13 @@ interface Pending {
   settle: ((answer: Answer) => void) | null
 }
 
+/**
+ * A call is refused with SVC_ERR_OVERLOADED while this many bytes already wait to be delivered to its target: a
+ * service that stops reading its channel (its event loop blocked, or stopped) then costs the manager at most this
+ * much memory (and one message more), rather than every call's payload until each times out.
+ */
+export const MAX_QUEUED_BYTES = 64 * 1024 * 1024
+
 export interface CallStats {
   count: number
   errors: number
@@ -48,7 +56,10 @@ export class Router {
   readonly #stats = new Map<string, CallStats>()
   #nextId = 1
 
-  constructor(private readonly host: RouterHost) {}
+  constructor(
+    private readonly host: RouterHost,
+    private readonly maxQueuedBytes = MAX_QUEUED_BYTES,
+  ) {}
 
   /** A request from service `from`, arriving on `controller`. */
   fromService(from: string, controller: ServiceController, message: OutgoingRequestMessage): void {
@@ -121,7 +132,12 @@ export class Router {
       // The callee's response goes on to the caller as the same message, re-labelled with the caller's id: nothing
       // else holds it, and a relayed call then allocates nothing for its answer.
       message.id = pending.callerId
-      pending.channel.send(message)
+      try {
+        pending.channel.send(message)
+      } catch (cause) {
+        // Its header grew with the caller's id past the size limit: the caller hears why, as the callee would have.
+        answer(pending, { ok: false, error: serializeError(isTooLarge(cause) ? tooLargeFor(from, `the result of ${pending.method}`, cause) : cause) })
+      }
     } else pending.settle!(message)
   }
 
@@ -176,6 +192,11 @@ export class Router {
       })
       return undefined
     }
+    const queuedBytes = target.controller.queuedBytes
+    if (queuedBytes >= this.maxQueuedBytes) {
+      answer(pending, { ok: false, error: serializeError(overloaded(to, method, queuedBytes, this.maxQueuedBytes)) })
+      return undefined
+    }
     const id = this.#nextId++
     pending.at = performance.now()
     if (pending.channel) {
@@ -192,10 +213,12 @@ export class Router {
       answer(pending, {
         ok: false,
         error: serializeError(
-          svcError('SVC_ERR_NOT_SERIALIZABLE', `Arguments for ${to}.${method} cannot be sent (${(cause as Error).message}). Pass JSON-serialisable values.`, {
-            service: to,
-            cause,
-          }),
+          isTooLarge(cause)
+            ? tooLargeFor(pending.from, `the arguments of ${to}.${method}`, cause)
+            : svcError('SVC_ERR_NOT_SERIALIZABLE', `Arguments for ${to}.${method} cannot be sent (${(cause as Error).message}). Pass JSON-serialisable values.`, {
+                service: to,
+                cause,
+              }),
         ),
       })
       return undefined
@@ -220,6 +243,15 @@ export class Router {
 function answer(pending: Pending, r: Answer): void {
   if (pending.channel) void pending.channel.send({ type: 'response', id: pending.callerId, ...r } as ResponseMessage)
   else pending.settle!(r)
+}
+
+function overloaded(to: string, method: string, queuedBytes: number, limitBytes: number): Error {
+  const mib = (bytes: number) => Math.round(bytes / (1024 * 1024))
+  return svcError(
+    'SVC_ERR_OVERLOADED',
+    `Service "${to}" is not reading its channel: ${mib(queuedBytes)} MiB of messages already wait to be delivered to it (the limit is ${mib(limitBytes)} MiB), so ${method} was not sent. Is "${to}" blocking its event loop? Retry later, or send it less at once.`,
+    { service: to, details: { method, queuedBytes, limitBytes } },
+  )
 }
 
 /** The value of a body that may still be bytes; a body that does not decode is the sending service's error. */

@@ -7,11 +7,16 @@ import { LogBuffer, type LogLine } from './log-buffer.js'
 import { LogFile } from './log-file.js'
 import { OutputGate } from './output-gate.js'
 
+/** After a line is dropped, the drops not yet reported are reported this long after, if no line let through has. */
+export const DROP_REPORT_MS = 1000
+
 export class ServiceOutput {
   readonly #buffer: LogBuffer
   readonly #gate = new OutputGate()
   readonly #file: LogFile | null
   #lastException: SerializedError | undefined
+  #dropTimer: NodeJS.Timeout | null = null
+  #dropStream: LogLine['stream'] = 'stdout'
 
   constructor(
     private readonly service: ResolvedService,
@@ -23,7 +28,20 @@ export class ServiceOutput {
   }
 
   line(stream: LogLine['stream'], text: string): void {
-    for (const admitted of this.#gate.admit(text)) this.#record(stream, admitted)
+    const admitted = this.#gate.admit(text)
+    for (const line of admitted) this.#record(stream, line)
+    if (admitted.length > 0 || this.#dropTimer) return
+    // A burst can end with this drop: say so even if the service never writes again.
+    this.#dropStream = stream
+    this.#dropTimer = setTimeout(() => this.reportDrops(), DROP_REPORT_MS).unref()
+  }
+
+  /** Records the marker for lines dropped and not yet reported (also called when the service exits). */
+  reportDrops(): void {
+    if (this.#dropTimer) clearTimeout(this.#dropTimer)
+    this.#dropTimer = null
+    const marker = this.#gate.report()
+    if (marker !== null) this.#record(this.#dropStream, marker)
   }
 
   /** An exception the remote reported before dying: kept for the exit report. */

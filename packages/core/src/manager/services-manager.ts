@@ -51,6 +51,12 @@ export interface ManagerOptions {
   random?: () => number
   /** CPU/RSS sampling interval. Default 1000 ms. */
   usageIntervalMs?: number
+  /** Per service: calls to it are refused with SVC_ERR_OVERLOADED while this many bytes wait to be delivered to it
+   * (it is not reading its channel). Default 64 MiB (MAX_QUEUED_BYTES in manager/router.ts). */
+  maxQueuedBytes?: number
+  /** How long an unfinished frame on a service's channel may go without another byte before the channel is closed as
+   * broken (SVC_ERR_PROTOCOL in the exit report). Default 30 s (PARTIAL_FRAME_TIMEOUT_MS in container/process-container.ts). */
+  partialFrameTimeoutMs?: number
 }
 
 const TIMELINE_LIMIT = 10_000
@@ -105,7 +111,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       },
       mayCall: (from, to, method) => this.#mayUse(from, to, `call ${method}`),
       manager: (from, method, args) => this.#managerCall(from, method, args),
-    })
+    }, options.maxQueuedBytes)
     this.#supervisor = new Supervisor({
       isClosing: () => this.#closing,
       node: (name) => this.#node(name),
@@ -287,7 +293,12 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   }
 
   #add(service: ResolvedService): ServiceNode {
-    const container = (this.#options.containers ?? ((s) => new ProcessContainer(s, { gate: this.#boots, launch: this.#launch, privateDir: privateDir(this.manifest.stateDir) })))(service)
+    const container = (this.#options.containers ?? ((s) => new ProcessContainer(s, {
+      gate: this.#boots,
+      launch: this.#launch,
+      privateDir: privateDir(this.manifest.stateDir),
+      partialFrameTimeoutMs: this.#options.partialFrameTimeoutMs,
+    })))(service)
     const node = new ServiceNode(service, container, {
       dependencies: (n) => this.manifest.graph.dependenciesOf(n.name).map((d) => this.#node(d)),
       dependents: (n) => this.manifest.graph.dependentsOf(n.name).map((d) => this.#node(d)),
@@ -313,10 +324,17 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
           this.emit('exception', { service: name, kind, error, at: Date.now() })
         },
         malformed: (name, value) => this.emit('malformed', { service: name, value, at: Date.now() }),
+        protocolError: (name, error) => {
+          // Kept for the exit report: the exit that follows is the manager's doing, not a crash of the service's own.
+          output.exception('protocol error', error)
+          if (node.state === 'running') node.pendingExitReason = 'lost-channel'
+          this.emit('notice', { service: name, message: error.message, at: Date.now() })
+        },
       }),
     )
     container.on('output', (stream, line) => output.line(stream, line))
     container.on('exit', (report) => {
+      output.reportDrops() // its output has ended: drops of a last burst are reported now
       this.#bus.dropSubscriber(service.name)
       this.#router.failPendingTo(service.name, report.expected ? 'closed' : 'exited')
     })

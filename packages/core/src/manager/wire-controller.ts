@@ -14,6 +14,7 @@ export interface WireHost {
   mayUse(from: string, to: string, action: string): boolean
   exception(service: string, kind: string, error: import('../errors.js').SerializedError): void
   malformed(service: string, value: unknown): void
+  protocolError(service: string, error: import('../errors.js').SerializedError): void
 }
 
 export function wireController(name: string, controller: ServiceController, host: WireHost): void {
@@ -22,7 +23,11 @@ export function wireController(name: string, controller: ServiceController, host
   controller.on('cancel', (m) => host.router.cancel(name, m.id))
   controller.on('emit', (m) => {
     for (const subscriber of host.bus.subscribersOf(name, m.event)) {
-      host.eventTarget(subscriber)?.send({ type: 'event', from: name, event: m.event, payload: m.payload })
+      try {
+        host.eventTarget(subscriber)?.send({ type: 'event', from: name, event: m.event, payload: m.payload })
+      } catch {
+        // Only an event within a few bytes of the size limit (its header grows by `from`): dropped, as events may be.
+      }
     }
   })
   controller.on('subscribe', (m) => {
@@ -31,4 +36,5 @@ export function wireController(name: string, controller: ServiceController, host
   })
   controller.on('exception', (m) => host.exception(name, m.kind, m.error))
   controller.on('malformed', (value) => host.malformed(name, value))
+  controller.on('protocolError', (error) => host.protocolError(name, error))
 }

@@ -36,8 +36,9 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
   restarting = false
   /** Fault injection: hold the next start this long before sending the code. */
   delayNextStartMs = 0
-  /** Why the next unexpected exit happens, when the manager causes it (an unhealthy service it killed). */
-  pendingExitReason: 'unhealthy' | null = null
+  /** Why the next unexpected exit happens, when the manager causes it (an unhealthy service it killed, a channel it
+   * closed because the service broke the protocol). */
+  pendingExitReason: 'unhealthy' | 'lost-channel' | null = null
   #starting: Promise<void> | null = null
   #closing: Promise<void> | null = null
   #abort: AbortController | null = null
@@ -99,6 +100,7 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
       await untilAborted(new Promise((r) => setTimeout(r, ms)), abort.signal).catch(() => {})
     }
     if (abort.signal.aborted) throw this.#aborted()
+    this.pendingExitReason = null // left by a run that then closed as asked: not this run's
     this.#setState('starting', reason)
     try {
       await this.container.start()

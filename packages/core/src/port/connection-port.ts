@@ -14,4 +14,12 @@ export abstract class ConnectionPort<In, Out> extends EventEmitter<PortEvents<In
   abstract send(message: Out): boolean
   abstract close(): void
   abstract readonly closed: boolean
+  /** Why this end closed the channel, when the peer broke the protocol (bytes that are not frames); else null. */
+  get violation(): string | null {
+    return null
+  }
+  /** Bytes sent and not yet read by the peer, where a transport can tell (a socket's write queue); else 0. */
+  get queuedBytes(): number {
+    return 0
+  }
 }

@@ -16,8 +16,9 @@ import { chooseCodec, decodeBody, serializeV8, type BodyCodec } from '../protoco
 import { BODY_FIELDS } from '../protocol/messages.js'
 import { RawBody } from '../protocol/raw-body.js'
 import { ConnectionPort } from './connection-port.js'
-import { asCompact, readHead, type CompactMessage } from './frame-head.js'
+import { asCompact, compactHeadMax, readHead, type CompactMessage } from './frame-head.js'
 import { FrameWriter } from './frame-writer.js'
+import { frameTooLarge } from './message-size.js'
 
 const PREFIX_BYTES = 8
 /** Larger frames are a broken or hostile peer: the channel is closed rather than buffered without bound. */
@@ -31,10 +32,16 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
   #chunks: Buffer[] = []
   #buffered = 0
   #needed = PREFIX_BYTES
+  #violation: string | null = null
+  /** Reads so far: an unfinished frame that gets no further within partialFrameTimeoutMs is a broken peer. */
+  #reads = 0
+  #partialTimer: NodeJS.Timeout | null = null
 
+  /** `partialFrameTimeoutMs`: how long an unfinished frame may go without another byte before the channel is closed
+   * as broken (a truncated frame would otherwise hold everything behind it forever). Unset: no limit. */
   constructor(
     private readonly socket: Socket,
-    private readonly options: { rawBodies: boolean; maxFrameBytes?: number },
+    private readonly options: { rawBodies: boolean; maxFrameBytes?: number; partialFrameTimeoutMs?: number },
   ) {
     super()
     this.#writer = new FrameWriter(socket)
@@ -48,6 +55,10 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
     return this.#closed
   }
 
+  override get violation(): string | null {
+    return this.#violation
+  }
+
   send(message: Out): boolean {
     if (this.#closed || this.socket.destroyed) return false
     const m = message as Record<string, unknown>
@@ -55,7 +66,7 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
     const value = field === undefined ? undefined : m[field]
     const compact = asCompact(m)
     if (value === undefined) {
-      this.#writer.write(compact ?? JSON.stringify(m), null, 0)
+      this.#write(compact ?? JSON.stringify(m), null, 0)
       return true
     }
     // The header is the message without its body: blank the field for one synchronous stringify rather than copy
@@ -71,18 +82,37 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
       }
     }
     if (value instanceof RawBody) {
-      this.#writer.write(head, value.bytes, value.codec === 'v8' ? V8_BODY : 0) // relayed: the bytes as they came
+      this.#write(head, value.bytes, value.codec === 'v8' ? V8_BODY : 0) // relayed: the bytes as they came
       return true
     }
     const v8Body = chooseCodec(value) === 'v8' ? serializeV8(value) : null
     if (v8Body) {
-      this.#writer.write(head, v8Body, V8_BODY)
+      this.#write(head, v8Body, V8_BODY)
       return true
     }
     // undefined for a function or a symbol: dropped, as JSON drops such a field.
     const body = JSON.stringify(value) as string | undefined
-    this.#writer.write(head, body ?? null, 0)
+    this.#write(head, body ?? null, 0)
     return true
+  }
+
+  /** Bytes handed to this port and not yet taken by the kernel: what the peer has not read yet, as far as we know. */
+  override get queuedBytes(): number {
+    return this.socket.writableLength + this.#writer.queuedBytes
+  }
+
+  // A frame the peer would refuse (and close the channel over) is not written: SVC_ERR_MESSAGE_TOO_LARGE instead.
+  #write(head: string | CompactMessage, body: string | Buffer | null, flag: number): void {
+    const limit = this.options.maxFrameBytes ?? MAX_FRAME_BYTES
+    // At most 3 UTF-8 bytes per UTF-16 unit: only a message near the limit is measured exactly.
+    const headMax = typeof head === 'string' ? 3 * head.length : compactHeadMax(head)
+    const bodyMax = typeof body === 'string' ? 3 * body.length : (body?.length ?? 0)
+    if (headMax + bodyMax > limit) {
+      const bytes =
+        (typeof head === 'string' ? Buffer.byteLength(head) : headMax) + (typeof body === 'string' ? Buffer.byteLength(body) : bodyMax)
+      if (bytes > limit) throw frameTooLarge(bytes, limit)
+    }
+    this.#writer.write(head, body, flag)
   }
 
   /** Hands the frames sent in this tick to the socket now, ahead of anything written to it directly. */
@@ -99,7 +129,8 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
   #onData(chunk: Buffer): void {
     this.#chunks.push(chunk)
     this.#buffered += chunk.length
-    if (this.#buffered < this.#needed) return // a big frame arrives in many chunks: join them once, when complete
+    this.#reads++
+    if (this.#buffered < this.#needed) return this.#awaitRest() // a big frame arrives in many chunks: join them once, when complete
     const buf = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#buffered)
     let offset = 0
     for (;;) {
@@ -111,7 +142,8 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
       const word = buf.readUInt32LE(offset + 4)
       const bodyBytes = word & ~V8_BODY
       const codec: BodyCodec = word & V8_BODY ? 'v8' : 'json'
-      if (headBytes + bodyBytes > (this.options.maxFrameBytes ?? MAX_FRAME_BYTES)) return this.close()
+      const max = this.options.maxFrameBytes ?? MAX_FRAME_BYTES
+      if (headBytes + bodyBytes > max) return this.#violate(`a frame of ${headBytes + bodyBytes} bytes, over the limit of ${max}`)
       const end = offset + PREFIX_BYTES + headBytes + bodyBytes
       if (buf.length < end) {
         this.#needed = end - offset
@@ -124,8 +156,9 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
         message = readHead(buf, offset + PREFIX_BYTES, bodyStart)
         field = BODY_FIELDS[message.type as string]
         if (bodyBytes > 0 && !field) throw new Error('a body on a message that has none')
-      } catch {
-        return this.close() // the peer does not speak this framing: nothing after it can be trusted either
+      } catch (error) {
+        // The peer does not speak this framing: nothing after it can be trusted either.
+        return this.#violate(`bytes that are not a protocol frame (${(error as Error).message})`)
       }
       offset = end
       if (bodyBytes > 0) {
@@ -148,11 +181,37 @@ export class FramePort<In, Out> extends ConnectionPort<In, Out> {
     const rest = buf.subarray(offset)
     this.#chunks = rest.length > 0 ? [rest] : []
     this.#buffered = rest.length
+    this.#awaitRest()
+  }
+
+  // Bytes of an unfinished frame are buffered: (re)start the clock on the rest. The timer is kept, not cleared, when
+  // a frame completes (it fires, finds nothing unfinished and stays idle): one refresh per read is all it costs.
+  #awaitRest(): void {
+    const timeoutMs = this.options.partialFrameTimeoutMs
+    if (timeoutMs === undefined || this.#buffered === 0 || this.#closed) return
+    if (this.#partialTimer) this.#partialTimer.refresh()
+    else this.#partialTimer = setTimeout(() => this.#onPartialTimeout(timeoutMs), timeoutMs).unref()
+  }
+
+  #onPartialTimeout(timeoutMs: number): void {
+    if (this.#buffered === 0 || this.#closed) return
+    // Timers run before the loop reads the socket: if this process was busy, let it read what is waiting first.
+    const reads = this.#reads
+    setImmediate(() => {
+      if (this.#buffered === 0 || this.#closed || this.#reads !== reads) return // it moved on (and re-armed the timer)
+      this.#violate(`an unfinished frame: ${this.#buffered} of its ${this.#needed} bytes arrived, then nothing for ${timeoutMs} ms`)
+    })
+  }
+
+  #violate(reason: string): void {
+    this.#violation ??= reason
+    this.close()
   }
 
   #markClosed(): void {
     if (this.#closed) return
     this.#closed = true
+    if (this.#partialTimer) clearTimeout(this.#partialTimer)
     this.emit('close')
   }
 }

@@ -113,6 +113,13 @@ export class FrameWriter {
     this.#start = this.#end = 0
   }
 
+  /** Bytes queued here and not yet handed to the socket. */
+  get queuedBytes(): number {
+    let bytes = this.#end - this.#start
+    for (const buf of this.#ready) bytes += buf.length
+    return bytes
+  }
+
   /** Hands everything queued to the socket now (otherwise that happens at the end of the tick). */
   flush(): void {
     this.#queued = 0

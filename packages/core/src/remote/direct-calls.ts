@@ -5,6 +5,7 @@
 import { connect } from 'node:net'
 import { restoreError, svcError } from '../errors.js'
 import { FramePort } from '../port/frame-port.js'
+import { isTooLarge, tooLargeFor } from '../port/message-size.js'
 import { MAX_DIRECT_FRAME_BYTES, type DirectCallerMessage, type DirectGrant, type ResponseMessage } from '../protocol/messages.js'
 
 interface Pending {
@@ -83,6 +84,7 @@ export class DirectCalls {
       try {
         sent = channel.port.send({ type: 'request', id, to, method, args })
       } catch (cause) {
+        if (isTooLarge(cause)) return reject(tooLargeFor(this.self, `the arguments of ${to}.${method} (on its direct channel)`, cause))
         reject(
           svcError('SVC_ERR_NOT_SERIALIZABLE', `Service "${this.self}" called ${to}.${method} with arguments that cannot be sent (${(cause as Error).message}). Pass JSON-serialisable values.`, {
             service: this.self,

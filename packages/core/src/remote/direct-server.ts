@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { serializeError, svcError } from '../errors.js'
 import { FramePort } from '../port/frame-port.js'
+import { isTooLarge, tooLargeFor } from '../port/message-size.js'
 import { directToken } from '../protocol/direct-token.js'
 import { isDirectRequest, MAX_DIRECT_FRAME_BYTES, type DirectCallerMessage, type OutgoingRequestMessage, type ResponseMessage } from '../protocol/messages.js'
 
@@ -77,7 +78,9 @@ async function serve(port: TargetPort, self: string, caller: string, call: Outgo
   try {
     port.send(result) // false when the caller has gone: nobody is left to answer
   } catch (cause) {
-    const error = svcError('SVC_ERR_NOT_SERIALIZABLE', `Service "${self}": the result of ${call.method} cannot be sent (${(cause as Error).message}). Return JSON-serialisable values.`, { service: self })
+    const error = isTooLarge(cause)
+      ? tooLargeFor(self, `the result of ${call.method} (on a direct channel)`, cause)
+      : svcError('SVC_ERR_NOT_SERIALIZABLE', `Service "${self}": the result of ${call.method} cannot be sent (${(cause as Error).message}). Return JSON-serialisable values.`, { service: self })
     port.send({ type: 'response', id: call.id, ok: false, error: serializeError(error) })
   }
 }

@@ -1,6 +1,7 @@
 // Calls this service makes: correlation ids, timeouts, and errors restored as real Errors.
 
 import { restoreError, svcError } from '../errors.js'
+import { isTooLarge, tooLargeFor } from '../port/message-size.js'
 import type { RemoteMessage, ResponseMessage } from '../protocol/messages.js'
 
 interface Pending {
@@ -27,6 +28,7 @@ export class OutgoingCalls {
       try {
         sent = this.send({ type: 'request', id, to, method, args })
       } catch (cause) {
+        if (isTooLarge(cause)) return reject(tooLargeFor(this.self, `the arguments of ${to}.${method}`, cause))
         reject(
           svcError(
             'SVC_ERR_NOT_SERIALIZABLE',

@@ -4,6 +4,7 @@
 import { debuglog } from 'node:util'
 import { serializeError, svcError } from '../errors.js'
 import type { ConnectionPort } from '../port/connection-port.js'
+import { isTooLarge, tooLargeFor } from '../port/message-size.js'
 import {
   MANAGER_TARGET,
   PROTOCOL_VERSION,
@@ -154,11 +155,14 @@ export class RemoteService {
     try {
       this.#port.send(reply)
     } catch (cause) {
-      const error = svcError(
-        'SVC_ERR_NOT_SERIALIZABLE',
-        `Service "${this.#name}": the result of ${message.method} cannot be sent (${(cause as Error).message}). Return JSON-serialisable values.`,
-        { service: this.#name },
-      )
+      // The caller's call fails with why; this service carries on.
+      const error = isTooLarge(cause)
+        ? tooLargeFor(this.#name, `the result of ${message.method}`, cause)
+        : svcError(
+            'SVC_ERR_NOT_SERIALIZABLE',
+            `Service "${this.#name}": the result of ${message.method} cannot be sent (${(cause as Error).message}). Return JSON-serialisable values.`,
+            { service: this.#name },
+          )
       this.#port.send({ type: 'response', id: message.id, ok: false, error: serializeError(error) })
     }
   }
@@ -240,7 +244,11 @@ export class RemoteService {
       },
       call: (service, method, args, options) => call(service, method, args, options?.timeoutMs),
       emit: (event, payload) => {
-        this.#port.send({ type: 'emit', event, payload })
+        try {
+          this.#port.send({ type: 'emit', event, payload })
+        } catch (cause) {
+          throw isTooLarge(cause) ? tooLargeFor(self, `the payload of event "${event}"`, cause) : cause
+        }
       },
       on: (service, event, handler) => {
         checkAccess(service)

@@ -44,6 +44,26 @@ describe('observability', () => {
     expect(all.some((l) => /\[svc\] \d+ lines dropped/.test(l)) || lines.some((l) => /lines dropped/.test(l.line))).toBe(true)
   })
 
+  test('lines dropped at the end of a burst are reported by the counted marker, though no output follows', async () => {
+    manager = fixtureManager({ burst: { entry: './echo.ts' } })
+    await manager.start()
+    const written = 60_001 // 60,000 lines and one to stderr: three times the gate's burst of 20,000
+    let recorded = 0
+    let dropped = 0
+    const accounted = new Promise<void>((resolve) =>
+      manager!.on('log', (l) => {
+        if (l.service !== 'burst') return
+        const marker = /^\[svc\] (\d+) lines dropped/.exec(l.line)
+        if (marker) dropped += Number(marker[1])
+        else if (/^line \d+$|^to stderr$/.test(l.line)) recorded++
+        if (recorded + dropped === written) resolve()
+      }),
+    )
+    await manager.call('burst', 'shout', written - 1)
+    await accounted // every line is either recorded or counted by a marker, with nothing written after the burst
+    expect(dropped).toBeGreaterThan(0)
+  })
+
   test('lines also go to a rotating file when configured', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'svc-logs-'))
     dirs.push(dir)

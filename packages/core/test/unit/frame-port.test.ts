@@ -144,3 +144,47 @@ test('the other end closing is a close', async () => {
   x.end()
   await closed
 })
+
+test('a message over the limit is refused by its sender with SVC_ERR_MESSAGE_TOO_LARGE; nothing is written and the channel stays open', async () => {
+  const [x, y] = await socketPair()
+  const sender = new FramePort<Message, Message>(x, { rawBodies: false, maxFrameBytes: 1000 })
+  const receiver = new FramePort<Message, Message>(y, { rawBodies: true, maxFrameBytes: 1000 })
+  const got = collect(receiver, 1)
+  const tooLarge = { code: 'SVC_ERR_MESSAGE_TOO_LARGE', details: expect.objectContaining({ limitBytes: 1000 }) }
+  expect(() => sender.send({ type: 'request', id: 1, to: 'b', method: 'm', args: ['é'.repeat(500)] })).toThrow(expect.objectContaining(tooLarge)) // JSON
+  expect(() => sender.send({ type: 'response', id: 2, ok: true, value: 'x'.repeat(V8_MIN_STRING_CHARS) })).toThrow(expect.objectContaining(tooLarge)) // V8
+  expect(() => sender.send({ type: 'request', id: 3, to: 'b', method: 'm', args: new RawBody(Buffer.alloc(1000)) })).toThrow(expect.objectContaining(tooLarge)) // relayed
+  expect(() => sender.send({ type: 'state', state: 'closed', error: { name: 'E', message: 'm'.repeat(1000) } })).toThrow(expect.objectContaining(tooLarge)) // header
+  // 'é' is one UTF-16 unit and two UTF-8 bytes: measured exactly when near the limit, so this one fits.
+  sender.send({ type: 'request', id: 4, to: 'b', method: 'm', args: ['é'.repeat(450)] })
+  const [m] = await got
+  expect(m).toMatchObject({ id: 4 })
+  expect(receiver.closed).toBe(false)
+})
+
+test('an unfinished frame that gets no further within partialFrameTimeoutMs closes the channel, and says why', async () => {
+  const [x, y] = await socketPair()
+  const port = new FramePort<Message, Message>(y, { rawBodies: true, partialFrameTimeoutMs: 50 })
+  const got = collect(port, 1)
+  const closed = once(port, 'close')
+  const whole = Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{}')])
+  x.write(Buffer.concat([whole, Buffer.from([100, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"type"')])) // one frame, then a cut one
+  expect(await got).toEqual([{}])
+  await closed
+  expect(port.violation).toBe('an unfinished frame: 15 of its 108 bytes arrived, then nothing for 50 ms')
+})
+
+test('a channel closed for bytes that are not frames says why; one closed by either end has no violation', async () => {
+  const [x, y] = await socketPair()
+  const port = new FramePort<Message, Message>(y, { rawBodies: true })
+  const closed = once(port, 'close')
+  x.write(Buffer.from([0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0]))
+  await closed
+  expect(port.violation).toBe(`a frame of ${0x7fffffff} bytes, over the limit of ${MAX_FRAME_BYTES}`)
+  const [a, b] = await socketPair()
+  const plain = new FramePort<Message, Message>(b, { rawBodies: true, partialFrameTimeoutMs: 50 })
+  const plainClosed = once(plain, 'close')
+  a.destroy()
+  await plainClosed
+  expect(plain.violation).toBeNull()
+})

@@ -21,3 +21,12 @@ test('a line longer than the cap is cut into capped pieces instead of buffered w
   s.end()
   expect(lines[2]).toHaveLength(10)
 })
+
+test('every line longer than the cap is cut at the cap, complete lines too, not only the trailing partial one', () => {
+  const lines: string[] = []
+  const s = new LineSplitter((l) => lines.push(l))
+  s.write(Buffer.from(`${'a'.repeat(MAX_LINE_LENGTH * 2 + 5)}\r\nshort\n${'b'.repeat(MAX_LINE_LENGTH)}\n`))
+  expect(lines.map((l) => l.length)).toEqual([MAX_LINE_LENGTH, MAX_LINE_LENGTH, 5, 5, MAX_LINE_LENGTH])
+  expect(lines[2]).toBe('aaaaa')
+  expect(lines[3]).toBe('short')
+})

@@ -43,6 +43,30 @@ describe('Router', () => {
     expect(a.sent[0]).toEqual({ type: 'response', id: 1, ok: true, value: 'real' })
   })
 
+  test('refuses a call with SVC_ERR_OVERLOADED while its target has the bound or more waiting to be delivered', () => {
+    const a = channel()
+    const b = channel()
+    const waiting = { bytes: 0 }
+    Object.defineProperty(b.controller, 'queuedBytes', { get: () => waiting.bytes })
+    const r = new Router(
+      { target: (name) => (name === 'b' ? { state: 'running', controller: b.controller } : undefined), mayCall: () => true, manager: async () => null },
+      1000,
+    )
+    waiting.bytes = 999
+    r.fromService('a', a.controller, { type: 'request', id: 1, to: 'b', method: 'm', args: [] })
+    waiting.bytes = 1000
+    r.fromService('a', a.controller, { type: 'request', id: 2, to: 'b', method: 'm', args: [] })
+    expect(b.sent).toHaveLength(1)
+    expect(a.sent).toEqual([
+      {
+        type: 'response',
+        id: 2,
+        ok: false,
+        error: expect.objectContaining({ code: 'SVC_ERR_OVERLOADED', service: 'b', details: { method: 'm', queuedBytes: 1000, limitBytes: 1000 } }),
+      },
+    ])
+  })
+
   test('fails pending calls at once when the callee stops, and forgets cancelled ones', () => {
     const a = channel()
     const b = channel()
