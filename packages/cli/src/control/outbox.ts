@@ -23,7 +23,7 @@ export class Outbox {
   send(message: unknown): boolean {
     if (this.socket.destroyed || !this.socket.writable) return false
     if (this.socket.writableLength > this.limits.maxQueuedBytes) {
-      this.cutOff(`it left more than ${this.limits.maxQueuedBytes} bytes unread`)
+      this.cutOff(`${this.socket.writableLength} bytes were queued for it unread, over the limit of ${this.limits.maxQueuedBytes}`)
       return false
     }
     this.socket.write(JSON.stringify(message) + '\n')
