@@ -61,7 +61,7 @@ export async function runManager(options: RunOptions): Promise<number> {
   let dashboard: Dashboard | null = null
   if (options.dashboard) {
     try {
-      dashboard = await serveDashboard(managerSource(manager), options.dashboard.port)
+      dashboard = await serveDashboard(managerSource(manager), options.dashboard.port, (reason) => reporter?.status(`svc: ${reason}`))
     } catch (error) {
       await server.close('the dashboard could not start')
       throw error
