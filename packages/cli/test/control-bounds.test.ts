@@ -12,7 +12,17 @@ import { ControlClient } from '../src/control/client.js'
 import { CONTROL_LIMITS, type ControlLimits } from '../src/control/limits.js'
 import { startControlServer, type ControlServer } from '../src/control/server.js'
 
+// Calls to chatty.hang wait here until the test lets them go.
+const hanging = { started: 0, waiting: [] as (() => void)[], open: false, onStart: (): void => {} }
+
 const chatty = defineService(async (ctx) => ({
+  hang: () =>
+    new Promise<number>((resolve) => {
+      const n = ++hanging.started
+      if (hanging.open) resolve(n)
+      else hanging.waiting.push(() => resolve(n))
+      hanging.onStart()
+    }),
   /** `lines` lines of `bytes` bytes each, then "flood over". */
   flood: (lines: number, bytes: number) => {
     for (let i = 0; i < lines; i++) ctx.log.info(`${i} `.padEnd(bytes, 'x'))
@@ -241,5 +251,32 @@ describe('the control socket bounds every client', () => {
     const answered = client.messages.filter((m) => 'result' in m).length
     expect(answered).toBeGreaterThan(0)
     expect(answered).toBeLessThan(requests)
+  })
+
+  it('a control client that pipelines more than maxInFlight requests is read no further until one is answered', async () => {
+    const maxInFlight = 8
+    const { server } = await start({ maxInFlight })
+    Object.assign(hanging, { started: 0, waiting: [], open: false })
+    const all = new Promise<void>((resolve) => (hanging.onStart = () => hanging.started === maxInFlight && resolve()))
+    const client = new RawClient(server.socketPath)
+    const requests = 200 // one write: the old manager started every one of them at once
+    client.socket.write(Array.from({ length: requests }, (_, i) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'call', params: { service: 'chatty', method: 'hang' } }) + '\n').join(''))
+    await all
+    // A round trip on another connection: had the manager kept reading, the other calls would have started by now.
+    const other = await ControlClient.connect(server.socketPath)
+    await other.request('ps', {})
+    other.close()
+    expect(hanging.started).toBe(maxInFlight)
+
+    const next = new Promise<void>((resolve) => (hanging.onStart = () => resolve()))
+    hanging.waiting.shift()!() // one answer out, one more request in
+    await next
+    expect(hanging.started).toBe(maxInFlight + 1)
+
+    hanging.open = true
+    hanging.onStart = () => {}
+    for (const release of hanging.waiting.splice(0)) release()
+    await client.next(() => client.messages.filter((m) => 'result' in m).length === requests, 'every answer')
+    expect(client.messages.map((m) => m.id).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: requests }, (_, i) => i))
   })
 })

@@ -10,6 +10,8 @@ export interface ControlLimits {
   logHighWaterBytes: number
   /** Once this much is queued for a client, it is disconnected: answers and state changes are never dropped. */
   maxQueuedBytes: number
+  /** Requests of one client being answered at once; past it, the manager reads no more of its lines until one is. */
+  maxInFlight: number
 }
 
 export const CONTROL_LIMITS: Readonly<ControlLimits> = {
@@ -17,4 +19,5 @@ export const CONTROL_LIMITS: Readonly<ControlLimits> = {
   partialLineTimeoutMs: 10_000,
   logHighWaterBytes: 1024 * 1024,
   maxQueuedBytes: 8 * 1024 * 1024,
+  maxInFlight: 64,
 }

@@ -14,22 +14,31 @@ export type LineProblem = { kind: 'too-long'; bytes: number } | { kind: 'stalled
 
 const NEWLINE = 0x0a
 
-export function onLines(socket: Socket, handle: (line: string) => void, bounds?: LineBounds): void {
+/** Holds lines back: while paused nothing more is handled or read (the rest of a chunk waits, the peer's writes block). */
+export interface LineReader {
+  pause(): void
+  resume(): void
+}
+
+export function onLines(socket: Socket, handle: (line: string) => void, bounds?: LineBounds): LineReader {
   let parts: Buffer[] = []
   let partialBytes = 0
   let timer: NodeJS.Timeout | null = null
   let stopped = false
+  let paused = false
+  let held: Buffer | null = null
+  const clearTimer = () => {
+    if (timer) clearTimeout(timer)
+    timer = null
+  }
   const stop = (problem: LineProblem) => {
     stopped = true
     parts = []
-    if (timer) clearTimeout(timer)
+    held = null
+    clearTimer()
     bounds!.exceeded(problem)
   }
-  socket.on('close', () => {
-    if (timer) clearTimeout(timer)
-  })
-  socket.on('data', (chunk: Buffer) => {
-    if (stopped) return
+  const read = (chunk: Buffer) => {
     let start = 0
     for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
       const bytes = partialBytes + nl - start
@@ -40,20 +49,48 @@ export function onLines(socket: Socket, handle: (line: string) => void, bounds?:
       parts = []
       partialBytes = 0
       start = nl + 1
-      if (timer) clearTimeout(timer)
-      timer = null
+      clearTimer()
       if (line.trim()) handle(line)
       if (stopped) return
+      if (paused) {
+        if (start < chunk.length) held = chunk.subarray(start)
+        return
+      }
     }
     if (start === chunk.length) return
     partialBytes += chunk.length - start
     if (bounds && partialBytes > bounds.maxLineBytes) return stop({ kind: 'too-long', bytes: partialBytes })
     parts.push(chunk.subarray(start))
-    if (bounds && !timer) {
-      timer = setTimeout(() => stop({ kind: 'stalled', bytes: partialBytes }), bounds.partialLineTimeoutMs)
-      timer.unref()
-    }
+    startTimer()
+  }
+  // The time a line may take counts only while we read: a paused reader is not the peer's fault.
+  const startTimer = () => {
+    if (!bounds || timer || partialBytes === 0) return
+    timer = setTimeout(() => stop({ kind: 'stalled', bytes: partialBytes }), bounds.partialLineTimeoutMs)
+    timer.unref()
+  }
+  socket.on('close', clearTimer)
+  socket.on('data', (chunk: Buffer) => {
+    if (!stopped) read(chunk)
   })
+  return {
+    pause() {
+      if (paused || stopped) return
+      paused = true
+      clearTimer()
+      socket.pause()
+    },
+    resume() {
+      if (!paused || stopped) return
+      paused = false
+      const rest = held
+      held = null
+      if (rest) read(rest)
+      if (paused || stopped) return
+      startTimer()
+      socket.resume()
+    },
+  }
 }
 
 /** Writes one message; false when the socket is already gone (the peer left: nothing to do). */

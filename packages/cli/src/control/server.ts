@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { debuglog } from 'node:util'
 import { acquireLock, removeQuietly, type ManagerLock } from './lock.js'
 import { CONTROL_LIMITS, type ControlLimits } from './limits.js'
-import { onLines, sendLine, type LineProblem } from './lines.js'
+import { onLines, sendLine, type LineProblem, type LineReader } from './lines.js'
 import { isMethod, methods, RpcError, type Subscription } from './methods.js'
 import { Outbox } from './outbox.js'
 import { statePaths } from './paths.js'
@@ -48,6 +48,9 @@ export interface ControlServer {
 interface Connection {
   socket: Socket
   outbox: Outbox
+  reader: LineReader
+  /** Requests read and not yet answered. */
+  inFlight: number
   subscription: Subscription
 }
 
@@ -78,15 +81,25 @@ export async function startControlServer(options: ControlServerOptions): Promise
   }
   const server = createServer((socket) => {
     const outbox = new Outbox(socket, limits, (reason) => drop(socket, `a control client was disconnected: ${reason}`))
-    const connection: Connection = { socket, outbox, subscription: { topics: new Set(), services: null } }
+    const connection: Connection = { socket, outbox, reader: { pause() {}, resume() {} }, inFlight: 0, subscription: { topics: new Set(), services: null } }
     connections.add(connection)
     socket.on('close', () => connections.delete(connection))
     socket.on('error', (error) => trace('client error %s', error.message)) // a client that vanished: forget it
-    onLines(socket, (line) => void handle(connection, line), {
+    connection.reader = onLines(socket, (line) => void answer(connection, line), {
       ...limits,
       exceeded: (problem) => refuse(connection, problem),
     })
   })
+
+  // A client that sends requests faster than they are answered waits: its lines stay in the socket.
+  const answer = async (connection: Connection, line: string) => {
+    if (++connection.inFlight >= limits.maxInFlight) connection.reader.pause()
+    try {
+      await handle(connection, line)
+    } finally {
+      if (--connection.inFlight < limits.maxInFlight) connection.reader.resume()
+    }
+  }
 
   // A client that broke a line bound gets one coded answer, then the connection ends.
   const refuse = ({ socket, outbox }: Connection, problem: LineProblem) => {
