@@ -15,6 +15,9 @@ export type CliErrorCode =
   | 'SVC_ERR_CLI_START_FAILED'
   | 'SVC_ERR_CLI_DAEMON'
   | 'SVC_ERR_CLI_DASHBOARD'
+  /** Sent by the manager to a control client whose request line broke a bound (docs/cli.md), before it hangs up. */
+  | 'SVC_ERR_CLI_LINE_TOO_LONG'
+  | 'SVC_ERR_CLI_LINE_TIMEOUT'
 
 /** 0 ok, 1 runtime failure, 2 usage or manifest error, 3 no running manager. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notRunning: 3, interrupted: 130 } as const
@@ -34,6 +37,8 @@ const EXIT_CODE_OF: Record<CliErrorCode, number> = {
   SVC_ERR_CLI_START_FAILED: EXIT.failure,
   SVC_ERR_CLI_DAEMON: EXIT.failure,
   SVC_ERR_CLI_DASHBOARD: EXIT.failure,
+  SVC_ERR_CLI_LINE_TOO_LONG: EXIT.failure,
+  SVC_ERR_CLI_LINE_TIMEOUT: EXIT.failure,
 }
 
 export interface CliErrorFacts {

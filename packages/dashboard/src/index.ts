@@ -2,6 +2,8 @@
 // a control socket (the CLI's `svc ui` adapts its control client to DashboardSource).
 export { startDashboard, HOST } from './server/start-dashboard.js'
 export type { Dashboard, DashboardOptions } from './server/start-dashboard.js'
+export { DASHBOARD_LIMITS } from './server/limits.js'
+export type { DashboardLimits } from './server/limits.js'
 export { DashboardError } from './server/errors.js'
 export type { DashboardFailureCode } from './server/errors.js'
 export { managerSource } from './sources/manager-source.js'

@@ -181,6 +181,9 @@ function samples(manager: ServicesManager, service: string, count: number): Prom
     await page.waitForFunction(() => document.getElementById('log-service')?.textContent === 'web')
     await manager.call('web', 'say', 'hello from the test')
     await page.waitForFunction(() => document.getElementById('log-lines')?.textContent?.includes('hello from the test'))
+    // A service's control characters show spelled: a CR and an erase sequence cannot pass for another line.
+    await manager.call('web', 'say', '\r\x1b[2Kdb | forged \u009b')
+    await page.waitForFunction(() => document.getElementById('log-lines')?.textContent?.includes('\\r\\x1b[2Kdb | forged \\u009b'))
 
     const back = manager.waitFor('web', 'closed').then(() => manager.waitFor('web', 'running'))
     await manager.call('web', 'throwSoon', 'kaboom <b>not markup</b>')

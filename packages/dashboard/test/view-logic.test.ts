@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from '@jest/globals'
 import type { ServiceView } from '../src/protocol.js'
-import { crashedLastTime, duration, lastExitText, stateLabel, toneOf } from '../src/ui/format.js'
+import { crashedLastTime, duration, escapeControl, lastExitText, stateLabel, toneOf } from '../src/ui/format.js'
 import { BOX, dependenciesOf, dependentsOf, layoutGraph } from '../src/ui/graph-layout.js'
 
 const graph = [
@@ -63,5 +63,19 @@ describe('states and figures', () => {
     expect(lastExitText(null)).toBe('-')
     expect(lastExitText(crash)).toMatch(/^crashed · SIGKILL · \d\d:\d\d:\d\d$/)
     expect(lastExitText({ ...crash, signal: null, code: 3 })).toMatch(/^crashed · code 3 · /)
+  })
+})
+
+describe('log text', () => {
+  it('spells every control character but TAB, so a line cannot rewrite what the page or a terminal shows', () => {
+    expect(escapeControl('\r\x1b[2Kapi | all good')).toBe('\\r\\x1b[2Kapi | all good')
+    expect(escapeControl('\x1b]0;title\x07 \u009b2K \u0000 \x7f \n')).toBe('\\x1b]0;title\\x07 \\u009b2K \\x00 \\x7f \\n')
+    for (let code = 0; code <= 0xa0; code++) {
+      const c = String.fromCharCode(code)
+      const printable = code === 0x09 || (code >= 0x20 && code < 0x7f) || code === 0xa0
+      expect([code, escapeControl(c) === c]).toEqual([code, printable])
+    }
+    const plain = 'tab\tand ünïcødé, € and 🙂'
+    expect(escapeControl(plain)).toBe(plain)
   })
 })

@@ -3,7 +3,7 @@
 import { InvalidArgumentError, type Command } from 'commander'
 import type { LogLine } from '@services-cluster/core'
 import { EXIT } from '../errors.js'
-import { logFormatter } from '../output/log-prefix.js'
+import { logFormatter, logJson } from '../output/log-prefix.js'
 import { action, optionsOf } from './action.js'
 import { connectProject } from './project.js'
 
@@ -26,7 +26,7 @@ export function registerLogs(program: Command): void {
       action(async (services: string[], _opts: LogsOptions, command: Command) => {
         const opts = optionsOf<LogsOptions>(command)
         const { client } = await connectProject(opts.config)
-        const format = opts.json ? (l: LogLine) => JSON.stringify(l) : logFormatter(client.info.services, { timestamps: opts.timestamps })
+        const format = opts.json ? logJson : logFormatter(client.info.services, { timestamps: opts.timestamps })
         const print = (line: LogLine) => process.stdout.write(format(line) + '\n')
         client.on('log', print)
         const { lines } = await client.request('logs', {

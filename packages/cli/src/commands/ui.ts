@@ -24,7 +24,7 @@ export function registerUi(program: Command): void {
         const { client } = await connectProject(opts.config)
         let dashboard
         try {
-          dashboard = await serveDashboard(controlSource(client), opts.port)
+          dashboard = await serveDashboard(controlSource(client), opts.port, (reason) => process.stderr.write(`svc: ${reason}\n`))
         } catch (error) {
           client.close()
           throw error

@@ -6,9 +6,12 @@ import { chmodSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { debuglog } from 'node:util'
 import { acquireLock, removeQuietly, type ManagerLock } from './lock.js'
-import { onLines, sendLine } from './lines.js'
+import { CONTROL_LIMITS, type ControlLimits } from './limits.js'
+import { onLines, sendLine, type LineProblem, type LineReader } from './lines.js'
 import { isMethod, methods, RpcError, type Subscription } from './methods.js'
+import { Outbox } from './outbox.js'
 import { statePaths } from './paths.js'
+import type { CliErrorCode } from '../errors.js'
 import {
   CONTROL_PROTOCOL_VERSION,
   RPC,
@@ -29,6 +32,10 @@ export interface ControlServerOptions {
   configFile: string
   /** Called by the `down` method: close every service, return the names in the order they closed. */
   down(): Promise<string[]>
+  /** What one client may cost the manager (docs/cli.md); the defaults are CONTROL_LIMITS. */
+  limits?: Partial<ControlLimits>
+  /** Told when a client is disconnected for breaking a limit (`svc up` prints it as a status line). */
+  onClientDropped?(reason: string): void
 }
 
 export interface ControlServer {
@@ -40,8 +47,15 @@ export interface ControlServer {
 
 interface Connection {
   socket: Socket
+  outbox: Outbox
+  reader: LineReader
+  /** Requests read and not yet answered. */
+  inFlight: number
   subscription: Subscription
 }
+
+// After a refusal the answer gets this long to reach a client that does not read, then the socket goes.
+const REFUSAL_GRACE_MS = 1_000
 
 /** Takes the project's lock (one manager per project), cleans a stale socket, and listens. */
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
@@ -58,25 +72,59 @@ export async function startControlServer(options: ControlServerOptions): Promise
     startedAt: Date.now(),
     services: manager.manifest.graph.names,
   }
+  const limits: ControlLimits = { ...CONTROL_LIMITS, ...options.limits }
   const connections = new Set<Connection>()
+  const drop = (socket: Socket, reason: string) => {
+    trace('dropping a client: %s', reason)
+    options.onClientDropped?.(reason)
+    socket.destroy()
+  }
   const server = createServer((socket) => {
-    const connection: Connection = { socket, subscription: { topics: new Set(), services: null } }
+    const outbox = new Outbox(socket, limits, (reason) => drop(socket, `a control client was disconnected: ${reason}`))
+    const connection: Connection = { socket, outbox, reader: { pause() {}, resume() {} }, inFlight: 0, subscription: { topics: new Set(), services: null } }
     connections.add(connection)
     socket.on('close', () => connections.delete(connection))
     socket.on('error', (error) => trace('client error %s', error.message)) // a client that vanished: forget it
-    onLines(socket, (line) => void handle(connection, line))
+    connection.reader = onLines(socket, (line) => void answer(connection, line), {
+      ...limits,
+      exceeded: (problem) => refuse(connection, problem),
+    })
   })
+
+  // A client that sends requests faster than they are answered waits: its lines stay in the socket.
+  const answer = async (connection: Connection, line: string) => {
+    if (++connection.inFlight >= limits.maxInFlight) connection.reader.pause()
+    try {
+      await handle(connection, line)
+    } finally {
+      if (--connection.inFlight < limits.maxInFlight) connection.reader.resume()
+    }
+  }
+
+  // A client that broke a line bound gets one coded answer, then the connection ends.
+  const refuse = ({ socket, outbox }: Connection, problem: LineProblem) => {
+    const [code, message]: [CliErrorCode, string] =
+      problem.kind === 'too-long'
+        ? ['SVC_ERR_CLI_LINE_TOO_LONG', `A request line may be at most ${limits.maxLineBytes} bytes; this one reached ${problem.bytes}. Send one JSON object per line.`]
+        : ['SVC_ERR_CLI_LINE_TIMEOUT', `A request line must end with a newline within ${limits.partialLineTimeoutMs} ms of its first byte; ${problem.bytes} bytes came and no newline.`]
+    options.onClientDropped?.(`a control client was disconnected: ${message}`)
+    outbox.send({ jsonrpc: '2.0', id: null, error: { code: RPC.invalidRequest, message, data: { name: 'CliError', code, message } } } satisfies RpcFailure)
+    socket.end()
+    const force = setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS)
+    force.unref()
+    socket.once('close', () => clearTimeout(force))
+  }
 
   const handle = async (connection: Connection, line: string) => {
     let request: RpcRequest
     try {
       request = JSON.parse(line) as RpcRequest
     } catch {
-      sendLine(connection.socket, failure(null, RPC.parseError, 'Parse error: each line must be one JSON object.'))
+      connection.outbox.send(failure(null, RPC.parseError, 'Parse error: each line must be one JSON object.'))
       return
     }
     if (!request || typeof request !== 'object' || request.jsonrpc !== '2.0' || typeof request.method !== 'string') {
-      sendLine(connection.socket, failure(idOf(request), RPC.invalidRequest, 'Invalid request: expected {"jsonrpc":"2.0","id":…,"method":…}.'))
+      connection.outbox.send(failure(idOf(request), RPC.invalidRequest, 'Invalid request: expected {"jsonrpc":"2.0","id":…,"method":…}.'))
       return
     }
     const notification = !('id' in request)
@@ -88,10 +136,10 @@ export async function startControlServer(options: ControlServerOptions): Promise
       }
       const context = { manager, info, subscription: connection.subscription, down: options.down }
       const result = await methods[request.method](params as Record<string, unknown>, context)
-      if (!notification) sendLine(connection.socket, { jsonrpc: '2.0', id: request.id, result: result ?? null })
+      if (!notification) connection.outbox.send({ jsonrpc: '2.0', id: request.id, result: result ?? null })
     } catch (error) {
       trace('%s failed: %s', request.method, (error as Error).message)
-      if (!notification) sendLine(connection.socket, errorResponse(request.id, error))
+      if (!notification) connection.outbox.send(errorResponse(request.id, error))
     }
   }
 
@@ -100,7 +148,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
     for (const c of connections) {
       if (topic && !c.subscription.topics.has(topic)) continue
       if (topic && service && c.subscription.services && !c.subscription.services.has(service)) continue
-      sendLine(c.socket, { jsonrpc: '2.0', method, params })
+      if (method === 'log') c.outbox.sendLog(params as LogLine)
+      else c.outbox.send({ jsonrpc: '2.0', method, params })
     }
   }
   const onLog = (line: LogLine) => notify('log', line, line.service)

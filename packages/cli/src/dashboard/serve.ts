@@ -14,9 +14,9 @@ export function portOption(value: string): number {
   return port
 }
 
-export async function serveDashboard(source: DashboardSource, port: number): Promise<Dashboard> {
+export async function serveDashboard(source: DashboardSource, port: number, onClientDropped?: (reason: string) => void): Promise<Dashboard> {
   try {
-    return await startDashboard({ source, port })
+    return await startDashboard({ source, port, ...(onClientDropped ? { onClientDropped } : {}) })
   } catch (error) {
     if (error instanceof DashboardError) {
       throw cliError('SVC_ERR_CLI_DASHBOARD', error.message, { causeCode: error.code, hint: error.hint, cause: error })

@@ -2,7 +2,7 @@
 
 import type { LogLine, ServicesManager, StateChange } from '@services-cluster/core'
 import { err } from '../output/colors.js'
-import { logFormatter } from '../output/log-prefix.js'
+import { escapeControl, logFormatter } from '../output/log-prefix.js'
 import { plainLine, StartProgress } from '../output/progress.js'
 
 export interface Reporter {
@@ -40,11 +40,12 @@ export function attachReporter(manager: ServicesManager, names: string[], stdout
     status(err.red(`svc: ${c.service} crashed (${c.signal ? `signal ${c.signal}` : `exit code ${c.code}`})`))
   const onRestart = (r: { service: string; attempt: number; delayMs: number }) =>
     status(`svc: ${r.service} restarting in ${r.delayMs}ms (attempt ${r.attempt})`)
-  const onFailed = (f: { service: string; why: string }) => status(err.red(`svc: ${f.service} failed: ${f.why}`))
-  const onFatal = (f: { service: string; why: string }) => status(err.red(`svc: critical service ${f.service} failed (${f.why}); closing everything`))
-  const onNotice = (n: { service: string; message: string }) => status(`svc: ${n.service}: ${n.message}`)
+  // What a service said (its exception, a notice) is spelled like its log lines: only our colours reach the terminal.
+  const onFailed = (f: { service: string; why: string }) => status(err.red(`svc: ${f.service} failed: ${escapeControl(f.why)}`))
+  const onFatal = (f: { service: string; why: string }) => status(err.red(`svc: critical service ${f.service} failed (${escapeControl(f.why)}); closing everything`))
+  const onNotice = (n: { service: string; message: string }) => status(`svc: ${n.service}: ${escapeControl(n.message)}`)
   const onException = (e: { service: string; kind: string; error: { message: string } }) =>
-    status(err.red(`svc: ${e.service} ${e.kind}: ${e.error.message}`))
+    status(err.red(`svc: ${e.service} ${e.kind}: ${escapeControl(e.error.message)}`))
 
   // One table for on and off, so a handler is never left attached (the casts only bridge the per-event types).
   const handlers = [

@@ -10,7 +10,7 @@ import { cliError, EXIT } from '../errors.js'
 import { manifestFailure } from '../manifest/problems.js'
 import type { LoadedManifest } from '../manifest/load.js'
 import { err } from '../output/colors.js'
-import { attachReporter } from './reporter.js'
+import { attachReporter, type Reporter } from './reporter.js'
 
 export interface RunOptions {
   loaded: LoadedManifest
@@ -51,18 +51,24 @@ export async function runManager(options: RunOptions): Promise<number> {
     return closing
   }
 
-  const server: ControlServer = await startControlServer({ manager, configFile: loaded.file, down: () => closeAll(EXIT.ok) })
+  let reporter: Reporter | null = null
+  const server: ControlServer = await startControlServer({
+    manager,
+    configFile: loaded.file,
+    down: () => closeAll(EXIT.ok),
+    onClientDropped: (reason) => reporter?.status(`svc: ${reason}`),
+  })
   let dashboard: Dashboard | null = null
   if (options.dashboard) {
     try {
-      dashboard = await serveDashboard(managerSource(manager), options.dashboard.port)
+      dashboard = await serveDashboard(managerSource(manager), options.dashboard.port, (reason) => reporter?.status(`svc: ${reason}`))
     } catch (error) {
       await server.close('the dashboard could not start')
       throw error
     }
     options.dashboard.onListening(dashboard.url)
   }
-  const reporter = attachReporter(manager, options.services.length ? options.services : manager.manifest.graph.names)
+  reporter = attachReporter(manager, options.services.length ? options.services : manager.manifest.graph.names)
 
   let signals = 0
   const onSignal = (signal: NodeJS.Signals) => {

@@ -1,5 +1,6 @@
 // One server-sent-events connection. A page that stops reading must not make the manager buffer without
-// bound: past a limit the connection is dropped, and the browser's EventSource reconnects to a fresh snapshot.
+// bound: past maxQueuedBytes the connection is dropped, and the browser's EventSource reconnects to a fresh
+// snapshot. Log lines are dropped earlier (offer), so a slow log reader keeps its stream.
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { debuglog } from 'node:util'
@@ -8,7 +9,6 @@ import { securityHeaders } from './http.js'
 const trace = debuglog('svc:dashboard')
 
 const HEARTBEAT_MS = 15_000
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024
 
 export class EventStream<M> {
   #open = true
@@ -18,6 +18,9 @@ export class EventStream<M> {
   constructor(
     request: IncomingMessage,
     private readonly response: ServerResponse,
+    private readonly maxQueuedBytes: number,
+    /** Told when the stream is cut off because its reader fell too far behind. */
+    private readonly onCutOff: (reason: string) => void = () => {},
   ) {
     response.writeHead(200, securityHeaders({ 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' }))
     response.flushHeaders()
@@ -41,6 +44,18 @@ export class EventStream<M> {
     this.#write(`data: ${JSON.stringify(message)}\n\n`)
   }
 
+  /** Bytes written and not yet taken by the client. */
+  get queuedBytes(): number {
+    return this.response.writableLength
+  }
+
+  /** Runs `callback` once the queue has emptied; false (and never runs it) when no write is waiting for that. */
+  whenDrained(callback: () => void): boolean {
+    if (!this.#open || !this.response.writableNeedDrain) return false
+    this.response.once('drain', callback)
+    return true
+  }
+
   /** Runs once when the connection ends, whoever ended it. */
   onClose(callback: () => void): void {
     if (this.#open) this.#onClose.add(callback)
@@ -55,10 +70,12 @@ export class EventStream<M> {
 
   #write(text: string): void {
     if (!this.#open) return
-    if (this.response.writableLength > MAX_BUFFERED_BYTES) {
-      trace('dropping a client that stopped reading (%d bytes buffered)', this.response.writableLength)
+    if (this.response.writableLength > this.maxQueuedBytes) {
+      const queued = this.response.writableLength
+      trace('dropping a client that stopped reading (%d bytes buffered)', queued)
       this.response.destroy()
       this.#end()
+      this.onCutOff(`a dashboard stream was disconnected: ${queued} bytes were queued for it unread, over the limit of ${this.maxQueuedBytes}`)
       return
     }
     this.response.write(text)

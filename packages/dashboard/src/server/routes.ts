@@ -7,6 +7,7 @@ import type { DashboardSource } from '../source.js'
 import type { Asset } from './assets.js'
 import type { TokenCheck } from './auth.js'
 import { EventStream } from './event-stream.js'
+import type { DashboardLimits } from './limits.js'
 import { securityHeaders, sendError, sendJson } from './http.js'
 import type { LiveFeed } from './live-feed.js'
 import { followLog } from './log-stream.js'
@@ -18,6 +19,9 @@ export interface RouteContext {
   auth: TokenCheck
   /** Every open event stream, so closing the dashboard can end them. */
   streams: Set<EventStream<DashboardEvent | LogEvent>>
+  limits: DashboardLimits
+  /** Told when a stream is cut off for falling too far behind. */
+  onClientDropped(reason: string): void
 }
 
 const DEFAULT_LOG_LINES = 500
@@ -64,7 +68,7 @@ export async function route(ctx: RouteContext, req: IncomingMessage, res: Server
 }
 
 function openFeed(ctx: RouteContext, req: IncomingMessage, res: ServerResponse): void {
-  const stream = new EventStream<DashboardEvent>(req, res)
+  const stream = new EventStream<DashboardEvent>(req, res, ctx.limits.maxQueuedBytes, ctx.onClientDropped)
   track(ctx, stream)
   ctx.feed.addPage(stream)
 }
@@ -74,14 +78,14 @@ async function openLog(ctx: RouteContext, req: IncomingMessage, res: ServerRespo
   if (service === null) return
   const limit = limitParam(res, url)
   if (limit === null) return
-  const stream = new EventStream<LogEvent>(req, res)
+  const stream = new EventStream<LogEvent>(req, res, ctx.limits.maxQueuedBytes, ctx.onClientDropped)
   track(ctx, stream)
   if (ctx.feed.closedReason !== null) {
     stream.send({ type: 'closing', reason: ctx.feed.closedReason })
     return stream.close()
   }
   try {
-    await followLog(ctx.source, service, limit, stream)
+    await followLog(ctx.source, service, limit, stream, ctx.limits.logHighWaterBytes)
   } catch (error) {
     // The headers are out: end the stream; the page's EventSource reconnects.
     stream.close()

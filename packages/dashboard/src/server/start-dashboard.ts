@@ -11,6 +11,7 @@ import { newToken, TokenCheck } from './auth.js'
 import { DashboardError } from './errors.js'
 import type { EventStream } from './event-stream.js'
 import { sendError } from './http.js'
+import { DASHBOARD_LIMITS, type DashboardLimits } from './limits.js'
 import { LiveFeed } from './live-feed.js'
 import { route, type RouteContext } from './routes.js'
 
@@ -24,6 +25,10 @@ export interface DashboardOptions {
   port?: number
   /** Samples kept per service for the charts. Default 120 (two minutes at the manager's 1 s sampling). */
   historyLength?: number
+  /** What one client may cost (docs/dashboard.md); the defaults are DASHBOARD_LIMITS. */
+  limits?: Partial<DashboardLimits>
+  /** Told when a stream is disconnected for falling too far behind. */
+  onClientDropped?(reason: string): void
 }
 
 export interface Dashboard {
@@ -50,16 +55,32 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const token = newToken()
   const streams = new Set<EventStream<DashboardEvent | LogEvent>>()
 
-  const server = createServer()
-  // A malformed request is the client's problem: answer 400 and carry on.
-  server.on('clientError', (error, socket) => {
+  const limits: DashboardLimits = { ...DASHBOARD_LIMITS, ...options.limits }
+  const server = createServer({
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.requestTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // How often Node checks those two timeouts (30 s by default, which would stretch them).
+    connectionsCheckingInterval: Math.min(1_000, limits.requestTimeoutMs),
+  })
+  // A malformed, oversized or unfinished request is the client's problem: answer and carry on.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     trace('client error: %s', error.message)
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n')
+    const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? '400 Bad Request'
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`)
     else socket.destroy()
   })
   const port = await listen(server, options.port ?? 0, () => feed.close('the dashboard could not listen'))
   // One cookie per port: cookies are shared by every port of 127.0.0.1.
-  const ctx: RouteContext = { source: options.source, feed, assets, streams, auth: new TokenCheck(token, `svc_dashboard_${port}`) }
+  const ctx: RouteContext = {
+    source: options.source,
+    feed,
+    assets,
+    streams,
+    auth: new TokenCheck(token, `svc_dashboard_${port}`),
+    limits,
+    onClientDropped: (reason) => options.onClientDropped?.(reason),
+  }
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     route(ctx, req, res).catch((error: Error) => {
       trace('%s %s failed: %s', req.method, req.url?.replace(/token=[^&]*/, 'token=…'), error.stack)
@@ -83,6 +104,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   }
   feed.onClosing((reason) => void close(reason))
   return { port, token, url: `http://${HOST}:${port}/?token=${token}`, closed, close }
+}
+
+const CLIENT_ERROR_STATUS: Readonly<Record<string, string>> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
 }
 
 function listen(server: Server, port: number, onFailure: () => void): Promise<number> {

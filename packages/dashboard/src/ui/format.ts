@@ -86,3 +86,21 @@ export function lastExitText(exit: ExitInfo | null): string {
 export function uptimeText(service: Pick<ServiceView, 'state' | 'startedAt'>, now: number): string {
   return service.state === 'running' && service.startedAt !== null ? duration(now - service.startedAt) : '-'
 }
+
+// C0 controls but TAB, DEL, and the C1 controls: what a terminal acts on (CR, ESC and CSI sequences, OSC, BEL)
+// instead of printing. A service's output goes out with them spelled, so it cannot rewrite another service's line.
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/
+const CONTROLS = new RegExp(CONTROL.source, 'g')
+
+/** Spells every control character: CR as `\r`, LF as `\n`, ESC as `\x1b`, CSI (U+009B) as `\u009b`. TAB stays. */
+export function escapeControl(text: string): string {
+  return CONTROL.test(text) ? text.replace(CONTROLS, spell) : text
+}
+
+function spell(c: string): string {
+  if (c === '\r') return '\\r'
+  if (c === '\n') return '\\n'
+  const code = c.charCodeAt(0)
+  const hex = code.toString(16).padStart(2, '0')
+  return code < 0x80 ? `\\x${hex}` : `\\u00${hex}`
+}

@@ -5,7 +5,7 @@
 import { EXCEPTION_LINE, type LogEvent, type LogLine } from '../protocol.js'
 import { openLog, parseEvent } from './api.js'
 import { byId, el, setText } from './dom.js'
-import { clock } from './format.js'
+import { clock, escapeControl } from './format.js'
 
 const MAX_LINES = 2_000
 const TAIL_LINES = 500
@@ -13,6 +13,8 @@ const DROPPED_LINE = /^\[svc\] \d+ lines? dropped/
 
 interface Entry {
   line: LogLine
+  /** The line as shown: control characters spelled (a CR or an escape sequence is text here, as in the terminal). */
+  shown: string
   node: HTMLElement
   text: HTMLElement
 }
@@ -112,14 +114,14 @@ export class LogView {
     const node = el('div', { class: 'log-line', 'data-stream': line.stream, 'data-kind': kind })
     const text = el('span', { class: 'log-text' })
     node.append(el('time', { datetime: new Date(line.at).toISOString() }, clock(line.at)), text)
-    const entry = { line, node, text }
+    const entry = { line, shown: escapeControl(line.line), node, text }
     this.#paint(entry)
     return entry
   }
 
   // The line's text, with every match of the search term in a <mark>; lines without a match are hidden.
   #paint(entry: Entry): void {
-    const text = entry.line.line
+    const text = entry.shown
     const term = this.#term
     if (term === '') {
       entry.node.hidden = false
