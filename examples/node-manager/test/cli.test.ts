@@ -43,8 +43,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Even when a step failed: stop the manager by the CLI, and by its pid only if the CLI could not.
-  const down = existsSync(join(dir, 'control.sock')) ? await svc('down') : null
-  const pidFile = join(dir, 'manager.pid')
+  const down = existsSync(join(dir, 'private', 'control.sock')) ? await svc('down') : null
+  const pidFile = join(dir, 'private', 'manager.pid')
   if (down && down.code !== 0 && down.code !== 3 && existsSync(pidFile)) {
     const pid = Number(readFileSync(pidFile, 'utf8').trim())
     try {
@@ -60,7 +60,7 @@ it('svc up --detach, svc call, a curl-style POST to the gateway, svc down', asyn
   const up = await svc('up', '--detach', '--json')
   expect({ code: up.code, stderr: up.stderr }).toEqual({ code: 0, stderr: expect.any(String) })
   const started = JSON.parse(up.stdout) as { socket: string; services: Array<{ name: string; state: string }> }
-  expect(started.socket).toBe(join(dir, 'control.sock'))
+  expect(started.socket).toBe(join(dir, 'private', 'control.sock'))
   expect(started.services.map((s) => `${s.name}:${s.state}`)).toEqual(['chain-sim:running', 'checker:running', 'scheduler:running', 'gateway:running'])
 
   const call = await svc('call', 'checker.getBestNode', 'btc', '--json')

@@ -72,7 +72,7 @@ describe('svc up --ui --detach, then svc ui', () => {
 
   it('never writes the token to the daemon log', () => {
     const token = new URL(url).searchParams.get('token')!
-    expect(readFileSync(join(dir, '.svc/daemon.log'), 'utf8')).not.toContain(token)
+    expect(readFileSync(join(dir, '.svc/private/daemon.log'), 'utf8')).not.toContain(token)
   })
 
   it('svc ui serves the running manager over its control socket, acts through it, and ends with it', async () => {

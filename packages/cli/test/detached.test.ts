@@ -35,8 +35,8 @@ describe('svc against a detached manager (examples/hello)', () => {
     await removeProject(dir)
   })
 
-  it('keeps the control socket owner-only in .svc/', () => {
-    const socket = join(dir, '.svc/control.sock')
+  it('keeps the control socket owner-only in .svc/private/', () => {
+    const socket = join(dir, '.svc/private/control.sock')
     expect(statSync(socket).isSocket()).toBe(true)
     expect(statSync(socket).mode & 0o777).toBe(0o600)
   })

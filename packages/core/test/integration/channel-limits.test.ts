@@ -16,7 +16,7 @@ describe('message size', () => {
   test('a call over the size limit fails its caller with SVC_ERR_MESSAGE_TOO_LARGE and does not kill it', async () => {
     manager = fixtureManager({ b: { entry: './big.ts' }, a: { entry: './big.ts', dependsOn: ['b'] } })
     await manager.start()
-    const pid = await manager.call('a', 'pid')
+    const pid = manager.service('a').pid // the same process afterwards: it was not killed
     const outcome = (await manager.call('a', 'tryCall', 'b', 'echo', [], TOO_LARGE)) as { ok: boolean; code?: string; message?: string }
     expect(outcome).toMatchObject({ ok: false, code: 'SVC_ERR_MESSAGE_TOO_LARGE' })
     expect(outcome.message).toMatch(/Service "a": the arguments of b\.echo .* over the 512 MiB/)
@@ -27,7 +27,7 @@ describe('message size', () => {
   test('a reply over the size limit fails the call with SVC_ERR_MESSAGE_TOO_LARGE; the replying service survives', async () => {
     manager = fixtureManager({ b: { entry: './big.ts' }, a: { entry: './big.ts', dependsOn: ['b'] } })
     await manager.start()
-    const pid = await manager.call('b', 'pid')
+    const pid = manager.service('b').pid
     const outcome = (await manager.call('a', 'tryCall', 'b', 'big', [TOO_LARGE])) as { ok: boolean; code?: string; message?: string }
     expect(outcome).toMatchObject({ ok: false, code: 'SVC_ERR_MESSAGE_TOO_LARGE' })
     expect(outcome.message).toMatch(/Service "b": the result of big /)
