@@ -59,7 +59,7 @@ describe('svc up in the foreground', () => {
     expect(end.stdout).not.toMatch(/\x1b\[/)
     const closed = end.stderr.split('\n').filter((l) => / closed /.test(l)).map((l) => l.split(' ')[1])
     expect(closed).toEqual(['front', 'greeter'])
-    expect(existsSync(join(dir, '.svc/control.sock'))).toBe(false)
+    expect(existsSync(join(dir, '.svc/private/control.sock'))).toBe(false)
   })
 
   it('exits 1 with the reason when a service fails to start, and closes what started', async () => {
@@ -67,7 +67,7 @@ describe('svc up in the foreground', () => {
     const result = await svc(dir, ['up'])
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/^error SVC_ERR_\w+: .*cannot reach the database/m)
-    expect(existsSync(join(dir, '.svc/control.sock'))).toBe(false)
+    expect(existsSync(join(dir, '.svc/private/control.sock'))).toBe(false)
   })
 
   it('up --detach returns the failure reason and leaves no manager behind', async () => {
@@ -83,9 +83,9 @@ describe('svc up in the foreground', () => {
   it('cleans up the socket and pid file of a manager that died, and starts', async () => {
     const dir = project()
     // A socket file nobody listens on any more, and the pid file of a process that is gone.
-    mkdirSync(join(dir, '.svc'))
+    mkdirSync(join(dir, '.svc/private'), { recursive: true })
     const holder = new Running(
-      spawn(process.execPath, ['-e', "require('net').createServer().listen(process.argv[1], () => console.log('listening'))", join(dir, '.svc/control.sock')], {
+      spawn(process.execPath, ['-e', "require('net').createServer().listen(process.argv[1], () => console.log('listening'))", join(dir, '.svc/private/control.sock')], {
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
       'socket holder',
@@ -93,14 +93,14 @@ describe('svc up in the foreground', () => {
     await holder.until((r) => r.stdout.includes('listening'), 'the holder listening')
     holder.child.kill('SIGKILL')
     await holder.exited
-    writeFileSync(join(dir, '.svc/manager.pid'), `${holder.child.pid}\n`)
-    expect(existsSync(join(dir, '.svc/control.sock'))).toBe(true)
+    writeFileSync(join(dir, '.svc/private/manager.pid'), `${holder.child.pid}\n`)
+    expect(existsSync(join(dir, '.svc/private/control.sock'))).toBe(true)
 
     const ps = await svc(dir, ['ps'])
     expect(ps.code).toBe(3)
-    expect(existsSync(join(dir, '.svc/control.sock'))).toBe(false) // the client removed the leftover
+    expect(existsSync(join(dir, '.svc/private/control.sock'))).toBe(false) // the client removed the leftover
 
-    writeFileSync(join(dir, '.svc/manager.pid'), `${holder.child.pid}\n`)
+    writeFileSync(join(dir, '.svc/private/manager.pid'), `${holder.child.pid}\n`)
     const up = await svc(dir, ['up', '--detach'])
     expect(up.code).toBe(0)
     const down = await svc(dir, ['down'])
