@@ -29,10 +29,10 @@ export interface Containment {
   describe(): string
 }
 
-// $1 is the private directory to cover (empty: none); the rest is the service's command. `mount` failing (the folder is
-// missing, say) would leave the control plane visible, so the service does not start at all (status 125, as env(1)
-// uses for its own failures). The service runs
-// in the foreground, followed by another command, so that no shell exec's it in place of itself (it would be PID 1).
+// $1 is the private directory to cover (empty: none); the rest is the service's command. `mount` failing (the folder
+// is missing, say) would leave the control plane visible, so the service does not start at all (status 125, as env(1)
+// uses for its own failures). The service runs in the foreground, followed by another command, so that no shell
+// exec's it in place of itself (it would be PID 1).
 const INIT = 'hide=$1; shift; if [ -n "$hide" ]; then mount -t tmpfs -o size=4k,mode=0 svc-private "$hide" || exit 125; fi; "$@"; exit $?'
 
 let probed: Containment | undefined

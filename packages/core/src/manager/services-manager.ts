@@ -28,6 +28,7 @@ import { limitConcurrency } from './limit.js'
 import type { LogLine } from './log-buffer.js'
 import { Router } from './router.js'
 import { ServiceOutput } from './service-output.js'
+import { exitOf, settled, within } from './settle.js'
 import { pidsByService, UsageSampler } from './usage-sampler.js'
 import { waitForState } from './wait-for.js'
 import { wireController } from './wire-controller.js'
@@ -281,9 +282,25 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     return this.#output.get(service)!.tail(limit)
   }
 
-  /** Fault injection: signal a service's process group without the close protocol. */
-  kill(service: string, signal: NodeJS.Signals = 'SIGKILL'): void {
-    this.#node(service).container.kill(signal)
+  /** Fault injection: signals a service's process group without the close protocol. Resolves once its process has
+   * exited and what that set off — the cascade, the restarts — has settled (see settled()); at once for a signal that
+   * does not end a process (SIGSTOP, SIGCONT…) or when nothing runs. Rejects with SVC_ERR_WAIT_TIMEOUT if the process
+   * outlives the signal (a SIGTERM it handles) or the graph does not settle within `timeoutMs`. */
+  kill(service: string, signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 30_000): Promise<void> {
+    const node = this.#node(service)
+    const exit = exitOf(node.container, signal)
+    node.container.kill(signal)
+    const done = exit
+      ? within(exit, Date.now() + timeoutMs, () => `"${service}" to exit after ${signal}`).then(() => this.settled(timeoutMs))
+      : Promise.resolve()
+    done.catch(() => {}) // kill() is also called without await, as it was when it returned nothing
+    return done
+  }
+
+  /** Resolves once no crash is being handled (closes, backoffs, restarts, dependents started again) and every service
+   * is `running` or `closed`: the moment to check what a fault did. */
+  settled(timeoutMs = 30_000): Promise<void> {
+    return settled({ events: this, nodes: () => this.#nodes.values(), recoveriesDone: () => this.#supervisor.whenIdle() }, timeoutMs)
   }
 
   /** Resolves when `service` reaches `state` (at once if it is there). */

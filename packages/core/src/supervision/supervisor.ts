@@ -33,6 +33,9 @@ interface Recovery {
 export class Supervisor {
   readonly #recoveries = new Map<string, Recovery>()
   readonly #restartTimes = new Map<string, number[]>()
+  /** Crashes being handled, from the crash to the last dependent started again (or left closed). */
+  #busy = 0
+  #idleWaiters: (() => void)[] = []
 
   constructor(private readonly host: SupervisorHost) {}
 
@@ -46,7 +49,21 @@ export class Supervisor {
     this.#restartTimes.delete(name)
   }
 
+  /** Resolves once no crash is being handled (at once if none is). */
+  whenIdle(): Promise<void> {
+    return this.#busy === 0 ? Promise.resolve() : new Promise((resolve) => this.#idleWaiters.push(resolve))
+  }
+
   async onCrash(node: ServiceNode, exit: { code: number | null; signal: string | null }): Promise<void> {
+    this.#busy++
+    try {
+      await this.#recover(node, exit)
+    } finally {
+      if (--this.#busy === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve()
+    }
+  }
+
+  async #recover(node: ServiceNode, exit: { code: number | null; signal: string | null }): Promise<void> {
     if (this.host.isClosing() || node.stopped) return
     // A dependency is already being recovered: it will bring this one back with its cascade.
     for (const dep of this.host.transitiveDependencies(node.name)) {

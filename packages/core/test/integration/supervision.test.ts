@@ -171,3 +171,33 @@ describe('failed services started again', () => {
     expect(manager.service('s').display).toBe('crashed') // as it ended; no longer 'failed'
   })
 })
+
+describe("waiting for a fault's consequences", () => {
+  test('await kill() resolves once the cascade has brought the dependents back, so the next call works', async () => {
+    manager = fixtureManager({
+      store: { entry: './echo.ts', restart: fast },
+      api: { entry: './echo.ts', dependsOn: ['store'], config: { next: 'store' } },
+    })
+    await manager.start()
+    await manager.kill('store', 'SIGKILL')
+    expect(transitions(manager.timeline('api'))).toEqual(['api:starting', 'api:running', 'api:closing', 'api:closed', 'api:starting', 'api:running'])
+    await expect(manager.call('api', 'chain', 'x')).resolves.toBe('api>store:x')
+  })
+
+  test('await kill() waits out a restart backoff too', async () => {
+    manager = fixtureManager({ s: { entry: './echo.ts', restart: { backoff: { initialMs: 300, jitter: 0 } } } })
+    await manager.start()
+    await manager.kill('s')
+    expect(manager.state('s')).toBe('running')
+    expect(manager.service('s').restarts).toBe(1)
+  })
+
+  test('kill() with a signal the service survives rejects with SVC_ERR_WAIT_TIMEOUT instead of hanging', async () => {
+    manager = fixtureManager({ stubborn: { entry: './stubborn.ts' } })
+    await manager.start()
+    await expect(manager.kill('stubborn', 'SIGTERM', 300)).rejects.toMatchObject({ code: 'SVC_ERR_WAIT_TIMEOUT' })
+    expect(manager.state('stubborn')).toBe('running')
+    await manager.kill('stubborn', 'SIGKILL') // restarted by its policy (on-failure)
+    await expect(manager.settled()).resolves.toBeUndefined()
+  })
+})
