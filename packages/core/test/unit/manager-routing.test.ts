@@ -112,6 +112,27 @@ describe('events between services', () => {
   })
 })
 
+describe('when a service is reachable', () => {
+  test('events reach a subscriber from the moment it subscribes, while it is still starting; calls wait until it runs', async () => {
+    const source = defineService(async (ctx) => {
+      const timer = setInterval(() => ctx.emit('tick', 'now'), 5)
+      ctx.onClose(() => clearInterval(timer))
+      return {}
+    })
+    // Its start waits for an event: it can only finish if events are delivered to a service that is starting.
+    const listener = defineService(async (ctx) => {
+      const first = await new Promise((resolve) => ctx.on('source', 'tick', resolve))
+      return { first: () => first }
+    })
+    manager = memoryManager({ source: { module: source }, listener: { module: listener, dependsOn: ['source'] } })
+    const starting = manager.start()
+    await manager.waitFor('listener', 'starting')
+    await expect(manager.call('listener', 'first')).rejects.toMatchObject({ code: 'SVC_ERR_SERVICE_NOT_RUNNING' })
+    await starting
+    await expect(manager.call('listener', 'first')).resolves.toBe('now')
+  })
+})
+
 describe('bad service code never takes the manager down', () => {
   test('a factory that rejects fails its start with the cause; other services run', async () => {
     const broken = defineService(async () => {
