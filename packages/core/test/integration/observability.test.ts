@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ServicesManager } from '../../src/index.js'
-import { fixtureManager, transitions } from './harness.js'
+import { fixtureManager, isAlive, transitions } from './harness.js'
 
 let manager: ServicesManager | undefined
 const dirs: string[] = []
@@ -147,6 +147,26 @@ describe('child services (seed 003)', () => {
     const t = transitions(manager.timeline())
     expect(t.indexOf('kid:closed')).toBeLessThan(t.indexOf('p:closing'))
     expect(manager.services().map((s) => s.name)).toEqual(['p'])
+  })
+
+  test('a parent that crashes takes its child services down first; restarted, it runs without them, and they never come back', async () => {
+    manager = fixtureManager({ p: { entry: './parent.ts', permissions: { childServices: true }, restart: { backoff: { initialMs: 0, jitter: 0 } } } })
+    await manager.start()
+    await manager.call('p', 'spawnKid', 'kid')
+    const kidPid = manager.service('kid').pid!
+    const restarts: string[] = []
+    manager.on('restart', (r) => restarts.push(r.service))
+    await manager.kill('p', 'SIGKILL')
+    const t = transitions(manager.timeline())
+    expect(t.indexOf('kid:closed')).toBeGreaterThan(-1)
+    expect(t.lastIndexOf('p:running')).toBeGreaterThan(t.indexOf('kid:closed'))
+    expect(manager.state('p')).toBe('running')
+    expect(manager.services().map((s) => s.name)).toEqual(['p']) // the child left the graph with its parent's run
+    expect(restarts).toEqual(['p'])
+    expect(isAlive(kidPid)).toBe(false)
+    // The parent can create it again: the name is free.
+    await manager.call('p', 'spawnKid', 'kid')
+    expect(manager.state('kid')).toBe('running')
   })
 
   test('without permission, spawnChild is refused with a coded error', async () => {
