@@ -98,7 +98,7 @@ describe('permissions cannot be got around', () => {
     expect(seen.every((s) => s.pid === null && s.directSocket === null)).toBe(true)
   })
 
-  test('every refused call and subscription is audited: an event and a line in the caller’s log', async () => {
+  test('every refused call, subscription and direct channel is audited: an event and a line in the caller’s log', async () => {
     manager = fixtureManager({ other: { entry: './echo.ts' }, nosy: { entry: './nosy.ts' } })
     const denied: { caller: string; target: string; action: string }[] = []
     manager.on('denied', (d) => denied.push(d))
@@ -106,9 +106,11 @@ describe('permissions cannot be got around', () => {
     await expect(manager.call('nosy', 'callOther', 'other')).resolves.toBe('SVC_ERR_ACCESS_DENIED')
     await manager.call('nosy', 'subscribe', 'other')
     await until(() => denied.length >= 2, 5000, 'both refusals to be audited')
+    await expect(manager.call('nosy', 'askDirect', 'other')).resolves.toBe('SVC_ERR_ACCESS_DENIED')
     expect(denied).toEqual([
       expect.objectContaining({ caller: 'nosy', target: 'other', action: 'call echo' }),
       expect.objectContaining({ caller: 'nosy', target: 'other', action: 'subscribe to "tick"' }),
+      expect.objectContaining({ caller: 'nosy', target: 'other', action: 'open a direct channel' }),
     ])
     const log = manager.logs('nosy').map((l) => l.line)
     expect(log).toContain('[svc] denied: "nosy" may not call echo on "other" (not in its dependsOn or permissions.calls)')
