@@ -4,6 +4,7 @@
 
 export type NodeManagerErrorCode =
   | 'SVC_ERR_NM_INVALID_NODE'
+  | 'SVC_ERR_NM_INVALID_PARAMS'
   | 'SVC_ERR_NM_NODE_NOT_FOUND'
   | 'SVC_ERR_NM_DUPLICATE_NODE'
   | 'SVC_ERR_NM_NO_ONLINE_NODE'
@@ -52,6 +53,9 @@ const err = (code: NodeManagerErrorCode, message: string, details?: ErrorFacts, 
 
 // `where` prefixes a message with its origin ("nodes.json, node #3: ") so file errors point at the entry.
 export const errors = {
+  // The gateway answers a code ending in _INVALID_PARAMS with JSON-RPC's -32602.
+  invalidParams: (method: string, problem: string) =>
+    err('SVC_ERR_NM_INVALID_PARAMS', `Invalid params for checker.${method}: ${problem}`, { method }),
   invalidNode: (field: string, problem: string, where = '') =>
     err('SVC_ERR_NM_INVALID_NODE', `${where}Invalid node config: ${problem}`, { field }),
   nodeNotFound: (idOrHash: string) =>

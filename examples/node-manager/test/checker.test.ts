@@ -112,7 +112,7 @@ describe('checker', () => {
     await expect(checker.api.rmNode('nope')).rejects.toMatchObject({ code: 'SVC_ERR_NM_NODE_NOT_FOUND' })
     await checker.api.rmNode(updated.hash)
     expect(await checker.api.getNodes('eth')).toHaveLength(2)
-    await expect(checker.api.getBestNode('doge' as 'eth')).rejects.toMatchObject({ code: 'SVC_ERR_NM_INVALID_NODE' })
+    await expect(checker.api.getBestNode('doge' as 'eth')).rejects.toMatchObject({ code: 'SVC_ERR_NM_INVALID_PARAMS' })
   })
 
   it('shares one check between overlapping callers (scheduler tick + manual call)', async () => {

@@ -8,6 +8,7 @@ import { ServicesManager, type StateChange } from '@services-cluster/core'
 import { EXAMPLE_DIR, nodeManagerManifest } from '../manifest.ts'
 import { freePorts } from './helpers/ports.ts'
 import { gatewayCall } from './helpers/gateway-rpc.ts'
+import { rpc } from './helpers/rpc.ts'
 
 interface CheckReport {
   nodes: Array<{ id: string; status: string; errorCode: string | null }>
@@ -62,6 +63,15 @@ describe('node manager, end to end', () => {
     best = node.id
     other = best === 'btc-a' ? 'btc-b' : 'btc-a'
     expect(manager!.logs('gateway').map((l) => l.line)).toContain(`gateway listening on http://127.0.0.1:${gatewayPort}`)
+  })
+
+  it("answers pg_nm's object params, and -32602 for params missing, extra or of the wrong type", async () => {
+    const byName = await rpc(`http://127.0.0.1:${gatewayPort}/rpc`, { jsonrpc: '2.0', id: 1, method: 'checker.getBestNode', params: { node_type: 'btc' } })
+    expect(byName.body.result).toMatchObject({ id: best, type: 'btc' })
+    for (const params of [[], ['btc', 'x', 'y'], [42], [{ node_type: 'doge' }]]) {
+      const error = await gatewayCall(gatewayPort, 'checker.getBestNode', params).catch((e: { rpc: unknown }) => e.rpc)
+      expect(error).toMatchObject({ code: -32602 })
+    }
   })
 
   it('moves to the other btc node when the best one lags (check run by the scheduler through the gateway)', async () => {

@@ -26,7 +26,7 @@ describe('nodeManagerManifest', () => {
     expect(gateway.config.port).toBe(DEFAULT_GATEWAY_PORT)
     expect(gateway.config).not.toHaveProperty('redis')
     // Every exposed method belongs to a service the gateway depends on.
-    const exposedServices = new Set(gateway.config.expose.map((m) => m.slice(0, m.lastIndexOf('.'))))
+    const exposedServices = new Set(gateway.config.expose.map(({ pattern }) => pattern.slice(0, pattern.lastIndexOf('.'))))
     expect([...exposedServices].every((s) => (gateway.dependsOn as readonly string[]).includes(s))).toBe(true)
   })
 

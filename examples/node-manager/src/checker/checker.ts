@@ -5,7 +5,7 @@ import { debuglog } from 'node:util'
 import { errors } from '../errors.ts'
 import { describeStatuses, pickBestNode } from './best-node.ts'
 import { checkNodes } from './check.ts'
-import { parseNodeType, type NodeConfig, type NodeRecord, type NodeType } from './node-config.ts'
+import { isNodeType, NODE_TYPES, type NodeConfig, type NodeRecord, type NodeType } from './node-config.ts'
 import { loadNodesFile } from './nodes-file.ts'
 import { Registry } from './registry.ts'
 import type { NodeHealth, NodeStore, StoredNode } from './store.ts'
@@ -87,16 +87,16 @@ export function createChecker(options: CheckerOptions) {
     async updateNode(idOrHash: string, patch: unknown): Promise<NodeView> {
       return view(await registry.update(idOrHash, patch))
     },
-    async getNodes(type?: NodeType): Promise<NodeView[]> {
-      return (await registry.list(type)).map(view)
+    async getNodes(type?: NodeType | NodeTypeParam): Promise<NodeView[]> {
+      return (await registry.list(type === undefined ? undefined : nodeTypeParam('getNodes', type))).map(view)
     },
     async getNodeConfig(idOrHash: string): Promise<NodeDetails> {
       const { health, ...record } = await registry.get(idOrHash)
       return { ...record, health: health ?? null }
     },
     /** The online node of `type` with the highest block, then the lowest latency, as of the last check. */
-    async getBestNode(type: NodeType): Promise<NodeDetails> {
-      const wanted = parseNodeType(type)
+    async getBestNode(type: NodeType | NodeTypeParam): Promise<NodeDetails> {
+      const wanted = nodeTypeParam('getBestNode', type)
       const nodes = await registry.list()
       const best = pickBestNode(nodes, wanted)
       if (!best) throw errors.noOnlineNode(wanted, describeStatuses(nodes, wanted))
@@ -132,4 +132,15 @@ function view(node: StoredNode | NodeRecord): NodeView {
     config: pass === undefined ? config : { ...config, pass: '***' },
     health: ('health' in node && node.health) || null,
   }
+}
+
+/** pg_nm's clients send the type alone (`["btc"]`) or as an object (`{ "node_type": "btc" }`). */
+export interface NodeTypeParam {
+  node_type: NodeType
+}
+
+function nodeTypeParam(method: string, value: unknown): NodeType {
+  const type = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as { node_type?: unknown }).node_type : value
+  if (isNodeType(type)) return type
+  throw errors.invalidParams(method, `expected a node type (${NODE_TYPES.join(', ')}) or { "node_type": … }, got ${JSON.stringify(value) ?? 'nothing'}.`)
 }

@@ -6,6 +6,8 @@ import { RpcCode, type RpcErrorObject } from './protocol.js'
 
 // Matched by suffix so the gateway needs no list of core's codes, only its naming convention.
 const TIMEOUT_RE = /_TIMEOUT$/
+// A service that checks its own arguments says so with a code ending in _INVALID_PARAMS: JSON-RPC's -32602.
+const INVALID_PARAMS_RE = /_INVALID_PARAMS$/
 const UNAVAILABLE_RE = /_(NOT_RUNNING|UNAVAILABLE|NOT_STARTED|CLOSED|CLOSING|STOPPED|NOT_READY)$|^SVC_ERR_SERVICE_FAILED$/
 
 const jsonSafe = (v: unknown): unknown => {
@@ -27,7 +29,9 @@ export function mapServiceError(err: unknown, method: string): RpcErrorObject {
         : `Service call "${method}" failed without an error message`
   const code = svcCode === undefined
     ? RpcCode.SERVICE_ERROR
-    : TIMEOUT_RE.test(svcCode)
+    : INVALID_PARAMS_RE.test(svcCode)
+      ? RpcCode.INVALID_PARAMS
+      : TIMEOUT_RE.test(svcCode)
       ? RpcCode.SERVICE_TIMEOUT
       : UNAVAILABLE_RE.test(svcCode)
         ? RpcCode.SERVICE_UNAVAILABLE
