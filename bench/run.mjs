@@ -6,6 +6,7 @@ import { cpus } from 'node:os'
 import { clusterClientCases } from './cluster-client-calls.mjs'
 import { callCases, memoryCases, recoveryCases, startupCases } from './core.mjs'
 import { fmt, here } from './lib.mjs'
+import { memoryAttackCases } from './memory-attacks.mjs'
 import { moleculerCases } from './moleculer.mjs'
 import { pm2Cases } from './pm2.mjs'
 
@@ -47,6 +48,8 @@ if (caCerts) {
   }
 }
 await section('memory', () => memoryCases(opts))
+// A fresh detached manager per trial and attack, ≈ 15 s each: at most three trials.
+await section('memory attacks', () => memoryAttackCases({ trials: Math.min(opts.trials, 3) }))
 
 // The other packages' benchmarks print their own JSON; run those that exist.
 const extra = []
@@ -138,7 +141,10 @@ timed from the start call to its answer, with its daemon (own temp \`PM2_HOME\`)
 trials also fork ${opts.apps} bare children for reference. *memory* — a bare Node child with an IPC channel; for the
 manager, a bare Node parent holding as many forked children with IPC channels (both in fresh processes, RSS after a
 full GC); *manager + spawner* adds the spawner process's RSS, most of which is the Node binary's pages, shared with
-the manager and every service.
+the manager and every service. *memory attack* — the peak RSS of a detached manager (\`svc up --detach\`, VmHWM reset
+before the attack and VmRSS sampled every 5 ms) while it is attacked, against the same manager's idle RSS just before;
+each attack's second row is the growth over idle against the issue's allowance of 64 MiB (ratio ≤ 1 meets it). See
+*Memory under attack* below (\`bench/memory-attacks.mjs\`; \`node bench/memory-attacks.mjs\` runs it alone).
 
 ${table}
 
@@ -152,6 +158,7 @@ small-call throughput ≥ 1.3× Moleculer TCP and ≥ 2.5× egg's cluster-client
 ${peerTable}
 ${failures.length ? `\n## Cases that failed\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : ''}
 ${existsSync(here('targets.md')) ? readFileSync(here('targets.md'), 'utf8') : ''}
+${existsSync(here('memory-attacks.md')) ? readFileSync(here('memory-attacks.md'), 'utf8') : ''}
 ## Other packages
 
 ${extra.map((e) => `- \`bench/${e.script}\`: \`${e.result.replace(/\n/g, ' ')}\``).join('\n')}

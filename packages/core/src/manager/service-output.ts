@@ -62,9 +62,16 @@ export class ServiceOutput {
   }
 
   #record(stream: LogLine['stream'], text: string): void {
-    const entry: LogLine = { at: Date.now(), service: this.service.name, stream, line: text }
+    const entry: LogLine = { at: Date.now(), service: this.service.name, stream, line: ownCopy(text) }
     this.#buffer.push(entry)
     this.#file?.write(`${new Date(entry.at).toISOString()} ${stream} ${text}`)
     this.publish(entry)
   }
+}
+
+// A line the splitter cut is a slice of the whole chunk it arrived in (up to 64 KiB), which it keeps alive: during a
+// flood nearly every line the gate lets through comes from another chunk, so a ring of 1000 pinned ≈ 64 MiB.
+// Recorded lines are at most the gate's rate: copying them costs little.
+function ownCopy(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8')
 }
