@@ -136,7 +136,7 @@ describe('svc against a detached manager (examples/hello)', () => {
   })
 
   it('survives its reader going away (svc logs -f | head -n 1)', async () => {
-    const pipeline = startShell(dir, `node ${JSON.stringify(join(dir, '../../dist/bin.js'))} logs -f -n 1 greeter | head -n 1`)
+    const pipeline = startShell(dir, `${JSON.stringify(process.execPath)} ${JSON.stringify(join(dir, '../../dist/bin.js'))} logs -f -n 1 greeter | head -n 1`)
     await pipeline.until((r) => r.stdout.includes('greeter ready'), 'head printing the first line')
     await svc(dir, ['restart', 'greeter']) // the follower writes again, into a closed pipe
     const end = await pipeline.exited

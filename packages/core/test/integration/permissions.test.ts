@@ -45,15 +45,18 @@ describe('permissions, enforced for real', () => {
     await expect(manager.call('jailed', 'write', join(secret, 'new.txt'))).resolves.toBe('ERR_ACCESS_DENIED')
     await expect(manager.call('jailed', 'spawn')).resolves.toBe('ERR_ACCESS_DENIED')
     await expect(manager.call('jailed', 'connect', port)).resolves.not.toBe('allowed')
+    await expect(manager.call('jailed', 'wasi')).resolves.toBe('ERR_ACCESS_DENIED')
 
     // The unsandboxed twin proves the same operations succeed without the rules.
     await expect(manager.call('free', 'read', join(secret, 'secret.txt'))).resolves.toBe('allowed')
     await expect(manager.call('free', 'spawn')).resolves.toBe('allowed')
     await expect(manager.call('free', 'connect', port)).resolves.toBe('allowed')
+    await expect(manager.call('free', 'wasi')).resolves.toBe('allowed')
 
     const report = notices.join('\n')
     expect(report).toContain('fs.read limited to')
     expect(report).toContain('childProcess denied')
+    expect(report).toMatch(/native addons, WASI.*: denied/)
     expect(report).toMatch(/network denied — enforced|network: false NOT enforced/)
   })
 })
