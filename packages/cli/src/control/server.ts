@@ -109,6 +109,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
         : ['SVC_ERR_CLI_LINE_TIMEOUT', `A request line must end with a newline within ${limits.partialLineTimeoutMs} ms of its first byte; ${problem.bytes} bytes came and no newline.`]
     options.onClientDropped?.(`a control client was disconnected: ${message}`)
     outbox.send({ jsonrpc: '2.0', id: null, error: { code: RPC.invalidRequest, message, data: { name: 'CliError', code, message } } } satisfies RpcFailure)
+    socket.pause() // read nothing more from it: what it still sends waits in the kernel until it is dropped
     socket.end()
     const force = setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS)
     force.unref()

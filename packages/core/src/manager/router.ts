@@ -39,9 +39,11 @@ interface Pending {
 /**
  * A call is refused with SVC_ERR_OVERLOADED while this many bytes already wait to be delivered to its target: a
  * service that stops reading its channel (its event loop blocked, or stopped) then costs the manager at most this
- * much memory (and one message more), rather than every call's payload until each times out.
+ * much memory (and one message more), rather than every call's payload until each times out. 16 MiB keeps the
+ * manager's growth under such a service within the 64 MiB the threat model allows (the buffers of queued frames cost
+ * more than the bytes counted: docs/benchmarks.md, "Memory under attack").
  */
-export const MAX_QUEUED_BYTES = 64 * 1024 * 1024
+export const MAX_QUEUED_BYTES = 16 * 1024 * 1024
 
 export interface CallStats {
   count: number

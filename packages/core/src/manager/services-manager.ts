@@ -53,7 +53,7 @@ export interface ManagerOptions {
   /** CPU/RSS sampling interval. Default 1000 ms. */
   usageIntervalMs?: number
   /** Per service: calls to it are refused with SVC_ERR_OVERLOADED while this many bytes wait to be delivered to it
-   * (it is not reading its channel). Default 64 MiB (MAX_QUEUED_BYTES in manager/router.ts). */
+   * (it is not reading its channel). Default 16 MiB (MAX_QUEUED_BYTES in manager/router.ts). */
   maxQueuedBytes?: number
   /** How long an unfinished frame on a service's channel may go without another byte before the channel is closed as
    * broken (SVC_ERR_PROTOCOL in the exit report). Default 30 s (PARTIAL_FRAME_TIMEOUT_MS in container/process-container.ts). */

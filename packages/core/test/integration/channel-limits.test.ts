@@ -2,6 +2,7 @@
 // that are not the protocol.
 import { afterEach, describe, expect, test } from '@jest/globals'
 import type { ServiceError, ServicesManager } from '../../src/index.js'
+import { MAX_QUEUED_BYTES } from '../../src/manager/router.js'
 import { fixtureManager } from './harness.js'
 
 let manager: ServicesManager | undefined
@@ -60,7 +61,7 @@ describe('a target that does not read', () => {
     await manager.start()
     await manager.call('stuck', 'spin') // from now on its event loop never turns: it reads nothing more
     const KIB = 1024
-    const limit = 64 * KIB * KIB // the documented default
+    const limit = MAX_QUEUED_BYTES // the documented default, 16 MiB
     const payload = 'x'.repeat(100 * KIB)
     const refused: { index: number; error: ServiceError }[] = []
     const calls = Array.from({ length: 1000 }, (_, index) =>
