@@ -5,7 +5,8 @@ import type { ServiceController } from '../controller/service-controller.js'
 import type { EmitMessage } from '../protocol/messages.js'
 import { MAX_QUEUED_BYTES } from './router.js'
 
-/** Drops toward one subscriber are reported this long after the first of them, or at once when one gets through. */
+/** Drops toward one subscriber are reported this long after the first of them, or at once when an event gets through
+ * to it again (if the last report is this long ago): at most one report this often per subscriber. */
 export const EVENT_DROP_REPORT_MS = 1000
 
 /** Events of one source and name that one subscriber did not get. */
@@ -35,6 +36,8 @@ interface Congestion {
 
 export class EventFanout {
   readonly #congested = new Map<string, Congestion>()
+  /** subscriber → when its drops were last reported (performance.now()) */
+  readonly #reportedAt = new Map<string, number>()
 
   constructor(
     private readonly host: FanoutHost,
@@ -57,30 +60,42 @@ export class EventFanout {
       } catch {
         // Only an event within a few bytes of the size limit (its header grows by `from`): dropped, as events may be.
       }
-      if (this.#congested.has(subscriber)) this.report(subscriber) // it reads again: the congestion is over
+      // It reads again: the congestion is over, so say so now, unless a subscriber that hovers at the bound (reads a
+      // little, misses a little) would then be reported on every turn: within a second of the last report, the timer does.
+      if (this.#congested.has(subscriber) && performance.now() - (this.#reportedAt.get(subscriber) ?? -Infinity) >= this.reportMs) {
+        this.#report(subscriber)
+      }
     }
   }
 
-  /** Reports the drops toward `subscriber` not reported yet (at once: it exited, or reads again). */
-  report(subscriber: string): void {
+  /** `subscriber` exited (or the manager closes): the drops toward it not reported yet are reported now. */
+  forget(subscriber: string): void {
+    this.#report(subscriber)
+    this.#reportedAt.delete(subscriber)
+  }
+
+  forgetAll(): void {
+    for (const subscriber of [...this.#congested.keys()]) this.forget(subscriber)
+    this.#reportedAt.clear()
+  }
+
+  #report(subscriber: string): void {
     const congestion = this.#congested.get(subscriber)
     if (!congestion) return
     clearTimeout(congestion.timer)
     this.#congested.delete(subscriber)
+    this.#reportedAt.set(subscriber, performance.now())
     for (const { source, event, count } of congestion.counts.values()) {
       this.host.dropped({ subscriber, source, event, count, queuedBytes: congestion.queuedBytes, limitBytes: this.maxQueuedBytes })
     }
   }
 
-  reportAll(): void {
-    for (const subscriber of [...this.#congested.keys()]) this.report(subscriber)
-  }
-
   #drop(subscriber: string, source: string, event: string, queuedBytes: number): void {
     let congestion = this.#congested.get(subscriber)
     if (!congestion) {
-      // One report a second at most while the subscriber stays stuck, however many events it misses.
-      const timer = setTimeout(() => this.report(subscriber), this.reportMs).unref()
+      // Reported a second after the first drop since the last report: however many events it misses meanwhile, and
+      // never twice within a second.
+      const timer = setTimeout(() => this.#report(subscriber), this.reportMs).unref()
       this.#congested.set(subscriber, (congestion = { counts: new Map(), queuedBytes, timer }))
     }
     const key = `${source}\0${event}`

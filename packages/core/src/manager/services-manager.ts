@@ -221,7 +221,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       await Promise.all(order.map((node) => node.close('manager closing')))
       await Promise.all(order.map((node) => node.container.dispose()))
       await this.#spawner?.close()
-      this.#fanout.reportAll()
+      this.#fanout.forgetAll()
       this.#usage.stop()
       await this.#run?.close()
       this.#runOpened = false
@@ -344,7 +344,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     container.on('output', (stream, line) => output.line(stream, line))
     container.on('exit', (report) => {
       output.reportDrops() // its output has ended: drops of a last burst are reported now
-      this.#fanout.report(service.name) // and so have the events it missed
+      this.#fanout.forget(service.name) // and so have the events it missed
       this.#bus.dropSubscriber(service.name)
       this.#router.failPendingTo(service.name, report.expected ? 'closed' : 'exited')
     })

@@ -49,7 +49,7 @@ describe('EventFanout', () => {
     expect(healthy.sent.map((m) => (m as { payload: number }).payload)).toEqual([1, 2, 3])
     expect(stuck.sent).toEqual([{ type: 'event', from: 'source', event: 'tick', payload: 1 }])
     expect(drops).toEqual([]) // reported later, not once per event
-    f.report('stuck')
+    f.forget('stuck') // it exited
     expect(drops).toEqual([{ subscriber: 'stuck', source: 'source', event: 'tick', count: 2, queuedBytes: 1000, limitBytes: 1000 }])
   })
 
@@ -87,5 +87,29 @@ describe('EventFanout', () => {
     expect(sub.sent).toHaveLength(1)
     jest.advanceTimersByTime(5000)
     expect(drops).toHaveLength(1)
+  })
+
+  test('a subscriber that hovers at the bound (misses some, gets some) is reported once a second, not on every turn', () => {
+    jest.useFakeTimers()
+    const sub = channel()
+    const { f, drops } = fanout({ sub })
+    const turn = () => {
+      sub.state.queuedBytes = 2000
+      f.emit('source', tick(0))
+      sub.state.queuedBytes = 10
+      f.emit('source', tick(1))
+      jest.advanceTimersByTime(100)
+    }
+    turn() // the first congestion ends: reported at once
+    expect(drops.map((d) => d.count)).toEqual([1])
+    for (let i = 0; i < 9; i++) turn()
+    expect(drops.map((d) => d.count)).toEqual([1]) // 900 ms since that report
+    turn()
+    expect(drops.map((d) => d.count)).toEqual([1, 10]) // a second since that report: the next event through reports
+    for (let i = 0; i < 30; i++) turn()
+    expect(drops.length).toBeLessThanOrEqual(5) // 3 s more: one report a second at most
+    expect(drops.reduce((n, d) => n + d.count, 0)).toBeLessThanOrEqual(41)
+    f.forget('sub')
+    expect(drops.reduce((n, d) => n + d.count, 0)).toBe(41) // every drop counted once
   })
 })
