@@ -28,8 +28,8 @@ export interface ManagerEvents {
   /** A service wrote something to its channel that is not a protocol message. */
   malformed: [malformed: { service: string; value: unknown; at: number }]
   notice: [notice: { service: string; message: string; at: number }]
-  /** Events to a subscriber that is not reading its channel were dropped: at most one report a second per
-   * subscriber while it stays stuck, and one when it reads again or exits (manager/event-fanout.ts). */
+  /** Events to a subscriber that is not reading its channel were dropped: one report per source and event name, at
+   * most once a second per subscriber, and when it exits (manager/event-fanout.ts). */
   eventsDropped: [drop: EventDrop & { at: number }]
   /** A service tried to use one it may not: a call (with its method), a subscription or a direct channel. */
   denied: [denial: { caller: string; target: string; action: string; at: number }]
