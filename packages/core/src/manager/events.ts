@@ -3,6 +3,7 @@
 import type { LogLine } from './log-buffer.js'
 import type { ExitInfo, ServiceState, UsageSample } from '../protocol/snapshot.js'
 import type { SerializedError } from '../errors.js'
+import type { EventDrop } from './event-fanout.js'
 
 export interface StateChange {
   service: string
@@ -27,6 +28,9 @@ export interface ManagerEvents {
   /** A service wrote something to its channel that is not a protocol message. */
   malformed: [malformed: { service: string; value: unknown; at: number }]
   notice: [notice: { service: string; message: string; at: number }]
+  /** Events to a subscriber that is not reading its channel were dropped: one report per source and event name, at
+   * most once a second per subscriber, and when it exits (manager/event-fanout.ts). */
+  eventsDropped: [drop: EventDrop & { at: number }]
   /** A service tried to use one it may not: a call (with its method), a subscription or a direct channel. */
   denied: [denial: { caller: string; target: string; action: string; at: number }]
 }

@@ -21,6 +21,7 @@ import { Supervisor } from '../supervision/supervisor.js'
 import { createChildService, finishedChildren } from './child-services.js'
 import { displayState } from './display-state.js'
 import { EventBus } from './event-bus.js'
+import { EventFanout, type EventDrop } from './event-fanout.js'
 import type { ManagerEvents, StateChange } from './events.js'
 import { FaultInjection } from './fault-injection.js'
 import { HealthMonitor } from './health-monitor.js'
@@ -52,8 +53,9 @@ export interface ManagerOptions {
   random?: () => number
   /** CPU/RSS sampling interval. Default 1000 ms. */
   usageIntervalMs?: number
-  /** Per service: calls to it are refused with SVC_ERR_OVERLOADED while this many bytes wait to be delivered to it
-   * (it is not reading its channel). Default 16 MiB (MAX_QUEUED_BYTES in manager/router.ts). */
+  /** Per service: calls to it are refused with SVC_ERR_OVERLOADED, and events to it dropped (and reported), while
+   * this many bytes wait to be delivered to it (it is not reading its channel). Default 16 MiB (MAX_QUEUED_BYTES in
+   * manager/router.ts). */
   maxQueuedBytes?: number
   /** How long an unfinished frame on a service's channel may go without another byte before the channel is closed as
    * broken (SVC_ERR_PROTOCOL in the exit report). Default 30 s (PARTIAL_FRAME_TIMEOUT_MS in container/process-container.ts). */
@@ -71,6 +73,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   readonly #timeline: StateChange[] = []
   readonly #router: Router
   readonly #bus = new EventBus()
+  readonly #fanout: EventFanout
   readonly #supervisor: Supervisor
   readonly #usage: UsageSampler
   readonly #health: HealthMonitor
@@ -112,6 +115,14 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       },
       mayCall: (from, to, method) => this.#mayUse(from, to, `call ${method}`),
       manager: (from, method, args) => this.#managerCall(from, method, args),
+    }, options.maxQueuedBytes)
+    this.#fanout = new EventFanout({
+      subscribersOf: (source, event) => this.#bus.subscribersOf(source, event),
+      target: (name) => {
+        const target = this.#nodes.get(name)
+        return target?.state === 'running' || target?.state === 'starting' ? target.container.controller : null
+      },
+      dropped: (drop) => this.#eventsDropped(drop),
     }, options.maxQueuedBytes)
     this.#supervisor = new Supervisor({
       isClosing: () => this.#closing,
@@ -211,6 +222,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       await Promise.all(order.map((node) => node.close('manager closing')))
       await Promise.all(order.map((node) => node.container.dispose()))
       await this.#spawner?.close()
+      this.#fanout.forgetAll()
       this.#usage.stop()
       await this.#run?.close()
       this.#runOpened = false
@@ -331,10 +343,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       wireController(service.name, controller, {
         router: this.#router,
         bus: this.#bus,
-        eventTarget: (name) => {
-          const target = this.#nodes.get(name)
-          return target?.state === 'running' || target?.state === 'starting' ? target.container.controller : null
-        },
+        fanout: this.#fanout,
         mayUse: (from, to, action) => this.#mayUse(from, to, action),
         exception: (name, kind, error) => {
           output.exception(kind, error)
@@ -352,6 +361,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     container.on('output', (stream, line) => output.line(stream, line))
     container.on('exit', (report) => {
       output.reportDrops() // its output has ended: drops of a last burst are reported now
+      this.#fanout.forget(service.name) // and so have the events it missed
       this.#bus.dropSubscriber(service.name)
       this.#router.failPendingTo(service.name, report.expected ? 'closed' : 'exited')
     })
@@ -387,6 +397,17 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.#output.get(from)?.line('stderr', `[svc] denied: "${from}" may not ${action} on "${to}" (not in its dependsOn or permissions.calls)`)
     this.emit('denied', { caller: from, target: to, action, at: Date.now() })
     return false
+  }
+
+  // Events a subscriber missed because it did not read its channel: an event, and a line in the subscriber's log.
+  #eventsDropped(drop: EventDrop): void {
+    const { subscriber, source, event, count, queuedBytes, limitBytes } = drop
+    const mib = (bytes: number) => Math.round(bytes / (1024 * 1024))
+    this.#output.get(subscriber)?.line(
+      'stderr',
+      `[svc] ${count} ${count === 1 ? 'event' : 'events'} dropped: "${event}" from "${source}"; "${subscriber}" is not reading its channel (${mib(queuedBytes)} MiB wait to be delivered to it, the limit is ${mib(limitBytes)} MiB). Is it blocking its event loop?`,
+    )
+    this.emit('eventsDropped', { ...drop, at: Date.now() })
   }
 
   // What a service may know of the graph: itself and the services it may call, without pids or socket paths (its

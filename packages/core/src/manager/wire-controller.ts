@@ -1,15 +1,15 @@
-// Connects a fresh controller to the manager: calls go to the router, events to the bus,
-// exceptions and malformed messages to the manager's events.
+// Connects a fresh controller to the manager: calls go to the router, events to the fan-out, subscriptions to the
+// bus, exceptions and malformed messages to the manager's events.
 
 import type { ServiceController } from '../controller/service-controller.js'
 import type { EventBus } from './event-bus.js'
+import type { EventFanout } from './event-fanout.js'
 import type { Router } from './router.js'
 
 export interface WireHost {
   router: Router
   bus: EventBus
-  /** The controller of a service that may receive events now, if any. */
-  eventTarget(name: string): ServiceController | null
+  fanout: EventFanout
   /** Whether `from` may use `to` for `action`; a refusal is audited by the host. */
   mayUse(from: string, to: string, action: string): boolean
   exception(service: string, kind: string, error: import('../errors.js').SerializedError): void
@@ -21,15 +21,7 @@ export function wireController(name: string, controller: ServiceController, host
   controller.on('request', (m) => host.router.fromService(name, controller, m))
   controller.on('response', (m) => host.router.fromResponse(name, m))
   controller.on('cancel', (m) => host.router.cancel(name, m.id))
-  controller.on('emit', (m) => {
-    for (const subscriber of host.bus.subscribersOf(name, m.event)) {
-      try {
-        host.eventTarget(subscriber)?.send({ type: 'event', from: name, event: m.event, payload: m.payload })
-      } catch {
-        // Only an event within a few bytes of the size limit (its header grows by `from`): dropped, as events may be.
-      }
-    }
-  })
+  controller.on('emit', (m) => host.fanout.emit(name, m))
   controller.on('subscribe', (m) => {
     if (m.type === 'unsubscribe') host.bus.unsubscribe(name, m.service, m.event)
     else if (host.mayUse(name, m.service, `subscribe to "${m.event}"`)) host.bus.subscribe(name, m.service, m.event)

@@ -70,7 +70,7 @@ export class FrameWriter {
       this.#end = offset
       if (bodyBytes !== null && !copied) {
         this.#cut()
-        this.#ready.push(bodyBytes)
+        this.#ready.push(this.#own(bodyBytes))
       }
     }
     if (!this.#inTick) {
@@ -98,7 +98,16 @@ export class FrameWriter {
     if (bodyText !== null) room.write(bodyText, PREFIX_BYTES + headLength)
     const frame = room.subarray(0, PREFIX_BYTES + headLength + (bodyText !== null ? bodyLength : 0))
     this.#ready.push(frame)
-    if (bodyBytes !== null) this.#ready.push(bodyBytes)
+    if (bodyBytes !== null) this.#ready.push(this.#own(bodyBytes))
+  }
+
+  /**
+   * A relayed body is a view of the read that brought it, which may hold other frames too. Queued behind a backlog
+   * (the peer does not read), such a view would keep the whole read alive: a small part of a bigger buffer is copied
+   * then, so that what waits is what queuedBytes counts (else many times that, for bodies just over COPY_MAX).
+   */
+  #own(body: Buffer): Buffer {
+    return this.socket.writableLength > 0 && body.buffer.byteLength >= 2 * body.length ? Buffer.from(body) : body
   }
 
   /** Moves the slab's queued part to the ready list; the slab carries on after it (that part is never rewritten). */

@@ -1,14 +1,19 @@
-// The bounds of the service channel: message size, what a target that does not read may have queued, and frames
-// that are not the protocol.
+// The bounds of the service channel: message size, what a target that does not read may have queued (calls and
+// events), and frames that are not the protocol.
 import { afterEach, describe, expect, test } from '@jest/globals'
-import type { ServiceError, ServicesManager } from '../../src/index.js'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ProcessContainer, privateDir, type ContainerFactory, type EventDrop, type ServiceError, type ServicesManager } from '../../src/index.js'
 import { MAX_QUEUED_BYTES } from '../../src/manager/router.js'
 import { fixtureManager } from './harness.js'
 
 let manager: ServicesManager | undefined
+const dirs: string[] = []
 afterEach(async () => {
   await manager?.close()
   manager = undefined
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
 const TOO_LARGE = 513 // MiB: over the pipe's 512 MiB per message
@@ -115,5 +120,115 @@ describe('frames that are not the protocol', () => {
     await manager.call('hostile', 'write', kind)
     expect(await exit).toMatchObject({ reason: 'lost-channel', error: { code: 'SVC_ERR_PROTOCOL', message: expect.stringMatching(why) } })
     expect(manager.logs('hostile').some((l) => l.line.startsWith('[svc] protocol error: SVC_ERR_PROTOCOL Service "hostile" broke'))).toBe(true)
+  })
+})
+
+describe('events to a subscriber that does not read', () => {
+  const KIB = 1024
+  const MIB = KIB * KIB
+  const LIMIT = MAX_QUEUED_BYTES // the documented default
+  const SIZE = 100 * KIB
+
+  // Real processes, as the manager makes them, with a look at what the manager queues toward one of them: the events
+  // it sends, and the most it ever had waiting to be delivered (the measure the bound is on), right after each.
+  function watchQueue(name: string): { containers: ContainerFactory; sent: number; maxQueued: number } {
+    const stateDir = mkdtempSync(join(tmpdir(), 'svc-events-'))
+    dirs.push(stateDir)
+    mkdirSync(privateDir(stateDir))
+    const watch = {
+      sent: 0,
+      maxQueued: 0,
+      containers: (service) => {
+        const container = new ProcessContainer(service, { privateDir: privateDir(stateDir) })
+        if (service.name !== name) return container
+        container.on('controller', (controller) => {
+          const send = controller.send.bind(controller)
+          controller.send = (message) => {
+            const sent = send(message)
+            if (message.type === 'event') watch.sent++
+            watch.maxQueued = Math.max(watch.maxQueued, controller.queuedBytes)
+            return sent
+          }
+        })
+        return container
+      },
+    } satisfies { containers: ContainerFactory; sent: number; maxQueued: number }
+    return watch
+  }
+
+  // Resolves with the drops reported once they add up to `total` events of `event`; fails if they never do.
+  function dropsAddingUp(drops: EventDrop[], event: string, total: () => number, timeoutMs = 10_000): Promise<EventDrop[]> {
+    const sum = () => drops.filter((d) => d.event === event).reduce((n, d) => n + d.count, 0)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${sum()} of ${total()} dropped "${event}" events reported within ${timeoutMs} ms`)), timeoutMs)
+      const check = () => {
+        if (sum() < total()) return
+        clearTimeout(timer)
+        manager!.off('eventsDropped', check)
+        resolve(drops.filter((d) => d.event === event))
+      }
+      manager!.on('eventsDropped', check)
+      check()
+    })
+  }
+
+  test("events to a subscriber that never reads its channel are dropped and counted once its queue is full; the emitter is not blocked and the manager's queue stays bounded", async () => {
+    const watch = watchQueue('stuck')
+    manager = fixtureManager(
+      {
+        source: { entry: './emitter.ts' },
+        stuck: { entry: './subscriber.ts', dependsOn: ['source'], config: { source: 'source', events: ['fill'] }, stopTimeoutMs: 200 },
+      },
+      { containers: watch.containers },
+    )
+    const drops: EventDrop[] = []
+    manager.on('eventsDropped', (d) => drops.push(d))
+    await manager.start()
+    manager.faults.pause('stuck') // SIGSTOP: from now on it reads nothing more (and, unlike a spin, costs no CPU)
+    const COUNT = 1000 // of SIZE each: 100 MiB, well past the bound and what the kernel's buffers hold
+    await expect(manager.call('source', 'burst', 'fill', COUNT, SIZE)).resolves.toBe(COUNT)
+    // Its channel is read on: this answer came after every event, each sent on or dropped by then.
+    await expect(manager.call('source', 'ping')).resolves.toBe('pong')
+    expect(watch.maxQueued).toBeGreaterThanOrEqual(LIMIT)
+    expect(watch.maxQueued).toBeLessThan(LIMIT + SIZE + KIB) // the bound and the one message that crossed it
+    expect(watch.sent * SIZE).toBeLessThan(LIMIT + 8 * MIB) // give or take what the kernel's socket buffer took
+    // Every event that was not queued is counted, by subscriber, source and event name.
+    const reported = await dropsAddingUp(drops, 'fill', () => COUNT - watch.sent)
+    expect(reported.reduce((n, d) => n + d.count, 0)).toBe(COUNT - watch.sent)
+    for (const drop of reported) {
+      expect(drop).toMatchObject({ subscriber: 'stuck', source: 'source', event: 'fill', limitBytes: LIMIT })
+      expect(drop.queuedBytes).toBeGreaterThanOrEqual(LIMIT)
+    }
+    const lines = manager.logs('stuck').filter((l) => l.line.startsWith('[svc] '))
+    expect(lines.map((l) => l.line)).toEqual(
+      reported.map((d) => `[svc] ${d.count} events dropped: "fill" from "source"; "stuck" is not reading its channel (${LIMIT / MIB} MiB wait to be delivered to it, the limit is ${LIMIT / MIB} MiB). Is it blocking its event loop?`),
+    )
+    expect(manager.service('source').state).toBe('running')
+  })
+
+  test('a healthy subscriber receives every event of a normal burst, in order, while another subscriber of them is stuck and misses each', async () => {
+    // A lower bound than the default, to fill the stuck queue with less: the burst is far below it either way.
+    const limit = 8 * MIB
+    manager = fixtureManager(
+      {
+        source: { entry: './emitter.ts' },
+        stuck: { entry: './subscriber.ts', dependsOn: ['source'], config: { source: 'source', events: ['fill', 'tick'] }, stopTimeoutMs: 200 },
+        healthy: { entry: './subscriber.ts', dependsOn: ['source'], config: { source: 'source', events: ['tick'] } },
+      },
+      { maxQueuedBytes: limit },
+    )
+    const drops: EventDrop[] = []
+    manager.on('eventsDropped', (d) => drops.push(d))
+    await manager.start()
+    manager.faults.pause('stuck')
+    // Fill the stuck subscriber's queue past the bound (only it subscribes to "fill").
+    await manager.call('source', 'burst', 'fill', Math.ceil((3 * limit) / SIZE), SIZE)
+    const BURST = 2000
+    await manager.call('source', 'burst', 'tick', BURST, 0)
+    await expect(manager.call('healthy', 'received', BURST)).resolves.toEqual(Array.from({ length: BURST }, (_, n) => n))
+    const missed = await dropsAddingUp(drops, 'tick', () => BURST)
+    expect(missed.every((d) => d.subscriber === 'stuck' && d.source === 'source' && d.limitBytes === limit)).toBe(true)
+    expect(drops.filter((d) => d.subscriber === 'healthy')).toEqual([])
+    expect(manager.logs('healthy').filter((l) => l.line.includes('dropped'))).toEqual([])
   })
 })
