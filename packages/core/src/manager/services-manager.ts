@@ -13,7 +13,6 @@ import { svcError } from '../errors.js'
 import { normalizeManifest, type ResolvedManifest, type ResolvedService } from '../manifest/normalize.js'
 import type { Manifest } from '../manifest/types.js'
 import { ServiceNode } from '../node/service-node.js'
-import type { DirectGrant } from '../protocol/messages.js'
 import type { ServiceSnapshot, ServiceState, UsageSample } from '../protocol/snapshot.js'
 import { privateDir } from '../supervision/private-dir.js'
 import { RunRecord } from '../supervision/run-record.js'
@@ -26,6 +25,7 @@ import type { ManagerEvents, StateChange } from './events.js'
 import { FaultInjection } from './fault-injection.js'
 import { HealthMonitor } from './health-monitor.js'
 import { limitConcurrency } from './limit.js'
+import { ManagerMethods, type Denial } from './manager-methods.js'
 import type { LogLine } from './log-buffer.js'
 import { Router } from './router.js'
 import { ServiceOutput } from './service-output.js'
@@ -72,6 +72,14 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   readonly #output = new Map<string, ServiceOutput>()
   readonly #timeline: StateChange[] = []
   readonly #router: Router
+  /** `$manager`'s methods, and who may use whom. */
+  readonly #methods = new ManagerMethods({
+    find: (name) => this.#nodes.get(name),
+    node: (name) => this.#node(name),
+    services: () => this.services(),
+    spawnChild: (parent, args) => this.#spawnChild(parent, args),
+    denied: (denial) => this.#denied(denial),
+  })
   readonly #bus = new EventBus()
   readonly #fanout: EventFanout
   readonly #supervisor: Supervisor
@@ -113,8 +121,8 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
         const node = this.#nodes.get(name)
         return node && { state: node.state, controller: node.container.controller }
       },
-      mayCall: (from, to, method) => this.#mayUse(from, to, `call ${method}`),
-      manager: (from, method, args) => this.#managerCall(from, method, args),
+      mayCall: (from, to, method) => this.#methods.mayUse(from, to, `call ${method}`),
+      manager: (from, method, args) => this.#methods.call(from, method, args),
     }, options.maxQueuedBytes)
     this.#fanout = new EventFanout({
       subscribersOf: (source, event) => this.#bus.subscribersOf(source, event),
@@ -344,7 +352,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
         router: this.#router,
         bus: this.#bus,
         fanout: this.#fanout,
-        mayUse: (from, to, action) => this.#mayUse(from, to, action),
+        mayUse: (from, to, action) => this.#methods.mayUse(from, to, action),
         exception: (name, kind, error) => {
           output.exception(kind, error)
           this.emit('exception', { service: name, kind, error, at: Date.now() })
@@ -391,12 +399,11 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     return node
   }
 
-  // Every refusal is audited: an event, and a line in the caller's log (rate-limited with the rest of its output).
-  #mayUse(from: string, to: string, action: string): boolean {
-    if (this.#nodes.get(from)?.service.calls.includes(to)) return true
-    this.#output.get(from)?.line('stderr', `[svc] denied: "${from}" may not ${action} on "${to}" (not in its dependsOn or permissions.calls)`)
-    this.emit('denied', { caller: from, target: to, action, at: Date.now() })
-    return false
+  // A refusal: an event, and a line in the caller's log (rate-limited with the rest of its output).
+  #denied(denial: Denial): void {
+    const { caller, target, action } = denial
+    this.#output.get(caller)?.line('stderr', `[svc] denied: "${caller}" may not ${action} on "${target}" (not in its dependsOn or permissions.calls)`)
+    this.emit('denied', { ...denial, at: Date.now() })
   }
 
   // Events a subscriber missed because it did not read its channel: an event, and a line in the subscriber's log.
@@ -410,42 +417,13 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.emit('eventsDropped', { ...drop, at: Date.now() })
   }
 
-  // What a service may know of the graph: itself and the services it may call, without pids or socket paths (its
-  // pids are its own PID namespace's; a socket path is only handed over with a grant).
-  #servicesSeenBy(from: string): ServiceSnapshot[] {
-    const me = this.#nodes.get(from)
-    return this.services()
-      .filter((s) => s.name === from || me?.service.calls.includes(s.name))
-      .map((s) => ({ ...s, pid: null, sparePid: null, directSocket: null }))
-  }
-
-  // Calls addressed to `$manager` from inside a service.
-  async #managerCall(from: string, method: string, args: unknown[]): Promise<unknown> {
-    if (method === 'services') return this.#servicesSeenBy(from)
-    if (method === 'spawnChild') {
-      const parent = this.#node(from)
-      const service = createChildService(parent.service, args, this.manifest)
-      this.manifest.graph.add(service.name, [from])
-      this.#add(service)
-      this.emit('notice', { service: service.name, message: `child service of "${from}" created`, at: Date.now() })
-      await this.#node(service.name).start('spawned by its parent')
-      return null
-    }
-    if (method === 'directChannel') return this.#directChannel(from, args[0])
-    throw svcError('SVC_ERR_UNKNOWN_METHOD', `The manager has no method "${method}" (asked by "${from}").`, { service: from })
-  }
-
-  // A caller's first call to a service goes through here: null = the target does not serve direct calls (the caller
-  // stops asking); an error = not now (not running, not listening; the caller asks again later).
-  #directChannel(from: string, target: unknown): DirectGrant | null {
-    if (typeof target !== 'string' || !this.#mayUse(from, target, 'open a direct channel')) {
-      throw svcError('SVC_ERR_ACCESS_DENIED', `Service "${from}" may not call "${String(target)}": no direct channel.`, { service: from, details: { target } })
-    }
-    const node = this.#node(target)
-    if (!node.service.direct) return null
-    const grant = node.state === 'running' ? node.container.directGrant(from) : null
-    if (!grant) throw svcError('SVC_ERR_SERVICE_NOT_RUNNING', `Service "${target}" serves no direct calls right now; calls are relayed.`, { service: target })
-    return grant
+  // ctx.spawnChild: the child joins the graph, depending on its parent, and starts.
+  async #spawnChild(from: string, args: unknown[]): Promise<void> {
+    const service = createChildService(this.#node(from).service, args, this.manifest)
+    this.manifest.graph.add(service.name, [from])
+    this.#add(service)
+    this.emit('notice', { service: service.name, message: `child service of "${from}" created`, at: Date.now() })
+    await this.#node(service.name).start('spawned by its parent')
   }
 
   // Say what is enforced and what is not, once, for every service that asked for restrictions.
