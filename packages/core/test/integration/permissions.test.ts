@@ -55,6 +55,7 @@ describe('permissions, enforced for real', () => {
 
     const report = notices.join('\n')
     expect(report).toContain('fs.read limited to')
+    expect(report).toContain('which follows symbolic links: a link inside an allowed folder leads out of it') // never claim more
     expect(report).toContain('childProcess denied')
     expect(report).toMatch(/native addons, WASI.*: denied/)
     expect(report).toMatch(/network denied — enforced|network: false NOT enforced/)
