@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { clusterClientCases } from './cluster-client-calls.mjs'
+import { containmentCases } from './containment.mjs'
 import { callCases, memoryCases, recoveryCases, startupCases } from './core.mjs'
 import { fmt, here } from './lib.mjs'
 import { memoryAttackCases } from './memory-attacks.mjs'
@@ -36,6 +37,7 @@ await section("calls: egg's cluster-client", () => clusterClientCases('egg', opt
 await section('calls: our cluster-client', () => clusterClientCases('ours', opts), { peer: true })
 await section('recovery', () => recoveryCases(opts))
 await section('startup', () => startupCases(opts))
+await section('containment', () => containmentCases({ trials: quick ? 1 : 7, services: quick ? 10 : 30 }))
 await section('startup vs PM2', () => pm2Cases(opts), { peer: true })
 if (caCerts) {
   // NODE_EXTRA_CA_CERTS makes every Node start ≈3× slower: measure start-up without it as well.
@@ -159,6 +161,7 @@ ${peerTable}
 ${failures.length ? `\n## Cases that failed\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : ''}
 ${existsSync(here('targets.md')) ? readFileSync(here('targets.md'), 'utf8') : ''}
 ${existsSync(here('memory-attacks.md')) ? readFileSync(here('memory-attacks.md'), 'utf8') : ''}
+${existsSync(here('containment.md')) ? readFileSync(here('containment.md'), 'utf8') : ''}
 ## Other packages
 
 ${extra.map((e) => `- \`bench/${e.script}\`: \`${e.result.replace(/\n/g, ' ')}\``).join('\n')}

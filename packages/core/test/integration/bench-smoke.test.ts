@@ -20,6 +20,7 @@ const bench: Cases = {
   ...core,
   ...(await load('pm2.mjs')),
   ...(await load('moleculer.mjs')),
+  ...(await load('containment.mjs')),
 }
 const { clusterClientCases } = (await load('cluster-client-calls.mjs')) as unknown as { clusterClientCases: ClusterClientCases }
 bench.eggClusterClientCases = (o) => clusterClientCases('egg', o)
@@ -34,6 +35,7 @@ describe('benchmark smoke run (quick sizes)', () => {
     ['ourClusterClientCases', { trials: 1, count: 20 }],
     ['recoveryCases', { trials: 1 }],
     ['startupCases', { trials: 1, services: 3 }],
+    ['containmentCases', { trials: 1, services: 3 }],
     ['pm2Cases', { trials: 1, apps: 2 }],
     ['memoryCases', { services: 3 }],
   ])('%s produces finite figures', async (name, options) => {
