@@ -107,7 +107,12 @@ export class FrameWriter {
    * then, so that what waits is what queuedBytes counts (else many times that, for bodies just over COPY_MAX).
    */
   #own(body: Buffer): Buffer {
-    return this.socket.writableLength > 0 && body.buffer.byteLength >= 2 * body.length ? Buffer.from(body) : body
+    if (this.socket.writableLength === 0 || body.buffer.byteLength < 2 * body.length) return body
+    // Not Buffer.from: below half of Buffer.poolSize (4 KiB on Node 20, 32 KiB on Node 24) it copies into a shared
+    // pool slab, which other small buffers then keep alive with it.
+    const own = Buffer.allocUnsafeSlow(body.length)
+    body.copy(own)
+    return own
   }
 
   /** Moves the slab's queued part to the ready list; the slab carries on after it (that part is never rewritten). */
