@@ -28,6 +28,7 @@ it('reads the newest lines of the file, older than what the buffer still holds',
   )
   await manager.start()
   expect(manager.logs('talker', 5).map((l) => l.line)).toEqual(['line 4', 'line 5'])
+  await manager.flushLogs() // lines reach the file in batches; the `logs` control method flushes first too
   const tail = fileTail(manager, 'talker', 4)!
   expect(tail.map((l) => `${l.stream}:${l.line}`)).toEqual(['stdout:line 2', 'stdout:line 3', 'stdout:line 4', 'stdout:line 5'])
   expect(tail.every((l) => l.at > 0)).toBe(true)
