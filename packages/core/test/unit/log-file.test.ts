@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defineService } from '../../src/remote/index.js'
 import { memoryContainers, ServicesManager } from '../../src/index.js'
-import { LogFile, nodeLogFileIo, type LogFileIo } from '../../src/manager/log-file.js'
+import { LogFile, MAX_QUEUED_BYTES, nodeLogFileIo, type LogFileIo } from '../../src/manager/log-file.js'
 
 let dir: string | undefined
 afterEach(() => {
@@ -112,4 +112,25 @@ test('ServicesManager.close resolves only once every line is in the log file', a
   await manager.close()
   const written = readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => l.split(' ').slice(2).join(' '))
   expect(written).toEqual(lines)
+})
+
+test('while the disk lags by more than MAX_QUEUED_BYTES, lines are left out of the file and counted by a marker', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'svc-logfile-'))
+  const path = join(dir, 'svc.log')
+  let release!: () => void
+  const disk = new Promise<void>((resolve) => (release = resolve))
+  const io: LogFileIo = { ...nodeLogFileIo, write: async (fd, data) => (await disk, nodeLogFileIo.write(fd, data)) }
+  const file = new LogFile(path, 1024 * 1024 * 1024, 2, io)
+  const line = 'x'.repeat(16 * 1024 - 1)
+  const fitting = Math.floor(MAX_QUEUED_BYTES / (16 * 1024)) + 1
+  for (let i = 0; i < fitting + 10; i++) file.write(line)
+  release()
+  await file.flush()
+  file.write('after')
+  await file.close()
+  const written = readFileSync(path, 'utf8').split('\n')
+  expect(written.filter((l) => l === line).length).toBeGreaterThanOrEqual(fitting - 1)
+  expect(written.slice(-3)).toEqual([expect.stringMatching(/^\[svc\] \d+ lines not written to this file: the disk fell behind$/), 'after', ''])
+  const [, dropped] = /^\[svc\] (\d+)/.exec(written.at(-3)!)!
+  expect(written.filter((l) => l === line).length + Number(dropped)).toBe(fitting + 10)
 })
