@@ -20,10 +20,15 @@ export default defineService(async (ctx: ServiceContext<CheckerConfigInput | und
     checkTimeoutMs: config.checkTimeoutMs,
     signal: ctx.signal,
   })
-  const loaded = await checker.bootstrapIfEmpty()
-  ctx.log.info(
-    loaded ? `loaded ${loaded.loaded} nodes from ${config.nodesFile}` : `kept the nodes already in the ${store.kind} store`,
-  )
+  const loaded = await checker.bootstrapIfStale()
+  if (!loaded) ctx.log.info(`kept the nodes already in the ${store.kind} store, loaded from ${config.nodesFile}`)
+  else if (loaded.reason === 'empty') ctx.log.info(`loaded ${loaded.loaded} nodes from ${config.nodesFile}`)
+  else {
+    ctx.log.info(
+      `${config.nodesFile} changed since the ${store.kind} store was loaded from it: reloaded ${loaded.loaded} nodes, ` +
+        `replacing ${loaded.dropped}; kept ${loaded.kept} added at run time`,
+    )
+  }
   if (config.checkOnStart) {
     const report = await checker.api.check()
     ctx.log.info(`first check: ${report.nodes.map((n) => `${n.id}=${n.status}`).join(' ')}`)

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createChecker } from '../src/checker/checker.ts'
 import { openFileStore } from '../src/checker/file-store.ts'
@@ -22,17 +23,33 @@ const statuses = async () => Object.fromEntries((await checker.api.getNodes()).m
 
 describe('checker', () => {
   it('bootstraps an empty store once, then keeps what the store has', async () => {
-    expect(await checker.bootstrapIfEmpty()).toEqual({ loaded: 4, file: fleet.nodesFile })
+    expect(await checker.bootstrapIfStale()).toEqual({ loaded: 4, file: fleet.nodesFile, reason: 'empty', kept: 0, dropped: 0 })
     await checker.api.rmNode('eth-b')
-    expect(await checker.bootstrapIfEmpty()).toBeUndefined()
+    expect(await checker.bootstrapIfStale()).toBeUndefined()
     expect(await checker.api.getNodes('eth')).toHaveLength(1)
     // An explicit bootstrap() reloads the file.
     expect(await checker.api.bootstrap()).toMatchObject({ loaded: 4 })
     expect(await checker.api.getNodes('eth')).toHaveLength(2)
   })
 
+  it('a changed nodes file replaces the nodes loaded from the old one; nodes added at run time stay unless the file takes their id', async () => {
+    await checker.bootstrapIfStale()
+    const eth = fleet.sim.api.list().find((n) => n.id === 'eth-a')!
+    await checker.api.addNode({ id: 'mine', type: 'eth', host: '127.0.0.1', port: eth.port, timeoutMs: 111 })
+    await checker.api.addNode({ id: 'taken', type: 'eth', host: '127.0.0.1', port: eth.port, timeoutMs: 222 })
+    const file = JSON.parse(await readFile(fleet.nodesFile, 'utf8')) as { nodes: Array<{ id: string; timeoutMs: number }> }
+    file.nodes = file.nodes.filter((n) => n.id !== 'eth-b').map((n) => ({ ...n, timeoutMs: 333 }))
+    file.nodes.push({ ...file.nodes.find((n) => n.id === 'eth-a')!, id: 'taken', timeoutMs: 444 })
+    await writeFile(fleet.nodesFile, JSON.stringify(file))
+
+    expect(await checker.bootstrapIfStale()).toEqual({ loaded: 4, file: fleet.nodesFile, reason: 'file changed', kept: 1, dropped: 5 })
+    const nodes = await checker.api.getNodes()
+    expect(nodes.map((n) => `${n.id}:${n.config.timeoutMs}`).sort()).toEqual(['btc-a:333', 'btc-b:333', 'eth-a:333', 'mine:111', 'taken:444'])
+    expect(await checker.bootstrapIfStale()).toBeUndefined()
+  })
+
   it('checks all nodes and picks the best: highest block, then lowest latency', async () => {
-    await checker.bootstrapIfEmpty()
+    await checker.bootstrapIfStale()
     const report = await checker.api.check()
     expect(report.nodes.map((n) => [n.id, n.status, n.block])).toEqual([
       ['btc-a', 'online', 100],
@@ -48,7 +65,7 @@ describe('checker', () => {
   })
 
   it('moves traffic away from a node that lags or goes down', async () => {
-    await checker.bootstrapIfEmpty()
+    await checker.bootstrapIfStale()
     await checker.api.check()
     const first = (await checker.api.getBestNode('btc')).id
     const other = first === 'btc-a' ? 'btc-b' : 'btc-a'
@@ -83,7 +100,7 @@ describe('checker', () => {
   })
 
   it('marks a node with wrong credentials offline with a clear error', async () => {
-    await checker.bootstrapIfEmpty()
+    await checker.bootstrapIfStale()
     await checker.api.updateNode('btc-a', { pass: 'wrong' })
     await checker.api.check()
     const [a] = await checker.api.getNodes('btc')
@@ -91,7 +108,7 @@ describe('checker', () => {
   })
 
   it('lists without passwords but hands full configs to clients that connect', async () => {
-    await checker.bootstrapIfEmpty()
+    await checker.bootstrapIfStale()
     await checker.api.check()
     const listed = (await checker.api.getNodes('btc'))[0]!
     expect(listed.config.pass).toBe('***')
@@ -100,7 +117,7 @@ describe('checker', () => {
   })
 
   it('add, update and remove through the API; a changed config is unchecked until the next check', async () => {
-    await checker.bootstrapIfEmpty()
+    await checker.bootstrapIfStale()
     await checker.api.check()
     const eth = fleet.sim.api.list().find((n) => n.id === 'eth-a')!
     const added = await checker.api.addNode({ type: 'eth', host: 'LOCALHOST', port: eth.port, timeoutMs: 300 })
@@ -116,7 +133,7 @@ describe('checker', () => {
   })
 
   it('shares one check between overlapping callers (scheduler tick + manual call)', async () => {
-    await checker.bootstrapIfEmpty()
+    await checker.bootstrapIfStale()
     const [a, b] = [checker.api.check(), checker.api.check()]
     expect(a).toBe(b)
     await a
@@ -125,13 +142,13 @@ describe('checker', () => {
   })
 
   it('health survives a checker restart with the file store', async () => {
-    await checker.bootstrapIfEmpty()
+    await checker.bootstrapIfStale()
     await checker.api.check()
     const before = await checker.api.getBestNode('eth')
     await store.close()
     store = await openFileStore({ path: join(fleet.dir, 'store.jsonl') })
     const restarted = createChecker({ store, nodesFile: fleet.nodesFile, lagBlocks: 2, checkTimeoutMs: 1000 })
-    expect(await restarted.bootstrapIfEmpty()).toBeUndefined()
+    expect(await restarted.bootstrapIfStale()).toBeUndefined()
     expect(await restarted.api.getBestNode('eth')).toEqual(before)
   })
 })

@@ -35,7 +35,7 @@ describe('checker service', () => {
 
     const again = ctxFor('checker', config)
     const restarted = await checkerService.factory(again)
-    expect(again.lines[0]).toBe('info kept the nodes already in the file store')
+    expect(again.lines[0]).toBe(`info kept the nodes already in the file store, loaded from ${fleet.nodesFile}`)
     expect(await restarted.getNodes('eth')).toHaveLength(1)
   })
 

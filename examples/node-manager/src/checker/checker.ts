@@ -6,7 +6,7 @@ import { errors } from '../errors.ts'
 import { describeStatuses, pickBestNode } from './best-node.ts'
 import { checkNodes } from './check.ts'
 import { isNodeType, NODE_TYPES, type NodeConfig, type NodeRecord, type NodeType } from './node-config.ts'
-import { loadNodesFile } from './nodes-file.ts'
+import { readNodesFile } from './nodes-file.ts'
 import { Registry } from './registry.ts'
 import type { NodeHealth, NodeStore, StoredNode } from './store.ts'
 
@@ -74,8 +74,8 @@ export function createChecker(options: CheckerOptions) {
   const api = {
     /** Reloads the nodes file into the store, replacing every node. */
     async bootstrap(): Promise<{ loaded: number; file: string }> {
-      const parsed = await loadNodesFile(options.nodesFile)
-      const records = await registry.replaceAll(parsed)
+      const { nodes, hash } = await readNodesFile(options.nodesFile)
+      const { records } = await registry.replaceAll(nodes, hash)
       return { loaded: records.length, file: options.nodesFile }
     },
     async addNode(node: unknown): Promise<NodeView> {
@@ -113,12 +113,32 @@ export function createChecker(options: CheckerOptions) {
 
   return {
     api,
-    /** Cold start: load the nodes file only when the store has no nodes yet. */
-    async bootstrapIfEmpty(): Promise<{ loaded: number } | undefined> {
-      if ((await registry.list()).length > 0) return undefined
-      return api.bootstrap()
+    /**
+     * Start: load the nodes file into an empty store, or again when the file changed since the store was loaded from
+     * it (e.g. other simulator ports). A reload keeps the nodes added at run time, unless the file now has their id
+     * or config. Undefined when the store already holds this file's nodes.
+     */
+    async bootstrapIfStale(): Promise<BootstrapResult | undefined> {
+      const { nodes, hash } = await readNodesFile(options.nodesFile)
+      const stored = await registry.list()
+      if (stored.some((node) => node.fromFile === hash)) return undefined
+      const reason = stored.length === 0 ? 'empty' : 'file changed'
+      const { records, kept } = await registry.replaceAll(nodes, hash, true)
+      debug('bootstrap (%s): %d nodes from %s, %d added at run time kept', reason, records.length, options.nodesFile, kept.length)
+      return { loaded: records.length, file: options.nodesFile, reason, kept: kept.length, dropped: stored.length - kept.length }
     },
   }
+}
+
+export interface BootstrapResult {
+  loaded: number
+  file: string
+  /** 'empty': a cold start. 'file changed': no stored node came from this version of the file. */
+  reason: 'empty' | 'file changed'
+  /** Nodes added at run time and kept. */
+  kept: number
+  /** Stored nodes replaced by the file's. */
+  dropped: number
 }
 
 export type CheckerApi = ReturnType<typeof createChecker>['api']

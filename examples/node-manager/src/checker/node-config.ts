@@ -48,6 +48,8 @@ export interface NodeRecord {
   hash: string
   type: NodeType
   config: NodeConfig
+  /** Hash of the nodes file the node was loaded from; absent for a node added (or updated) at run time. */
+  fromFile?: string
 }
 
 const INPUT_FIELDS = new Set(['id', 'type', 'host', 'port', 'protocol', 'user', 'pass', 'timeoutMs'])

@@ -1,5 +1,6 @@
 // Reads the bootstrap nodes file: `{ "nodes": [ {type, host, port, ...}, ... ] }` or a bare array.
 // Every entry is validated before anything is stored, and errors point at the entry by number.
+import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { errors } from '../errors.ts'
@@ -7,6 +8,11 @@ import { nodeHash, parseNodeInput } from './node-config.ts'
 import type { ParsedNode } from './registry.ts'
 
 export async function loadNodesFile(path: string): Promise<ParsedNode[]> {
+  return (await readNodesFile(path)).nodes
+}
+
+/** The file's nodes and a hash of its content, which tells whether the store was loaded from this very file. */
+export async function readNodesFile(path: string): Promise<{ nodes: ParsedNode[]; hash: string }> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -26,7 +32,8 @@ export async function loadNodesFile(path: string): Promise<ParsedNode[]> {
   const name = basename(path)
   const seenIds = new Map<string, number>()
   const seenHashes = new Map<string, number>()
-  return list.map((raw, index) => {
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 16)
+  const nodes = list.map((raw, index) => {
     const where = `${name}, node #${index + 1}: `
     const parsed = parseNodeInput(raw, where)
     const hash = nodeHash(parsed.type, parsed.config)
@@ -40,4 +47,5 @@ export async function loadNodesFile(path: string): Promise<ParsedNode[]> {
     }
     return parsed
   })
+  return { nodes, hash }
 }

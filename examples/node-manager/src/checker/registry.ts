@@ -67,15 +67,21 @@ export class Registry {
     })
   }
 
-  // Replaces every node with `parsed` (already validated); health survives for nodes that did not change.
-  replaceAll(parsed: readonly ParsedNode[]): Promise<NodeRecord[]> {
+  // Replaces every node with `parsed` (already validated), marked as loaded from file `fromFile`. With `keepAdded`,
+  // nodes added at run time stay unless the file now has their id or config. Health survives for unchanged nodes.
+  replaceAll(parsed: readonly ParsedNode[], fromFile?: string, keepAdded = false): Promise<{ records: NodeRecord[]; kept: NodeRecord[] }> {
     return this.mutate(async () => {
       const before = await this.store.list()
       const records: NodeRecord[] = []
-      for (const node of parsed) records.push(toRecord(node, records))
-      await this.store.replaceAll(records)
+      for (const node of parsed) records.push({ ...toRecord(node, records), ...(fromFile ? { fromFile } : {}) })
+      const kept = keepAdded
+        ? before
+            .filter((n) => n.fromFile === undefined && !records.some((r) => r.id === n.id || r.hash === n.hash))
+            .map(({ health: _health, ...record }) => record)
+        : []
+      await this.store.replaceAll([...records, ...kept])
       await this.store.setHealth(before.flatMap(({ id, hash, health }) => (health ? [{ id, hash, health }] : [])))
-      return records
+      return { records, kept }
     })
   }
 

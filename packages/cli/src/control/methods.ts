@@ -44,9 +44,11 @@ export const methods: Handlers = {
   },
   ps: (_params, ctx) => ctx.manager.services(),
   cluster: (_params, ctx) => clusterPools(ctx.manager),
-  logs(params, ctx) {
+  async logs(params, ctx) {
     const services = optionalNames(params, 'services') ?? ctx.manager.manifest.graph.names
     const limit = optionalCount(params, 'limit') ?? 100
+    // Lines reach the file in batches; from here to the subscription below runs in one tick, so none is missed.
+    await ctx.manager.flushLogs()
     // The buffer holds the newest lines; a configured log file holds everything the buffer ever held and more.
     const perService = services.map((s) => {
       const buffered = ctx.manager.logs(s, limit)

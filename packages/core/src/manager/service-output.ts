@@ -57,6 +57,21 @@ export class ServiceOutput {
     return error
   }
 
+  /** No recorded line waits to be written to the log file. */
+  get flushed(): boolean {
+    return this.#file?.idle ?? true
+  }
+
+  /** Resolves once every line recorded so far is in the log file. */
+  flush(): Promise<void> {
+    return this.#file?.flush() ?? Promise.resolve()
+  }
+
+  /** Flushes the log file and closes its descriptor. */
+  close(): Promise<void> {
+    return this.#file?.close() ?? Promise.resolve()
+  }
+
   tail(limit?: number): LogLine[] {
     return this.#buffer.tail(limit)
   }

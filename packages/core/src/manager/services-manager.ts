@@ -233,6 +233,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       this.#fanout.forgetAll()
       this.#usage.stop()
       await this.#run?.close()
+      await Promise.all([...this.#output.values()].map((output) => output.close()))
       this.#runOpened = false
       return
     }
@@ -300,6 +301,16 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   logs(service: string, limit?: number): LogLine[] {
     this.#node(service)
     return this.#output.get(service)!.tail(limit)
+  }
+
+  /** Resolves once every line recorded so far is in its service's log file (`logs.file`), all at the same moment. */
+  async flushLogs(): Promise<void> {
+    // While one file is written another can receive lines: done only when all are flushed at once.
+    for (;;) {
+      const pending = [...this.#output.values()].filter((output) => !output.flushed)
+      if (pending.length === 0) return
+      await Promise.all(pending.map((output) => output.flush()))
+    }
   }
 
   /** Fault injection: signals a service's process group without the close protocol. Resolves once its process has
@@ -387,6 +398,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       if (to === 'closed') {
         for (const child of finishedChildren(node, this.#nodes)) {
           this.#nodes.delete(child)
+          void this.#output.get(child)?.close()
           this.#output.delete(child)
           this.manifest.graph.remove(child)
         }
