@@ -14,6 +14,7 @@ const config: Config = {
   },
   moduleNameMapper: {
     '^@services-cluster/core/remote$': '<rootDir>/packages/core/src/remote/index.ts',
+    '^@services-cluster/core/testing$': '<rootDir>/packages/core/src/testing/index.ts',
     '^@services-cluster/dashboard/format$': '<rootDir>/packages/dashboard/src/ui/format.ts',
     '^@services-cluster/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

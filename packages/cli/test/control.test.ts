@@ -2,7 +2,8 @@
 // other tools rely on (errors, notifications, one manager per project, socket mode).
 
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { memoryContainers, ServicesManager } from '@services-cluster/core'
+import { ServicesManager } from '@services-cluster/core'
+import { memoryContainers } from '@services-cluster/core/testing'
 import { defineService } from '@services-cluster/core/remote'
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { connect } from 'node:net'

@@ -1,7 +1,8 @@
 // `svc logs -n N` reaches past the in-memory buffer into the service's log file when one is configured.
 
 import { afterEach, expect, it } from '@jest/globals'
-import { memoryContainers, ServicesManager } from '@services-cluster/core'
+import { ServicesManager } from '@services-cluster/core'
+import { memoryContainers } from '@services-cluster/core/testing'
 import { defineService } from '@services-cluster/core/remote'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -1,4 +1,4 @@
-// Host-side public API of @services-cluster/core.
+// Host-side public API of @services-cluster/core. Test doubles are in ./testing (@services-cluster/core/testing).
 export { defineServices } from './manifest/types.js'
 export type {
   BackoffOptions,
@@ -25,10 +25,8 @@ export type { ErrorCode, SerializedError } from './errors.js'
 export { ServiceContainer } from './container/service-container.js'
 export type { ContainerFactory, ExitReport } from './container/service-container.js'
 export { ProcessContainer } from './container/process-container.js'
-export { MemoryContainer, memoryContainers } from './container/memory-container.js'
 export { ServiceController } from './controller/service-controller.js'
 export { ConnectionPort } from './port/connection-port.js'
-export { createMemoryPortPair } from './port/memory-port.js'
 export { FramePort } from './port/frame-port.js'
 export { PROTOCOL_VERSION } from './protocol/messages.js'
 export type { HostMessage, RemoteMessage } from './protocol/messages.js'

@@ -2,7 +2,8 @@
 // open a stream and never read it, against a real dashboard over a real manager (services in memory).
 
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { memoryContainers, ServicesManager, type LogLine } from '@services-cluster/core'
+import { ServicesManager, type LogLine } from '@services-cluster/core'
+import { memoryContainers } from '@services-cluster/core/testing'
 import { defineService } from '@services-cluster/core/remote'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'

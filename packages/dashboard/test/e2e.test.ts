@@ -7,7 +7,8 @@
 // @services-cluster/dashboard`) writes docs/dashboard.png instead.
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { memoryContainers, ServicesManager } from '@services-cluster/core'
+import { ServicesManager } from '@services-cluster/core'
+import { memoryContainers } from '@services-cluster/core/testing'
 import { defineService } from '@services-cluster/core/remote'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -113,11 +113,13 @@ export class MemoryContainer extends ServiceContainer {
   }
 }
 
-/** Containers whose entries are looked up in a table of service definitions, keyed by entry path. */
+/** Containers whose entries are looked up in a table of service definitions, keyed by entry path. They spawn no
+ * process, and say so: a manager using them keeps no run record (nothing is written to the state directory). */
 export function memoryContainers(modules: Record<string, unknown>): ContainerFactory {
-  return (service) =>
+  const factory = (service: ResolvedService) =>
     new MemoryContainer(service, async (entry) => {
       if (!(entry in modules)) throw new Error(`no module registered for ${entry}`)
       return modules[entry]
     })
+  return Object.assign(factory, { spawnsProcesses: false })
 }

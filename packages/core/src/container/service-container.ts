@@ -82,4 +82,8 @@ export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
   async dispose(): Promise<void> {}
 }
 
-export type ContainerFactory = (service: ResolvedService) => ServiceContainer
+export type ContainerFactory = ((service: ResolvedService) => ServiceContainer) & {
+  /** False only for containers that never spawn a process (the in-memory ones): the manager then keeps no run record
+   * and starts no watchdog. Unset, a factory is taken to spawn processes, and both stay on. */
+  readonly spawnsProcesses?: boolean
+}

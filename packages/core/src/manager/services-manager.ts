@@ -37,7 +37,9 @@ import { wireController } from './wire-controller.js'
 export interface ManagerOptions {
   /** Entries and the state directory are resolved against this. Default: process.cwd(). */
   cwd?: string
-  /** How containers are made. Default: a child process per service. */
+  /** How containers are made. Default: a child process per service. The run record and its watchdog (no orphans, see
+   * docs/supervision.md) stay on for any factory, unless it declares `spawnsProcesses: false` (memoryContainers()
+   * of @services-cluster/core/testing does). */
   containers?: ContainerFactory
   /** Default timeout of manager.call(). */
   callTimeoutMs?: number
@@ -90,7 +92,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   // in the kernel: on 2 cores, 4 concurrent boots made the manager wait ≈ 26 ms for a core at the worst moment of a
   // 50-service start-up (median over trials), 3 boots ≈ 20 ms, with the same total time.
   readonly #boots = limitConcurrency(availableParallelism() + 1)
-  /** Pids and process groups of this run, on disk and with the watchdog (real processes only). */
+  /** Pids and process groups of this run, on disk and with the watchdog; null only for containers that spawn nothing. */
   readonly #run: RunRecord | null
   readonly #spawner: Spawner | null
   /** How service processes are created: through the spawner, or here, one fork per turn of the event loop. */
@@ -105,10 +107,13 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.#options = options
     // Everything is validated here, before a single process exists.
     this.manifest = normalizeManifest(manifest, options.cwd ?? process.cwd(), options.resolveEntry)
-    this.#run = options.containers ? null : new RunRecord(this.manifest.stateDir)
+    // Containers that may spawn a process get the run record and the watchdog, custom ones too; only a factory that
+    // declares it spawns none goes without, and then the manager writes nothing to disk. Never decided by absence.
+    this.#run = options.containers?.spawnsProcesses === false ? null : new RunRecord(this.manifest.stateDir)
     if (this.#run) for (const s of this.manifest.services) s.env = { ...s.env, SVC_RUN: this.#run.runId }
+    // The spawner only serves the default containers: a custom factory makes its processes its own way.
     this.#spawner =
-      this.#run && (options.spawner ?? this.manifest.spawner)
+      this.#run && !options.containers && (options.spawner ?? this.manifest.spawner)
         ? new Spawner(
             (pid) => this.#run?.add(pid),
             (pid) => this.#run?.remove(pid),

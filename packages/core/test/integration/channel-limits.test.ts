@@ -131,11 +131,12 @@ describe('events to a subscriber that does not read', () => {
 
   // Real processes, as the manager makes them, with a look at what the manager queues toward one of them: the events
   // it sends, and the most it ever had waiting to be delivered (the measure the bound is on), right after each.
-  function watchQueue(name: string): { containers: ContainerFactory; sent: number; maxQueued: number } {
+  function watchQueue(name: string): { stateDir: string; containers: ContainerFactory; sent: number; maxQueued: number } {
     const stateDir = mkdtempSync(join(tmpdir(), 'svc-events-'))
     dirs.push(stateDir)
     mkdirSync(privateDir(stateDir))
     const watch = {
+      stateDir,
       sent: 0,
       maxQueued: 0,
       containers: (service) => {
@@ -152,7 +153,7 @@ describe('events to a subscriber that does not read', () => {
         })
         return container
       },
-    } satisfies { containers: ContainerFactory; sent: number; maxQueued: number }
+    } satisfies { stateDir: string; containers: ContainerFactory; sent: number; maxQueued: number }
     return watch
   }
 
@@ -180,6 +181,7 @@ describe('events to a subscriber that does not read', () => {
         stuck: { entry: './subscriber.ts', dependsOn: ['source'], config: { source: 'source', events: ['fill'] }, stopTimeoutMs: 200 },
       },
       { containers: watch.containers },
+      watch.stateDir, // its run record too, now that custom containers keep one
     )
     const drops: EventDrop[] = []
     manager.on('eventsDropped', (d) => drops.push(d))

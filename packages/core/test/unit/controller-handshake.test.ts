@@ -1,6 +1,6 @@
 import { expect, test } from '@jest/globals'
 import { ServiceController } from '../../src/controller/service-controller.js'
-import { createMemoryPortPair } from '../../src/port/memory-port.js'
+import { createMemoryPortPair } from '../../src/testing/index.js'
 import { PROTOCOL_VERSION, type HostMessage, type RemoteMessage } from '../../src/protocol/messages.js'
 
 // The handshake: the remote boots first and says remoteReady; only then is its code sent. A container can therefore

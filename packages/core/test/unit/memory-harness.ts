@@ -1,6 +1,7 @@
 // Builds a ServicesManager whose services run in this process (memory containers): no spawning.
 
-import { memoryContainers, ServicesManager, type ManagerOptions, type ServiceSpec, type StateChange } from '../../src/index.js'
+import { ServicesManager, type ManagerOptions, type ServiceSpec, type StateChange } from '../../src/index.js'
+import { memoryContainers } from '../../src/testing/index.js'
 
 export type MemorySpec = Omit<ServiceSpec, 'entry'> & { module: unknown }
 
