@@ -35,7 +35,7 @@ export const nodeLogFileIo: LogFileIo = {
 }
 
 /** Queued bytes past which lines are dropped (and counted in a marker) rather than held while the disk lags. */
-export const MAX_QUEUED_BYTES = 16 * 1024 * 1024
+export const MAX_UNWRITTEN_BYTES = 16 * 1024 * 1024
 
 export class LogFile {
   #queue: Buffer[] = []
@@ -55,7 +55,7 @@ export class LogFile {
 
   write(line: string): void {
     if (this.#failed) return
-    if (this.#queuedBytes > MAX_QUEUED_BYTES) {
+    if (this.#queuedBytes > MAX_UNWRITTEN_BYTES) {
       this.#dropped++
       return
     }

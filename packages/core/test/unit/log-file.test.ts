@@ -5,8 +5,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defineService } from '../../src/remote/index.js'
-import { memoryContainers, ServicesManager } from '../../src/index.js'
-import { LogFile, MAX_QUEUED_BYTES, nodeLogFileIo, type LogFileIo } from '../../src/manager/log-file.js'
+import { ServicesManager } from '../../src/index.js'
+import { memoryContainers } from '../../src/testing/index.js'
+import { LogFile, MAX_UNWRITTEN_BYTES, nodeLogFileIo, type LogFileIo } from '../../src/manager/log-file.js'
 
 let dir: string | undefined
 afterEach(() => {
@@ -114,7 +115,7 @@ test('ServicesManager.close resolves only once every line is in the log file', a
   expect(written).toEqual(lines)
 })
 
-test('while the disk lags by more than MAX_QUEUED_BYTES, lines are left out of the file and counted by a marker', async () => {
+test('while the disk lags by more than MAX_UNWRITTEN_BYTES, lines are left out of the file and counted by a marker', async () => {
   dir = mkdtempSync(join(tmpdir(), 'svc-logfile-'))
   const path = join(dir, 'svc.log')
   let release!: () => void
@@ -122,7 +123,7 @@ test('while the disk lags by more than MAX_QUEUED_BYTES, lines are left out of t
   const io: LogFileIo = { ...nodeLogFileIo, write: async (fd, data) => (await disk, nodeLogFileIo.write(fd, data)) }
   const file = new LogFile(path, 1024 * 1024 * 1024, 2, io)
   const line = 'x'.repeat(16 * 1024 - 1)
-  const fitting = Math.floor(MAX_QUEUED_BYTES / (16 * 1024)) + 1
+  const fitting = Math.floor(MAX_UNWRITTEN_BYTES / (16 * 1024)) + 1
   for (let i = 0; i < fitting + 10; i++) file.write(line)
   release()
   await file.flush()
