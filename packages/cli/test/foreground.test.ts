@@ -70,6 +70,45 @@ describe('svc up in the foreground', () => {
     expect(existsSync(join(dir, '.svc/private/control.sock'))).toBe(false)
   })
 
+  it("shows the stack of a service that throws while starting once, in its log lines, and its file:line under the error", async () => {
+    const dir = project(FAILING, false)
+    const result = await svc(dir, ['up'])
+    expect(result.code).toBe(1)
+    const all = result.stdout + result.stderr
+    expect(all.split('\n').filter((l) => l.includes('cannot reach the database'))).toEqual([
+      'db  | [svc] start failed: cannot reach the database',
+      'error SVC_ERR_START_FAILED: Service "db" failed to start: cannot reach the database',
+    ])
+    expect(result.stdout).toMatch(/^db {2}\| {5}at .*services\/db\.ts:3:\d+\)?$/m)
+    expect(result.stderr).toMatch(/^error SVC_ERR_START_FAILED: .*\n {2}at services\/db\.ts:3:\d+\n {2}hint: the output of "db" \(its stack, if it threw\) is above; /m)
+  })
+
+  it("prints a crash's stack once: the manager's log lines, not also the runner's stderr and a status line", async () => {
+    const dir = project(
+      {
+        'svc.config.ts': `import { defineServices } from '@services-cluster/core'
+export default defineServices({ services: { s: { entry: './services/s.ts', restart: 'never' } } })
+`,
+        'services/s.ts': `import { defineService } from '@services-cluster/core/remote'
+export default defineService(async () => {
+  setTimeout(() => {
+    throw new Error('kaboom')
+  }, 50)
+  return {}
+})
+`,
+      },
+      false,
+    )
+    const up = startSvc(dir, ['up'])
+    await up.until((r) => /^svc: s crashed /m.test(r.stderr), 'the crash')
+    up.child.kill('SIGINT')
+    await up.exited
+    const all = up.stdout + up.stderr
+    expect(all.split('\n').filter((l) => l.includes('kaboom'))).toEqual(['s | [svc] uncaughtException: kaboom'])
+    expect(all.split('\n').filter((l) => /services\/s\.ts:4:/.test(l))).toHaveLength(1)
+  })
+
   it('up --detach returns the failure reason and leaves no manager behind', async () => {
     const dir = project(FAILING, false)
     const result = await svc(dir, ['up', '--detach'])
