@@ -113,10 +113,29 @@ export default defineService(async () => {
     const dir = project(FAILING, false)
     const result = await svc(dir, ['up', '--detach'])
     expect(result.code).toBe(1)
-    expect(result.stderr).toMatch(/^error SVC_ERR_\w+: .*cannot reach the database/)
+    expect(result.stderr).toMatch(/^error SVC_ERR_\w+: .*cannot reach the database\n {2}at services\/db\.ts:3:\d+\n/)
     expect(result.stderr).toContain('hint:')
     const ps = await svc(dir, ['ps'])
     expect(ps.code).toBe(3)
+  })
+
+  it('a service that fails to start under a running manager: svc start says where, svc logs has its stack', async () => {
+    const dir = project(FAILING, false)
+    writeFileSync(join(dir, 'services/ok.ts'), `import { defineService } from '@services-cluster/core/remote'\nexport default defineService(async () => ({}))\n`)
+    writeFileSync(
+      join(dir, 'svc.config.ts'),
+      `import { defineServices } from '@services-cluster/core'\nexport default defineServices({ services: { ok: { entry: './services/ok.ts' }, db: { entry: './services/db.ts', restart: 'never' } } })\n`,
+    )
+    expect((await svc(dir, ['up', '--detach', 'ok'])).code).toBe(0)
+    try {
+      const start = await svc(dir, ['start', 'db'])
+      expect(start.code).toBe(1)
+      expect(start.stderr).toMatch(/^error SVC_ERR_START_FAILED: .*cannot reach the database\n {2}at services\/db\.ts:3:\d+$/m)
+      const logs = await svc(dir, ['logs', 'db'])
+      expect(logs.stdout).toMatch(/^db \| \[svc\] start failed: cannot reach the database\ndb \| {5}at .*services\/db\.ts:3:\d+\)?$/m)
+    } finally {
+      expect((await svc(dir, ['down'])).code).toBe(0)
+    }
   })
 
   it('cleans up the socket and pid file of a manager that died, and starts', async () => {
