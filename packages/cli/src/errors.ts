@@ -1,5 +1,7 @@
 // Every error the CLI raises itself: a stable code, an exit code, and a hint that says what to do next.
 
+import { isAbsolute, relative } from 'node:path'
+
 export type CliErrorCode =
   | 'SVC_ERR_CLI_CONFIG_NOT_FOUND'
   | 'SVC_ERR_CLI_CONFIG_LOAD'
@@ -89,6 +91,12 @@ export class CliError extends Error {
     for (const key of ['hint', 'location', 'service', 'field', 'file'] as const) if (this[key] !== undefined) out[key] = this[key]
     return out
   }
+}
+
+/** A path under the current directory, relative to it (`services/bad.ts:3:7`); any other as it is. */
+export function shortPath(path: string, from: string = process.cwd()): string {
+  const rel = relative(from, path)
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path
 }
 
 export function cliError(code: CliErrorCode, message: string, facts?: CliErrorFacts): CliError {

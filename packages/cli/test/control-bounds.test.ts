@@ -254,6 +254,23 @@ describe('the control socket bounds every client', () => {
     expect(answered).toBeLessThan(requests)
   })
 
+  it('a control client cut off for reading too slowly is told why in a last line, once it catches up', async () => {
+    const { server, nextDrop } = await start({ maxQueuedBytes: 128 * 1024 })
+    const client = new RawClient(server.socketPath)
+    await client.connected
+    client.socket.pause()
+    const drop = nextDrop()
+    client.socket.write(Array.from({ length: 5_000 }, (_, i) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'ps' }) + '\n').join(''))
+    await drop
+    client.socket.resume()
+    await client.closed
+    expect(client.messages.at(-1)).toEqual({
+      jsonrpc: '2.0',
+      method: 'closing',
+      params: { cutOff: true, reason: expect.stringMatching(/^this client read too slowly: \d+ bytes were queued for it unread, over the limit of 131072$/) },
+    })
+  })
+
   it('a control client that pipelines more than maxInFlight requests is read no further until one is answered', async () => {
     const maxInFlight = 8
     const { server } = await start({ maxInFlight })

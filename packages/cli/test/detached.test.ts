@@ -144,8 +144,13 @@ describe('svc against a detached manager (examples/hello)', () => {
     expect(end.stderr).toBe('')
   })
 
-  it('down closes in reverse order, waits for the manager, and leaves nothing behind', async () => {
+  it('down closes in reverse order, waits for the manager, and leaves nothing behind; a follower says it stopped and exits 3', async () => {
+    const follow = startSvc(dir, ['logs', '-f', '-n', '1', 'greeter'])
+    await follow.until((r) => r.stdout.includes('greeter ready'), 'the follower connected')
     const down = await svc(dir, ['down'])
+    const followed = await follow.exited
+    expect(followed.stderr).toBe('svc: the manager stopped (manager closed).\n')
+    expect(followed.code).toBe(3)
     expect(down.code).toBe(0)
     expect(down.stderr).toMatch(/svc: front closed\nsvc: greeter closed\n/)
     expect(down.stderr).toContain(`manager stopped (pid ${managerPid})`)

@@ -70,14 +70,72 @@ describe('svc up in the foreground', () => {
     expect(existsSync(join(dir, '.svc/private/control.sock'))).toBe(false)
   })
 
+  it("shows the stack of a service that throws while starting once, in its log lines, and its file:line under the error", async () => {
+    const dir = project(FAILING, false)
+    const result = await svc(dir, ['up'])
+    expect(result.code).toBe(1)
+    const all = result.stdout + result.stderr
+    expect(all.split('\n').filter((l) => l.includes('cannot reach the database'))).toEqual([
+      'db  | [svc] start failed: cannot reach the database',
+      'error SVC_ERR_START_FAILED: Service "db" failed to start: cannot reach the database',
+    ])
+    expect(result.stdout).toMatch(/^db {2}\| {5}at .*services\/db\.ts:3:\d+\)?$/m)
+    expect(result.stderr).toMatch(/^error SVC_ERR_START_FAILED: .*\n {2}at services\/db\.ts:3:\d+\n {2}hint: the output of "db" \(its stack, if it threw\) is above; /m)
+  })
+
+  it("prints a crash's stack once: the manager's log lines, not also the runner's stderr and a status line", async () => {
+    const dir = project(
+      {
+        'svc.config.ts': `import { defineServices } from '@services-cluster/core'
+export default defineServices({ services: { s: { entry: './services/s.ts', restart: 'never' } } })
+`,
+        'services/s.ts': `import { defineService } from '@services-cluster/core/remote'
+export default defineService(async () => {
+  setTimeout(() => {
+    throw new Error('kaboom')
+  }, 50)
+  return {}
+})
+`,
+      },
+      false,
+    )
+    const up = startSvc(dir, ['up'])
+    await up.until((r) => /^svc: s crashed /m.test(r.stderr), 'the crash')
+    up.child.kill('SIGINT')
+    await up.exited
+    const all = up.stdout + up.stderr
+    expect(all.split('\n').filter((l) => l.includes('kaboom'))).toEqual(['s | [svc] uncaughtException: kaboom'])
+    expect(all.split('\n').filter((l) => /services\/s\.ts:4:/.test(l))).toHaveLength(1)
+  })
+
   it('up --detach returns the failure reason and leaves no manager behind', async () => {
     const dir = project(FAILING, false)
     const result = await svc(dir, ['up', '--detach'])
     expect(result.code).toBe(1)
-    expect(result.stderr).toMatch(/^error SVC_ERR_\w+: .*cannot reach the database/)
+    expect(result.stderr).toMatch(/^error SVC_ERR_\w+: .*cannot reach the database\n {2}at services\/db\.ts:3:\d+\n/)
     expect(result.stderr).toContain('hint:')
     const ps = await svc(dir, ['ps'])
     expect(ps.code).toBe(3)
+  })
+
+  it('a service that fails to start under a running manager: svc start says where, svc logs has its stack', async () => {
+    const dir = project(FAILING, false)
+    writeFileSync(join(dir, 'services/ok.ts'), `import { defineService } from '@services-cluster/core/remote'\nexport default defineService(async () => ({}))\n`)
+    writeFileSync(
+      join(dir, 'svc.config.ts'),
+      `import { defineServices } from '@services-cluster/core'\nexport default defineServices({ services: { ok: { entry: './services/ok.ts' }, db: { entry: './services/db.ts', restart: 'never' } } })\n`,
+    )
+    expect((await svc(dir, ['up', '--detach', 'ok'])).code).toBe(0)
+    try {
+      const start = await svc(dir, ['start', 'db'])
+      expect(start.code).toBe(1)
+      expect(start.stderr).toMatch(/^error SVC_ERR_START_FAILED: .*cannot reach the database\n {2}at services\/db\.ts:3:\d+$/m)
+      const logs = await svc(dir, ['logs', 'db'])
+      expect(logs.stdout).toMatch(/^db \| \[svc\] start failed: cannot reach the database\ndb \| {5}at .*services\/db\.ts:3:\d+\)?$/m)
+    } finally {
+      expect((await svc(dir, ['down'])).code).toBe(0)
+    }
   })
 
   it('cleans up the socket and pid file of a manager that died, and starts', async () => {

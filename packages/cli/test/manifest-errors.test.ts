@@ -151,6 +151,14 @@ describe('broken manifests', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ valid: true, startOrder: ['greeter', 'front'] })
   })
 
+  it('finds the manifest in a parent folder when run in a subfolder without -c', async () => {
+    const dir = makeProject({ 'services/deep/er/.keep': '' })
+    dirs.push(dir)
+    const result = await svc(join(dir, 'services/deep/er'), ['validate', '--json'])
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({ valid: true, startOrder: ['greeter', 'front'] })
+  })
+
   it('exits 2 on a usage error', async () => {
     const dir = makeProject()
     dirs.push(dir)

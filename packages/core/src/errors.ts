@@ -100,3 +100,19 @@ function safeString(value: unknown): string {
     return String(value)
   }
 }
+
+// The framework's own frames (the runner, jiti's import, Node's internals) say nothing about a service's bug.
+const FRAMEWORK_FRAME = /runner\.bundle\.cjs|[\\/]jiti[\\/]|[\\/]core[\\/]dist[\\/]remote[\\/]|\(node:internal[\\/]|^\s*at node:internal[\\/]/
+
+/** The stack frames of a service's error that point into its own code, as written (`    at … (file:line:col)`). */
+export function userFrames(stack: string | undefined): string[] {
+  if (!stack) return []
+  return stack.split('\n').filter((line) => /^\s+at /.test(line) && !FRAMEWORK_FRAME.test(line))
+}
+
+/** Where a service's error was thrown: `file:line:col` of the first frame in `file` (its entry), else its first own frame. */
+export function errorLocation(stack: string | undefined, file?: string): string | undefined {
+  const places = userFrames(stack).map((frame) => /\(?((?:file:\/\/)?[^\s()]+:\d+:\d+)\)?\s*$/.exec(frame)?.[1]?.replace(/^file:\/\//, ''))
+  const known = places.filter((place): place is string => place !== undefined)
+  return (file && known.find((place) => place.startsWith(file + ':'))) || known[0]
+}

@@ -51,5 +51,5 @@ export interface ApiError {
 /** The header a page (or a script) may carry the token in, instead of the query string or the cookie. */
 export const TOKEN_HEADER = 'x-svc-token'
 
-/** Recognises the exception reports the manager writes into a service's log (uncaught exceptions, rejections). */
-export const EXCEPTION_LINE = /^\[svc\] (uncaughtException|unhandledRejection): /
+/** Recognises the exception reports the manager writes into a service's log (uncaught exceptions, rejections, start failures). */
+export const EXCEPTION_LINE = /^\[svc\] (uncaughtException|unhandledRejection|start failed): /

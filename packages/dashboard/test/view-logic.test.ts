@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from '@jest/globals'
 import type { ServiceView } from '../src/protocol.js'
-import { crashedLastTime, duration, escapeControl, lastExitText, stateLabel, toneOf } from '../src/ui/format.js'
+import { crashedLastTime, duration, escapeControl, exitErrorText, lastExitText, stateLabel, toneOf } from '../src/ui/format.js'
 import { BOX, dependenciesOf, dependentsOf, layoutGraph } from '../src/ui/graph-layout.js'
 
 const graph = [
@@ -63,6 +63,20 @@ describe('states and figures', () => {
     expect(lastExitText(null)).toBe('-')
     expect(lastExitText(crash)).toMatch(/^crashed · SIGKILL · \d\d:\d\d:\d\d$/)
     expect(lastExitText({ ...crash, signal: null, code: 3 })).toMatch(/^crashed · code 3 · /)
+  })
+})
+
+describe('the error of the last exit', () => {
+  it("says where a service's error was thrown: its first own stack frame, not the framework's", () => {
+    const stack = [
+      'Error: boom in factory',
+      '    at async Function.import (/app/node_modules/jiti/dist/jiti.cjs:1:187718)',
+      '    at Object.factory (/app/services/db.ts:3:9)',
+      '    at async #start (/app/node_modules/@services-cluster/core/dist/remote/runner.bundle.cjs:1088:22)',
+    ].join('\n')
+    expect(exitErrorText({ name: 'Error', message: 'boom in factory', stack })).toBe('Error: boom in factory (/app/services/db.ts:3:9)')
+    expect(exitErrorText({ name: 'Error', message: 'boom', stack: 'Error: boom\n    at file:///app/a.mjs:2:7' })).toBe('Error: boom (/app/a.mjs:2:7)')
+    expect(exitErrorText({ name: 'ServiceError', message: 'no stack', code: 'SVC_ERR_START_TIMEOUT' })).toBe('ServiceError: no stack')
   })
 })
 

@@ -3,7 +3,7 @@
 import { InvalidArgumentError, type Command } from 'commander'
 import type { LogLine } from '@services-cluster/core'
 import { EXIT } from '../errors.js'
-import { logFormatter, logJson } from '../output/log-prefix.js'
+import { escapeControl, logFormatter, logJson } from '../output/log-prefix.js'
 import { action, optionsOf } from './action.js'
 import { connectProject } from './project.js'
 
@@ -39,15 +39,34 @@ export function registerLogs(program: Command): void {
           client.close()
           return EXIT.ok
         }
+        let closing: { reason: string; cutOff?: true } | null = null
+        let interrupted = false
+        client.on('closing', (info) => (closing = info))
         await new Promise<void>((resolve) => {
           client.once('close', resolve)
           process.once('SIGINT', () => {
+            interrupted = true
             client.close()
           })
         })
-        return EXIT.ok
+        return interrupted ? EXIT.ok : followEnded(closing)
       }),
     )
+}
+
+// Following ends without Ctrl-C only when the manager hangs up: say why, on stderr, so a script can tell.
+function followEnded(closing: { reason: string; cutOff?: true } | null): number {
+  const say = (text: string) => process.stderr.write(`svc: ${escapeControl(text)}\n`)
+  if (closing?.cutOff) {
+    say(`the manager disconnected this client (${closing.reason}).`)
+    return EXIT.failure
+  }
+  if (closing) {
+    say(`the manager stopped (${closing.reason}).`)
+    return EXIT.notRunning
+  }
+  say('the connection to the manager was lost without a reason: did it crash? Check with `svc ps`.')
+  return EXIT.failure
 }
 
 function count(value: string): number {

@@ -1,8 +1,7 @@
 // `svc up [services…]`: foreground (progress, then multiplexed logs) or --detach (background, returns when running).
 
 import { Option, type Command } from 'commander'
-import { relative } from 'node:path'
-import { EXIT } from '../errors.js'
+import { EXIT, shortPath } from '../errors.js'
 import { loadManifest } from '../manifest/load.js'
 import { out } from '../output/colors.js'
 import { setBrokenPipe } from '../output/pipe.js'
@@ -72,8 +71,9 @@ async function daemon(config: string | undefined, services: string[], ui: number
       dashboard: ui === undefined ? undefined : { port: ui, onListening: (url) => (dashboard = url) },
       onReady: (info, snapshots) => tell({ type: 'ready', info, services: snapshots, ...(dashboard ? { dashboard } : {}) }),
       onStartFailed: (error) => {
-        const e = error as Error & { code?: string }
-        tell({ type: 'failed', error: { code: e.code ?? 'SVC_ERR_CLI_START_FAILED', message: e.message, exitCode: EXIT.failure } })
+        const e = error as Error & { code?: string; details?: { location?: unknown } }
+        const location = typeof e.details?.location === 'string' ? { location: shortPath(e.details.location) } : {}
+        tell({ type: 'failed', error: { code: e.code ?? 'SVC_ERR_CLI_START_FAILED', message: e.message, ...location, exitCode: EXIT.failure } })
       },
     })
   } catch (error) {
@@ -82,9 +82,4 @@ async function daemon(config: string | undefined, services: string[], ui: number
     tell({ type: 'failed', error: { code: e.displayCode ?? e.code ?? 'SVC_ERR_CLI_DAEMON', message: e.message, hint: e.hint, exitCode: code } })
     return code
   }
-}
-
-function shortPath(path: string): string {
-  const rel = relative(process.cwd(), path)
-  return rel && !rel.startsWith('..') ? rel : path
 }

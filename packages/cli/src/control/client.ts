@@ -3,7 +3,7 @@
 import type { LogLine, SerializedError, StateChange } from '@services-cluster/core'
 import { EventEmitter } from 'node:events'
 import { connect, type Socket } from 'node:net'
-import { cliError, CliError } from '../errors.js'
+import { cliError, CliError, shortPath } from '../errors.js'
 import { onLines, sendLine } from './lines.js'
 import {
   CONTROL_PROTOCOL_VERSION,
@@ -40,7 +40,9 @@ export class RemoteError extends CliError {
   readonly rpcCode: number
 
   constructor(rpcCode: number, message: string, remote: SerializedError | undefined) {
-    super('SVC_ERR_CLI_REMOTE', message, { causeCode: remote?.code, service: remote?.service })
+    // A failed start says where it failed (`svc logs` has its stack).
+    const location = typeof remote?.details?.location === 'string' ? shortPath(remote.details.location) : undefined
+    super('SVC_ERR_CLI_REMOTE', message, { causeCode: remote?.code, service: remote?.service, location })
     this.rpcCode = rpcCode
     this.remote = remote
   }

@@ -69,8 +69,9 @@ export interface ControlNotifications {
   state: StateChange
   service: ServiceUpdate
   usage: UsagePoint
-  /** The manager is going away (down, signal, fatal); the connection closes next. */
-  closing: { reason: string }
+  /** The manager is going away (down, signal, fatal), or — with `cutOff` — hangs up on this client alone because it
+   * read too slowly; the connection closes next. */
+  closing: { reason: string; cutOff?: true }
 }
 export type NotificationName = keyof ControlNotifications
 

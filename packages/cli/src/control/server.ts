@@ -20,6 +20,7 @@ import {
   type ManagerInfo,
   type NotificationName,
   type RpcFailure,
+  type RpcNotification,
   type RpcRequest,
   type Topic,
 } from './protocol.js'
@@ -74,13 +75,20 @@ export async function startControlServer(options: ControlServerOptions): Promise
   }
   const limits: ControlLimits = { ...CONTROL_LIMITS, ...options.limits }
   const connections = new Set<Connection>()
-  const drop = (socket: Socket, reason: string) => {
-    trace('dropping a client: %s', reason)
-    options.onClientDropped?.(reason)
-    socket.destroy()
+  // A client too far behind gets one last line that says why, after what is queued for it: it arrives if the client
+  // catches up within the grace, else it goes with the rest when the socket is destroyed.
+  const cutOff = (socket: Socket, reason: string) => {
+    trace('cutting off a client: %s', reason)
+    options.onClientDropped?.(`a control client was disconnected: ${reason}`)
+    const closing = { jsonrpc: '2.0', method: 'closing', params: { reason: `this client read too slowly: ${reason}`, cutOff: true } } satisfies RpcNotification<'closing'>
+    socket.pause()
+    socket.end(JSON.stringify(closing) + '\n')
+    const force = setTimeout(() => socket.destroy(), REFUSAL_GRACE_MS)
+    force.unref()
+    socket.once('close', () => clearTimeout(force))
   }
   const server = createServer((socket) => {
-    const outbox = new Outbox(socket, limits, (reason) => drop(socket, `a control client was disconnected: ${reason}`))
+    const outbox = new Outbox(socket, limits, (reason) => cutOff(socket, reason))
     const connection: Connection = { socket, outbox, reader: { pause() {}, resume() {} }, inFlight: 0, subscription: { topics: new Set(), services: null } }
     connections.add(connection)
     socket.on('close', () => connections.delete(connection))

@@ -1,7 +1,8 @@
-// Where the manifest is: `-c/--config`, or the first svc.config.* in the current directory.
+// Where the manifest is: `-c/--config`, or the first svc.config.* in the current directory or the nearest folder
+// above it that has one (as git and npm find their roots). The project directory is the manifest's directory.
 
 import { existsSync, statSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { cliError } from '../errors.js'
 
 export const CONFIG_NAMES = ['svc.config.ts', 'svc.config.mts', 'svc.config.js', 'svc.config.mjs']
@@ -15,11 +16,14 @@ export function findConfig(explicit: string | undefined, cwd: string = process.c
       hint: 'Check the path given to -c/--config.',
     })
   }
-  for (const name of CONFIG_NAMES) {
-    const file = join(cwd, name)
-    if (existsSync(file)) return file
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    for (const name of CONFIG_NAMES) {
+      const file = join(dir, name)
+      if (existsSync(file) && statSync(file).isFile()) return file
+    }
+    if (dirname(dir) === dir) break
   }
-  throw cliError('SVC_ERR_CLI_CONFIG_NOT_FOUND', `No svc.config.ts (or .mts/.js/.mjs) in ${cwd}.`, {
+  throw cliError('SVC_ERR_CLI_CONFIG_NOT_FOUND', `No svc.config.ts (or .mts/.js/.mjs) in ${cwd} or any folder above it.`, {
     hint: 'Run svc in your project directory, or name the manifest with -c path/to/svc.config.ts.',
   })
 }

@@ -15,7 +15,7 @@ const BIN = fileURLToPath(new URL('../bin.js', import.meta.url))
 /** Sent by the daemon once, then it disconnects. */
 export type DaemonMessage =
   | { type: 'ready'; info: ManagerInfo; services: ServiceSnapshot[]; dashboard?: string }
-  | { type: 'failed'; error: { code: string; message: string; hint?: string; exitCode: number } }
+  | { type: 'failed'; error: { code: string; message: string; hint?: string; location?: string; exitCode: number } }
 
 export interface Detached {
   info: ManagerInfo
@@ -85,17 +85,17 @@ export async function startDetached(loaded: LoadedManifest, services: string[], 
   if (child.connected) child.disconnect()
   child.unref()
   if (message.type === 'failed') {
-    const { code, message: text, hint, exitCode } = message.error
-    throw new DaemonFailure(code, text, hint ?? `See ${paths.daemonLog} or run \`svc up\` in the foreground.`, exitCode)
+    const { code, message: text, hint, location, exitCode } = message.error
+    throw new DaemonFailure(code, text, hint ?? `See ${paths.daemonLog} (it has the stack) or run \`svc up\` in the foreground.`, exitCode, location)
   }
   return { info: message.info, services: message.services, log: paths.daemonLog, ...(message.dashboard ? { dashboard: message.dashboard } : {}) }
 }
 
 /** A failure reported by the daemon, keeping its code and exit code. */
 export class DaemonFailure extends CliError {
-  constructor(code: string, message: string, hint: string, exitCode: number) {
+  constructor(code: string, message: string, hint: string, exitCode: number, location?: string) {
     const ours = code.startsWith('SVC_ERR_CLI_')
-    super(ours ? (code as CliErrorCode) : 'SVC_ERR_CLI_START_FAILED', message, { hint, exitCode, causeCode: ours ? undefined : code })
+    super(ours ? (code as CliErrorCode) : 'SVC_ERR_CLI_START_FAILED', message, { hint, exitCode, causeCode: ours ? undefined : code, location })
   }
 }
 

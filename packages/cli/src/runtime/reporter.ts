@@ -44,8 +44,7 @@ export function attachReporter(manager: ServicesManager, names: string[], stdout
   const onFailed = (f: { service: string; why: string }) => status(err.red(`svc: ${f.service} failed: ${escapeControl(f.why)}`))
   const onFatal = (f: { service: string; why: string }) => status(err.red(`svc: critical service ${f.service} failed (${escapeControl(f.why)}); closing everything`))
   const onNotice = (n: { service: string; message: string }) => status(`svc: ${n.service}: ${escapeControl(n.message)}`)
-  const onException = (e: { service: string; kind: string; error: { message: string } }) =>
-    status(err.red(`svc: ${e.service} ${e.kind}: ${escapeControl(e.error.message)}`))
+  // An exception is not reported here: the manager writes it, with its stack, into the service's log lines above.
 
   // One table for on and off, so a handler is never left attached (the casts only bridge the per-event types).
   const handlers = [
@@ -56,7 +55,6 @@ export function attachReporter(manager: ServicesManager, names: string[], stdout
     ['failed', onFailed],
     ['fatal', onFatal],
     ['notice', onNotice],
-    ['exception', onException],
   ] as const
   for (const [event, handler] of handlers) manager.on(event, handler as never)
   return {

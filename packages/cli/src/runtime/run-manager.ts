@@ -6,7 +6,7 @@ import { managerSource, type Dashboard } from '@services-cluster/dashboard'
 import { startControlServer, type ControlServer } from '../control/server.js'
 import { serveDashboard } from '../dashboard/serve.js'
 import type { ManagerInfo } from '../control/protocol.js'
-import { cliError, EXIT } from '../errors.js'
+import { cliError, EXIT, shortPath } from '../errors.js'
 import { manifestFailure } from '../manifest/problems.js'
 import type { LoadedManifest } from '../manifest/load.js'
 import { err } from '../output/colors.js'
@@ -105,9 +105,10 @@ export async function runManager(options: RunOptions): Promise<number> {
     } catch (error) {
       if (closing && !manager.fatalError) return
       reporter.started()
-      const e = error as Error & { code?: string }
+      const e = error as Error & { code?: string; service?: string; details?: { location?: unknown } }
       reporter.status(err.red(`error ${e.code ?? 'SVC_ERR_CLI_START_FAILED'}: ${e.message}`))
-      reporter.status(`  ${err.dim('hint:')} the services' output is above; fix the problem and run \`svc up\` again.`)
+      if (typeof e.details?.location === 'string') reporter.status(`  ${err.dim('at')} ${shortPath(e.details.location, manager.manifest.cwd)}`)
+      reporter.status(`  ${err.dim('hint:')} ${startFailedHint(manager, e.service)}`)
       options.onStartFailed?.(error as Error)
       void closeAll(EXIT.failure)
     }
@@ -138,4 +139,12 @@ async function closeInOrder(manager: ServicesManager): Promise<string[]> {
     manager.off('state', onState)
   }
   return order
+}
+
+// Say where to look only if there is something there: a service that failed silently has no output above.
+function startFailedHint(manager: ServicesManager, service: string | undefined): string {
+  const again = 'fix the problem and run `svc up` again.'
+  if (!service || !manager.manifest.graph.names.includes(service)) return again[0]!.toUpperCase() + again.slice(1)
+  const said = manager.logs(service).length > 0
+  return said ? `the output of "${service}" (its stack, if it threw) is above; ${again}` : `"${service}" wrote nothing before it failed; ${again}`
 }

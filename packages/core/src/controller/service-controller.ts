@@ -3,7 +3,7 @@
 
 import { EventEmitter } from 'eventemitter3'
 import { debuglog } from 'node:util'
-import { restoreError, serializeError, svcError, type SerializedError } from '../errors.js'
+import { errorLocation, restoreError, serializeError, svcError, type SerializedError } from '../errors.js'
 import type { ConnectionPort } from '../port/connection-port.js'
 import {
   PROTOCOL_VERSION,
@@ -81,7 +81,7 @@ export class ServiceController extends EventEmitter<ControllerEvents> {
         onState: (state: ServiceState, error?: SerializedError) => {
           if (state === 'running') done(resolve)
           else if (state === 'closed' || state === 'closing') {
-            done(() => reject(error ? startError(this.name, error) : this.#exitedEarly('while starting')))
+            done(() => reject(error ? startError(this.name, message.entry, error) : this.#exitedEarly('while starting')))
           }
         },
         onLost: () => done(() => reject(this.#exitedEarly('while starting'))),
@@ -196,11 +196,13 @@ export class ServiceController extends EventEmitter<ControllerEvents> {
   }
 }
 
-function startError(name: string, error: SerializedError): Error {
+// The remote stack goes in `details` too: `cause` does not cross the control socket, details do.
+function startError(name: string, entry: string, error: SerializedError): Error {
   const cause = restoreError(error)
+  const location = errorLocation(error.stack, entry)
   return svcError('SVC_ERR_START_FAILED', `Service "${name}" failed to start: ${error.message}`, {
     service: name,
     cause,
-    details: { causeCode: error.code },
+    details: { causeCode: error.code, ...(location ? { location } : {}), ...(error.stack ? { stack: error.stack } : {}) },
   })
 }

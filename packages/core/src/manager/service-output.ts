@@ -1,7 +1,7 @@
 // Everything a service writes: stdout/stderr lines (rate-limited, ring-buffered, optionally to a rotating
 // file) and the uncaught exceptions it reported, highlighted in the same stream.
 
-import type { SerializedError } from '../errors.js'
+import { userFrames, type SerializedError } from '../errors.js'
 import type { ResolvedService } from '../manifest/normalize.js'
 import { LogBuffer, type LogLine } from './log-buffer.js'
 import { LogFile } from './log-file.js'
@@ -44,10 +44,12 @@ export class ServiceOutput {
     if (marker !== null) this.#record(this.#dropStream, marker)
   }
 
-  /** An exception the remote reported before dying: kept for the exit report. */
+  /** An exception the remote reported before dying (or the error its start failed with): kept for the exit report.
+   * This is the one place its stack is written; the runner writes it to stderr only when it could not report it. */
   exception(kind: string, error: SerializedError): void {
     this.#lastException = error
     this.#record('stderr', `[svc] ${kind}: ${error.code ? error.code + ' ' : ''}${error.message}`)
+    for (const frame of userFrames(error.stack)) this.#record('stderr', frame)
   }
 
   /** The last reported exception, once: it explains the exit that follows. */

@@ -373,6 +373,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
           output.exception(kind, error)
           this.emit('exception', { service: name, kind, error, at: Date.now() })
         },
+        startFailed: (_name, error) => output.exception('start failed', error),
         malformed: (name, value) => this.emit('malformed', { service: name, value, at: Date.now() }),
         protocolError: (name, error) => {
           // Kept for the exit report: the exit that follows is the manager's doing, not a crash of the service's own.
@@ -396,7 +397,8 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       if (to === 'running') this.#health.watch(service)
       if (from === 'running') this.#health.unwatch(service.name)
       if (to === 'closed' && node.lastExit) {
-        node.lastExit.error ??= output.takeException()
+        // The service's own error (a start failure's too, with its stack) says more than the manager's wrapper.
+        node.lastExit.error = output.takeException() ?? node.lastExit.error
         this.emit('exit', { service: service.name, ...node.lastExit })
       }
       this.emit('state', change)

@@ -13,6 +13,8 @@ export interface WireHost {
   /** Whether `from` may use `to` for `action`; a refusal is audited by the host. */
   mayUse(from: string, to: string, action: string): boolean
   exception(service: string, kind: string, error: import('../errors.js').SerializedError): void
+  /** The service's start failed with this error (its module threw, or its factory did). */
+  startFailed(service: string, error: import('../errors.js').SerializedError): void
   malformed(service: string, value: unknown): void
   protocolError(service: string, error: import('../errors.js').SerializedError): void
 }
@@ -27,6 +29,9 @@ export function wireController(name: string, controller: ServiceController, host
     else if (host.mayUse(name, m.service, `subscribe to "${m.event}"`)) host.bus.subscribe(name, m.service, m.event)
   })
   controller.on('exception', (m) => host.exception(name, m.kind, m.error))
+  controller.on('state', (state, error) => {
+    if (state === 'closed' && error) host.startFailed(name, error)
+  })
   controller.on('malformed', (value) => host.malformed(name, value))
   controller.on('protocolError', (error) => host.protocolError(name, error))
 }

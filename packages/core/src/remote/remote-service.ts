@@ -65,8 +65,9 @@ export class RemoteService {
     this.#port.send({ type: 'remoteReady', protocol: PROTOCOL_VERSION, pid: this.options.pid ?? process.pid })
   }
 
-  reportException(kind: 'uncaughtException' | 'unhandledRejection', error: unknown): void {
-    this.#port.send({ type: 'exception', kind, error: serializeError(error) })
+  /** False when the channel is gone: then nobody else will show the error. */
+  reportException(kind: 'uncaughtException' | 'unhandledRejection', error: unknown): boolean {
+    return this.#port.send({ type: 'exception', kind, error: serializeError(error) })
   }
 
   #onMessage(message: HostMessage): void {

@@ -49,8 +49,10 @@ const remote = new RemoteService({
   exit: exitAfterFlush,
 })
 
+// The manager writes a reported exception, with its stack, into the service's log: writing it to stderr as well would
+// show it twice. Only when the channel is gone is stderr the one place left.
 function crash(kind: 'uncaughtException' | 'unhandledRejection', error: unknown): void {
-  remote.reportException(kind, error)
+  if (remote.reportException(kind, error)) return exitAfterFlush(1)
   process.stderr.write(`${kind}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`, () =>
     exitAfterFlush(1),
   )

@@ -87,6 +87,19 @@ describe('observability', () => {
     expect(await exit).toMatchObject({ reason: 'crashed', error: { message: 'the reason' } })
     expect(manager.logs('s').some((l) => l.line.includes('[svc] uncaughtException: the reason'))).toBe(true)
   })
+
+  test("a crash's stack is in the log once, under the exception line, pointing at the service's file", async () => {
+    manager = fixtureManager({ s: { entry: './echo.ts', restart: 'never' } })
+    await manager.start()
+    const closed = manager.waitFor('s', 'closed')
+    await manager.call('s', 'throwLater', 'the reason')
+    await closed
+    const lines = manager.logs('s').map((l) => l.line)
+    expect(lines.filter((l) => l.includes('the reason'))).toEqual(['[svc] uncaughtException: the reason'])
+    const at = lines.indexOf('[svc] uncaughtException: the reason')
+    expect(lines[at + 1]).toMatch(/^\s+at .*echo\.ts:\d+:\d+/)
+    expect(lines.filter((l) => /echo\.ts:17:/.test(l))).toHaveLength(1)
+  })
 })
 
 describe('health and fault injection', () => {

@@ -74,6 +74,22 @@ describe('real child processes', () => {
     await expect(manager.call('good', 'echo', 1)).resolves.toBe(1)
   })
 
+  test.each([
+    ['its module throws at import', './throws-at-import.ts', 'boom at import', /throws-at-import\.ts:3:\d+$/],
+    ['its factory throws', './throws-in-factory.ts', 'boom in factory', /throws-in-factory\.ts:5:\d+$/],
+  ])('a start that fails because %s carries the remote stack and the file:line, and logs the stack once', async (_, entry, message, place) => {
+    manager = fixtureManager({ bad: { entry } })
+    const error = (await manager.start().catch((e) => e)) as Error & { code: string; details: { location?: string; stack?: string }; cause: Error }
+    expect(error.code).toBe('SVC_ERR_START_FAILED')
+    expect(error.details.location).toMatch(place)
+    expect(error.details.stack).toContain(message)
+    expect(error.cause.stack).toMatch(new RegExp(place.source.replace(/\$$/, '')))
+    const lines = manager.logs('bad').map((l) => l.line)
+    expect(lines.filter((l) => l.includes(message))).toEqual([`[svc] start failed: ${message}`])
+    expect(lines.filter((l) => place.test(l.replace(/\)$/, '')))).toHaveLength(1)
+    expect(manager.service('bad').lastExit).toMatchObject({ reason: 'start-failed', error: { message, stack: expect.stringMatching(new RegExp(place.source.replace(/\$$/, ''))) } })
+  })
+
   test('a module without a service export is refused with a hint', async () => {
     manager = fixtureManager({ junk: { entry: './not-a-service.ts' } })
     await expect(manager.start()).rejects.toThrow(/defineService/)

@@ -6,7 +6,7 @@ import { runAction } from './api.js'
 import { Sparkline } from './charts.js'
 import type { ConfirmDialog } from './confirm-dialog.js'
 import { byId, setAttr, setText } from './dom.js'
-import { bytes, lastExitText, percent, stateLabel, toneOf } from './format.js'
+import { bytes, exitErrorText, lastExitText, percent, stateLabel, toneOf } from './format.js'
 import { dependenciesOf, dependentsOf } from './graph-layout.js'
 import type { Changes, Store } from './store.js'
 
@@ -48,7 +48,7 @@ export class DetailView {
     setAttr(this.#state, 'data-tone', service ? toneOf(service) : null)
     setText(this.#reason, service?.reason ? `last change: ${service.reason}` : '')
     const error = service?.lastExit?.error
-    setText(this.#exit, service ? `last exit: ${lastExitText(service.lastExit)}${error ? ` — ${error.name}: ${error.message}` : ''}` : '')
+    setText(this.#exit, service ? `last exit: ${lastExitText(service.lastExit)}${error ? ` — ${exitErrorText(error)}` : ''}` : '')
     setAttr(this.#exit, 'data-error', error ? 'true' : null)
     for (const [action, button] of this.#buttons) button.disabled = !this.#allowed(action, service)
   }

@@ -83,6 +83,16 @@ export function lastExitText(exit: ExitInfo | null): string {
   return [exit.reason, how, clock(exit.at)].filter((part) => part !== null).join(' · ')
 }
 
+// The framework's frames (its runner, jiti's import, Node's internals) are not where a service's bug is.
+const FRAMEWORK_FRAME = /runner\.bundle\.cjs|[\\/]jiti[\\/]|[\\/]core[\\/]dist[\\/]remote[\\/]|node:internal[\\/]/
+
+/** "Error: boom in factory (services/db.ts:3:9)": the error of the last exit, and where it was thrown from its stack. */
+export function exitErrorText(error: NonNullable<ExitInfo['error']>): string {
+  const frame = (error.stack ?? '').split('\n').find((line) => /^\s+at /.test(line) && !FRAMEWORK_FRAME.test(line))
+  const place = frame && /\(?(?:file:\/\/)?([^\s()]+:\d+:\d+)\)?\s*$/.exec(frame)?.[1]
+  return `${error.name}: ${error.message}${place ? ` (${place})` : ''}`
+}
+
 export function uptimeText(service: Pick<ServiceView, 'state' | 'startedAt'>, now: number): string {
   return service.state === 'running' && service.startedAt !== null ? duration(now - service.startedAt) : '-'
 }
