@@ -15,13 +15,14 @@ describe('entry points', () => {
     expect(Object.keys(testing).sort()).toEqual([...TEST_DOUBLES].sort())
   })
 
-  test('package.json maps ./testing to the built entry, types first', () => {
+  test('package.json maps ./testing to the built entries (ESM and CommonJS), types first', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
       exports: Record<string, Record<string, string>>
     }
     expect(Object.entries(pkg.exports['./testing']!)).toEqual([
       ['types', './dist/testing/index.d.ts'],
       ['import', './dist/testing/index.js'],
+      ['require', './cjs/testing/index.js'],
     ])
   })
 })
