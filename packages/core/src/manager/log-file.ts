@@ -51,6 +51,8 @@ export class LogFile {
     private readonly maxBytes: number,
     private readonly maxFiles: number,
     private readonly io: LogFileIo = nodeLogFileIo,
+    /** The file cannot be written (any more): told once, since nothing is written to it after that. */
+    private readonly onFailure: (error: Error) => void = () => {},
   ) {}
 
   write(line: string): void {
@@ -107,6 +109,7 @@ export class LogFile {
       this.#failed = e as Error
       this.#queue = []
       this.#queuedBytes = 0
+      this.onFailure(this.#failed)
     } finally {
       this.#draining = null
     }

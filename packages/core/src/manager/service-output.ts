@@ -24,7 +24,12 @@ export class ServiceOutput {
     private readonly publish: (line: LogLine) => void,
   ) {
     this.#buffer = new LogBuffer(service.logs.bufferLines)
-    this.#file = filePath ? new LogFile(filePath, service.logs.maxBytes, service.logs.maxFiles) : null
+    // A file that cannot be written is said once in the service's log: its lines stay in the ring buffer only.
+    this.#file = filePath
+      ? new LogFile(filePath, service.logs.maxBytes, service.logs.maxFiles, undefined, (error) =>
+          this.#record('stderr', `[svc] cannot write the log file ${filePath} (${error.message}); its lines are kept in memory only`),
+        )
+      : null
   }
 
   line(stream: LogLine['stream'], text: string): void {

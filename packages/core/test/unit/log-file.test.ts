@@ -1,7 +1,7 @@
 // The rotating log file of `logs.file`: sizes in bytes, whole lines, one descriptor per file.
 
 import { afterEach, expect, test } from '@jest/globals'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defineService } from '../../src/remote/index.js'
@@ -113,6 +113,26 @@ test('ServicesManager.close resolves only once every line is in the log file', a
   await manager.close()
   const written = readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => l.split(' ').slice(2).join(' '))
   expect(written).toEqual(lines)
+})
+
+test('a log file that cannot be written is said once in the service log, and its lines stay in memory', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'svc-logfile-'))
+  writeFileSync(join(dir, 'not-a-folder'), '')
+  const path = join(dir, 'not-a-folder', 'talker.log') // its folder is a file: mkdir and open fail
+  const talker = defineService(async (ctx) => {
+    for (const line of lines) ctx.log.info(line)
+    return {}
+  })
+  const manager = new ServicesManager(
+    { stateDir: dir, services: { talker: { entry: 'mem:talker', logs: { file: path } } } },
+    { containers: memoryContainers({ 'mem:talker': talker }), resolveEntry: (_n, e) => e },
+  )
+  await manager.start()
+  await manager.flushLogs()
+  const log = manager.logs('talker').map((l) => l.line)
+  expect(log.filter((l) => l.startsWith(`[svc] cannot write the log file ${path}`))).toHaveLength(1)
+  expect(log.filter((l) => !l.startsWith('[svc]'))).toEqual(lines)
+  await manager.close()
 })
 
 test('while the disk lags by more than MAX_UNWRITTEN_BYTES, lines are left out of the file and counted by a marker', async () => {
