@@ -32,6 +32,12 @@ export type ErrorCode =
   | 'SVC_ERR_OVERLOADED'
   | 'SVC_ERR_MESSAGE_TOO_LARGE'
   | 'SVC_ERR_PROTOCOL'
+  | 'SVC_ERR_ENV_FILE'
+  | 'SVC_ERR_ENTRY_NOT_MODULE'
+  | 'SVC_ERR_COMMAND_NOT_FOUND'
+  | 'SVC_ERR_ONESHOT_FAILED'
+  | 'SVC_ERR_NOT_READY'
+  | 'SVC_ERR_NOT_CALLABLE'
 
 export class ServiceError extends Error {
   override name = 'ServiceError'

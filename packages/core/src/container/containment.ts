@@ -24,16 +24,23 @@ export type ContainmentKind = 'namespaces' | 'user-namespaces' | 'process-group'
 export interface Containment {
   kind: ContainmentKind
   /** The command (and its arguments) a service's own command line is appended to; empty for a process group. */
-  wrap(options: { network: boolean; hide: string }): string[]
+  wrap(options: { network: boolean; hide: string; stopSignal: NodeJS.Signals }): string[]
   /** One line for the start-up report: what holds here and what does not. */
   describe(): string
 }
 
-// $1 is the private directory to cover (empty: none); the rest is the service's command. `mount` failing (the folder
-// is missing, say) would leave the control plane visible, so the service does not start at all (status 125, as env(1)
-// uses for its own failures). The service runs in the foreground, followed by another command, so that no shell
-// exec's it in place of itself (it would be PID 1).
-const INIT = 'hide=$1; shift; if [ -n "$hide" ]; then mount -t tmpfs -o size=4k,mode=0 svc-private "$hide" || exit 125; fi; "$@"; exit $?'
+// $1 is the private directory to cover (empty: none), $2 the service's stop signal; the rest is the service's command.
+// `mount` failing (the folder is missing, say) would leave the control plane visible, so the service does not start
+// at all (status 125, as env(1) uses for its own failures).
+// The service runs in a subshell, followed by another command, so that no shell exec's it in place of itself (it
+// would be PID 1). Its stop signal, sent to the process group, reaches sh too (a trap makes PID 1 take it): a stop
+// that comes before the service exists ends the start there, instead of being lost and waiting out the kill timeout.
+// sh's own stderr goes to /dev/null (fd 9 keeps the real one for mount and the service): sh would otherwise print
+// "Terminated" into the service's log whenever a signal ends it.
+const INIT =
+  'hide=$1; sig=$2; shift 2; stop=; trap "stop=1" "$sig"; exec 9>&2 2>/dev/null; ' +
+  'if [ -n "$hide" ]; then (exec mount -t tmpfs -o size=4k,mode=0 svc-private "$hide" 2>&9) || [ -n "$stop" ] || exit 125; fi; ' +
+  '[ -n "$stop" ] && exit $((128 + $(kill -l "$sig"))); (exec "$@" 2>&9 9>&-); exit $?'
 
 let probed: Containment | undefined
 
@@ -48,7 +55,7 @@ function probe(): Containment {
   for (const kind of ['namespaces', 'user-namespaces'] as const) {
     const base = namespaceArgs(kind)
     try {
-      execFileSync(base[0]!, [...base.slice(1), '/bin/sh', '-c', INIT, 'svc-init', '', 'true'], { stdio: 'ignore', timeout: 3000 })
+      execFileSync(base[0]!, [...base.slice(1), '/bin/sh', '-c', INIT, 'svc-init', '', 'TERM', 'true'], { stdio: 'ignore', timeout: 3000 })
       return namespaces(kind, base)
     } catch (error) {
       trace('%s unavailable: %o', kind, error)
@@ -67,7 +74,7 @@ function namespaceArgs(kind: 'namespaces' | 'user-namespaces'): string[] {
 function namespaces(kind: 'namespaces' | 'user-namespaces', base: string[]): Containment {
   return {
     kind,
-    wrap: ({ network, hide }) => [...base, ...(network ? [] : ['--net']), '/bin/sh', '-c', INIT, 'svc-init', hide],
+    wrap: ({ network, hide, stopSignal }) => [...base, ...(network ? [] : ['--net']), '/bin/sh', '-c', INIT, 'svc-init', hide, stopSignal.replace(/^SIG/, '')],
     describe: () =>
       `process tree contained — a PID namespace${kind === 'user-namespaces' ? ' in a user namespace' : ''} (nothing it starts outlives it; it cannot signal other services or the manager), and a mount namespace that hides the control plane`,
   }

@@ -85,7 +85,7 @@ function codeRoots(entry: string, runnerPath: string): string[] {
 }
 
 let namespaceProbe: boolean | undefined
-function networkNamespaceAvailable(): boolean {
+export function networkNamespaceAvailable(): boolean {
   if (namespaceProbe === undefined) {
     try {
       execFileSync('unshare', ['-n', 'true'], { stdio: 'ignore', timeout: 2000 })

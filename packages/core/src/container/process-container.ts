@@ -10,13 +10,13 @@ import { FramePort } from '../port/frame-port.js'
 import type { HostMessage, RemoteMessage } from '../protocol/messages.js'
 import { exitOfInit } from './containment.js'
 import { launchInline, type Launch, type Launched } from './launch.js'
+import { drained } from './drain.js'
 import { LineSplitter } from './line-splitter.js'
 import { ServiceContainer, type ExitReport } from './service-container.js'
 import { planSpawn, type SpawnPlan } from './spawn.js'
 import { escalateStop, killGroup, signalGroup } from './terminate.js'
 
 const trace = debuglog('svc:container')
-const OUTPUT_GRACE_MS = 2000
 const SPARE_DELAY_MS = 100
 /** A frame the service started on its channel and then did not finish for this long closes the channel (port/frame-port.ts). */
 export const PARTIAL_FRAME_TIMEOUT_MS = 30_000
@@ -186,6 +186,7 @@ export class ProcessContainer extends ServiceContainer {
     const run = await this.#ready()
     const message = this.startMessage()
     run.sentCode = true
+    this.emit('started', run.pid)
     // A service killed with SIGKILL cannot remove its direct socket file; its container does.
     if (message.direct) void run.exited.then(() => rmSync(message.direct!.path, { force: true }))
     try {
@@ -211,6 +212,7 @@ export class ProcessContainer extends ServiceContainer {
       pid: run.pid,
       exited: run.exited,
       requestClose: () => run.controller.requestClose(reason),
+      stopSignal: this.service.stopSignal,
       stopTimeoutMs: this.service.stopTimeoutMs,
       killTimeoutMs: this.service.killTimeoutMs,
     })
@@ -255,9 +257,7 @@ export class ProcessContainer extends ServiceContainer {
         // The leader is gone; nothing it started may outlive it.
         killGroup(pid)
         if (controller.connected) controller.disconnect()
-        // Output can arrive after the exit: wait for both pipes to end, but not forever (a grandchild that
-        // escaped the process group could hold them open).
-        await Promise.race([Promise.all([ended(stdout), ended(stderr)]), new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS).unref())])
+        await drained(stdout, stderr)
         out.end()
         err.end()
         return { code, signal }
@@ -281,14 +281,4 @@ export class ProcessContainer extends ServiceContainer {
     this.emit('spawn', pid)
     return run
   }
-}
-
-function ended(stream: NodeJS.ReadableStream | null | undefined): Promise<void> {
-  if (!stream || (stream as { readableEnded?: boolean }).readableEnded || (stream as { destroyed?: boolean }).destroyed) {
-    return Promise.resolve()
-  }
-  return new Promise((resolve) => {
-    stream.once('end', resolve)
-    stream.once('close', resolve)
-  })
 }

@@ -28,6 +28,8 @@ export interface ContainerEvents {
   gone: [pid: number]
   /** A fresh controller exists: the manager wires routing to it. */
   controller: [controller: ServiceController]
+  /** The current start has its process: a Node service got its code, a command was spawned (condition 'started'). */
+  started: [pid: number]
 }
 
 export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
@@ -42,6 +44,8 @@ export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
 
   abstract readonly controller: ServiceController | null
   abstract readonly pid: number | null
+  /** While the start waits for a readiness probe: what it waits for ("tcp 127.0.0.1:6390"). */
+  waitingFor: string | null = null
   /** The warm spare's pid (restart.warmSpare), once it has booted. */
   get sparePid(): number | null {
     return null

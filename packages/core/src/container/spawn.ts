@@ -32,12 +32,8 @@ export function planSpawn(service: ResolvedService, context: SpawnContext): Spaw
   const { privateDir, baseEnv = process.env, containment = hostContainment() } = context
   const permissions = planPermissions(service, RUNNER_PATH)
   const sandboxed = permissions.nodeFlags.length > 0
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(baseEnv)) {
-    // Never hand the manager's own IPC channel or jest/test-runner state down to a service.
-    if (v !== undefined && !k.startsWith('NODE_CHANNEL') && k !== 'NODE_UNIQUE_ID') env[k] = v
-  }
-  Object.assign(env, service.env, { SVC_SERVICE: service.name, [LOADER_ENV]: loaderFor(service.entry) })
+  const env = serviceEnv(service, baseEnv)
+  env[LOADER_ENV] = loaderFor(service.entry)
   if (sandboxed) {
     // NODE_OPTIONS is read by Node before the permission model starts: '--allow-child-process' in it would lift the
     // sandbox. A sandboxed service gets none, whether the manifest or the manager's environment set it.
@@ -46,7 +42,17 @@ export function planSpawn(service: ResolvedService, context: SpawnContext): Spaw
     env.SVC_JITI_FS_CACHE = '0' // the sandbox may not write jiti's cache
   }
   const network = !permissions.isolateNetwork
-  const wrapper = containment.kind !== 'process-group' ? containment.wrap({ network, hide: privateDir }) : network ? [] : ['unshare', '-n']
-  const command = [...wrapper, process.execPath, ...permissions.nodeFlags, RUNNER_PATH]
+  const wrapper = containment.kind !== 'process-group' ? containment.wrap({ network, hide: privateDir, stopSignal: service.stopSignal }) : network ? [] : ['unshare', '-n']
+  const command = [...wrapper, process.execPath, ...service.nodeArgs, ...permissions.nodeFlags, RUNNER_PATH]
   return { file: command[0]!, args: command.slice(1), env, permissions, containment }
+}
+
+/** What every service process inherits: the manager's environment, less its own IPC channel, plus the service's. */
+export function serviceEnv(service: ResolvedService, baseEnv: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(baseEnv)) {
+    // Never hand the manager's own IPC channel or jest/test-runner state down to a service.
+    if (v !== undefined && !k.startsWith('NODE_CHANNEL') && k !== 'NODE_UNIQUE_ID') env[k] = v
+  }
+  return Object.assign(env, service.env, { SVC_SERVICE: service.name })
 }

@@ -1,9 +1,12 @@
-// Stop as an escalation: (SIGCONT) → close message → grace → SIGTERM → grace → SIGKILL, to the whole process group.
+// Stop as an escalation: (SIGCONT) → close message → grace → stop signal (SIGTERM unless the service names another)
+// → grace → SIGKILL, to the whole process group. A command service has no close message: it starts at the signal.
 
 import type { ExitReport } from './service-container.js'
 
 export interface Escalation {
+  /** Sends the close message; false when there is none to send (a command service, or its channel is gone). */
   requestClose(): boolean
+  stopSignal: NodeJS.Signals
   exited: Promise<{ code: number | null; signal: string | null }>
   pid: number
   stopTimeoutMs: number
@@ -16,7 +19,7 @@ export async function escalateStop(e: Escalation): Promise<ExitReport> {
   const asked = e.requestClose()
   let ended = asked ? await within(e.exited, e.stopTimeoutMs) : undefined
   if (ended) return { ...ended, expected: true, step: 'closed' }
-  signalGroup(e.pid, 'SIGTERM')
+  signalGroup(e.pid, e.stopSignal)
   ended = await within(e.exited, e.killTimeoutMs)
   if (ended) return { ...ended, expected: true, step: 'sigterm' }
   signalGroup(e.pid, 'SIGKILL')

@@ -10,6 +10,7 @@ export function displayState(node: ServiceNode): DisplayState {
   if (node.pending) return 'pending'
   if (node.stopped) return 'stopped'
   const reason = node.lastExit?.reason
+  if (reason === 'completed') return 'completed' // a one-shot closed with the graph: what it did still holds
   if (reason === 'crashed' || reason === 'start-failed' || reason === 'unhealthy' || reason === 'lost-channel') return 'crashed'
   return 'closed'
 }

@@ -11,6 +11,7 @@ import { isTooLarge, tooLargeFor } from '../port/message-size.js'
 export interface RouteTarget {
   state: string
   controller: ServiceController | null
+  kind: 'node' | 'command'
 }
 
 export interface RouterHost {
@@ -180,6 +181,11 @@ export class Router {
         ok: false,
         error: serializeError(svcError('SVC_ERR_UNKNOWN_SERVICE', `There is no service "${to}". Check the name against the manifest.`, { service: to })),
       })
+      return undefined
+    }
+    if (target.kind === 'command') {
+      const message = `Service "${to}" is a command service: it has no typed API, so ${method} cannot be called. Calls and events are between Node services (entry:); reach "${to}" through its own protocol (its port, its CLI).`
+      answer(pending, { ok: false, error: serializeError(svcError('SVC_ERR_NOT_CALLABLE', message, { service: to, details: { method } })) })
       return undefined
     }
     if (target.state !== 'running' || !target.controller) {

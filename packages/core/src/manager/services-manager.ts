@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { hostContainment } from '../container/containment.js'
 import { launchInlineInTurns, type Launch } from '../container/launch.js'
+import { CommandContainer } from '../container/command-container.js'
 import { ProcessContainer } from '../container/process-container.js'
 import { Spawner } from '../container/spawner.js'
 import type { ContainerFactory } from '../container/service-container.js'
@@ -124,7 +125,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.#router = new Router({
       target: (name) => {
         const node = this.#nodes.get(name)
-        return node && { state: node.state, controller: node.container.controller }
+        return node && { state: node.state, controller: node.container.controller, kind: node.service.kind }
       },
       mayCall: (from, to, method) => this.#methods.mayUse(from, to, `call ${method}`),
       manager: (from, method, args) => this.#methods.call(from, method, args),
@@ -207,7 +208,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (this.#fatal) throw this.#fatal
     if (failure) {
-      const critical = nodes.find((n) => n.service.critical && n.state !== 'running')
+      const critical = nodes.find((n) => n.service.critical && n.state !== 'running' && n.state !== 'completed')
       if (critical) await this.#fail(critical, (failure.reason as Error).message)
       throw failure.reason
     }
@@ -282,6 +283,11 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       sparePid: node.container.sparePid,
       directSocket: node.state === 'running' ? (node.container.controller?.directPath ?? null) : null,
       dependsOn: [...node.service.dependsOn],
+      conditions: { ...node.service.conditions },
+      kind: node.service.kind,
+      command: node.service.commandLine,
+      oneshot: node.service.oneshot,
+      waitingFor: node.state === 'starting' ? node.container.waitingFor : null,
       restarts: node.restarts,
       startedAt: node.startedAt,
       lastExit: node.lastExit,
@@ -346,12 +352,14 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   }
 
   #add(service: ResolvedService): ServiceNode {
-    const container = (this.#options.containers ?? ((s) => new ProcessContainer(s, {
-      gate: this.#boots,
-      launch: this.#launch,
-      privateDir: privateDir(this.manifest.stateDir),
-      partialFrameTimeoutMs: this.#options.partialFrameTimeoutMs,
-    })))(service)
+    const container = (this.#options.containers ?? ((s) => s.kind === 'command'
+      ? new CommandContainer(s, { privateDir: privateDir(this.manifest.stateDir) })
+      : new ProcessContainer(s, {
+        gate: this.#boots,
+        launch: this.#launch,
+        privateDir: privateDir(this.manifest.stateDir),
+        partialFrameTimeoutMs: this.#options.partialFrameTimeoutMs,
+      })))(service)
     const node = new ServiceNode(service, container, {
       dependencies: (n) => this.manifest.graph.dependenciesOf(n.name).map((d) => this.#node(d)),
       dependents: (n) => this.manifest.graph.dependentsOf(n.name).map((d) => this.#node(d)),
@@ -400,6 +408,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
         // The service's own error (a start failure's too, with its stack) says more than the manager's wrapper.
         node.lastExit.error = output.takeException() ?? node.lastExit.error
         this.emit('exit', { service: service.name, ...node.lastExit })
+        if (node.failed && service.oneshot) this.#oneshotFailed(node)
       }
       this.emit('state', change)
       if (to === 'closed') {
@@ -416,6 +425,13 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       void this.#supervisor.onCrash(node, report)
     })
     return node
+  }
+
+  // A one-shot that failed stays failed (its dependents do not start), as a service the supervisor gave up on.
+  #oneshotFailed(node: ServiceNode): void {
+    const why = node.lastExit?.error?.message ?? 'it failed'
+    this.emit('failed', { service: node.name, why, at: Date.now() })
+    if (node.service.critical) void this.#fail(node, why)
   }
 
   // A refusal: an event, and a line in the caller's log (rate-limited with the rest of its output).

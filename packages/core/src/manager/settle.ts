@@ -17,12 +17,12 @@ export interface SettleHost {
   recoveriesDone(): Promise<void>
 }
 
-/** Resolves once no recovery is under way and every service is `running` or `closed`. */
+/** Resolves once no recovery is under way and every service is `running`, `completed` or `closed`. */
 export async function settled(host: SettleHost, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     await within(host.recoveriesDone(), deadline, () => 'a crash recovery to finish')
-    const moving = [...host.nodes()].filter((n) => n.state !== 'running' && n.state !== 'closed')
+    const moving = [...host.nodes()].filter((n) => n.state !== 'running' && n.state !== 'completed' && n.state !== 'closed')
     if (moving.length === 0) return
     const changed = new Promise<void>((resolve) => host.events.once('state', () => resolve()))
     await within(changed, deadline, () => `${moving.map((n) => `"${n.name}" (${n.state})`).join(', ')} to settle`)

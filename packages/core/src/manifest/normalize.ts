@@ -1,11 +1,13 @@
 // Checks a manifest field by field and fills in defaults, before anything is spawned.
 
+import { resolve as resolvePath } from 'node:path'
 import { svcError } from '../errors.js'
 import { DependencyGraph } from '../graph/dependency-graph.js'
 import { Checker, isObject, manifestInvalid, type ManifestProblem } from './checks.js'
 import { resolveEntry } from './resolve-entry.js'
-import { readService } from './service-fields.js'
-import type { HealthCheck, LogOptions, Manifest, Permissions, RestartPolicyName, ServiceSpec } from './types.js'
+import { readService, type ServiceFields } from './service-fields.js'
+import { readEnvFiles } from './env-files.js'
+import type { DependencyCondition, HealthCheck, LogOptions, Manifest, Permissions, RestartPolicyName, ServiceSpec } from './types.js'
 
 /** A graph of up to this many services runs no spawner unless its manifest asks: with one, 3 and 10 services took
  * 13–19 % longer to start than forked in the manager, one per turn of its event loop, at about the same worst stall;
@@ -22,8 +24,23 @@ export interface ResolvedRestart {
 
 export interface ResolvedService {
   name: string
+  /** `node`: a module run by the runner, with a typed API; `command`: any executable. */
+  kind: 'node' | 'command'
+  /** The module's file (a Node service); '' for a command service. */
   entry: string
+  /** A command service's argv (a shell string runs as /bin/sh -c); null for a Node service. */
+  command: string[] | null
+  /** The command as people read it. */
+  commandLine: string | null
   dependsOn: string[]
+  /** What it waits for from each dependency (a one-shot's 'ready' is its 'completed'). */
+  conditions: Record<string, DependencyCondition>
+  /** Expected to exit: 0 is `completed`, anything else `failed`. */
+  oneshot: boolean
+  /** Node flags for a Node service's process. */
+  nodeArgs: string[]
+  /** Sent after the close message (Node) or first (command) to ask the process to stop. */
+  stopSignal: NodeJS.Signals
   config: unknown
   env: Record<string, string>
   permissions: Permissions
@@ -40,7 +57,7 @@ export interface ResolvedService {
   logs: Required<Omit<LogOptions, 'file'>> & { file: string | null }
   /** Set for services created with ctx.spawnChild. */
   parent: string | null
-  /** The directory the service process runs in: the project's (the manifest's directory). */
+  /** The directory the service process runs in: its `cwd`, else the project's (the manifest's directory). */
   cwd: string
 }
 
@@ -74,10 +91,11 @@ export function normalizeManifest(manifest: Manifest, cwd: string, resolve: Entr
   const spawnerFlag = top.flag(manifest.spawner, 'spawner')
   const names = Object.keys(manifest.services)
   const fields = Object.entries(manifest.services).map(([name, spec]) => readService(top.forService(name), spec, names))
+  checkConditions(top, fields)
   if (problems.length > 0) throw manifestInvalid(problems)
   const graph = new DependencyGraph(fields.map((f) => [f.name, f.dependsOn]))
   const services = fields.map((f): ResolvedService => {
-    const service = { ...f, entry: resolve(f.name, f.entry, cwd), parent: null, cwd }
+    const service = resolveFields(f, cwd, null, resolve)
     // Cluster membership reaches every service as environment (the scheduler joins the pool with it).
     if (cluster) service.env = { SVC_CLUSTER_REDIS: cluster.redis, SVC_CLUSTER_NAME: cluster.name, ...service.env }
     return service
@@ -109,5 +127,29 @@ export function normalizeService(
   const problems: ManifestProblem[] = []
   const fields = readService(new Checker(problems, name), spec, null)
   if (problems.length > 0) throw manifestInvalid(problems)
-  return { ...fields, entry: resolve(name, fields.entry, cwd), parent, cwd }
+  return resolveFields(fields, cwd, parent, resolve)
+}
+
+// On disk: the entry's file, the working directory, the env files (read now, so a missing one is a manifest error).
+function resolveFields(f: ServiceFields, cwd: string, parent: string | null, resolve: EntryResolver): ResolvedService {
+  const { cwd: ownCwd, envFiles, ...rest } = f
+  const env = { ...readEnvFiles(f.name, envFiles, cwd), ...f.env }
+  const entry = f.kind === 'node' ? resolve(f.name, f.entry, cwd) : ''
+  return { ...rest, entry, env, parent, cwd: ownCwd ? resolvePath(cwd, ownCwd) : cwd }
+}
+
+// What one service waits for depends on the other: 'completed' only means something for a one-shot, and a
+// one-shot's 'ready' is its completion (it is never "running").
+function checkConditions(top: Checker, fields: ServiceFields[]): void {
+  const byName = new Map(fields.map((f) => [f.name, f]))
+  for (const f of fields) {
+    for (const [dependency, condition] of Object.entries(f.conditions)) {
+      const target = byName.get(dependency)
+      if (!target) continue // the graph reports an unknown dependency with its own code
+      if (condition === 'completed' && !target.oneshot) {
+        top.forService(f.name).fail(`dependsOn.${dependency}`, `is 'completed', but "${dependency}" is not a one-shot: use 'ready' or 'started', or set oneshot: true on "${dependency}"`)
+      }
+      if (condition === 'ready' && target.oneshot) f.conditions[dependency] = 'completed'
+    }
+  }
 }

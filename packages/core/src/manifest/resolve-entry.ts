@@ -1,10 +1,11 @@
 // Finds the file behind a service's `entry`: a path relative to the project, or an installed package name.
 
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path'
 import { svcError } from '../errors.js'
 
 const EXTENSIONS = ['', '.ts', '.mts', '.js', '.mjs']
+const MODULE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.tsx', '.jsx']
 
 export function resolveEntry(service: string, entry: string, cwd: string): string {
   if (typeof entry !== 'string' || entry.length === 0) {
@@ -19,6 +20,14 @@ export function resolveEntry(service: string, entry: string, cwd: string): strin
       'SVC_ERR_ENTRY_NOT_FOUND',
       `Service "${service}": entry "${entry}" was not found (looked from ${cwd}). Check the path, or install the package.`,
       { service, details: { field: 'entry', entry } },
+    )
+  }
+  if (!MODULE_EXTENSIONS.includes(extname(found))) {
+    // A program given as an entry would reach the runner's module loader and fail there with a parse error.
+    throw svcError(
+      'SVC_ERR_ENTRY_NOT_MODULE',
+      `Service "${service}": entry "${entry}" is ${found === entry ? 'not' : `${found}, not`} a JavaScript or TypeScript module. To run a program, use command instead: command: ['${entry}', ...args].`,
+      { service, details: { field: 'entry', entry: found } },
     )
   }
   return found

@@ -3,15 +3,16 @@
 import { isAbsolute } from 'node:path'
 import { Checker, describe, isObject } from './checks.js'
 import type { ResolvedRestart, ResolvedService } from './normalize.js'
+import { readProcessFields, type ProcessFields } from './process-fields.js'
 import type { Permissions, RestartPolicyName } from './types.js'
 
-/** A service as checked, before its entry is resolved on disk. */
-export type ServiceFields = Omit<ResolvedService, 'parent' | 'cwd'>
+/** A service as checked, before its entry, cwd and env files are resolved on disk. */
+export type ServiceFields = Omit<ResolvedService, 'parent' | 'cwd' | keyof ProcessFields> & ProcessFields
 
 const POLICIES: RestartPolicyName[] = ['never', 'on-failure', 'always']
 const SERVICE_FIELDS = [
-  'entry', 'dependsOn', 'config', 'env', 'permissions', 'restart', 'critical', 'direct',
-  'startTimeoutMs', 'stopTimeoutMs', 'killTimeoutMs', 'health', 'logs',
+  'entry', 'command', 'dependsOn', 'config', 'env', 'envFile', 'cwd', 'nodeArgs', 'stopSignal', 'ready', 'oneshot',
+  'permissions', 'restart', 'critical', 'direct', 'startTimeoutMs', 'stopTimeoutMs', 'killTimeoutMs', 'health', 'logs',
 ]
 const RESTART_FIELDS = ['policy', 'backoff', 'maxRestarts', 'windowMs', 'warmSpare']
 const BACKOFF_FIELDS = ['initialMs', 'maxMs', 'factor', 'jitter']
@@ -25,19 +26,22 @@ const LOG_FIELDS = ['bufferLines', 'file', 'maxBytes', 'maxFiles']
 export function readService(c: Checker, spec: unknown, declared: readonly string[] | null): ServiceFields {
   const name = c.service!
   if (!isObject(spec)) c.fail('entry', `is missing: a service is an object such as { entry: './services/${name}.ts' }, not ${describe(spec)}`)
-  const s = isObject(spec) ? spec : {}
+  const s = isObject(spec) ? spec : { entry: '' }
   c.knownKeys(s, null, SERVICE_FIELDS)
-  if (isObject(spec) && spec.entry === undefined) c.fail('entry', 'is missing: set it to the path of the service\'s module')
-  const dependsOn = c.names(s.dependsOn, 'dependsOn') ?? []
   const permissions = permissionsOf(c, s.permissions)
+  const sandboxed = permissions.fs !== undefined || permissions.childProcess === false || permissions.worker === false
+  const runs = readProcessFields(c, s, sandboxed)
+  const { dependsOn } = runs
+  if (runs.kind === 'command') commandOnly(c, s)
+  if (runs.oneshot) oneshotOnly(c, s, runs.kind)
   const calls = [...(permissions.calls ?? dependsOn)]
   for (const target of declared ? (permissions.calls ?? []) : []) {
     if (!declared!.includes(target)) c.fail('permissions.calls', `names "${target}", which is not declared`)
   }
   return {
     name,
+    ...runs,
     entry: c.text(s.entry, 'entry', 'a module path or a package name') ?? '',
-    dependsOn,
     config: s.config ?? {},
     env: c.strings(s.env, 'env'),
     permissions,
@@ -51,6 +55,24 @@ export function readService(c: Checker, spec: unknown, declared: readonly string
     health: healthOf(c, s.health),
     logs: logsOf(c, s.logs),
   }
+}
+
+// What only a Node service has: a typed API, its calls over a direct socket, a config object, a health method.
+function commandOnly(c: Checker, s: Record<string, unknown>): void {
+  const name = c.service!
+  const nodeOnly = "is for Node services: a command service has no typed API"
+  if (s.config !== undefined) c.fail('config', `${nodeOnly}; give "${name}" its settings in command, env or envFile`)
+  if (s.direct !== undefined) c.fail('direct', nodeOnly)
+  if (isObject(s.health) && s.health.method !== undefined) c.fail('health.method', `${nodeOnly}; check it with health: { tcp }, { url } or { exec }`)
+  if (isObject(s.permissions) && s.permissions.childServices !== undefined) c.fail('permissions.childServices', nodeOnly)
+}
+
+function oneshotOnly(c: Checker, s: Record<string, unknown>, kind: 'node' | 'command'): void {
+  const name = c.service!
+  if (kind === 'node') c.fail('oneshot', `is for command services: run a Node script as command: ['node', 'scripts/${name}.js'], oneshot: true`)
+  if (s.restart !== undefined) c.fail('restart', 'does not apply to a one-shot: it runs once per start, and a failure is reported as failed (start it again by hand)')
+  if (s.ready !== undefined) c.fail('ready', "does not apply to a one-shot: it is done when it exits 0 (dependents wait with 'completed')")
+  if (s.health !== undefined) c.fail('health', 'does not apply to a one-shot: it is not meant to keep running')
 }
 
 function restartOf(c: Checker, restart: unknown): ResolvedRestart {

@@ -57,12 +57,43 @@ export interface LogOptions {
   maxFiles?: number
 }
 
-export interface ServiceSpec<Config = unknown> {
-  /** A module path (relative to the manifest) or a package name whose default export is `defineService(...)`. */
-  entry: string
-  dependsOn?: string[]
+/** What a dependent waits for: the dependency's process exists (`started`), it is ready (`ready`: its start function
+ * resolved and its `ready` probe passed), or — for a one-shot — it exited 0 (`completed`). */
+export type DependencyCondition = 'started' | 'ready' | 'completed'
+
+/** When a service counts as ready. Exactly one of http / tcp / exec / log. */
+export interface ReadyProbe {
+  /** An http(s) URL that answers 2xx. */
+  http?: string
+  /** A port on 127.0.0.1, or 'host:port', that accepts a connection. */
+  tcp?: number | string
+  /** A command (argv, no shell) that exits 0. */
+  exec?: string[]
+  /** A regular expression one line of the service's output matches. */
+  log?: string
+  /** Between attempts. */
+  intervalMs?: number
+  /** Of one attempt. */
+  timeoutMs?: number
+  /** Before the first attempt. */
+  startGraceMs?: number
+}
+
+interface CommonSpec<Config> {
+  /** Every entry means `'ready'`; the object form names a condition per dependency. */
+  dependsOn?: string[] | Record<string, DependencyCondition>
   config?: Config
   env?: Record<string, string>
+  /** dotenv files (relative to the manifest) read into the environment; later files win, and `env` wins over them. */
+  envFile?: string | string[]
+  /** The directory the process runs in, relative to the manifest. Default: the manifest's directory. */
+  cwd?: string
+  /** The signal that asks the process to stop, after the close message of a Node service (default SIGTERM). */
+  stopSignal?: NodeJS.Signals
+  /** When the service counts as ready (default: a Node service's start function resolved; a command: spawned). */
+  ready?: ReadyProbe
+  /** The process is expected to exit: exit 0 is `completed`, anything else `failed`. Never restarted. */
+  oneshot?: boolean
   permissions?: Permissions
   restart?: RestartOptions | RestartPolicyName
   /** When it fails for good, the whole manager closes in reverse order and exits non-zero. */
@@ -80,6 +111,25 @@ export interface ServiceSpec<Config = unknown> {
   health?: HealthCheck
   logs?: LogOptions
 }
+
+/** A Node.js service: a module whose default export is `defineService(...)`. */
+export interface NodeServiceSpec<Config = unknown> extends CommonSpec<Config> {
+  /** A module path (relative to the manifest) or a package name whose default export is `defineService(...)`. */
+  entry: string
+  command?: never
+  /** Node.js flags for this service's process, e.g. ['--max-old-space-size=512']. Flags that would lift its
+   * permissions are refused. */
+  nodeArgs?: string[]
+}
+
+/** Any executable: an argv array (no shell), or a string run by /bin/sh. It has no typed API. */
+export interface CommandServiceSpec<Config = unknown> extends CommonSpec<Config> {
+  command: string | string[]
+  entry?: never
+  nodeArgs?: never
+}
+
+export type ServiceSpec<Config = unknown> = NodeServiceSpec<Config> | CommandServiceSpec<Config>
 
 export interface ClusterOptions {
   redis: string

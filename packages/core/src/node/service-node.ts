@@ -1,5 +1,6 @@
 // One service in the graph: wraps its container and owns ordering.
-//   start: dependencies run first (start() starts them), then the code is sent;
+//   start: dependencies reach their condition first (reach() starts them: 'ready' — they run; 'completed' — a one-shot
+//          exited 0; 'started' — their process exists), then the code is sent (a command is spawned);
 //   close: dependents close first, then this one;
 //   a crash (unexpected exit while running) is reported, and the supervisor decides what follows.
 
@@ -8,6 +9,7 @@ import { debuglog } from 'node:util'
 import type { ExitReport, ServiceContainer } from '../container/service-container.js'
 import { svcError } from '../errors.js'
 import type { ResolvedService } from '../manifest/normalize.js'
+import type { DependencyCondition } from '../manifest/types.js'
 import type { ExitInfo, ServiceState } from '../protocol/snapshot.js'
 import { assertTransition } from './states.js'
 
@@ -16,6 +18,8 @@ const trace = debuglog('svc:node')
 export interface NodeEvents {
   state: [from: ServiceState, to: ServiceState, reason: string]
   crash: [report: ExitReport]
+  /** The current start has its process (what a dependent's 'started' condition waits for). */
+  started: []
 }
 
 export interface NodeLinks {
@@ -39,6 +43,8 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
   /** Why the next unexpected exit happens, when the manager causes it (an unhealthy service it killed, a channel it
    * closed because the service broke the protocol). */
   pendingExitReason: 'unhealthy' | 'lost-channel' | null = null
+  /** The current start has its process: a Node service got its code, a command was spawned. */
+  #hasProcess = false
   #starting: Promise<void> | null = null
   #closing: Promise<void> | null = null
   #abort: AbortController | null = null
@@ -50,6 +56,11 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
   ) {
     super()
     container.on('exit', (report) => this.#onExit(report))
+    container.on('started', () => {
+      if (this.state !== 'starting') return
+      this.#hasProcess = true
+      this.emit('started')
+    })
   }
 
   get name(): string {
@@ -61,13 +72,29 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
     return this.#starting !== null && this.state === 'closed'
   }
 
-  /** Starts dependencies, then this service. Concurrent calls share one attempt. */
+  /** Starts dependencies, then this service; resolves once it runs (a one-shot: once it completed). Concurrent calls
+   * share one attempt. */
   start(reason = 'start'): Promise<void> {
-    if (this.state === 'running' && !this.#closing) return Promise.resolve()
+    if ((this.state === 'running' || this.state === 'completed') && !this.#closing) return Promise.resolve()
     this.#starting ??= this.#start(reason).finally(() => {
       this.#starting = null
     })
     return this.#starting
+  }
+
+  /** Starts this service and resolves once it meets what a dependent waits for. */
+  reach(condition: DependencyCondition, reason = 'start'): Promise<void> {
+    const starting = this.start(reason)
+    if (condition !== 'started' || this.#started()) return starting
+    return new Promise((resolve, reject) => {
+      const onStarted = () => resolve()
+      this.once('started', onStarted)
+      starting.then(resolve, reject).finally(() => this.off('started', onStarted))
+    })
+  }
+
+  #started(): boolean {
+    return this.state === 'running' || this.state === 'completed' || (this.state === 'starting' && this.#hasProcess)
   }
 
   /** Closes dependents, then this service; cancels a start in progress. Concurrent calls share one attempt. */
@@ -84,8 +111,9 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
     const dependencies = this.links.dependencies(this)
     try {
       const failed = dependencies.find((d) => d.failed)
-      if (failed) throw new Error(`"${failed.name}" has failed and is not restarted automatically`)
-      await untilAborted(Promise.all(dependencies.map((d) => d.start(reason))), abort.signal)
+      if (failed) throw new Error(`"${failed.name}" ${failed.service.oneshot ? `(a one-shot) failed${exitText(failed.lastExit)}; start it again once fixed` : 'has failed and is not restarted automatically'}`)
+      const conditions = this.service.conditions
+      await untilAborted(Promise.all(dependencies.map((d) => d.reach(conditions[d.name] ?? 'ready', reason))), abort.signal)
     } catch (cause) {
       await this.container.stop('not started') // a pre-spawned process must not linger
       if (abort.signal.aborted) throw this.#aborted()
@@ -101,15 +129,24 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
     }
     if (abort.signal.aborted) throw this.#aborted()
     this.pendingExitReason = null // left by a run that then closed as asked: not this run's
+    this.#hasProcess = false
     this.#setState('starting', reason)
     try {
       await this.container.start()
     } catch (error) {
-      this.lastExit = { code: null, signal: null, reason: 'start-failed', at: Date.now(), error: briefError(error) }
-      if (this.state === 'starting') this.#setState('closed', 'start failed')
+      const exit = (error as { details?: { code?: number | null; signal?: string | null } }).details
+      this.lastExit = { code: exit?.code ?? null, signal: exit?.signal ?? null, reason: 'start-failed', at: Date.now(), error: briefError(error) }
+      // A one-shot that failed stays failed: its dependents must not run on what it did not finish.
+      if (this.service.oneshot && !abort.signal.aborted) this.failed = true
+      if (this.state === 'starting') this.#setState('closed', this.failed ? 'one-shot failed' : 'start failed')
       throw abort.signal.aborted ? this.#aborted() : error
     }
     if (abort.signal.aborted || this.state !== 'starting') throw this.#aborted()
+    if (this.service.oneshot) {
+      this.lastExit = { code: 0, signal: null, reason: 'completed', at: Date.now() }
+      this.#setState('completed', reason)
+      return
+    }
     this.startedAt = Date.now()
     this.#setState('running', reason)
   }
@@ -117,6 +154,7 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
   async #close(reason: string): Promise<void> {
     this.#abort?.abort()
     await Promise.all(this.links.dependents(this).map((d) => d.close(`dependency "${this.name}" closing`)))
+    if (this.state === 'completed') return this.#setState('closed', reason) // no process left: what it did stays
     if (this.state === 'running' || this.state === 'starting') this.#setState('closing', reason)
     const report = await this.container.stop(reason)
     await this.#starting?.catch(() => {})
@@ -172,6 +210,11 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     )
   })
+}
+
+function exitText(exit: ExitInfo | null): string {
+  if (exit?.signal) return ` (killed by ${exit.signal})`
+  return exit?.code != null ? ` (exit code ${exit.code})` : ''
 }
 
 function briefError(error: unknown): ExitInfo['error'] {

@@ -1,12 +1,13 @@
-// The four real states of a service and the moves allowed between them.
+// The real states of a service and the moves allowed between them.
 
 import { svcError } from '../errors.js'
 import type { ServiceState } from '../protocol/snapshot.js'
 
 const ALLOWED: Record<ServiceState, ServiceState[]> = {
   closed: ['starting'],
-  starting: ['running', 'closing', 'closed'],
+  starting: ['running', 'completed', 'closing', 'closed'], // → completed: a one-shot exited 0
   running: ['closing', 'closed'], // running → closed directly is a crash
+  completed: ['starting', 'closed'], // run again; closed with its dependents (no process is left to stop)
   closing: ['closed'],
 }
 

@@ -1,15 +1,19 @@
 // A service as the manager sees it; shared by the host API, the control socket and `ctx.services()`.
 
-export type ServiceState = 'starting' | 'running' | 'closing' | 'closed'
+/** `completed`: a one-shot whose process exited 0 (it stays so until closed or run again). */
+export type ServiceState = 'starting' | 'running' | 'completed' | 'closing' | 'closed'
 
-/** States shown to people: the four real ones, plus derived ones that explain a `closed`. */
+/** States shown to people: the real ones, plus derived ones that explain a `closed`. */
 export type DisplayState = ServiceState | 'crashed' | 'restarting' | 'failed' | 'stopped' | 'pending'
+
+/** See DependencyCondition in the manifest's types. */
+export type EdgeCondition = 'started' | 'ready' | 'completed'
 
 export interface ExitInfo {
   code: number | null
   signal: string | null
   /** Why the process ended: asked to close, crashed, killed by the stop escalation, ... */
-  reason: 'closed' | 'crashed' | 'sigterm' | 'sigkill' | 'start-failed' | 'lost-channel' | 'unhealthy'
+  reason: 'closed' | 'crashed' | 'sigterm' | 'sigkill' | 'start-failed' | 'lost-channel' | 'unhealthy' | 'completed'
   at: number
   error?: { name: string; message: string; code?: string; stack?: string }
 }
@@ -30,6 +34,15 @@ export interface ServiceSnapshot {
   /** `direct: true`: the Unix socket it serves direct calls on while running. */
   directSocket: string | null
   dependsOn: string[]
+  /** What it waits for from each dependency. */
+  conditions: Record<string, EdgeCondition>
+  /** `node`: a module with a typed API; `command`: any executable (see `command`). */
+  kind: 'node' | 'command'
+  /** A command service's command line, as people read it. */
+  command: string | null
+  oneshot: boolean
+  /** While it starts: what it waits for to count as ready ("tcp 127.0.0.1:6390"); otherwise null. */
+  waitingFor: string | null
   restarts: number
   startedAt: number | null
   lastExit: ExitInfo | null
