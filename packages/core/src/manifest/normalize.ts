@@ -5,7 +5,8 @@ import { DependencyGraph } from '../graph/dependency-graph.js'
 import { Checker, isObject, manifestInvalid, type ManifestProblem } from './checks.js'
 import { resolveEntry } from './resolve-entry.js'
 import { readService } from './service-fields.js'
-import type { HealthCheck, LogOptions, Manifest, Permissions, RestartPolicyName, ServiceSpec } from './types.js'
+import type { PolledProbe } from '../probes/types.js'
+import type { LogOptions, Manifest, Permissions, RestartPolicyName, ServiceSpec } from './types.js'
 
 /** A graph of up to this many services runs no spawner unless its manifest asks: with one, 3 and 10 services took
  * 13–19 % longer to start than forked in the manager, one per turn of its event loop, at about the same worst stall;
@@ -18,6 +19,14 @@ export interface ResolvedRestart {
   maxRestarts: number
   windowMs: number
   warmSpare: boolean
+}
+
+export interface ResolvedHealth {
+  /** A method of the service, called through it; or a probe the manager runs from outside (`url` is an http probe). */
+  check: { method: string } | { probe: PolledProbe }
+  intervalMs: number
+  timeoutMs: number
+  failureThreshold: number
 }
 
 export interface ResolvedService {
@@ -36,7 +45,7 @@ export interface ResolvedService {
   startTimeoutMs: number
   stopTimeoutMs: number
   killTimeoutMs: number
-  health: Required<Omit<HealthCheck, 'method' | 'url'>> & Pick<HealthCheck, 'method' | 'url'> | null
+  health: ResolvedHealth | null
   logs: Required<Omit<LogOptions, 'file'>> & { file: string | null }
   /** Set for services created with ctx.spawnChild. */
   parent: string | null
