@@ -74,6 +74,7 @@ export function readHttpUrl(c: Checker, value: unknown, field: string): string |
 
 /** A port (on 127.0.0.1), or 'host:port' ('[::1]:port' for an IPv6 address). */
 export function readTcpAddress(c: Checker, value: unknown, field: string): { host: string; port: number } | undefined {
+  if (value === undefined) return undefined
   if (typeof value === 'number') return portOf(c, value, field) === undefined ? undefined : { host: DEFAULT_TCP_HOST, port: value }
   const accepted = `a port such as 6390, or 'host:port' such as 'db.local:5432'`
   if (typeof value !== 'string') {
@@ -99,6 +100,7 @@ function portOf(c: Checker, port: number, field: string): number | undefined {
 
 /** A program and its arguments: run as given, without a shell. */
 export function readArgv(c: Checker, value: unknown, field: string): [string, ...string[]] | undefined {
+  if (value === undefined) return undefined
   const example = `['pg_isready', '-p', '5432']`
   if (typeof value === 'string') {
     c.fail(field, `must be an array such as ${example}, not ${describe(value)}: no shell runs it (for one, write ['sh', '-c', '…'])`)
