@@ -13,11 +13,19 @@ export function waitForLine(probe: Extract<ResolvedProbe, { kind: 'log' }>, sign
     let matched = false
     let graceOver = probe.startGraceMs === 0
     let unsubscribe: (() => void) | undefined
+    let listening = true
+    // Called at most once; a call while the source is still subscribing takes effect once it returns.
+    const stopListening = () => {
+      listening = false
+      const off = unsubscribe
+      unsubscribe = undefined
+      off?.()
+    }
     let timer: NodeJS.Timeout | undefined
     const settle = (error?: unknown) => {
       if (settled) return
       settled = true
-      unsubscribe?.()
+      stopListening()
       clearTimeout(timer)
       signal.removeEventListener('abort', onAbort)
       if (error === undefined) resolve()
@@ -28,12 +36,14 @@ export function waitForLine(probe: Extract<ResolvedProbe, { kind: 'log' }>, sign
     unsubscribe = lines((line) => {
       if (settled || matched || !pattern.test(line)) return
       matched = true
+      // One match is all it takes: stop listening now, even if the grace has some way to go.
       if (graceOver) settle()
+      else stopListening()
     })
     // The source may replay lines while subscribing, before `unsubscribe` was known.
-    if (settled) unsubscribe()
-    else if (matched && graceOver) settle()
-    else if (!graceOver) {
+    if (!listening) stopListening()
+    if (settled) return
+    if (!graceOver) {
       timer = setTimeout(() => {
         graceOver = true
         if (matched) settle()
