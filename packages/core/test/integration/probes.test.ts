@@ -150,15 +150,17 @@ describe('an attempt that takes too long fails, and the next one is made', () =>
     const { url } = await httpServer((res, n) => (n === 1 ? undefined : res.writeHead(204).end()))
     const failed: ServiceError[] = []
     await waitUntilReady({ kind: 'http', url, ...timing, timeoutMs: 100 }, { signal: new AbortController().signal, onAttempt: (e) => failed.push(e) })
-    expect(failed.map((e) => e.message)).toEqual([`http ${url} failed: no answer within 100 ms`])
+    // Later attempts are answered at once; on a loaded machine one may still miss 100 ms, and time out the same way.
+    expect(failed.length).toBeGreaterThanOrEqual(1)
+    for (const e of failed) expect(e.message).toBe(`http ${url} failed: no answer within 100 ms`)
     expect(failed[0]!.details).toMatchObject({ timedOut: true })
   })
 
   test('exec: a program that outlives timeoutMs is killed, with the processes it started', async () => {
-    const probe: PolledProbe = { kind: 'exec', argv: ['sh', '-c', 'sleep 30 & echo $! > grandchild; wait'], ...timing, timeoutMs: 500 }
+    const probe: PolledProbe = { kind: 'exec', argv: ['sh', '-c', 'sleep 30 & echo $! > grandchild; wait'], ...timing, timeoutMs: 1_000 }
     const error = await checkOnce(probe, { signal: new AbortController().signal, cwd: dir }).catch((e: ServiceError) => e)
     expect(error).toMatchObject({ code: 'SVC_ERR_PROBE_FAILED', details: { timedOut: true } })
-    expect((error as Error).message).toContain('did not exit within 500 ms, so it was killed')
+    expect((error as Error).message).toContain('did not exit within 1000 ms, so it was killed')
     const grandchild = Number(readFileSync(join(dir, 'grandchild'), 'utf8'))
     await until(() => !isAlive(grandchild))
   })
@@ -250,10 +252,15 @@ describe('a log probe sees every line since it subscribed', () => {
     const source = lineSource()
     const t0 = performance.now()
     const ready = waitUntilReady({ kind: 'log', pattern: '^ready$', ...timing, startGraceMs: 100 }, { signal: new AbortController().signal, lines: source.lines })
+    let resolved = false
+    void ready.then(() => (resolved = true))
     source.emit('ready')
     expect(source.listeners()).toBe(0)
+    await new Promise((r) => setImmediate(r))
+    expect(resolved).toBe(false)
     await ready
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(99)
+    // Not less than the grace (libuv's loop clock may run a millisecond or two behind performance.now()).
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(95)
   })
 
   test('a line the source replays while subscribing counts', async () => {
