@@ -10,6 +10,7 @@ import { fmt, here } from './lib.mjs'
 import { memoryAttackCases } from './memory-attacks.mjs'
 import { moleculerCases } from './moleculer.mjs'
 import { pm2Cases } from './pm2.mjs'
+import { readinessCases } from './readiness.mjs'
 
 const quick = process.argv.includes('--quick')
 // apps: services per side in the PM2 comparison (the issue's 10, in both modes).
@@ -39,6 +40,7 @@ await section('recovery', () => recoveryCases(opts))
 await section('startup', () => startupCases(opts))
 await section('containment', () => containmentCases({ trials: quick ? 1 : 7, services: quick ? 10 : 30 }))
 await section('startup vs PM2', () => pm2Cases(opts), { peer: true })
+await section('readiness', () => readinessCases({ trials: quick ? 5 : 40 }))
 if (caCerts) {
   // NODE_EXTRA_CA_CERTS makes every Node start ≈3× slower: measure start-up without it as well.
   delete process.env.NODE_EXTRA_CA_CERTS
@@ -162,6 +164,7 @@ ${failures.length ? `\n## Cases that failed\n\n${failures.map((f) => `- ${f}`).j
 ${existsSync(here('targets.md')) ? readFileSync(here('targets.md'), 'utf8') : ''}
 ${existsSync(here('memory-attacks.md')) ? readFileSync(here('memory-attacks.md'), 'utf8') : ''}
 ${existsSync(here('containment.md')) ? readFileSync(here('containment.md'), 'utf8') : ''}
+${existsSync(here('readiness.md')) ? readFileSync(here('readiness.md'), 'utf8') : ''}
 ## Other packages
 
 ${extra.map((e) => `- \`bench/${e.script}\`: \`${e.result.replace(/\n/g, ' ')}\``).join('\n')}

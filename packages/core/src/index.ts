@@ -7,12 +7,14 @@ export type {
   LogOptions,
   Manifest,
   Permissions,
+  ProbeTiming,
+  ReadyProbe,
   RestartOptions,
   RestartPolicyName,
   ServiceSpec,
 } from './manifest/types.js'
 export { normalizeManifest } from './manifest/normalize.js'
-export type { ResolvedManifest, ResolvedService } from './manifest/normalize.js'
+export type { ResolvedHealth, ResolvedManifest, ResolvedService } from './manifest/normalize.js'
 export { ServicesManager } from './manager/services-manager.js'
 export type { ManagerOptions } from './manager/services-manager.js'
 export type { ManagerEvents, StateChange } from './manager/events.js'

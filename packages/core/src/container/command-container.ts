@@ -13,6 +13,7 @@ import { findExecutable } from './find-executable.js'
 import type { ExitStatus } from './launch.js'
 import { drained } from './drain.js'
 import { LineSplitter } from './line-splitter.js'
+import { watchReadiness } from './readiness.js'
 import { ServiceContainer, type ExitReport } from './service-container.js'
 import { escalateStop, killGroup, signalGroup } from './terminate.js'
 
@@ -56,12 +57,30 @@ export class CommandContainer extends ServiceContainer {
   async start(): Promise<void> {
     const { name, oneshot } = this.service
     const epoch = this.#epoch
-    const run = await this.#spawn()
+    if (oneshot) this.waitingFor = 'exit 0'
+    const run = await this.#spawn().catch((error: unknown) => {
+      this.waitingFor = null
+      throw error
+    })
+    const readiness = watchReadiness(this, this.service, run.exited)
     await run.running
-    if (this.#epoch !== epoch) throw this.#aborted()
+    if (this.#epoch !== epoch) {
+      readiness.cancel()
+      throw this.#aborted()
+    }
     this.emit('started', run.pid)
-    if (!oneshot) return
-    this.waitingFor = 'exit 0'
+    if (!oneshot) {
+      try {
+        await readiness.ready
+      } catch (error) {
+        if (run.stopping) throw this.#aborted()
+        run.expected = true // not ready: the start failed, and the node reports it; not a crash as well
+        signalGroup(run.pid, 'SIGKILL')
+        await run.exited
+        throw error
+      }
+      return
+    }
     const { code, signal } = await run.exited.finally(() => (this.waitingFor = null))
     if (code === 0 || run.stopping) return // stopped while it ran: the node reports the start as cancelled
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}${code === 127 ? ' (command not found)' : ''}`

@@ -12,6 +12,7 @@ import { exitOfInit } from './containment.js'
 import { launchInline, type Launch, type Launched } from './launch.js'
 import { drained } from './drain.js'
 import { LineSplitter } from './line-splitter.js'
+import { watchReadiness } from './readiness.js'
 import { ServiceContainer, type ExitReport } from './service-container.js'
 import { planSpawn, type SpawnPlan } from './spawn.js'
 import { escalateStop, killGroup, signalGroup } from './terminate.js'
@@ -189,10 +190,13 @@ export class ProcessContainer extends ServiceContainer {
     this.emit('started', run.pid)
     // A service killed with SIGKILL cannot remove its direct socket file; its container does.
     if (message.direct) void run.exited.then(() => rmSync(message.direct!.path, { force: true }))
+    const readiness = watchReadiness(this, this.service, run.exited)
     try {
       await run.controller.start(message, this.service.startTimeoutMs)
+      await readiness.ready
       this.#replenish()
     } catch (error) {
+      readiness.cancel()
       // A stop asked for during start is already escalating; otherwise nothing is worth keeping.
       if (!run.stopping) {
         run.expected = true

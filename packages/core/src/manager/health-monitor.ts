@@ -1,37 +1,44 @@
-// Optional per-service health checks: a method the service exposes, or an HTTP URL answering 2xx.
-// After `failureThreshold` consecutive failures the service is treated as crashed.
+// Optional per-service health checks: a method the service exposes, or a probe the manager runs itself (an HTTP URL
+// answering 2xx, a TCP port accepting, a program exiting 0; probes/). After `failureThreshold` consecutive failures
+// the service is treated as crashed.
 
 import type { ResolvedService } from '../manifest/normalize.js'
+import { checkOnce } from '../probes/check-once.js'
 
 export interface HealthHost {
   call(service: string, method: string, timeoutMs: number): Promise<unknown>
   unhealthy(service: string, why: string): void
 }
 
+interface Watch {
+  timer: NodeJS.Timeout
+  // Aborted on unwatch: a check in flight (an exec probe's process above all) is not left running.
+  stop: AbortController
+}
+
 export class HealthMonitor {
-  readonly #timers = new Map<string, NodeJS.Timeout>()
+  readonly #watches = new Map<string, Watch>()
 
   constructor(private readonly host: HealthHost) {}
 
   watch(service: ResolvedService): void {
     const health = service.health
-    if (!health || this.#timers.has(service.name)) return
+    if (!health || this.#watches.has(service.name)) return
+    const { check } = health
+    const stop = new AbortController()
     let failures = 0
     let checking = false
     const timer = setInterval(async () => {
       if (checking) return
       checking = true
       try {
-        if (health.method) await this.host.call(service.name, health.method, health.timeoutMs)
-        else {
-          const res = await fetch(health.url!, { signal: AbortSignal.timeout(health.timeoutMs) })
-          await res.body?.cancel()
-          if (!res.ok) throw new Error(`HTTP ${res.status}`)
-        }
+        if ('method' in check) await this.host.call(service.name, check.method, health.timeoutMs)
+        else await checkOnce(check.probe, { signal: stop.signal, cwd: service.cwd, env: service.env })
         failures = 0
       } catch (error) {
+        if (stop.signal.aborted) return
         failures++
-        if (failures >= health.failureThreshold && this.#timers.has(service.name)) {
+        if (failures >= health.failureThreshold && this.#watches.has(service.name)) {
           this.unwatch(service.name)
           this.host.unhealthy(service.name, `${failures} failed health checks (last: ${(error as Error).message})`)
         }
@@ -40,16 +47,18 @@ export class HealthMonitor {
       }
     }, health.intervalMs)
     timer.unref()
-    this.#timers.set(service.name, timer)
+    this.#watches.set(service.name, { timer, stop })
   }
 
   unwatch(name: string): void {
-    const timer = this.#timers.get(name)
-    if (timer) clearInterval(timer)
-    this.#timers.delete(name)
+    const watch = this.#watches.get(name)
+    if (!watch) return
+    clearInterval(watch.timer)
+    watch.stop.abort()
+    this.#watches.delete(name)
   }
 
   stop(): void {
-    for (const name of [...this.#timers.keys()]) this.unwatch(name)
+    for (const name of [...this.#watches.keys()]) this.unwatch(name)
   }
 }

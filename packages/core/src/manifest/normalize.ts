@@ -7,7 +7,8 @@ import { Checker, isObject, manifestInvalid, type ManifestProblem } from './chec
 import { resolveEntry } from './resolve-entry.js'
 import { readService, type ServiceFields } from './service-fields.js'
 import { readEnvFiles } from './env-files.js'
-import type { DependencyCondition, HealthCheck, LogOptions, Manifest, Permissions, RestartPolicyName, ServiceSpec } from './types.js'
+import type { PolledProbe, ResolvedProbe } from '../probes/types.js'
+import type { DependencyCondition, LogOptions, Manifest, Permissions, RestartPolicyName, ServiceSpec } from './types.js'
 
 /** A graph of up to this many services runs no spawner unless its manifest asks: with one, 3 and 10 services took
  * 13–19 % longer to start than forked in the manager, one per turn of its event loop, at about the same worst stall;
@@ -20,6 +21,14 @@ export interface ResolvedRestart {
   maxRestarts: number
   windowMs: number
   warmSpare: boolean
+}
+
+export interface ResolvedHealth {
+  /** A method of the service, called through it; or a probe the manager runs from outside (`url` is an http probe). */
+  check: { method: string } | { probe: PolledProbe }
+  intervalMs: number
+  timeoutMs: number
+  failureThreshold: number
 }
 
 export interface ResolvedService {
@@ -41,6 +50,8 @@ export interface ResolvedService {
   nodeArgs: string[]
   /** Sent after the close message (Node) or first (command) to ask the process to stop. */
   stopSignal: NodeJS.Signals
+  /** When it counts as ready, beyond its start (a Node service's start function, a command's exec). */
+  ready: ResolvedProbe | null
   config: unknown
   env: Record<string, string>
   permissions: Permissions
@@ -53,7 +64,7 @@ export interface ResolvedService {
   startTimeoutMs: number
   stopTimeoutMs: number
   killTimeoutMs: number
-  health: Required<Omit<HealthCheck, 'method' | 'url'>> & Pick<HealthCheck, 'method' | 'url'> | null
+  health: ResolvedHealth | null
   logs: Required<Omit<LogOptions, 'file'>> & { file: string | null }
   /** Set for services created with ctx.spawnChild. */
   parent: string | null

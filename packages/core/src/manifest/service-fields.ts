@@ -2,7 +2,8 @@
 
 import { isAbsolute } from 'node:path'
 import { Checker, describe, isObject } from './checks.js'
-import type { ResolvedRestart, ResolvedService } from './normalize.js'
+import { readArgv, readHttpUrl, readProbe, readTcpAddress } from '../probes/read-probe.js'
+import type { ResolvedHealth, ResolvedRestart, ResolvedService } from './normalize.js'
 import { readProcessFields, type ProcessFields } from './process-fields.js'
 import type { Permissions, RestartPolicyName } from './types.js'
 
@@ -19,7 +20,7 @@ const BACKOFF_FIELDS = ['initialMs', 'maxMs', 'factor', 'jitter']
 const PERMISSION_FIELDS = ['fs', 'childProcess', 'worker', 'network', 'calls', 'childServices']
 const PERMISSION_FLAGS = ['childProcess', 'worker', 'network', 'childServices'] as const
 const FS_FIELDS = ['read', 'write'] as const
-const HEALTH_FIELDS = ['method', 'url', 'intervalMs', 'timeoutMs', 'failureThreshold']
+const HEALTH_FIELDS = ['method', 'url', 'tcp', 'exec', 'intervalMs', 'timeoutMs', 'failureThreshold']
 const LOG_FIELDS = ['bufferLines', 'file', 'maxBytes', 'maxFiles']
 
 /** `declared`: the services of the manifest, which permissions.calls may name (null: not checked). */
@@ -52,6 +53,7 @@ export function readService(c: Checker, spec: unknown, declared: readonly string
     startTimeoutMs: c.ms(s.startTimeoutMs, 'startTimeoutMs', 30_000),
     stopTimeoutMs: c.ms(s.stopTimeoutMs, 'stopTimeoutMs', 5_000),
     killTimeoutMs: c.ms(s.killTimeoutMs, 'killTimeoutMs', 3_000),
+    ready: readProbe(c, s.ready, 'ready'),
     health: healthOf(c, s.health),
     logs: logsOf(c, s.logs),
   }
@@ -135,19 +137,30 @@ function pathsOf(c: Checker, value: unknown, field: string): string[] {
 }
 
 function healthOf(c: Checker, value: unknown): ResolvedService['health'] {
-  const h = c.object(value, 'health', HEALTH_FIELDS, "{ method: 'check' } or { url: 'http://…' }")
+  // tcp and exec are probes the manager runs itself (probes/), beside a method of the service or an http URL.
+  const checks = ['method', 'url', 'tcp', 'exec'] as const
+  const accepted = "{ method: 'check' }, { url: 'http://…' }, { tcp: 6390 } or { exec: ['program', 'arg'] }"
+  const h = c.object(value, 'health', HEALTH_FIELDS, accepted)
   if (!h) return null
+  const given = checks.filter((key) => h[key] !== undefined)
+  if (given.length !== 1) c.fail('health', `needs exactly one of method, url, tcp or exec${given.length > 1 ? `, not ${given.join(' and ')}` : ''}`)
   const method = c.text(h.method, 'health.method', 'the name of a method the service exposes')
-  const url = c.text(h.url, 'health.url', 'an http(s) URL')
-  if (url !== undefined && !/^https?:\/\//.test(url)) c.fail('health.url', `must be an http(s) URL, not ${describe(url)}`)
-  if ((h.method === undefined) === (h.url === undefined)) c.fail('health', 'needs exactly one of method or url')
-  return {
-    method,
-    url,
+  const url = readHttpUrl(c, h.url, 'health.url')
+  const tcp = readTcpAddress(c, h.tcp, 'health.tcp')
+  const exec = readArgv(c, h.exec, 'health.exec')
+  const timing = {
     intervalMs: c.ms(h.intervalMs, 'health.intervalMs', 10_000),
     timeoutMs: c.ms(h.timeoutMs, 'health.timeoutMs', 5_000),
-    failureThreshold: c.count(h.failureThreshold, 'health.failureThreshold', 3),
   }
+  const failureThreshold = c.count(h.failureThreshold, 'health.failureThreshold', 3)
+  const probe = { ...timing, startGraceMs: 0 }
+  let check: ResolvedHealth['check'] | undefined
+  if (method !== undefined) check = { method }
+  else if (url !== undefined) check = { probe: { kind: 'http', url, ...probe } }
+  else if (tcp !== undefined) check = { probe: { kind: 'tcp', ...tcp, ...probe } }
+  else if (exec !== undefined) check = { probe: { kind: 'exec', argv: exec, ...probe } }
+  // Without a usable check a problem was recorded above, and the manifest is refused.
+  return check && given.length === 1 ? { check, ...timing, failureThreshold } : null
 }
 
 function logsOf(c: Checker, value: unknown): ResolvedService['logs'] {

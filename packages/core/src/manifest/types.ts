@@ -39,14 +39,43 @@ export interface RestartOptions {
 }
 
 export interface HealthCheck {
-  /** A method the service exposes that resolves when healthy, or an http(s) URL answering 2xx. */
+  /** A method the service exposes, called through the manager; healthy when it resolves. */
   method?: string
+  /** An http(s) URL the manager GETs; healthy on a 2xx answer. */
   url?: string
+  /** A port (on 127.0.0.1) or `'host:port'` the manager connects to; healthy when the connection is accepted. */
+  tcp?: number | string
+  /** A program and its arguments, run without a shell in the service's `cwd` and `env`; healthy when it exits 0. */
+  exec?: string[]
   intervalMs?: number
   timeoutMs?: number
   /** Consecutive failures before the service is treated as crashed. */
   failureThreshold?: number
 }
+
+/** When a probe is tried: ready probes only (a health check has its own `intervalMs` and `timeoutMs`). */
+export interface ProbeTiming {
+  /** Between the starts of two attempts (default 250). Attempts never overlap. */
+  intervalMs?: number
+  /** One attempt that takes longer fails (default 2000); an exec probe is killed then. */
+  timeoutMs?: number
+  /** Wait this long after the start before the first attempt (default 0): never ready sooner. */
+  startGraceMs?: number
+}
+
+/**
+ * When a service counts as ready, so that its dependents may start: exactly one of
+ * - `http`: a URL that answers a GET with 2xx;
+ * - `tcp`: a port on 127.0.0.1, or `'host:port'`, that accepts a connection;
+ * - `exec`: a program and its arguments (no shell) that exits 0, run in the service's `cwd` and `env`;
+ * - `log`: a regular expression that a line of the service's output matches (no `intervalMs` / `timeoutMs`: every
+ *   line is matched as it comes).
+ */
+export type ReadyProbe =
+  | ({ http: string; tcp?: never; exec?: never; log?: never } & ProbeTiming)
+  | ({ tcp: number | string; http?: never; exec?: never; log?: never } & ProbeTiming)
+  | ({ exec: string[]; http?: never; tcp?: never; log?: never } & ProbeTiming)
+  | { log: string; http?: never; tcp?: never; exec?: never; startGraceMs?: number }
 
 export interface LogOptions {
   /** Lines kept in memory per service. Default 1000. */
@@ -60,24 +89,6 @@ export interface LogOptions {
 /** What a dependent waits for: the dependency's process exists (`started`), it is ready (`ready`: its start function
  * resolved and its `ready` probe passed), or — for a one-shot — it exited 0 (`completed`). */
 export type DependencyCondition = 'started' | 'ready' | 'completed'
-
-/** When a service counts as ready. Exactly one of http / tcp / exec / log. */
-export interface ReadyProbe {
-  /** An http(s) URL that answers 2xx. */
-  http?: string
-  /** A port on 127.0.0.1, or 'host:port', that accepts a connection. */
-  tcp?: number | string
-  /** A command (argv, no shell) that exits 0. */
-  exec?: string[]
-  /** A regular expression one line of the service's output matches. */
-  log?: string
-  /** Between attempts. */
-  intervalMs?: number
-  /** Of one attempt. */
-  timeoutMs?: number
-  /** Before the first attempt. */
-  startGraceMs?: number
-}
 
 interface CommonSpec<Config> {
   /** Every entry means `'ready'`; the object form names a condition per dependency. */

@@ -21,6 +21,7 @@ const bench: Cases = {
   ...(await load('pm2.mjs')),
   ...(await load('moleculer.mjs')),
   ...(await load('containment.mjs')),
+  ...(await load('readiness.mjs')),
 }
 const { clusterClientCases } = (await load('cluster-client-calls.mjs')) as unknown as { clusterClientCases: ClusterClientCases }
 bench.eggClusterClientCases = (o) => clusterClientCases('egg', o)
@@ -36,6 +37,7 @@ describe('benchmark smoke run (quick sizes)', () => {
     ['recoveryCases', { trials: 1 }],
     ['startupCases', { trials: 1, services: 3 }],
     ['containmentCases', { trials: 1, services: 3 }],
+    ['readinessCases', { trials: 1 }],
     ['pm2Cases', { trials: 1, apps: 2 }],
     ['memoryCases', { services: 3 }],
   ])('%s produces finite figures', async (name, options) => {
