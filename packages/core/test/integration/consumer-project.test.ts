@@ -4,6 +4,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathS
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { until } from './harness.js'
 
 // What a user does: install the packed packages into a project of their own, outside this repository, and test a
 // graph there. The project gets the tarballs of core and cli (and the workspace packages they depend on), jest and
@@ -150,5 +151,8 @@ test.each([
 ])('docs/examples/testing/%s: npm test under %s passes its fault test, and leaves no process behind', async (example, _how, passed) => {
   const result = await run('npm', ['test'], join(project, example))
   if (result.code !== 0 || !passed.test(result.output)) throw new Error(report(`npm test in ${example}`, result))
+  // The manager's watchdog (a shell in the example's folder) ends on its own just after close(): give it a moment,
+  // by polling — another process's exit has no event to wait for.
+  await until(() => processesIn(project).length === 0, 5000, 'the processes of the project to end').catch(() => {})
   expect(processesIn(project)).toEqual([])
 }, RUN_TIMEOUT)
