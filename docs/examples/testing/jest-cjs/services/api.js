@@ -1,0 +1,11 @@
+const { defineService } = require('@services-cluster/core/remote')
+
+module.exports = defineService(async (ctx) => {
+  const users = ctx.service('users')
+  return {
+    async greet(id) {
+      const { name, visits } = await users.profile(id)
+      return `Hello, ${name} (visit ${visits})`
+    },
+  }
+})

@@ -1,0 +1,12 @@
+const { defineService } = require('@services-cluster/core/remote')
+
+module.exports = defineService(async (ctx) => {
+  const store = ctx.service('store')
+  return {
+    async profile(id) {
+      const name = await store.name(id)
+      if (name === null) throw new Error(`no user ${id}`)
+      return { name, visits: await store.visit(id) }
+    },
+  }
+})
