@@ -3,9 +3,12 @@ export { defineServices } from './manifest/types.js'
 export type {
   BackoffOptions,
   ClusterOptions,
+  CommandServiceSpec,
+  DependencyCondition,
   HealthCheck,
   LogOptions,
   Manifest,
+  NodeServiceSpec,
   Permissions,
   ProbeTiming,
   ReadyProbe,
@@ -27,6 +30,7 @@ export type { ErrorCode, SerializedError } from './errors.js'
 export { ServiceContainer } from './container/service-container.js'
 export type { ContainerFactory, ExitReport } from './container/service-container.js'
 export { ProcessContainer } from './container/process-container.js'
+export { CommandContainer } from './container/command-container.js'
 export { ServiceController } from './controller/service-controller.js'
 export { ConnectionPort } from './port/connection-port.js'
 export { FramePort } from './port/frame-port.js'

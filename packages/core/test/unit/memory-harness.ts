@@ -1,9 +1,9 @@
 // Builds a ServicesManager whose services run in this process (memory containers): no spawning.
 
-import { ServicesManager, type ManagerOptions, type ServiceSpec, type StateChange } from '../../src/index.js'
+import { ServicesManager, type ManagerOptions, type NodeServiceSpec, type ServiceSpec, type StateChange } from '../../src/index.js'
 import { memoryContainers } from '../../src/testing/index.js'
 
-export type MemorySpec = Omit<ServiceSpec, 'entry'> & { module: unknown }
+export type MemorySpec = Omit<NodeServiceSpec, 'entry'> & { module: unknown }
 
 export function memoryManager(specs: Record<string, MemorySpec>, options: ManagerOptions = {}): ServicesManager {
   const modules: Record<string, unknown> = {}

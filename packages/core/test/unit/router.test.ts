@@ -12,7 +12,7 @@ function channel() {
 
 function router(calls: Record<string, string[]>, targets: Record<string, ReturnType<typeof channel>>) {
   return new Router({
-    target: (name) => (targets[name] ? { state: 'running', controller: targets[name]!.controller } : undefined),
+    target: (name) => (targets[name] ? { state: 'running', controller: targets[name]!.controller, kind: 'node' as const } : undefined),
     mayCall: (from, to) => calls[from]?.includes(to) ?? false,
     manager: async () => 'manager-answer',
   })
@@ -49,7 +49,7 @@ describe('Router', () => {
     const waiting = { bytes: 0 }
     Object.defineProperty(b.controller, 'queuedBytes', { get: () => waiting.bytes })
     const r = new Router(
-      { target: (name) => (name === 'b' ? { state: 'running', controller: b.controller } : undefined), mayCall: () => true, manager: async () => null },
+      { target: (name) => (name === 'b' ? { state: 'running', controller: b.controller, kind: 'node' as const } : undefined), mayCall: () => true, manager: async () => null },
       1000,
     )
     waiting.bytes = 999

@@ -16,6 +16,7 @@ export function crashedLastTime(service: Pick<ServiceView, 'lastExit'>): boolean
 export function toneOf(service: Pick<ServiceView, 'display' | 'lastExit'>): Tone {
   switch (service.display) {
     case 'running':
+    case 'completed':
       return 'running'
     case 'starting':
     case 'closing':

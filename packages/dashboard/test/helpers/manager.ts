@@ -1,7 +1,7 @@
 // Real managers for the dashboard tests: services from test/fixtures (child processes), a throw-away state
 // directory each, closed and removed after the test.
 
-import { ServicesManager, type ManagerOptions, type Manifest, type ServiceSpec } from '@services-cluster/core'
+import { ServicesManager, type ManagerOptions, type Manifest, type NodeServiceSpec, type ServiceSpec } from '@services-cluster/core'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -27,6 +27,6 @@ export async function closeManagers(): Promise<void> {
 }
 
 /** A service spec running test/fixtures/service.ts. */
-export function service(dependsOn: string[] = [], extra: Partial<ServiceSpec> = {}): ServiceSpec {
+export function service(dependsOn: string[] = [], extra: Partial<NodeServiceSpec> = {}): ServiceSpec {
   return { entry: './service.ts', dependsOn, ...extra }
 }
