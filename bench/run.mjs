@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { clusterClientCases } from './cluster-client-calls.mjs'
+import { commandCases } from './commands.mjs'
 import { containmentCases } from './containment.mjs'
 import { callCases, memoryCases, recoveryCases, startupCases } from './core.mjs'
 import { fmt, here } from './lib.mjs'
@@ -41,6 +42,7 @@ await section('startup', () => startupCases(opts))
 await section('containment', () => containmentCases({ trials: quick ? 1 : 7, services: quick ? 10 : 30 }))
 await section('startup vs PM2', () => pm2Cases(opts), { peer: true })
 await section('readiness', () => readinessCases({ trials: quick ? 5 : 40 }))
+await section('command services', () => commandCases({ trials: quick ? 1 : 7, services: 10 }), { peer: true })
 if (caCerts) {
   // NODE_EXTRA_CA_CERTS makes every Node start ≈3× slower: measure start-up without it as well.
   delete process.env.NODE_EXTRA_CA_CERTS
@@ -165,6 +167,7 @@ ${existsSync(here('targets.md')) ? readFileSync(here('targets.md'), 'utf8') : ''
 ${existsSync(here('memory-attacks.md')) ? readFileSync(here('memory-attacks.md'), 'utf8') : ''}
 ${existsSync(here('containment.md')) ? readFileSync(here('containment.md'), 'utf8') : ''}
 ${existsSync(here('readiness.md')) ? readFileSync(here('readiness.md'), 'utf8') : ''}
+${existsSync(here('commands.md')) ? readFileSync(here('commands.md'), 'utf8') : ''}
 ## Other packages
 
 ${extra.map((e) => `- \`bench/${e.script}\`: \`${e.result.replace(/\n/g, ' ')}\``).join('\n')}

@@ -22,6 +22,7 @@ const bench: Cases = {
   ...(await load('moleculer.mjs')),
   ...(await load('containment.mjs')),
   ...(await load('readiness.mjs')),
+  ...(await load('commands.mjs')),
 }
 const { clusterClientCases } = (await load('cluster-client-calls.mjs')) as unknown as { clusterClientCases: ClusterClientCases }
 bench.eggClusterClientCases = (o) => clusterClientCases('egg', o)
@@ -38,6 +39,7 @@ describe('benchmark smoke run (quick sizes)', () => {
     ['startupCases', { trials: 1, services: 3 }],
     ['containmentCases', { trials: 1, services: 3 }],
     ['readinessCases', { trials: 1 }],
+    ['commandCases', { trials: 1, services: 2 }],
     ['pm2Cases', { trials: 1, apps: 2 }],
     ['memoryCases', { services: 3 }],
   ])('%s produces finite figures', async (name, options) => {
