@@ -125,8 +125,8 @@ export function makeProject(files: Record<string, string> = {}, options: { hello
 
 /** Stops whatever manager the project still has (svc down, else signal its pid), then removes the directory. */
 export async function removeProject(dir: string): Promise<void> {
-  const lock = join(dir, '.svc/manager.pid')
-  if (existsSync(join(dir, '.svc/control.sock'))) await svc(dir, ['down'], { timeoutMs: 20_000 }).catch(() => undefined)
+  const lock = join(dir, '.svc/private/manager.pid')
+  if (existsSync(join(dir, '.svc/private/control.sock'))) await svc(dir, ['down'], { timeoutMs: 20_000 }).catch(() => undefined)
   if (existsSync(lock)) {
     const pid = Number.parseInt(readFileSync(lock, 'utf8'), 10)
     if (pid > 0 && alive(pid)) {
