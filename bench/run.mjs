@@ -12,6 +12,7 @@ import { memoryAttackCases } from './memory-attacks.mjs'
 import { moleculerCases } from './moleculer.mjs'
 import { pm2Cases } from './pm2.mjs'
 import { readinessCases } from './readiness.mjs'
+import { tracingCases } from './tracing.mjs'
 
 const quick = process.argv.includes('--quick')
 // apps: services per side in the PM2 comparison (the issue's 10, in both modes).
@@ -42,6 +43,7 @@ await section('startup', () => startupCases(opts))
 await section('containment', () => containmentCases({ trials: quick ? 1 : 7, services: quick ? 10 : 30 }))
 await section('startup vs PM2', () => pm2Cases(opts), { peer: true })
 await section('readiness', () => readinessCases({ trials: quick ? 5 : 40 }))
+await section('tracing', () => tracingCases({ trials: opts.trials, count: opts.count }))
 await section('command services', () => commandCases({ trials: quick ? 1 : 7, services: 10 }), { peer: true })
 if (caCerts) {
   // NODE_EXTRA_CA_CERTS makes every Node start ≈3× slower: measure start-up without it as well.
@@ -168,6 +170,7 @@ ${existsSync(here('memory-attacks.md')) ? readFileSync(here('memory-attacks.md')
 ${existsSync(here('containment.md')) ? readFileSync(here('containment.md'), 'utf8') : ''}
 ${existsSync(here('readiness.md')) ? readFileSync(here('readiness.md'), 'utf8') : ''}
 ${existsSync(here('commands.md')) ? readFileSync(here('commands.md'), 'utf8') : ''}
+${existsSync(here('tracing.md')) ? readFileSync(here('tracing.md'), 'utf8') : ''}
 ## Other packages
 
 ${extra.map((e) => `- \`bench/${e.script}\`: \`${e.result.replace(/\n/g, ' ')}\``).join('\n')}

@@ -90,7 +90,7 @@ export class Router {
       })
       return
     }
-    this.#forward(pending, message.args)
+    this.#forward(pending, message.args, message.trace)
   }
 
   /** A call from outside the graph (tests, CLI, control socket). */
@@ -173,7 +173,7 @@ export class Router {
   }
 
   /** Sends the call on to its target, or answers the caller at once when it cannot be. Returns the routed id. */
-  #forward(pending: Pending, args: unknown[]): number | undefined {
+  #forward(pending: Pending, args: unknown[], trace?: string): number | undefined {
     const { to, method } = pending
     const target = this.host.target(to)
     if (!target) {
@@ -215,7 +215,7 @@ export class Router {
     this.#pending.set(id, pending)
     let sent: boolean
     try {
-      sent = target.controller.send({ type: 'request', id, from: pending.from, method, args })
+      sent = target.controller.send(trace ? { type: 'request', id, from: pending.from, method, args, trace } : { type: 'request', id, from: pending.from, method, args })
     } catch (cause) {
       this.#forget(id, pending)
       answer(pending, {

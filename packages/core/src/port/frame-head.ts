@@ -4,9 +4,11 @@
 // that JSON never starts with (1–3):
 //
 //   [kind u8][id f64 LE][name bytes u8][name (UTF-8)][method (UTF-8, to the header's end)]   a request
+//   [kind u8][id f64 LE][name bytes u8][name][trace bytes u8][trace (ASCII)][method]          a traced request
 //   [kind u8][id f64 LE]                                                                      an ok response
 //
-// where a request's name is `to` (REQUEST_TO: service → manager) or `from` (REQUEST_FROM: manager → service). A
+// where a request's name is `to` (REQUEST_TO: service → manager) or `from` (REQUEST_FROM: manager → service), and a
+// traced request (the caller traces: remote/tracing.ts) carries its W3C traceparent as well. A
 // relayed call is four of these headers in the manager and two in each service; encoding and decoding them this
 // way costs ≈ 0.1 µs each against ≈ 0.3 µs for JSON.stringify and ≈ 0.45 µs for JSON.parse of the same header.
 // A message with any other shape (an error response, a name longer than MAX_NAME_CHARS) goes as JSON.
@@ -16,6 +18,10 @@ import type { IncomingRequestMessage, OutgoingRequestMessage, ResponseMessage } 
 const REQUEST_TO = 1
 const REQUEST_FROM = 2
 const RESPONSE_OK = 3
+const REQUEST_TO_TRACED = 4
+const REQUEST_FROM_TRACED = 5
+/** A traceparent is 55 characters; anything that does not fit one length byte goes as JSON. */
+const MAX_TRACE_CHARS = 255
 /** kind + id */
 const FIXED_BYTES = 9
 /** At most 3 UTF-8 bytes per UTF-16 unit: names this short always fit the one-byte length. */
@@ -32,6 +38,7 @@ export function asCompact(message: Record<string, unknown>): CompactMessage | nu
   if (message.type === 'response') return message.ok === true ? (message as CompactMessage) : null
   if (message.type !== 'request' || typeof message.method !== 'string') return null
   const name = typeof message.to === 'string' ? message.to : message.from
+  if (message.trace !== undefined && !(typeof message.trace === 'string' && message.trace.length <= MAX_TRACE_CHARS && /^[\x20-\x7e]*$/.test(message.trace))) return null
   return typeof name === 'string' && name.length <= MAX_NAME_CHARS ? (message as CompactMessage) : null
 }
 
@@ -44,7 +51,8 @@ function isOutgoing(message: OutgoingRequestMessage | IncomingRequestMessage): m
 export function compactHeadMax(message: CompactMessage): number {
   if (message.type === 'response') return FIXED_BYTES
   const name = isOutgoing(message) ? message.to : message.from
-  return FIXED_BYTES + 1 + 3 * (name.length + message.method.length)
+  const trace = message.trace === undefined ? 0 : 1 + message.trace.length
+  return FIXED_BYTES + 1 + 3 * (name.length + message.method.length) + trace
 }
 
 /** Writes the compact header of `message` at `offset` (room for compactHeadMax bytes); returns its length. */
@@ -55,12 +63,18 @@ export function writeCompactHead(message: CompactMessage, buf: Buffer, offset: n
     return FIXED_BYTES
   }
   const outgoing = isOutgoing(message)
-  buf[offset] = outgoing ? REQUEST_TO : REQUEST_FROM
+  const trace = message.trace
+  buf[offset] = trace === undefined ? (outgoing ? REQUEST_TO : REQUEST_FROM) : outgoing ? REQUEST_TO_TRACED : REQUEST_FROM_TRACED
   const nameAt = offset + FIXED_BYTES + 1
   const nameBytes = buf.write(outgoing ? message.to : message.from, nameAt)
   buf[offset + FIXED_BYTES] = nameBytes
-  const methodBytes = buf.write(message.method, nameAt + nameBytes)
-  return FIXED_BYTES + 1 + nameBytes + methodBytes
+  let methodAt = nameAt + nameBytes
+  if (trace !== undefined) {
+    buf[methodAt] = trace.length
+    methodAt += 1 + buf.write(trace, methodAt + 1, 'latin1')
+  }
+  const methodBytes = buf.write(message.method, methodAt)
+  return methodAt + methodBytes - offset
 }
 
 /** Decodes the header in buf[start, end); throws on bytes that are neither a compact header nor JSON. */
@@ -68,7 +82,7 @@ export function readHead(buf: Buffer, start: number, end: number): Record<string
   const kind = buf[start]
   // Anything else is JSON (which never starts with these control bytes). Well-formed JSON that is not a protocol
   // message is the caller's to report: a service's own code can write such frames to its fd 3.
-  if (kind !== REQUEST_TO && kind !== REQUEST_FROM && kind !== RESPONSE_OK) {
+  if (kind === undefined || kind < REQUEST_TO || kind > REQUEST_FROM_TRACED) {
     return JSON.parse(buf.toString('utf8', start, end)) as Record<string, unknown>
   }
   if (end - start < FIXED_BYTES) throw new Error('a header too short to be one')
@@ -78,9 +92,19 @@ export function readHead(buf: Buffer, start: number, end: number): Record<string
     return { type: 'response', id, ok: true }
   }
   const nameAt = start + FIXED_BYTES + 1
-  const methodAt = nameAt + (buf[start + FIXED_BYTES] ?? 0)
-  if (methodAt > end) throw new Error('a request header shorter than its name')
-  const name = buf.toString('utf8', nameAt, methodAt)
+  const nameEnd = nameAt + (buf[start + FIXED_BYTES] ?? 0)
+  if (nameEnd > end) throw new Error('a request header shorter than its name')
+  const name = buf.toString('utf8', nameAt, nameEnd)
+  const traced = kind === REQUEST_TO_TRACED || kind === REQUEST_FROM_TRACED
+  let methodAt = nameEnd
+  let trace: string | undefined
+  if (traced) {
+    methodAt = nameEnd + 1 + (buf[nameEnd] ?? 0)
+    if (nameEnd >= end || methodAt > end) throw new Error('a request header shorter than its trace')
+    trace = buf.toString('latin1', nameEnd + 1, methodAt)
+  }
   const method = buf.toString('utf8', methodAt, end)
-  return kind === REQUEST_TO ? { type: 'request', id, to: name, method } : { type: 'request', id, from: name, method }
+  const head: Record<string, unknown> = kind === REQUEST_TO || kind === REQUEST_TO_TRACED ? { type: 'request', id, to: name, method } : { type: 'request', id, from: name, method }
+  if (traced) head.trace = trace
+  return head
 }

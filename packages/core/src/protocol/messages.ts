@@ -56,6 +56,8 @@ export interface IncomingRequestMessage {
   from: string
   method: string
   args: unknown[]
+  /** W3C traceparent of the caller's active span, when it traces (remote/tracing.ts). */
+  trace?: string
 }
 export type ResponseMessage =
   | { type: 'response'; id: number; ok: true; value: unknown }
@@ -88,6 +90,8 @@ export interface OutgoingRequestMessage {
   to: string
   method: string
   args: unknown[]
+  /** W3C traceparent of the caller's active span, when it traces (remote/tracing.ts). */
+  trace?: string
 }
 /** The caller gave up (timeout); the manager forgets the pending call. */
 export interface CancelMessage {

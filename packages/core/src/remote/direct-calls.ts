@@ -7,6 +7,7 @@ import { restoreError, svcError } from '../errors.js'
 import { FramePort } from '../port/frame-port.js'
 import { isTooLarge, tooLargeFor } from '../port/message-size.js'
 import { MAX_DIRECT_FRAME_BYTES, type DirectCallerMessage, type DirectGrant, type ResponseMessage } from '../protocol/messages.js'
+import { outgoingTrace } from './tracing.js'
 
 interface Pending {
   resolve(value: unknown): void
@@ -82,7 +83,8 @@ export class DirectCalls {
       const id = this.#nextId++
       let sent: boolean
       try {
-        sent = channel.port.send({ type: 'request', id, to, method, args })
+        const trace = outgoingTrace()
+        sent = channel.port.send(trace ? { type: 'request', id, to, method, args, trace } : { type: 'request', id, to, method, args })
       } catch (cause) {
         if (isTooLarge(cause)) return reject(tooLargeFor(this.self, `the arguments of ${to}.${method} (on its direct channel)`, cause))
         reject(

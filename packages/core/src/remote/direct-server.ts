@@ -10,7 +10,7 @@ import { isTooLarge, tooLargeFor } from '../port/message-size.js'
 import { directToken } from '../protocol/direct-token.js'
 import { isDirectRequest, MAX_DIRECT_FRAME_BYTES, type DirectCallerMessage, type OutgoingRequestMessage, type ResponseMessage } from '../protocol/messages.js'
 
-export type Invoke = (from: string, method: string, args: unknown[]) => Promise<unknown>
+export type Invoke = (from: string, method: string, args: unknown[], trace?: string) => Promise<unknown>
 
 type TargetPort = FramePort<DirectCallerMessage, ResponseMessage>
 
@@ -71,7 +71,7 @@ function admitted(message: DirectCallerMessage, key: string): string | null {
 async function serve(port: TargetPort, self: string, caller: string, call: OutgoingRequestMessage, invoke: Invoke): Promise<void> {
   let result: ResponseMessage
   try {
-    result = { type: 'response', id: call.id, ok: true, value: await invoke(caller, call.method, call.args) }
+    result = { type: 'response', id: call.id, ok: true, value: await invoke(caller, call.method, call.args, call.trace) }
   } catch (error) {
     result = { type: 'response', id: call.id, ok: false, error: serializeError(error) }
   }

@@ -3,6 +3,7 @@
 import { restoreError, svcError } from '../errors.js'
 import { isTooLarge, tooLargeFor } from '../port/message-size.js'
 import type { RemoteMessage, ResponseMessage } from '../protocol/messages.js'
+import { outgoingTrace } from './tracing.js'
 
 interface Pending {
   resolve(value: unknown): void
@@ -26,7 +27,8 @@ export class OutgoingCalls {
       const id = this.#nextId++
       let sent: boolean
       try {
-        sent = this.send({ type: 'request', id, to, method, args })
+        const trace = outgoingTrace()
+        sent = this.send(trace ? { type: 'request', id, to, method, args, trace } : { type: 'request', id, to, method, args })
       } catch (cause) {
         if (isTooLarge(cause)) return reject(tooLargeFor(this.self, `the arguments of ${to}.${method}`, cause))
         reject(

@@ -23,6 +23,7 @@ import type { DirectServer } from './direct-server.js'
 import { createLogger, processSink, type LogSink } from './logger.js'
 import { DEFAULT_CALL_TIMEOUT_MS, OutgoingCalls } from './outgoing-calls.js'
 import { Subscriptions } from './subscriptions.js'
+import { serveTraced } from './tracing.js'
 
 const trace = debuglog('svc:remote')
 
@@ -135,8 +136,8 @@ export class RemoteService {
     try {
       // Loaded here, not at boot: it brings node:crypto, which costs every service process ≈2 ms to load.
       const { DirectServer } = await import('./direct-server.js')
-      this.#directServer = await DirectServer.listen(direct.path, direct.key, name, (from, method, args) =>
-        this.#invoke({ type: 'request', id: 0, from, method, args }),
+      this.#directServer = await DirectServer.listen(direct.path, direct.key, name, (from, method, args, trace) =>
+        this.#invoke({ type: 'request', id: 0, from, method, args, trace }),
       )
       return direct.path
     } catch (error) {
@@ -168,7 +169,11 @@ export class RemoteService {
     }
   }
 
-  async #invoke(message: IncomingRequestMessage): Promise<unknown> {
+  #invoke(message: IncomingRequestMessage): Promise<unknown> {
+    return serveTraced(this.#name, message.method, message.from, message.trace, () => this.#call(message))
+  }
+
+  async #call(message: IncomingRequestMessage): Promise<unknown> {
     const api = this.#api
     if (!api) {
       throw svcError('SVC_ERR_SERVICE_NOT_RUNNING', `Service "${this.#name}" is not running; ${message.method} was not called.`, { service: this.#name })

@@ -18,6 +18,10 @@ test('the messages a call is made of get a compact header that decodes to the sa
     { type: 'request', id: 5, to: 'b', method: '' },
     { type: 'request', id: 6, to: '€'.repeat(85), method: 'm' }, // 255 bytes: the most a name may take
     { type: 'response', id: 7, ok: true },
+    // A traced call carries the caller's W3C traceparent in the compact header too.
+    { type: 'request', id: 8, to: 'store', method: 'get', trace: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+    { type: 'request', id: 9, from: 'checker', method: 'get', trace: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+    { type: 'request', id: 10, from: 'é', method: 'größe', trace: '' },
   ]
   for (const message of messages) {
     const head = encode(message)
@@ -33,6 +37,9 @@ test('every other message, and a name too long for its length byte, keeps a JSON
     { type: 'request', id: 2, to: 'é'.repeat(86), method: 'm' },
     { type: 'request', id: 'not a number', to: 'b', method: 'm' },
     { type: 'request', id: 3, method: 'm' },
+    { type: 'request', id: 5, to: 'b', method: 'm', trace: 't'.repeat(256) }, // longer than its length byte
+    { type: 'request', id: 6, to: 'b', method: 'm', trace: 'tracé' }, // not the ASCII a traceparent is
+    { type: 'request', id: 7, to: 'b', method: 'm', trace: 7 },
     { type: 'state', state: 'running' },
     { type: 'cancel', id: 4 },
   ]
