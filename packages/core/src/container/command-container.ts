@@ -57,11 +57,7 @@ export class CommandContainer extends ServiceContainer {
   async start(): Promise<void> {
     const { name, oneshot } = this.service
     const epoch = this.#epoch
-    if (oneshot) this.waitingFor = 'exit 0'
-    const run = await this.#spawn().catch((error: unknown) => {
-      this.waitingFor = null
-      throw error
-    })
+    const run = await this.#spawn()
     const readiness = watchReadiness(this, this.service, run.exited)
     await run.running
     if (this.#epoch !== epoch) {
@@ -81,7 +77,7 @@ export class CommandContainer extends ServiceContainer {
       }
       return
     }
-    const { code, signal } = await run.exited.finally(() => (this.waitingFor = null))
+    const { code, signal } = await run.exited
     if (code === 0 || run.stopping) return // stopped while it ran: the node reports the start as cancelled
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}${code === 127 ? ' (command not found)' : ''}`
     throw svcError('SVC_ERR_ONESHOT_FAILED', `One-shot service "${name}" ${how}; its dependents are not started. Its output is in \`svc logs ${name}\`.`, {

@@ -13,6 +13,12 @@ export interface Readiness {
   cancel(): void
 }
 
+/** What a service's start waits for beyond its process (shown while it is `starting`): a one-shot's exit, a probe. */
+export function startWaitsFor(service: ResolvedService): string | null {
+  if (service.oneshot) return 'exit 0'
+  return service.ready ? describeProbe(service.ready) : null
+}
+
 export function watchReadiness(container: ServiceContainer, service: ResolvedService, exited: Promise<{ code: number | null; signal: string | null }>): Readiness {
   const probe = service.ready
   if (!probe) return { ready: Promise.resolve(), cancel: () => {} }
@@ -32,7 +38,6 @@ export function watchReadiness(container: ServiceContainer, service: ResolvedSer
       details: { code, signal, probe: what },
     }))
   })
-  container.waitingFor = what
   const ready = waitUntilReady(probe, {
     signal: abort.signal,
     cwd: service.cwd,
@@ -43,10 +48,7 @@ export function watchReadiness(container: ServiceContainer, service: ResolvedSer
       return () => container.off('output', onLine)
     },
     onAttempt: (error) => (last = error.message),
-  }).finally(() => {
-    clearTimeout(timer)
-    container.waitingFor = null
-  })
+  }).finally(() => clearTimeout(timer))
   ready.catch(() => {}) // read by the start, which may be gone first
   return { ready, cancel: () => abort.abort(new Error('start abandoned')) }
 }

@@ -44,8 +44,6 @@ export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
 
   abstract readonly controller: ServiceController | null
   abstract readonly pid: number | null
-  /** While the start waits for a readiness probe: what it waits for ("tcp 127.0.0.1:6390"). */
-  waitingFor: string | null = null
   /** The warm spare's pid (restart.warmSpare), once it has booted. */
   get sparePid(): number | null {
     return null

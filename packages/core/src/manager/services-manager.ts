@@ -7,6 +7,7 @@ import { isAbsolute, resolve } from 'node:path'
 import { hostContainment } from '../container/containment.js'
 import { launchInlineInTurns, type Launch } from '../container/launch.js'
 import { CommandContainer } from '../container/command-container.js'
+import { startWaitsFor } from '../container/readiness.js'
 import { ProcessContainer } from '../container/process-container.js'
 import { Spawner } from '../container/spawner.js'
 import type { ContainerFactory } from '../container/service-container.js'
@@ -287,7 +288,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       kind: node.service.kind,
       command: node.service.commandLine,
       oneshot: node.service.oneshot,
-      waitingFor: node.state === 'starting' ? node.container.waitingFor : null,
+      waitingFor: node.state === 'starting' ? startWaitsFor(node.service) : null,
       restarts: node.restarts,
       startedAt: node.startedAt,
       lastExit: node.lastExit,

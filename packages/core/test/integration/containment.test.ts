@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hostContainment } from '../../src/container/containment.js'
 import { privateDir, type ServicesManager } from '../../src/index.js'
-import { fixtureManager, isAlive, treeOf, until } from './harness.js'
+import { fixtureManager, freePort, isAlive, treeOf, until } from './harness.js'
 
 // The rules of docs/supervision.md's threat model that rest on the kernel container, tried by a hostile service.
 // On a host without namespaces they cannot hold, and the start-up report says so (tested at the end).
@@ -29,13 +29,6 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await new Promise((r) => server.once('listening', r))
-  const { port } = server.address() as { port: number }
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 function stateDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'svc-contain-'))

@@ -1,6 +1,7 @@
 // Real-process test helpers: managers rooted at the fixtures directory, and process liveness checks.
 
 import { readdirSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { ServicesManager, type ManagerOptions, type Manifest, type StateChange } from '../../src/index.js'
 import { statFields } from '../../src/supervision/proc-stat.js'
@@ -89,4 +90,13 @@ export function treeOf(root: number): number[] {
     })
   }
   return tree
+}
+
+/** A port nothing listens on right now (the OS picks it; closed again at once). */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await new Promise((r) => server.once('listening', r))
+  const { port } = server.address() as { port: number }
+  await new Promise((r) => server.close(r))
+  return port
 }

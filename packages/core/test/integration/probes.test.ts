@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ServiceError } from '../../src/errors.js'
 import { checkOnce, waitUntilReady, type PolledProbe, type ResolvedProbe } from '../../src/probes/index.js'
-import { isAlive } from './harness.js'
+import { freePort, isAlive } from './harness.js'
 
 const timing = { intervalMs: 10, timeoutMs: 2_000, startGraceMs: 0 }
 let dir: string
@@ -44,13 +44,6 @@ function httpServer(handler: (res: import('node:http').ServerResponse, n: number
   }))
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await new Promise((r) => server.once('listening', r))
-  const { port } = server.address() as import('node:net').AddressInfo
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 /** Ref'd timers alive now: an abandoned wait must bring the count back to where it was. */
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length

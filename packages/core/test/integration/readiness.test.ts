@@ -5,11 +5,10 @@
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ServicesManager } from '../../src/index.js'
-import { fixtureManager, isAlive, transitions, treeOf, until } from './harness.js'
+import { fixtureManager, freePort, isAlive, transitions, treeOf, until } from './harness.js'
 
 let manager: ServicesManager | undefined
 const dirs: string[] = []
@@ -19,13 +18,6 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await new Promise((r) => server.once('listening', r))
-  const { port } = server.address() as { port: number }
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 function installed(program: string): boolean {
   try {
@@ -56,7 +48,7 @@ describe('a mixed graph', () => {
     })
     const waits: string[] = []
     manager.on('state', (c) => {
-      if (c.to === 'starting') setImmediate(() => waits.push(`${c.service}: ${manager!.service(c.service).waitingFor}`))
+      if (c.to === 'starting') waits.push(`${c.service}: ${manager!.service(c.service).waitingFor}`)
     })
     await manager.start()
     const order = transitions(manager.timeline())
