@@ -2,12 +2,12 @@
 // escalation, containment, usage) hold for any executable, not only for Node services.
 
 import { afterEach, describe, expect, test } from '@jest/globals'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hostContainment } from '../../src/container/containment.js'
 import type { ServicesManager } from '../../src/index.js'
-import { fixtureManager, isAlive, transitions, treeOf, until } from './harness.js'
+import { fixtureManager, freePort, isAlive, runningAgain, transitions, treeOf, until } from './harness.js'
 
 const contained = hostContainment().kind !== 'process-group'
 
@@ -57,7 +57,6 @@ describe('one-shots and conditions', () => {
       'db:starting', 'db:running', 'migrate:starting', 'migrate:completed', 'api:starting', 'api:running',
     ])
     expect(manager.logs('migrate').map((l) => l.line)).toEqual([])
-    const { readFileSync } = await import('node:fs')
     expect(readFileSync(join(dir, 'runs'), 'utf8')).toBe('migrating\nmigrating\n')
   })
 
@@ -135,6 +134,30 @@ describe('the graph rules for command services', () => {
     await until(() => tree.every((pid) => !isAlive(pid)), 5000, 'every process of the tree to be gone')
   })
 
+  test('a command whose health check fails is restarted, and its dependents with it', async () => {
+    const port = await freePort()
+    // The listener is a child of the service's shell: killing it leaves the service running, but unhealthy.
+    manager = fixtureManager({
+      web: {
+        command: `socat TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork EXEC:true & exec sleep 1000`,
+        ready: { tcp: port, intervalMs: 20 },
+        health: { tcp: port, intervalMs: 50, timeoutMs: 500, failureThreshold: 2 },
+        restart: { backoff: { initialMs: 0, jitter: 0 } },
+      },
+      api: { entry: './echo.ts', dependsOn: ['web'] },
+    })
+    await manager.start()
+    const notices: string[] = []
+    manager.on('notice', (n) => notices.push(n.message))
+    const listener = treeOf(manager.service('web').pid!).find((pid) => /^socat/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8')))!
+    const back = runningAgain(manager, 'api')
+    process.kill(listener, 'SIGKILL')
+    await back
+    expect(manager.service('web')).toMatchObject({ state: 'running', restarts: 1, lastExit: { reason: 'unhealthy', signal: 'SIGKILL' } })
+    expect(manager.timeline('web').map((c) => c.reason)).toContain('unhealthy (SIGKILL)')
+    expect(notices.find((n) => n.startsWith('unhealthy: 2 failed health checks'))).toContain(`tcp 127.0.0.1:${port} failed`)
+  })
+
   test('CPU and RSS of a command are sampled', async () => {
     manager = fixtureManager({ busy: { command: ['sleep', '1000'] } }, { usageIntervalMs: 50 })
     await manager.start()
@@ -164,6 +187,5 @@ describe('the graph rules for command services', () => {
     manager.on('notice', (n) => notices.push(n.message))
     await manager.start()
     expect(notices).toContain("permissions: fs, childProcess, worker rules NOT enforced — Node's permission model governs Node services only, not a command")
-    expect(existsSync('/')).toBe(true)
   })
 })
