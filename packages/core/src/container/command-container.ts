@@ -57,11 +57,13 @@ export class CommandContainer extends ServiceContainer {
   async start(): Promise<void> {
     const { name, oneshot } = this.service
     const epoch = this.#epoch
-    const run = await this.#spawn()
+    const run = await this.#spawn(epoch)
     const readiness = watchReadiness(this, this.service, run.exited)
     await run.running
     if (this.#epoch !== epoch) {
+      // Stopped while it was being started: stop() has it, or (stopped before it existed) nobody does.
       readiness.cancel()
+      if (!run.stopping) await this.stop('stopped while starting')
       throw this.#aborted()
     }
     this.emit('started', run.pid)
@@ -108,7 +110,7 @@ export class CommandContainer extends ServiceContainer {
     if (this.#run) signalGroup(this.#run.pid, signal)
   }
 
-  async #spawn(): Promise<CommandRun> {
+  async #spawn(epoch: number): Promise<CommandRun> {
     const { name, cwd, command } = this.service
     const { file, args, env } = this.plan
     // The program itself, not the wrapper: a typo must name the program, before anything counts as started.
@@ -119,6 +121,7 @@ export class CommandContainer extends ServiceContainer {
     }
     // Loaded on first use: a graph of Node services never pays for it.
     const { execa } = await import('execa')
+    if (this.#epoch !== epoch) throw this.#aborted() // stopped meanwhile: start nothing
     const child: ResultPromise = execa(file, args, {
       cwd,
       env,

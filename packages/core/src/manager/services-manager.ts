@@ -292,7 +292,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       restarts: node.restarts,
       startedAt: node.startedAt,
       lastExit: node.lastExit,
-      usage: node.state === 'closed' ? null : this.#usage.latest(name),
+      usage: node.state === 'closed' || node.state === 'completed' ? null : this.#usage.latest(name),
       calls: this.#router.stats(name),
       critical: node.service.critical,
       parent: node.service.parent,

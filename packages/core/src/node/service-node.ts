@@ -134,8 +134,11 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
     try {
       await this.container.start()
     } catch (error) {
-      const exit = (error as { details?: { code?: number | null; signal?: string | null } }).details
-      this.lastExit = { code: exit?.code ?? null, signal: exit?.signal ?? null, reason: 'start-failed', at: Date.now(), error: briefError(error) }
+      // A process that ended during its start says how in the error's details (a one-shot's exit, say).
+      const exit = (error as { details?: { code?: unknown; signal?: unknown } }).details
+      const code = typeof exit?.code === 'number' ? exit.code : null
+      const signal = typeof exit?.signal === 'string' ? exit.signal : null
+      this.lastExit = { code, signal, reason: 'start-failed', at: Date.now(), error: briefError(error) }
       // A one-shot that failed stays failed: its dependents must not run on what it did not finish.
       if (this.service.oneshot && !abort.signal.aborted) this.failed = true
       if (this.state === 'starting') this.#setState('closed', this.failed ? 'one-shot failed' : 'start failed')

@@ -2,7 +2,7 @@
 // escalation, containment, usage) hold for any executable, not only for Node services.
 
 import { afterEach, describe, expect, test } from '@jest/globals'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hostContainment } from '../../src/container/containment.js'
@@ -23,6 +23,17 @@ function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'svc-cmd-'))
   dirs.push(dir)
   return dir
+}
+
+/** Host pids of `sleep <arg>` processes. */
+function sleepsNamed(arg: string): number[] {
+  return readdirSync('/proc').filter((pid) => {
+    try {
+      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\x00${arg}\x00`
+    } catch {
+      return false
+    }
+  }).map(Number)
 }
 
 // A command that waits for a file: the test decides when it finishes, with no timing involved.
@@ -121,6 +132,18 @@ describe('the graph rules for command services', () => {
     expect(manager.logs('polite').map((l) => l.line)).toContain('got INT')
     expect(manager.service('polite').lastExit).toMatchObject({ code: 0, reason: 'sigterm' })
     expect(manager.service('deaf').lastExit).toMatchObject({ signal: 'SIGKILL', reason: 'sigkill' })
+  })
+
+  test('a command closed while it is being started leaves no process', async () => {
+    const dir = tempDir()
+    manager = fixtureManager({ quick: { command: ['sleep', '1236'] } }, {}, dir)
+    for (let i = 0; i < 5; i++) {
+      const starting = manager.start().catch((e: { code?: string }) => e.code)
+      await manager.close(['quick'])
+      expect([undefined, 'SVC_ERR_START_ABORTED']).toContain(await starting)
+      expect(manager.service('quick').pid).toBeNull()
+    }
+    await until(() => sleepsNamed('1236').length === 0, 5000, 'no sleep 1236 left')
   })
 
   const linuxOnly = contained ? test : test.skip
