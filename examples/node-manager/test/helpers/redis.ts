@@ -1,6 +1,8 @@
 // Keys of this test run in the shared Redis. Whether that Redis is there, and where, is the repository-wide rule in
-// test-support/redis.ts.
+// test-support/redis.ts. Also: a raw command to the example's own redis-server, and a look for leftover processes.
 import { randomBytes } from 'node:crypto'
+import { readdir, readFile } from 'node:fs/promises'
+import net from 'node:net'
 import { createClient } from 'redis'
 import { REDIS_URL } from '../../../../test-support/redis.ts'
 
@@ -23,4 +25,34 @@ export async function deleteKeys(prefix: string): Promise<void> {
   } finally {
     if (client.isOpen) client.destroy()
   }
+}
+
+/** One inline command to the Redis on 127.0.0.1:`port`, answered with the first line of its reply (`+PONG`, `:5`). */
+export function redisCommand(port: number, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port })
+    let reply = ''
+    socket.setTimeout(2000, () => socket.destroy(new Error(`Redis on port ${port} did not answer "${command}" within 2 s`)))
+    socket.on('error', reject)
+    socket.on('connect', () => socket.write(`${command}\r\n`))
+    socket.on('data', (chunk) => {
+      reply += chunk.toString()
+      const end = reply.indexOf('\r\n')
+      if (end < 0) return
+      socket.destroy()
+      resolve(reply.slice(0, end))
+    })
+  })
+}
+
+/** Live processes whose command line contains every one of `words` (Linux /proc), as "pid command line". */
+export async function processesWith(...words: string[]): Promise<string[]> {
+  const found: string[] = []
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')
+    const line = cmdline.split('\0').filter(Boolean).join(' ')
+    if (words.every((word) => line.includes(word))) found.push(`${entry} ${line}`)
+  }
+  return found
 }
