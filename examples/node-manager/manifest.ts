@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { defineServices, type RestartOptions } from '@services-cluster/core'
+import { defineServices, type DependencyCondition, type RestartOptions } from '@services-cluster/core'
 import { DEFAULT_SIM_CONFIG, type SimConfig } from './src/chain-sim/sim-config.ts'
 import { errors } from './src/errors.ts'
 
@@ -55,21 +55,14 @@ export function nodeManagerManifest(options: NodeManagerOptions = {}) {
   const sim: SimConfig = { ...DEFAULT_SIM_CONFIG, nodes: DEFAULT_SIM_CONFIG.nodes.map((n) => ({ ...n, port: simPorts[n.id] ?? n.port })) }
   const nodesFile = moved ? writeMovedNodesFile(stateDir, simPorts) : EXAMPLE_NODES_FILE
 
-  const redis = options.redis === undefined ? {} : options.redis
-  const ownRedisPort = redis && !('url' in redis) ? (redis.port ?? DEFAULT_REDIS_PORT) : null
-  const redisUrl = redis ? ('url' in redis ? redis.url : `redis://127.0.0.1:${ownRedisPort}`) : null
-  const storeKind = options.store?.kind ?? (redisUrl ? 'redis' : 'file')
-  if (storeKind === 'redis' && !redisUrl) throw errors.manifest('store', 'the Redis store needs Redis; drop redis: null, or use { kind: "file" }.')
-  const store =
-    storeKind === 'redis'
-      ? { kind: 'redis' as const, url: redisUrl!, prefix: (options.store?.kind === 'redis' && options.store.prefix) || 'nm:' }
-      : { kind: 'file' as const, path: join(stateDir, 'checker-store.jsonl') }
-  const channel =
-    redisUrl && options.redisChannel !== null
-      ? { url: redisUrl, channel: options.redisChannel?.name ?? 'node-manager', ...(options.redisChannel?.scope ? { scope: options.redisChannel.scope } : {}) }
-      : null
-  // The services that talk to the graph's own Redis wait until it accepts connections.
-  const onRedis = (uses: boolean): string[] => (ownRedisPort !== null && uses ? ['redis'] : [])
+  const { ownRedisPort, store, channel } = redisPlan(options, stateDir)
+  // Who waits for the graph's own Redis: whatever keeps the store in it, and the gateway for its channel.
+  const storeOnOwnRedis = ownRedisPort !== null && store.kind === 'redis'
+  const checkerNeeds: Record<string, DependencyCondition> = {
+    ...(simulate ? { 'chain-sim': 'ready' } : {}),
+    ...(storeOnOwnRedis ? { redis: 'ready' } : {}),
+    bootstrap: 'completed',
+  }
 
   return defineServices({
     stateDir,
@@ -82,16 +75,14 @@ export function nodeManagerManifest(options: NodeManagerOptions = {}) {
         // jiti/register resolves from here, wherever svc was started.
         cwd: EXAMPLE_DIR,
         oneshot: true,
-        dependsOn: onRedis(storeKind === 'redis'),
+        dependsOn: storeOnOwnRedis ? ['redis'] : [],
         env: { NM_CHECKER_CONFIG: JSON.stringify({ nodesFile, store }) },
       },
       checker: {
         entry: join(EXAMPLE_DIR, 'services/checker.ts'),
-        // The checker probes every node once on start, so the simulators must already listen.
-        dependsOn: {
-          ...Object.fromEntries([...(simulate ? ['chain-sim'] : []), ...onRedis(storeKind === 'redis')].map((name) => [name, 'ready' as const])),
-          bootstrap: 'completed' as const,
-        },
+        // The checker probes every node once on start, so the simulators must already listen; it starts on the nodes
+        // the bootstrap stored, so that must have exited 0.
+        dependsOn: checkerNeeds,
         config: { nodesFile, store, bootstrapOnStart: false },
         restart,
         // The first check is bounded by the nodes' timeoutMs (2 s in nodes.json).
@@ -109,7 +100,7 @@ export function nodeManagerManifest(options: NodeManagerOptions = {}) {
       gateway: {
         entry: '@services-cluster/gateway',
         // The gateway must depend on every service it exposes.
-        dependsOn: ['checker', 'scheduler', ...onRedis(channel !== null)],
+        dependsOn: ['checker', 'scheduler', ...(ownRedisPort !== null && channel ? ['redis'] : [])],
         config: {
           port: options.gatewayPort ?? DEFAULT_GATEWAY_PORT,
           // Each with the number of params it takes: a call with too few or too many answers -32602.
@@ -133,6 +124,24 @@ export function nodeManagerManifest(options: NodeManagerOptions = {}) {
       },
     },
   })
+}
+
+// Where Redis is and what uses it: the graph's own redis-server (its port, or null), the store, the gateway's channel.
+function redisPlan(options: NodeManagerOptions, stateDir: string) {
+  const redis = options.redis === undefined ? {} : options.redis
+  const ownRedisPort = redis && !('url' in redis) ? (redis.port ?? DEFAULT_REDIS_PORT) : null
+  // Port 0 would make redis-server listen on no TCP port at all.
+  if (ownRedisPort !== null && !(Number.isInteger(ownRedisPort) && ownRedisPort >= 1 && ownRedisPort <= 65535)) {
+    throw errors.manifest('redis.port', `${ownRedisPort} is not a port (1-65535).`)
+  }
+  const url = redis ? ('url' in redis ? redis.url : `redis://127.0.0.1:${ownRedisPort}`) : null
+  const kind = options.store?.kind ?? (url ? 'redis' : 'file')
+  if (kind === 'redis' && !url) throw errors.manifest('store', 'the Redis store needs Redis; drop redis: null, or use { kind: "file" }.')
+  const prefix = (options.store?.kind === 'redis' && options.store.prefix) || 'nm:'
+  const store = kind === 'redis' ? { kind, url: url!, prefix } : { kind, path: join(stateDir, 'checker-store.jsonl') }
+  const named = options.redisChannel
+  const channel = url && named !== null ? { url, channel: named?.name ?? 'node-manager', ...(named?.scope ? { scope: named.scope } : {}) } : null
+  return { ownRedisPort, store, channel }
 }
 
 // redis-server on 127.0.0.1 only, its data in <stateDir>/redis as an append-only file written through on every

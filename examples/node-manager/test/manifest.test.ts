@@ -73,6 +73,7 @@ describe('nodeManagerManifest', () => {
     expect(manifest.services.checker.dependsOn).toEqual({ 'chain-sim': 'ready', bootstrap: 'completed' })
     expect(manifest.services.gateway.config).not.toHaveProperty('redis')
     expect(() => nodeManagerManifest({ redis: null, store: { kind: 'redis' } })).toThrow(expect.objectContaining({ code: 'SVC_ERR_NM_MANIFEST' }))
+    expect(() => nodeManagerManifest({ redis: { port: 0 } })).toThrow(expect.objectContaining({ details: { variable: 'redis.port' } }))
   })
 })
 
