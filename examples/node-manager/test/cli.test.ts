@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url'
 import { EXAMPLE_DIR } from '../manifest.ts'
 import { freePorts } from './helpers/ports.ts'
 import { gatewayCall } from './helpers/gateway-rpc.ts'
-import { processesWith, redisCommand } from './helpers/redis.ts'
+import { processesWith } from './helpers/processes.ts'
+import { redisCommand } from './helpers/redis.ts'
 
 const BIN = fileURLToPath(new URL('../../../packages/cli/dist/bin.js', import.meta.url))
 const CONFIG = join(EXAMPLE_DIR, 'svc.config.ts')

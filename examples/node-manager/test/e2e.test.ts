@@ -9,7 +9,8 @@ import { ServicesManager, type StateChange } from '@services-cluster/core'
 import { EXAMPLE_DIR, nodeManagerManifest } from '../manifest.ts'
 import { freePorts } from './helpers/ports.ts'
 import { gatewayCall } from './helpers/gateway-rpc.ts'
-import { processesWith, redisCommand } from './helpers/redis.ts'
+import { processesWith } from './helpers/processes.ts'
+import { redisCommand } from './helpers/redis.ts'
 import { rpc } from './helpers/rpc.ts'
 
 interface CheckReport {

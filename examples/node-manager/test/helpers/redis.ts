@@ -1,7 +1,6 @@
 // Keys of this test run in the shared Redis. Whether that Redis is there, and where, is the repository-wide rule in
-// test-support/redis.ts. Also: a raw command to the example's own redis-server, and a look for leftover processes.
+// test-support/redis.ts. Also: a raw command to the example's own redis-server.
 import { randomBytes } from 'node:crypto'
-import { readdir, readFile } from 'node:fs/promises'
 import net from 'node:net'
 import { createClient } from 'redis'
 import { REDIS_URL } from '../../../../test-support/redis.ts'
@@ -34,6 +33,8 @@ export function redisCommand(port: number, command: string): Promise<string> {
     let reply = ''
     socket.setTimeout(2000, () => socket.destroy(new Error(`Redis on port ${port} did not answer "${command}" within 2 s`)))
     socket.on('error', reject)
+    // After a reply this is a no-op; before one, the connection ended unanswered.
+    socket.on('close', () => reject(new Error(`Redis on port ${port} closed the connection without answering "${command}"`)))
     socket.on('connect', () => socket.write(`${command}\r\n`))
     socket.on('data', (chunk) => {
       reply += chunk.toString()
@@ -43,16 +44,4 @@ export function redisCommand(port: number, command: string): Promise<string> {
       resolve(reply.slice(0, end))
     })
   })
-}
-
-/** Live processes whose command line contains every one of `words` (Linux /proc), as "pid command line". */
-export async function processesWith(...words: string[]): Promise<string[]> {
-  const found: string[] = []
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')
-    const line = cmdline.split('\0').filter(Boolean).join(' ')
-    if (words.every((word) => line.includes(word))) found.push(`${entry} ${line}`)
-  }
-  return found
 }
