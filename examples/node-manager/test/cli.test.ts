@@ -12,11 +12,12 @@ import { EXAMPLE_DIR } from '../manifest.ts'
 import { freePorts } from './helpers/ports.ts'
 import { gatewayCall } from './helpers/gateway-rpc.ts'
 import { processesWith } from './helpers/processes.ts'
-import { redisCommand } from './helpers/redis.ts'
+import { redisCommand, redisServerForTests } from './helpers/redis.ts'
 
 const BIN = fileURLToPath(new URL('../../../packages/cli/dist/bin.js', import.meta.url))
 const CONFIG = join(EXAMPLE_DIR, 'svc.config.ts')
 
+const enabled = redisServerForTests('the node-manager svc CLI test')
 let dir = ''
 let gatewayPort = 0
 let redisPort = 0
@@ -32,6 +33,7 @@ function svc(...args: string[]): Promise<{ code: number; stdout: string; stderr:
 }
 
 beforeAll(async () => {
+  if (!enabled) return
   dir = await mkdtemp(join(tmpdir(), 'nm-cli-'))
   const [gateway, redis, ...sim] = await freePorts(7)
   gatewayPort = gateway!
@@ -48,6 +50,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
+  if (!dir) return
   // Even when a step failed: stop the manager by the CLI, and by its pid only if the CLI could not.
   const down = existsSync(join(dir, 'private', 'control.sock')) ? await svc('down') : null
   const pidFile = join(dir, 'private', 'manager.pid')
@@ -62,7 +65,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 }, 60_000)
 
-it('svc up --detach, svc call, a curl-style POST to the gateway, svc down', async () => {
+;(enabled ? it : it.skip)('svc up --detach, svc call, a curl-style POST to the gateway, svc down', async () => {
   const up = await svc('up', '--detach', '--json')
   expect({ code: up.code, stderr: up.stderr }).toEqual({ code: 0, stderr: expect.any(String) })
   const started = JSON.parse(up.stdout) as { socket: string; services: Array<{ name: string; state: string }> }

@@ -1,5 +1,7 @@
 // Keys of this test run in the shared Redis. Whether that Redis is there, and where, is the repository-wide rule in
-// test-support/redis.ts. Also: a raw command to the example's own redis-server.
+// test-support/redis.ts. Also: the same rule for the redis-server binary the example's graph runs, and a raw command
+// to that server.
+import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import net from 'node:net'
 import { createClient } from 'redis'
@@ -44,4 +46,13 @@ export function redisCommand(port: number, command: string): Promise<string> {
       resolve(reply.slice(0, end))
     })
   })
+}
+
+/** True when redis-server is on the PATH (the example's graph starts its own); otherwise throws under CI=true, or
+ * prints the skip line and is false — the rule of test-support/redis.ts, for the binary. */
+export function redisServerForTests(what: string): boolean {
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0) return true
+  if (process.env.CI === 'true') throw new Error(`${what}: redis-server is not on the PATH, and CI=true requires it.`)
+  process.stderr.write(`skipping ${what}: no redis-server on the PATH (install it to run them)\n`)
+  return false
 }
