@@ -53,7 +53,11 @@ async function main() {
     gatewayPort,
     simPorts: Object.fromEntries(SIM_NODE_IDS.map((id, i) => [id, sim[i]])),
     stateDir,
-    redis: withRedis ? { url: redisUrl, channel: CHANNEL, scope } : null,
+    // The Redis at REDIS_URL (not a redis-server of the graph) carries the channel; the store stays the embedded file,
+    // so the shared Redis gets no nm: keys.
+    redis: withRedis ? { url: redisUrl } : null,
+    redisChannel: { name: CHANNEL, scope },
+    store: { kind: 'file' },
   })
   const manager = new ServicesManager(manifest, { cwd: EXAMPLE_DIR })
   const results = []

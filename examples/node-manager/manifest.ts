@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { defineServices, type RestartOptions } from '@services-cluster/core'
+import { defineServices, type DependencyCondition, type RestartOptions } from '@services-cluster/core'
 import { DEFAULT_SIM_CONFIG, type SimConfig } from './src/chain-sim/sim-config.ts'
 import { errors } from './src/errors.ts'
 
@@ -13,27 +13,30 @@ export const EXAMPLE_NODES_FILE = join(EXAMPLE_DIR, 'nodes.json')
 export const DEFAULT_GATEWAY_PORT = 8545
 export const SIM_NODE_IDS = DEFAULT_SIM_CONFIG.nodes.map((n) => n.id)
 
-export interface GatewayRedisOptions {
-  url: string
-  /** Default "node-manager". */
-  channel?: string
-  scope?: string
-}
+export const DEFAULT_REDIS_PORT = 6390
+
+/**
+ * Where the example's Redis is: `{ port }` runs redis-server as a service of the graph on 127.0.0.1:`port` (the
+ * default, port 6390, so it never meets a system Redis on 6379); `{ url }` uses a Redis you run yourself.
+ */
+export type RedisOption = { port?: number } | { url: string }
 
 export interface NodeManagerOptions {
   /** Gateway HTTP port; 0 picks a free one (then ask `gateway.address()`). Default 8545. */
   gatewayPort?: number
   /** Bearer token the gateway requires on POST /rpc. Default: none (it listens on 127.0.0.1 only). */
   gatewayToken?: string
-  /** Also answer on a Redis RPC channel. Default: off, so `svc up` needs no Redis. */
-  redis?: GatewayRedisOptions | null
-  /** The checker's store: the embedded file (default) or Redis (`url`, key `prefix`). */
-  store?: { kind: 'file' } | { kind: 'redis'; url?: string; prefix?: string }
+  /** Default `{ port: 6390 }`: the graph runs its own redis-server. null: no Redis (file store, no Redis channel). */
+  redis?: RedisOption | null
+  /** The gateway's Redis RPC channel, when there is Redis: default `{ name: 'node-manager' }`; null turns it off. */
+  redisChannel?: { name?: string; scope?: string } | null
+  /** The checker's store: Redis (the default when there is Redis; key `prefix`, default "nm:") or the embedded file. */
+  store?: { kind: 'file' } | { kind: 'redis'; prefix?: string }
   /** Run the simulated chain nodes. Default true; false means nodes.json points at real nodes. */
   simulate?: boolean
   /** Simulated node ports by id (btc-a, btc-b, ltc-a, eth-a, eth-b); the nodes file follows them. */
   simPorts?: Partial<Record<string, number>>
-  /** Where the manager, the checker's store and the scheduler's state live. Default `<example>/.svc`. */
+  /** Where the manager, the checker's store, Redis's data and the scheduler's state live. Default `<example>/.svc`. */
   stateDir?: string
   /** How often the scheduler checks every node. Default '5s'. */
   checkEvery?: string
@@ -51,17 +54,36 @@ export function nodeManagerManifest(options: NodeManagerOptions = {}) {
   const moved = Object.keys(simPorts).length > 0
   const sim: SimConfig = { ...DEFAULT_SIM_CONFIG, nodes: DEFAULT_SIM_CONFIG.nodes.map((n) => ({ ...n, port: simPorts[n.id] ?? n.port })) }
   const nodesFile = moved ? writeMovedNodesFile(stateDir, simPorts) : EXAMPLE_NODES_FILE
-  const store = options.store?.kind === 'redis' ? options.store : { kind: 'file' as const, path: join(stateDir, 'checker-store.jsonl') }
+
+  const { ownRedisPort, store, channel } = redisPlan(options, stateDir)
+  // Who waits for the graph's own Redis: whatever keeps the store in it, and the gateway for its channel.
+  const storeOnOwnRedis = ownRedisPort !== null && store.kind === 'redis'
+  const checkerNeeds: Record<string, DependencyCondition> = {
+    ...(simulate ? { 'chain-sim': 'ready' } : {}),
+    ...(storeOnOwnRedis ? { redis: 'ready' } : {}),
+    bootstrap: 'completed',
+  }
 
   return defineServices({
     stateDir,
     services: {
+      ...(ownRedisPort !== null ? { redis: redisService(ownRedisPort, stateDir) } : {}),
       ...(simulate ? { 'chain-sim': { entry: join(EXAMPLE_DIR, 'services/chain-sim.ts'), config: sim, restart } } : {}),
+      // pg_nm's bootstrap: load the nodes file into the store when it is empty or the file changed, then exit.
+      bootstrap: {
+        command: [process.execPath, '--import', 'jiti/register', join(EXAMPLE_DIR, 'scripts/bootstrap.ts')],
+        // jiti/register resolves from here, wherever svc was started.
+        cwd: EXAMPLE_DIR,
+        oneshot: true,
+        dependsOn: storeOnOwnRedis ? ['redis'] : [],
+        env: { NM_CHECKER_CONFIG: JSON.stringify({ nodesFile, store }) },
+      },
       checker: {
         entry: join(EXAMPLE_DIR, 'services/checker.ts'),
-        // The checker probes every node once on start, so the simulators must already listen.
-        dependsOn: simulate ? ['chain-sim'] : [],
-        config: { nodesFile, store },
+        // The checker probes every node once on start, so the simulators must already listen; it starts on the nodes
+        // the bootstrap stored, so that must have exited 0.
+        dependsOn: checkerNeeds,
+        config: { nodesFile, store, bootstrapOnStart: false },
         restart,
         // The first check is bounded by the nodes' timeoutMs (2 s in nodes.json).
         startTimeoutMs: 20_000,
@@ -78,7 +100,7 @@ export function nodeManagerManifest(options: NodeManagerOptions = {}) {
       gateway: {
         entry: '@services-cluster/gateway',
         // The gateway must depend on every service it exposes.
-        dependsOn: ['checker', 'scheduler'],
+        dependsOn: ['checker', 'scheduler', ...(ownRedisPort !== null && channel ? ['redis'] : [])],
         config: {
           port: options.gatewayPort ?? DEFAULT_GATEWAY_PORT,
           // Each with the number of params it takes: a call with too few or too many answers -32602.
@@ -94,7 +116,7 @@ export function nodeManagerManifest(options: NodeManagerOptions = {}) {
             { pattern: 'scheduler.taskRun', minParams: 1, maxParams: 1 },
           ],
           ...(options.gatewayToken ? { token: options.gatewayToken } : {}),
-          ...(options.redis ? { redis: { channel: 'node-manager', ...options.redis } } : {}),
+          ...(channel ? { redis: channel } : {}),
         },
         restart,
         // Stopping lets in-flight requests finish for up to 5 s.
@@ -104,17 +126,50 @@ export function nodeManagerManifest(options: NodeManagerOptions = {}) {
   })
 }
 
-// Variables: NM_GATEWAY_PORT, NM_GATEWAY_TOKEN, NM_REDIS (1/0 or a URL; REDIS_URL alone also turns the
-// channel on), NM_REDIS_CHANNEL, NM_STORE (file|redis), NM_SIMULATE (1/0), NM_SIM_PORTS ("btc-a=1,eth-b=2"),
-// NM_STATE_DIR, NM_CHECK_EVERY.
+// Where Redis is and what uses it: the graph's own redis-server (its port, or null), the store, the gateway's channel.
+function redisPlan(options: NodeManagerOptions, stateDir: string) {
+  const redis = options.redis === undefined ? {} : options.redis
+  const ownRedisPort = redis && !('url' in redis) ? (redis.port ?? DEFAULT_REDIS_PORT) : null
+  // Port 0 would make redis-server listen on no TCP port at all.
+  if (ownRedisPort !== null && !(Number.isInteger(ownRedisPort) && ownRedisPort >= 1 && ownRedisPort <= 65535)) {
+    throw errors.manifest('redis.port', `${ownRedisPort} is not a port (1-65535).`)
+  }
+  const url = redis ? ('url' in redis ? redis.url : `redis://127.0.0.1:${ownRedisPort}`) : null
+  const kind = options.store?.kind ?? (url ? 'redis' : 'file')
+  if (kind === 'redis' && !url) throw errors.manifest('store', 'the Redis store needs Redis; drop redis: null, or use { kind: "file" }.')
+  const prefix = (options.store?.kind === 'redis' && options.store.prefix) || 'nm:'
+  const store = kind === 'redis' ? { kind, url: url!, prefix } : { kind, path: join(stateDir, 'checker-store.jsonl') }
+  const named = options.redisChannel
+  const channel = url && named !== null ? { url, channel: named?.name ?? 'node-manager', ...(named?.scope ? { scope: named.scope } : {}) } : null
+  return { ownRedisPort, store, channel }
+}
+
+// redis-server on 127.0.0.1 only, its data in <stateDir>/redis as an append-only file written through on every
+// change (a SIGKILL loses nothing), no RDB snapshots. Its tcp probe passes once it listens: a file this small is
+// loaded before Redis answers anyone, so a client that connected early still never sees an empty Redis.
+function redisService(port: number, stateDir: string) {
+  const dir = join(stateDir, 'redis')
+  mkdirSync(dir, { recursive: true })
+  return {
+    command: ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'],
+    ready: { tcp: port, intervalMs: 50 },
+    restart,
+  }
+}
+
+// Variables: NM_GATEWAY_PORT, NM_GATEWAY_TOKEN, NM_REDIS (1/0 or a redis:// URL), NM_REDIS_PORT, NM_REDIS_CHANNEL,
+// NM_STORE (redis|file), NM_SIMULATE (1/0), NM_SIM_PORTS ("btc-a=1,eth-b=2"), NM_STATE_DIR, NM_CHECK_EVERY.
+// REDIS_URL is not read: the example's Redis is its own unless NM_REDIS names another.
 export function optionsFromEnv(env: Record<string, string | undefined> = process.env): NodeManagerOptions {
   const options: NodeManagerOptions = {}
   if (env.NM_GATEWAY_PORT) options.gatewayPort = port('NM_GATEWAY_PORT', env.NM_GATEWAY_PORT)
   if (env.NM_GATEWAY_TOKEN) options.gatewayToken = env.NM_GATEWAY_TOKEN
-  const redisUrl = redisChoice(env)
-  if (redisUrl) options.redis = { url: redisUrl, ...(env.NM_REDIS_CHANNEL ? { channel: env.NM_REDIS_CHANNEL } : {}) }
-  if (env.NM_STORE === 'redis') options.store = { kind: 'redis', ...(env.REDIS_URL ? { url: env.REDIS_URL } : {}) }
-  else if (env.NM_STORE && env.NM_STORE !== 'file') throw errors.manifest('NM_STORE', `"${env.NM_STORE}" is not a store; use "file" (default) or "redis".`)
+  const redis = redisChoice(env)
+  if (redis !== undefined) options.redis = redis
+  if (env.NM_REDIS_CHANNEL) options.redisChannel = { name: env.NM_REDIS_CHANNEL }
+  if (env.NM_STORE === 'redis' || env.NM_STORE === 'file') options.store = { kind: env.NM_STORE }
+  else if (env.NM_STORE) throw errors.manifest('NM_STORE', `"${env.NM_STORE}" is not a store; use "redis" (default) or "file".`)
+  if (env.NM_STORE === 'redis' && redis === null) throw errors.manifest('NM_STORE', 'the Redis store needs Redis, and NM_REDIS is off.')
   if (env.NM_SIMULATE) options.simulate = flag('NM_SIMULATE', env.NM_SIMULATE)
   if (env.NM_SIM_PORTS) options.simPorts = simPorts(env.NM_SIM_PORTS)
   if (env.NM_STATE_DIR) options.stateDir = isAbsolute(env.NM_STATE_DIR) ? env.NM_STATE_DIR : resolve(env.NM_STATE_DIR)
@@ -122,11 +177,13 @@ export function optionsFromEnv(env: Record<string, string | undefined> = process
   return options
 }
 
-function redisChoice(env: Record<string, string | undefined>): string | null {
+// Unset or on: the graph's own redis-server (on NM_REDIS_PORT); a URL: that Redis; off: none. Undefined: the default.
+function redisChoice(env: Record<string, string | undefined>): RedisOption | null | undefined {
   const setting = env.NM_REDIS?.trim()
-  if (!setting) return env.REDIS_URL || null
-  if (/^rediss?:\/\//.test(setting)) return setting
-  return flag('NM_REDIS', setting) ? env.REDIS_URL || 'redis://127.0.0.1:6379' : null
+  const redisPort = env.NM_REDIS_PORT ? port('NM_REDIS_PORT', env.NM_REDIS_PORT, 1) : undefined
+  if (setting && /^rediss?:\/\//.test(setting)) return { url: setting }
+  if (setting && !flag('NM_REDIS', setting)) return null
+  return redisPort === undefined ? undefined : { port: redisPort }
 }
 
 function flag(variable: string, value: string): boolean {
@@ -135,9 +192,9 @@ function flag(variable: string, value: string): boolean {
   throw errors.manifest(variable, `"${value}" is neither on (1, true) nor off (0, false).`)
 }
 
-function port(variable: string, value: string): number {
+function port(variable: string, value: string, min = 0): number {
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw errors.manifest(variable, `"${value}" is not a port (0-65535).`)
+  if (!Number.isInteger(n) || n < min || n > 65535) throw errors.manifest(variable, `"${value}" is not a port (${min}-65535).`)
   return n
 }
 

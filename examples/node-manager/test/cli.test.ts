@@ -1,5 +1,6 @@
 // The real `svc` binary on the example's real svc.config.ts: up --detach, call, HTTP through the gateway, down.
-// Ports and the state dir come from the NM_* variables the manifest reads. Needs the packages built.
+// Ports (Redis's too) and the state dir come from the NM_* variables the manifest reads. Needs the packages built
+// and redis-server on the PATH.
 import { afterAll, beforeAll, expect, it } from '@jest/globals'
 import { execFile } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
@@ -10,12 +11,16 @@ import { fileURLToPath } from 'node:url'
 import { EXAMPLE_DIR } from '../manifest.ts'
 import { freePorts } from './helpers/ports.ts'
 import { gatewayCall } from './helpers/gateway-rpc.ts'
+import { processesWith } from './helpers/processes.ts'
+import { redisCommand, redisServerForTests } from './helpers/redis.ts'
 
 const BIN = fileURLToPath(new URL('../../../packages/cli/dist/bin.js', import.meta.url))
 const CONFIG = join(EXAMPLE_DIR, 'svc.config.ts')
 
+const enabled = redisServerForTests('the node-manager svc CLI test')
 let dir = ''
 let gatewayPort = 0
+let redisPort = 0
 let env: NodeJS.ProcessEnv = {}
 
 function svc(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -28,20 +33,24 @@ function svc(...args: string[]): Promise<{ code: number; stdout: string; stderr:
 }
 
 beforeAll(async () => {
+  if (!enabled) return
   dir = await mkdtemp(join(tmpdir(), 'nm-cli-'))
-  const [gateway, ...sim] = await freePorts(6)
+  const [gateway, redis, ...sim] = await freePorts(7)
   gatewayPort = gateway!
+  redisPort = redis!
   const ids = ['btc-a', 'btc-b', 'ltc-a', 'eth-a', 'eth-b']
-  // Only this test's settings: no Redis channel or store from the developer's environment.
-  env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('NM_') && key !== 'REDIS_URL'))
+  // Only this test's settings: no Redis or store choice from the developer's environment.
+  env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('NM_')))
   Object.assign(env, {
     NM_STATE_DIR: dir,
     NM_GATEWAY_PORT: String(gatewayPort),
+    NM_REDIS_PORT: String(redisPort),
     NM_SIM_PORTS: ids.map((id, i) => `${id}=${sim[i]}`).join(','),
   })
 })
 
 afterAll(async () => {
+  if (!dir) return
   // Even when a step failed: stop the manager by the CLI, and by its pid only if the CLI could not.
   const down = existsSync(join(dir, 'private', 'control.sock')) ? await svc('down') : null
   const pidFile = join(dir, 'private', 'manager.pid')
@@ -56,12 +65,20 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 }, 60_000)
 
-it('svc up --detach, svc call, a curl-style POST to the gateway, svc down', async () => {
+;(enabled ? it : it.skip)('svc up --detach, svc call, a curl-style POST to the gateway, svc down', async () => {
   const up = await svc('up', '--detach', '--json')
   expect({ code: up.code, stderr: up.stderr }).toEqual({ code: 0, stderr: expect.any(String) })
   const started = JSON.parse(up.stdout) as { socket: string; services: Array<{ name: string; state: string }> }
   expect(started.socket).toBe(join(dir, 'private', 'control.sock'))
-  expect(started.services.map((s) => `${s.name}:${s.state}`)).toEqual(['chain-sim:running', 'checker:running', 'scheduler:running', 'gateway:running'])
+  expect(started.services.map((s) => `${s.name}:${s.state}`)).toEqual([
+    'redis:running',
+    'chain-sim:running',
+    'bootstrap:completed',
+    'checker:running',
+    'scheduler:running',
+    'gateway:running',
+  ])
+  expect(await redisCommand(redisPort, 'HLEN nm:nodes')).toBe(':5')
 
   const call = await svc('call', 'checker.getBestNode', 'btc', '--json')
   expect(call.code).toBe(0)
@@ -73,7 +90,9 @@ it('svc up --detach, svc call, a curl-style POST to the gateway, svc down', asyn
 
   const down = await svc('down')
   expect(down.code).toBe(0)
-  expect(down.stderr).toContain('closed gateway, scheduler, checker, chain-sim')
+  expect(down.stderr).toContain('closed gateway, scheduler, checker, bootstrap, chain-sim, redis')
   expect((await svc('ps')).code).toBe(3)
   await expect(gatewayCall(gatewayPort, 'checker.getBestNode', ['btc'])).rejects.toThrow()
+  await expect(redisCommand(redisPort, 'PING')).rejects.toThrow()
+  expect(await processesWith('redis-server', String(redisPort))).toEqual([])
 }, 60_000)

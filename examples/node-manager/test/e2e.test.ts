@@ -1,5 +1,6 @@
-// The whole example under the real ServicesManager: simulated chain nodes, checker, scheduler and the
-// gateway in child processes, on free ports with a temp state dir. Needs the packages built (npx tsc -b).
+// The whole example under the real ServicesManager: its own redis-server, simulated chain nodes, the bootstrap
+// one-shot, checker, scheduler and the gateway in child processes, on free ports with a temp state dir (never the
+// system Redis on 6379). Needs the packages built (npx tsc -b) and redis-server on the PATH.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -8,6 +9,8 @@ import { ServicesManager, type StateChange } from '@services-cluster/core'
 import { EXAMPLE_DIR, nodeManagerManifest } from '../manifest.ts'
 import { freePorts } from './helpers/ports.ts'
 import { gatewayCall } from './helpers/gateway-rpc.ts'
+import { processesWith } from './helpers/processes.ts'
+import { redisCommand, redisServerForTests } from './helpers/redis.ts'
 import { rpc } from './helpers/rpc.ts'
 
 interface CheckReport {
@@ -15,17 +18,21 @@ interface CheckReport {
   best: Record<string, string | null>
 }
 
+const enabled = redisServerForTests('the node-manager end-to-end tests')
 let manager: ServicesManager | undefined
 let dir: string | undefined
 let gatewayPort = 0
+let redisPort = 0
 
 beforeAll(async () => {
+  if (!enabled) return
   dir = await mkdtemp(join(tmpdir(), 'nm-e2e-'))
-  const [gateway, ...sim] = await freePorts(6)
+  const [gateway, redis, ...sim] = await freePorts(7)
   gatewayPort = gateway!
+  redisPort = redis!
   const ids = ['btc-a', 'btc-b', 'ltc-a', 'eth-a', 'eth-b']
   const simPorts = Object.fromEntries(ids.map((id, i) => [id, sim[i]!]))
-  manager = new ServicesManager(nodeManagerManifest({ gatewayPort, simPorts, stateDir: dir }), { cwd: EXAMPLE_DIR })
+  manager = new ServicesManager(nodeManagerManifest({ gatewayPort, redis: { port: redisPort }, simPorts, stateDir: dir }), { cwd: EXAMPLE_DIR })
   await manager.start()
 }, 60_000)
 
@@ -47,17 +54,30 @@ async function checkUntil(predicate: (report: CheckReport) => boolean, run = () 
 
 const statusOf = (report: CheckReport, id: string) => report.nodes.find((n) => n.id === id)?.status
 
-describe('node manager, end to end', () => {
+;(enabled ? describe : describe.skip)('node manager, end to end', () => {
   let best = ''
   let other = ''
 
-  it('answers checker.getBestNode through the gateway over HTTP', async () => {
-    expect(manager!.services().map((s) => `${s.name}:${s.state}`)).toEqual([
+  it('starts its own redis-server, and the bootstrap one-shot loads the nodes file into it before the checker starts', async () => {
+    const m = manager!
+    expect(m.services().map((s) => `${s.name}:${s.state}`)).toEqual([
+      'redis:running',
       'chain-sim:running',
+      'bootstrap:completed',
       'checker:running',
       'scheduler:running',
       'gateway:running',
     ])
+    expect(await redisCommand(redisPort, 'PING')).toBe('+PONG')
+    const changes = m.timeline().map((c) => `${c.service}:${c.to}`)
+    expect(changes.indexOf('redis:running')).toBeLessThan(changes.indexOf('bootstrap:starting'))
+    expect(changes.indexOf('bootstrap:completed')).toBeLessThan(changes.indexOf('checker:starting'))
+    expect(m.logs('bootstrap').map((l) => l.line)).toEqual([`loaded 5 nodes from ${join(dir!, 'nodes.json')}`])
+    // The checker's nodes are in that Redis, under the example's prefix.
+    expect(await redisCommand(redisPort, 'HLEN nm:nodes')).toBe(':5')
+  })
+
+  it('answers checker.getBestNode through the gateway over HTTP', async () => {
     const node = await gatewayCall(gatewayPort, 'checker.getBestNode', ['btc'])
     expect(node).toMatchObject({ type: 'btc', config: { host: '127.0.0.1', user: 'sim', pass: 'sim-pass' }, health: { status: 'online' } })
     best = node.id
@@ -112,49 +132,98 @@ describe('node manager, end to end', () => {
 
   it('recovers from a SIGKILLed checker: gateway and scheduler close first, then all three start in order', async () => {
     const m = manager!
+    // A node added at run time lives in Redis only: seeing it after the restart shows the store was kept.
+    const eth = (await m.call('chain-sim', 'list')) as Array<{ id: string; port: number }>
+    await gatewayCall(gatewayPort, 'checker.addNode', [{ id: 'added', type: 'eth', host: '127.0.0.1', port: eth.find((n) => n.id === 'eth-a')!.port, timeoutMs: 1999 }])
     const before = m.service('checker')
     const mark = m.timeline().length
-    const gatewayBack = new Promise<void>((resolve) => {
-      const onState = (c: StateChange) => {
-        if (c.service === 'gateway' && c.to === 'running') {
-          m.off('state', onState)
-          resolve()
-        }
-      }
-      m.on('state', onState)
-    })
-    m.kill('checker', 'SIGKILL')
-    await gatewayBack
+    await m.kill('checker', 'SIGKILL')
 
-    const changes = m.timeline().slice(mark)
-    const at = (service: string, to: string) => {
-      const i = changes.findIndex((c) => c.service === service && c.to === to)
-      if (i < 0) throw new Error(`no ${service} → ${to} in ${JSON.stringify(changes.map((c) => `${c.service}:${c.to}`))}`)
-      return i
-    }
+    const at = order(m.timeline().slice(mark))
     const checkerRestarts = at('checker', 'starting')
     expect(at('gateway', 'closed')).toBeLessThan(at('scheduler', 'closed'))
     expect(at('scheduler', 'closed')).toBeLessThan(checkerRestarts)
     expect(checkerRestarts).toBeLessThan(at('checker', 'running'))
     expect(at('checker', 'running')).toBeLessThan(at('scheduler', 'running'))
     expect(at('scheduler', 'running')).toBeLessThan(at('gateway', 'running'))
-    expect(changes.some((c) => c.service === 'chain-sim')).toBe(false)
+    // Neither what the checker depends on, nor the completed bootstrap, is touched.
+    expect(at.services()).toEqual(['checker', 'gateway', 'scheduler'])
 
     const after = m.service('checker')
     expect(after.pid).not.toBe(before.pid)
     expect(after.restarts).toBe(before.restarts + 1)
-    // The nodes survived in the file store, and the gateway answers again on the same port.
-    expect(m.logs('checker').map((l) => l.line)).toContainEqual(expect.stringMatching(/^kept the nodes already in the file store/))
+    // The nodes survived in Redis, and the gateway answers again on the same port.
+    expect((await gatewayCall(gatewayPort, 'checker.getNodeConfig', ['added'])).config.timeoutMs).toBe(1999)
     expect(await gatewayCall(gatewayPort, 'checker.getBestNode', ['btc'])).toMatchObject({ type: 'btc', health: { status: 'online' } })
   })
 
-  it('closes every service in reverse order', async () => {
+  it('recovers from a SIGKILLed redis: its dependents close, redis restarts with its data, bootstrap runs again, then the rest', async () => {
     const m = manager!
+    const before = m.service('redis')
+    const mark = m.timeline().length
+    // Resolves once the cascade and the restarts have settled.
+    await m.kill('redis', 'SIGKILL')
+
+    const at = order(m.timeline().slice(mark))
+    expect(at('gateway', 'closed')).toBeLessThan(at('scheduler', 'closed'))
+    expect(at('scheduler', 'closed')).toBeLessThan(at('checker', 'closed'))
+    expect(at('checker', 'closed')).toBeLessThan(at('redis', 'starting'))
+    expect(at('redis', 'running')).toBeLessThan(at('bootstrap', 'starting'))
+    expect(at('bootstrap', 'completed')).toBeLessThan(at('checker', 'starting'))
+    expect(at('checker', 'running')).toBeLessThan(at('scheduler', 'running'))
+    expect(at('scheduler', 'running')).toBeLessThan(at('gateway', 'running'))
+    expect(at.services()).not.toContain('chain-sim')
+    expect(m.services().map((s) => `${s.name}:${s.state}`)).toEqual([
+      'redis:running',
+      'chain-sim:running',
+      'bootstrap:completed',
+      'checker:running',
+      'scheduler:running',
+      'gateway:running',
+    ])
+
+    const after = m.service('redis')
+    expect(after.pid).not.toBe(before.pid)
+    expect(after.restarts).toBe(before.restarts + 1)
+    // Redis wrote every change through to its append-only file, so the bootstrap found this file's nodes and kept them.
+    expect(m.logs('bootstrap').at(-1)?.line).toBe(`kept the nodes already in the redis store, loaded from ${join(dir!, 'nodes.json')}`)
+    expect((await gatewayCall(gatewayPort, 'checker.getNodeConfig', ['added'])).config.timeoutMs).toBe(1999)
+    expect(await gatewayCall(gatewayPort, 'checker.getBestNode', ['btc'])).toMatchObject({ type: 'btc', health: { status: 'online' } })
+  })
+
+  it('closes every service in reverse order, and leaves no process behind', async () => {
+    const m = manager!
+    const pids = m.services().flatMap((s) => (s.pid ? [s.pid] : []))
+    // redis-server names itself by its address: the real server, not only the containment wrapper around it.
+    expect(await processesWith(`redis-server 127.0.0.1:${redisPort}`)).toHaveLength(1)
     const mark = m.timeline().length
     await m.close()
     manager = undefined
     const closed = m.timeline().slice(mark).filter((c) => c.to === 'closed').map((c) => c.service)
-    expect(closed).toEqual(['gateway', 'scheduler', 'checker', 'chain-sim'])
+    // The completed one-shot is closed in its turn too (its display state stays `completed`).
+    expect(closed).toEqual(['gateway', 'scheduler', 'checker', 'bootstrap', 'chain-sim', 'redis'])
     await expect(gatewayCall(gatewayPort, 'checker.getBestNode', ['btc'])).rejects.toThrow()
+    await expect(redisCommand(redisPort, 'PING')).rejects.toThrow()
+    expect(pids.filter(alive)).toEqual([])
+    expect(await processesWith('redis-server', String(redisPort))).toEqual([])
   })
 })
+
+// Positions of state changes in `changes`, by service and state, with a message listing them all when one is missing.
+function order(changes: readonly StateChange[]) {
+  const at = (service: string, to: string) => {
+    const i = changes.findIndex((c) => c.service === service && c.to === to)
+    if (i < 0) throw new Error(`no ${service} → ${to} in ${JSON.stringify(changes.map((c) => `${c.service}:${c.to}`))}`)
+    return i
+  }
+  return Object.assign(at, { services: () => [...new Set(changes.map((c) => c.service))].sort() })
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}

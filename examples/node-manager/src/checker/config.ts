@@ -1,5 +1,6 @@
 // The checker service's manifest config, validated with defaults, and the store it selects.
 import { isAbsolute, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { errors } from '../errors.ts'
 import { DEFAULT_LAG_BLOCKS } from './check.ts'
 import { openFileStore } from './file-store.ts'
@@ -16,6 +17,8 @@ export interface CheckerConfig {
   checkTimeoutMs: number
   /** Run one check before reporting ready, so getBestNode answers at once. */
   checkOnStart: boolean
+  /** Load the nodes file when the store is empty or the file changed (off when a one-shot did it before). */
+  bootstrapOnStart: boolean
 }
 
 export interface CheckerConfigInput {
@@ -24,6 +27,7 @@ export interface CheckerConfigInput {
   lagBlocks?: number
   checkTimeoutMs?: number
   checkOnStart?: boolean
+  bootstrapOnStart?: boolean
 }
 
 export interface ConfigDefaults {
@@ -32,12 +36,21 @@ export interface ConfigDefaults {
   redisUrl: string
 }
 
+/** The example's nodes.json, a file store under .svc/, and REDIS_URL (or Redis's default port) for a Redis store. */
+export function defaultsFor(env: Record<string, string | undefined>): ConfigDefaults {
+  return {
+    nodesFile: fileURLToPath(new URL('../../nodes.json', import.meta.url)),
+    filePath: '.svc/node-manager/checker-store.jsonl',
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  }
+}
+
 // Relative paths are resolved against the process's working directory.
 export function parseCheckerConfig(raw: unknown, service: string, defaults: ConfigDefaults): CheckerConfig {
   const fail = (problem: string) => errors.config(service, problem)
   if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) throw fail('expected an object.')
   const input = (raw ?? {}) as Record<string, unknown>
-  const known = ['nodesFile', 'store', 'lagBlocks', 'checkTimeoutMs', 'checkOnStart']
+  const known = ['nodesFile', 'store', 'lagBlocks', 'checkTimeoutMs', 'checkOnStart', 'bootstrapOnStart']
   const unknown = Object.keys(input).filter((key) => !known.includes(key))
   if (unknown.length > 0) throw fail(`unknown field(s) ${unknown.join(', ')}; allowed: ${known.join(', ')}.`)
 
@@ -49,6 +62,8 @@ export function parseCheckerConfig(raw: unknown, service: string, defaults: Conf
   if (!Number.isInteger(checkTimeoutMs) || (checkTimeoutMs as number) < 1) throw fail('"checkTimeoutMs" must be a positive integer.')
   const checkOnStart = input.checkOnStart ?? true
   if (typeof checkOnStart !== 'boolean') throw fail('"checkOnStart" must be true or false.')
+  const bootstrapOnStart = input.bootstrapOnStart ?? true
+  if (typeof bootstrapOnStart !== 'boolean') throw fail('"bootstrapOnStart" must be true or false.')
 
   return {
     nodesFile: absolute(nodesFile),
@@ -56,6 +71,7 @@ export function parseCheckerConfig(raw: unknown, service: string, defaults: Conf
     lagBlocks: lagBlocks as number,
     checkTimeoutMs: checkTimeoutMs as number,
     checkOnStart,
+    bootstrapOnStart,
   }
 }
 
