@@ -38,7 +38,7 @@ export class StartProgress {
       row.since = change.at
       row.readyMs = null
     }
-    if (change.to === 'running' && row.since !== null) row.readyMs = change.at - row.since
+    if ((change.to === 'running' || change.to === 'completed') && row.since !== null) row.readyMs = change.at - row.since
     row.state = change.to === 'closed' && change.from === 'starting' ? 'failed' : change.to
     row.pid = pid ?? row.pid
     row.note = change.to === 'closed' ? change.reason : ''
@@ -76,7 +76,7 @@ export class StartProgress {
   }
 
   #liveLine(row: Row): string {
-    const mark = row.state === 'running' ? err.green('✔') : row.state === 'failed' || row.state === 'closed' ? err.red('✖') : err.yellow('…')
+    const mark = row.state === 'running' || row.state === 'completed' ? err.green('✔') : row.state === 'failed' || row.state === 'closed' ? err.red('✖') : err.yellow('…')
     const parts = [mark, row.name.padEnd(this.#width), stateColor(err, row.state)(row.state.padEnd(8))]
     if (row.pid !== null) parts.push(err.dim(`pid ${row.pid}`))
     if (row.readyMs !== null) parts.push(err.dim(`ready in ${duration(row.readyMs)}`))
