@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from '@jest/globals'
 import type { ServiceView } from '../src/protocol.js'
-import { crashedLastTime, duration, escapeControl, exitErrorText, lastExitText, stateLabel, toneOf } from '../src/ui/format.js'
+import { crashedLastTime, dependsOnText, duration, escapeControl, exitErrorText, kindTag, lastExitText, stateLabel, stateText, summaryText, toneOf } from '../src/ui/format.js'
 import { BOX, dependenciesOf, dependentsOf, layoutGraph } from '../src/ui/graph-layout.js'
 
 const graph = [
@@ -14,25 +14,44 @@ const graph = [
 ]
 
 describe('graph layout', () => {
-  it('layers by the longest path to a service that depends on nothing; every arrow points up', () => {
+  it('puts dependencies in layers above their dependents; every arrow points up', () => {
     const { boxes, edges } = layoutGraph(graph)
-    expect(Object.fromEntries([...boxes].map(([n, b]) => [n, b.layer]))).toEqual({ db: 0, cache: 0, api: 1, web: 2, worker: 2 })
+    const row = (name: string) => boxes.get(name)!.y
+    expect(row('db')).toBe(row('cache'))
+    expect(row('api')).toBeGreaterThan(row('db'))
+    expect(row('web')).toBe(row('worker'))
+    expect(row('web')).toBeGreaterThan(row('api'))
     expect(edges).toHaveLength(5)
     for (const { from, to } of edges) expect(boxes.get(from)!.y).toBeGreaterThan(boxes.get(to)!.y)
   })
 
-  it('wraps a wide layer into rows and keeps boxes from overlapping', () => {
+  it('keeps boxes apart and inside the drawing, and every arrow from the top of its service to the bottom of its dependency', () => {
     const wide = [{ name: 'root', dependsOn: [] }, ...Array.from({ length: 55 }, (_, i) => ({ name: `s${i}`, dependsOn: ['root'] }))]
-    const { boxes, width, height } = layoutGraph(wide)
+    const { boxes, edges, width, height } = layoutGraph(wide)
     expect(boxes.size).toBe(56)
-    const spots = new Set([...boxes.values()].map((b) => `${b.x},${b.y}`))
-    expect(spots.size).toBe(56)
-    const rows = new Set([...boxes.values()].map((b) => b.y))
-    expect(rows.size).toBe(1 + 6) // the root, then 55 dependents in rows of at most 10
-    for (const b of boxes.values()) {
-      expect(b.x + BOX.width).toBeLessThanOrEqual(width)
-      expect(b.y + BOX.height).toBeLessThanOrEqual(height)
+    const all = [...boxes.values()]
+    for (const a of all) {
+      expect(a.x).toBeGreaterThanOrEqual(0)
+      expect(a.y).toBeGreaterThanOrEqual(0)
+      expect(a.x + BOX.width).toBeLessThanOrEqual(width)
+      expect(a.y + BOX.height).toBeLessThanOrEqual(height)
+      for (const b of all) if (a !== b) expect(Math.abs(a.x - b.x) >= BOX.width || Math.abs(a.y - b.y) >= BOX.height).toBe(true)
     }
+    for (const { from, to, points } of edges) {
+      expect(points[0]!.y).toBe(boxes.get(from)!.y)
+      expect(points.at(-1)!.y).toBe(boxes.get(to)!.y + BOX.height)
+    }
+  })
+
+  it("labels an arrow with its condition unless it is 'ready'", () => {
+    const { edges } = layoutGraph([
+      { name: 'db', dependsOn: [] },
+      { name: 'migrate', dependsOn: ['db'], conditions: { db: 'ready' } },
+      { name: 'api', dependsOn: ['db', 'migrate'], conditions: { db: 'started', migrate: 'completed' } },
+    ])
+    const labels = Object.fromEntries(edges.map((e) => [`${e.from}→${e.to}`, e.label]))
+    expect(labels).toEqual({ 'migrate→db': null, 'api→db': 'started', 'api→migrate': 'completed' })
+    for (const e of edges) expect(e.labelAt === null).toBe(e.label === null)
   })
 
   it('finds transitive dependents and dependencies (what an action will also close or start)', () => {
@@ -63,6 +82,22 @@ describe('states and figures', () => {
     expect(lastExitText(null)).toBe('-')
     expect(lastExitText(crash)).toMatch(/^crashed · SIGKILL · \d\d:\d\d:\d\d$/)
     expect(lastExitText({ ...crash, signal: null, code: 3 })).toMatch(/^crashed · code 3 · /)
+  })
+})
+
+describe('what the header and the table say', () => {
+  it('counts in the header the display states the table shows, so "closed" is never called "stopped"', () => {
+    const display = (d: ServiceView['display']) => ({ display: d })
+    expect(summaryText([display('running'), display('closed'), display('stopped'), display('closed')])).toBe('4 services · 1 running · 1 stopped · 2 closed')
+    expect(summaryText([display('completed')])).toBe('1 service · 1 completed')
+  })
+
+  it('says what a starting service waits for, the conditions that are not the default, and what kind of box it is', () => {
+    expect(stateText({ display: 'starting', lastExit: null, waitingFor: 'tcp 127.0.0.1:6390' })).toBe('starting · waiting for tcp 127.0.0.1:6390')
+    expect(stateText({ display: 'running', lastExit: null, waitingFor: null })).toBe('running')
+    expect(dependsOnText({ dependsOn: ['redis', 'migrate', 'web'], conditions: { redis: 'ready', migrate: 'completed', web: 'started' } })).toBe('redis, migrate (completed), web (started)')
+    expect(dependsOnText({ dependsOn: [], conditions: {} })).toBe('-')
+    expect([kindTag({ kind: 'node', oneshot: false }), kindTag({ kind: 'command', oneshot: false }), kindTag({ kind: 'command', oneshot: true })]).toEqual(['', 'cmd', 'once'])
   })
 })
 
