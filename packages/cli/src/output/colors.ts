@@ -23,6 +23,7 @@ export function serviceColor(colors: Colors, index: number): (text: string) => s
 export function stateColor(colors: Colors, state: string): (text: string) => string {
   switch (state) {
     case 'running':
+    case 'completed':
       return colors.green
     case 'starting':
     case 'closing':
