@@ -43,6 +43,29 @@ describe('graph layout', () => {
     }
   })
 
+  it('routes no arrow through a box it does not connect, even one that skips layers (gateway → checker past scheduler)', () => {
+    const nodeManager = [
+      { name: 'chain-sim', dependsOn: [] },
+      { name: 'checker', dependsOn: ['chain-sim'] },
+      { name: 'scheduler', dependsOn: ['checker'] },
+      { name: 'gateway', dependsOn: ['checker', 'scheduler'] },
+    ]
+    // The check itself: a straight line down a column of boxes crosses the middle one; one beside it does not.
+    expect(segmentEntersBox({ x: 75, y: 200 }, { x: 75, y: 0 }, { x: 0, y: 100 })).toBe(true)
+    expect(segmentEntersBox({ x: BOX.width + 5, y: 200 }, { x: BOX.width + 5, y: 0 }, { x: 0, y: 100 })).toBe(false)
+    const wide = [...graph, { name: 'admin', dependsOn: ['web', 'db', 'cache'] }, { name: 'mailer', dependsOn: ['worker', 'db'] }]
+    for (const services of [nodeManager, wide]) {
+      const { boxes, edges } = layoutGraph(services)
+      for (const { from, to, points } of edges) {
+        for (const [name, box] of boxes) {
+          if (name === from || name === to) continue
+          const crossed = points.slice(1).some((p, i) => segmentEntersBox(points[i]!, p, box))
+          expect([`${from}→${to}`, name, crossed]).toEqual([`${from}→${to}`, name, false])
+        }
+      }
+    }
+  })
+
   it("labels an arrow with its condition unless it is 'ready'", () => {
     const { edges } = layoutGraph([
       { name: 'db', dependsOn: [] },
@@ -60,6 +83,25 @@ describe('graph layout', () => {
     expect(dependentsOf(graph, 'web')).toEqual([])
   })
 })
+
+// Liang–Barsky clipping: does the segment a→b pass through the inside of the box (its edges excluded)?
+function segmentEntersBox(a: { x: number; y: number }, b: { x: number; y: number }, box: { x: number; y: number }): boolean {
+  const [left, top, right, bottom] = [box.x + 0.5, box.y + 0.5, box.x + BOX.width - 0.5, box.y + BOX.height - 0.5]
+  const dx = b.x - a.x
+  const dy = b.y - a.y
+  let t0 = 0
+  let t1 = 1
+  for (const [p, q] of [[-dx, a.x - left], [dx, right - a.x], [-dy, a.y - top], [dy, bottom - a.y]] as const) {
+    if (p === 0) {
+      if (q < 0) return false
+    } else {
+      const t = q / p
+      if (p < 0) t0 = Math.max(t0, t)
+      else t1 = Math.min(t1, t)
+    }
+  }
+  return t0 < t1
+}
 
 describe('states and figures', () => {
   const crash = { code: null, signal: 'SIGKILL', reason: 'crashed' as const, at: Date.UTC(2026, 0, 1, 12, 3, 4) }
