@@ -65,6 +65,10 @@ const cell = (page: Page, name: string, column: string) => page.textContent(`#se
     const waiting = `starting · waiting for tcp 127.0.0.1:${port}`
     await page.waitForFunction((text) => document.querySelector('#services-body tr[data-service="cache"] .col-state')?.textContent === text, waiting)
     expect(await cell(page, 'cache', 'command')).toBe('sleep 1000')
+    await page.click('#graph [data-service="cache"]')
+    await page.waitForFunction(() => document.getElementById('detail-name')?.textContent === 'cache')
+    expect(await page.textContent('#detail-command')).toBe('command: sleep 1000')
+    expect(await page.textContent('#detail-reason')).toMatch(/waiting for tcp 127\.0\.0\.1:\d+$/)
     expect(await page.getAttribute('#graph [data-service="cache"]', 'data-pid')).toBe(String(manager.service('cache').pid))
 
     // api waits for migrate to complete and for cache's process only: it runs while cache is still starting.
