@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals'
 import type { ServiceView } from '../src/protocol.js'
 import { crashedLastTime, dependsOnText, duration, escapeControl, exitErrorText, kindTag, lastExitText, stateLabel, stateText, summaryText, toneOf } from '../src/ui/format.js'
-import { BOX, dependenciesOf, dependentsOf, layoutGraph } from '../src/ui/graph-layout.js'
+import { BOX, MAX_PER_ROW, dependenciesOf, dependentsOf, layoutGraph } from '../src/ui/graph-layout.js'
 
 const graph = [
   { name: 'web', dependsOn: ['api'] },
@@ -12,6 +12,9 @@ const graph = [
   { name: 'cache', dependsOn: [] },
   { name: 'worker', dependsOn: ['db', 'api'] },
 ]
+
+// A root and 55 services that depend on it: one layer, too wide for one row.
+const wideLayer = [{ name: 'root', dependsOn: [] }, ...Array.from({ length: 55 }, (_, i) => ({ name: `s${i}`, dependsOn: ['root'] }))]
 
 describe('graph layout', () => {
   it('puts dependencies in layers above their dependents; every arrow points up', () => {
@@ -25,10 +28,10 @@ describe('graph layout', () => {
     for (const { from, to } of edges) expect(boxes.get(from)!.y).toBeGreaterThan(boxes.get(to)!.y)
   })
 
-  it('keeps boxes apart and inside the drawing, and every arrow from the top of its service to the bottom of its dependency', () => {
-    const wide = [{ name: 'root', dependsOn: [] }, ...Array.from({ length: 55 }, (_, i) => ({ name: `s${i}`, dependsOn: ['root'] }))]
-    const { boxes, edges, width, height } = layoutGraph(wide)
+  it('wraps a wide layer into rows, keeps boxes apart and inside the drawing, and every arrow from the top of its service to the bottom of its dependency', () => {
+    const { boxes, edges, width, height } = layoutGraph(wideLayer)
     expect(boxes.size).toBe(56)
+    expect(new Set([...boxes.values()].map((b) => b.y)).size).toBe(1 + Math.ceil(55 / MAX_PER_ROW))
     const all = [...boxes.values()]
     for (const a of all) {
       expect(a.x).toBeGreaterThanOrEqual(0)
@@ -54,7 +57,7 @@ describe('graph layout', () => {
     expect(segmentEntersBox({ x: 75, y: 200 }, { x: 75, y: 0 }, { x: 0, y: 100 })).toBe(true)
     expect(segmentEntersBox({ x: BOX.width + 5, y: 200 }, { x: BOX.width + 5, y: 0 }, { x: 0, y: 100 })).toBe(false)
     const wide = [...graph, { name: 'admin', dependsOn: ['web', 'db', 'cache'] }, { name: 'mailer', dependsOn: ['worker', 'db'] }]
-    for (const services of [nodeManager, wide]) {
+    for (const services of [nodeManager, wide, wideLayer]) {
       const { boxes, edges } = layoutGraph(services)
       for (const { from, to, points } of edges) {
         for (const [name, box] of boxes) {

@@ -1,7 +1,8 @@
-// Where each box and arrow goes. dagre lays the graph out in layers (dependencies above their dependents, so every
-// arrow points up), with a waypoint in every layer a long arrow passes; this module then routes each arrow so that
-// it never crosses a box: inside a layer of boxes it runs straight up at its waypoint (dagre keeps waypoints apart
-// from boxes), and it turns only in the free space between layers. Pure: the unit tests import it directly.
+// Where each box and arrow goes. Services go in layers by dependency depth (dependencies above their dependents, so
+// every arrow points up), a wide layer wrapped into rows; dagre orders and places each row and gives a long arrow a
+// waypoint in every row it passes. This module then routes each arrow so that it never crosses a box: inside a row
+// of boxes it runs straight up at its waypoint (dagre keeps waypoints apart from boxes), and it turns only in the
+// free space between rows. Pure: the unit tests import it directly.
 
 import dagre from '@dagrejs/dagre'
 import type { EdgeCondition } from '../protocol.js'
@@ -43,14 +44,20 @@ export interface Layout {
 }
 
 export const BOX = { width: 156, height: 46, gapX: 24, gapY: 44, margin: 16 } as const
+/** A layer wider than this wraps into several rows: 8 boxes fit a laptop's graph panel at the smallest scale. */
+export const MAX_PER_ROW = 8
 export const LABEL = { height: 14, charWidth: 6.6, padding: 8 } as const
 
 export function layoutGraph(services: GraphInput[]): Layout {
   const known = new Set(services.map((s) => s.name))
+  const rows = rowsOf(services)
+  const lastRow = Math.max(0, ...rows.values())
   const g = new dagre.graphlib.Graph()
-  g.setGraph({ rankdir: 'BT', nodesep: BOX.gapX, ranksep: BOX.gapY, edgesep: 12, marginx: BOX.margin, marginy: BOX.margin })
+  // The rows are ours (ranker 'none' takes each node's rank as given). dagre's ranks run bottom-up here (rankdir BT),
+  // and are doubled: it keeps the odd ones between two rows for the edge labels.
+  g.setGraph({ rankdir: 'BT', ranker: 'none' as 'longest-path', nodesep: BOX.gapX, ranksep: BOX.gapY, edgesep: 12, marginx: BOX.margin, marginy: BOX.margin })
   g.setDefaultEdgeLabel(() => ({}))
-  for (const s of services) g.setNode(s.name, { width: BOX.width, height: BOX.height })
+  for (const s of services) g.setNode(s.name, { width: BOX.width, height: BOX.height, rank: 2 * (lastRow - rows.get(s.name)!) })
   for (const s of services) {
     for (const to of s.dependsOn) {
       if (!known.has(to)) continue
@@ -78,6 +85,34 @@ export function layoutGraph(services: GraphInput[]): Layout {
   attachEnds(edges, boxes)
   const graph = g.graph()
   return { boxes, edges, width: Math.ceil(graph.width ?? 0), height: Math.ceil(graph.height ?? 0) }
+}
+
+// Row of each service, from the top: its depth (the longest path down to a service that depends on nothing), each
+// layer wrapped every MAX_PER_ROW boxes. The manager refuses cycles; a guard keeps a bad input from looping.
+function rowsOf(services: GraphInput[]): Map<string, number> {
+  const byName = new Map(services.map((s) => [s.name, s]))
+  const depth = new Map<string, number>()
+  const depthOf = (name: string, seen: Set<string>): number => {
+    const cached = depth.get(name)
+    if (cached !== undefined) return cached
+    if (seen.has(name)) return 0
+    seen.add(name)
+    const deps = byName.get(name)!.dependsOn.filter((d) => byName.has(d))
+    const d = deps.length === 0 ? 0 : 1 + Math.max(...deps.map((dep) => depthOf(dep, seen)))
+    seen.delete(name)
+    depth.set(name, d)
+    return d
+  }
+  const layers: string[][] = []
+  for (const s of services) (layers[depthOf(s.name, new Set())] ??= []).push(s.name)
+  const rows = new Map<string, number>()
+  let row = 0
+  for (const layer of layers) {
+    if (!layer) continue
+    layer.forEach((name, i) => rows.set(name, row + Math.floor(i / MAX_PER_ROW)))
+    row += Math.ceil(layer.length / MAX_PER_ROW)
+  }
+  return rows
 }
 
 // Arrows leave from the top of a box and arrive at the bottom of another, spread along the side in the order of
