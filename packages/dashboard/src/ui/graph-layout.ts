@@ -53,8 +53,8 @@ export function layoutGraph(services: GraphInput[]): Layout {
   const rows = rowsOf(services)
   const lastRow = Math.max(0, ...rows.values())
   const g = new dagre.graphlib.Graph()
-  // The rows are ours (ranker 'none' takes each node's rank as given). dagre's ranks run bottom-up here (rankdir BT),
-  // and are doubled: it keeps the odd ones between two rows for the edge labels.
+  // The rows are ours: ranker 'none' (in dagre's ranker switch, missing from its types) takes each node's rank as
+  // given. Ranks run bottom-up here (rankdir BT) and are doubled: dagre keeps the odd ones for the edge labels.
   g.setGraph({ rankdir: 'BT', ranker: 'none' as 'longest-path', nodesep: BOX.gapX, ranksep: BOX.gapY, edgesep: 12, marginx: BOX.margin, marginy: BOX.margin })
   g.setDefaultEdgeLabel(() => ({}))
   for (const s of services) g.setNode(s.name, { width: BOX.width, height: BOX.height, rank: 2 * (lastRow - rows.get(s.name)!) })
@@ -72,12 +72,13 @@ export function layoutGraph(services: GraphInput[]): Layout {
     const node = g.node(s.name)
     boxes.set(s.name, { name: s.name, x: node.x - BOX.width / 2, y: node.y - BOX.height / 2 })
   }
-  // The y of every layer that holds boxes: an arrow crosses those only at its waypoints, straight up.
-  const boxLayers = new Set([...boxes.values()].map((b) => b.y + BOX.height / 2))
+  // The middle of every row of boxes (dagre puts a row's waypoints there too): an arrow crosses a row only at its
+  // waypoint, straight up.
+  const boxRows = new Set([...boxes.values()].map((b) => Math.round(b.y + BOX.height / 2)))
   const edges = g.edges().map(({ v: from, w: to }: { v: string; w: string }) => {
     const edge = g.edge(from, to) as { points: Point[]; label?: string; x?: number; y?: number }
     const waypoints = edge.points.slice(1, -1).flatMap((p) =>
-      boxLayers.has(p.y) ? [{ x: p.x, y: p.y + BOX.height / 2 }, { x: p.x, y: p.y - BOX.height / 2 }] : [p],
+      boxRows.has(Math.round(p.y)) ? [{ x: p.x, y: p.y + BOX.height / 2 }, { x: p.x, y: p.y - BOX.height / 2 }] : [p],
     )
     const label = edge.label ?? null
     return { from, to, points: waypoints, label, labelAt: label && edge.x !== undefined && edge.y !== undefined ? { x: edge.x, y: edge.y } : null }
