@@ -83,8 +83,8 @@ describe('control server', () => {
     expect(await client.request('call', { service: 'greeter', method: 'greet', args: ['Ada'] })).toBe('Hello, Ada!')
     expect(await client.request('graph', {})).toEqual({
       services: [
-        { name: 'greeter', dependsOn: [] },
-        { name: 'front', dependsOn: ['greeter'] },
+        { name: 'greeter', dependsOn: [], conditions: {} },
+        { name: 'front', dependsOn: ['greeter'], conditions: { greeter: 'ready' } },
       ],
       startOrder: ['greeter', 'front'],
     })

@@ -5,7 +5,10 @@ import { parseArg, parseTarget } from '../src/commands/call.js'
 import { colorsEnabled } from '../src/output/colors.js'
 import { bytes, duration } from '../src/output/format.js'
 import { renderGraph } from '../src/output/graph.js'
+import { servicesTable } from '../src/output/services.js'
 import { table } from '../src/output/table.js'
+import type { ServiceSnapshot } from '@services-cluster/core'
+import type { GraphInfo } from '../src/control/protocol.js'
 
 const graph = {
   services: [
@@ -50,6 +53,41 @@ describe('output', () => {
       'graph TD\n  s0["db"]\n  s1["api-v2"]\n  s2["web"]\n  s1 --> s0\n  s2 --> s1\n  s2 --> s0',
     )
     expect(renderGraph(graph, 'dot')).toContain('  "web" -> "api-v2";\n  "web" -> "db";\n}')
+  })
+
+  it("labels an edge with its condition when it is not 'ready', in every format", () => {
+    const mixed: GraphInfo = {
+      services: [
+        { name: 'redis', dependsOn: [], conditions: {} },
+        { name: 'migrate', dependsOn: ['redis'], conditions: { redis: 'ready' } },
+        { name: 'api', dependsOn: ['redis', 'migrate'], conditions: { redis: 'started', migrate: 'completed' } },
+      ],
+      startOrder: ['redis', 'migrate', 'api'],
+    }
+    expect(renderGraph(mixed, 'text').split('\n').slice(0, 3)).toEqual(['redis', 'migrate → redis', 'api     → redis (started), migrate (completed)'])
+    expect(renderGraph(mixed, 'mermaid')).toContain('  s1 --> s0\n  s2 -->|started| s0\n  s2 -->|completed| s1')
+    expect(renderGraph(mixed, 'dot')).toContain('  "migrate" -> "redis";\n  "api" -> "redis" [label="started"];\n  "api" -> "migrate" [label="completed"];')
+  })
+
+  it('shows command services, one-shots, conditions and what a start waits for in the services table', () => {
+    const base: ServiceSnapshot = {
+      name: 'api', state: 'running', display: 'running', pid: 10, sparePid: null, directSocket: null, dependsOn: [], conditions: {},
+      kind: 'node', command: null, oneshot: false, waitingFor: null, restarts: 0, startedAt: null, lastExit: null, usage: null,
+      calls: { count: 0, errors: 0, totalMs: 0 }, critical: false, parent: null,
+    }
+    const node = servicesTable([base])
+    expect(node.split('\n')[0]!.split(/\s{2,}/)).toEqual(['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'CPU', 'MEM', 'DEPENDS ON']) // unchanged without commands
+    const rows = servicesTable([
+      { ...base, name: 'redis', state: 'starting', display: 'starting', kind: 'command', command: 'redis-server --port 6390', waitingFor: 'tcp 127.0.0.1:6390' },
+      { ...base, name: 'migrate', state: 'completed', display: 'completed', pid: null, kind: 'command', command: 'node scripts/migrate.js', oneshot: true },
+      { ...base, dependsOn: ['redis', 'migrate'], conditions: { redis: 'started', migrate: 'completed' } },
+    ]).split('\n')
+    expect(rows[0]!.split(/\s{2,}/)).toEqual(['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'CPU', 'MEM', 'DEPENDS ON', 'KIND', 'COMMAND'])
+    expect(rows.slice(1).map((r) => r.split(/\s{2,}/))).toEqual([
+      ['redis', 'starting · waiting for tcp 127.0.0.1:6390', '10', '-', '0', '-', '-', '-', 'command', 'redis-server --port 6390'],
+      ['migrate', 'completed', '-', '-', '0', '-', '-', '-', 'oneshot', 'node scripts/migrate.js'],
+      ['api', 'running', '10', '-', '0', '-', '-', 'redis(started),migrate(completed)', 'node', '-'],
+    ])
   })
 
   it('splits call targets at the last dot and parses arguments as JSON, else strings', () => {

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { connect } from 'node:net'
 import type { ServicesManager } from '@services-cluster/core'
 import { EXCEPTION_LINE, managerSource, startDashboard, type Dashboard, type DashboardEvent, type LogEvent, type ServiceView } from '../src/index.js'
+import { createHash } from 'node:crypto'
+import { VENDOR } from '../src/server/assets.js'
 import { EventReader } from './helpers/event-stream.js'
 import { closeManagers, fixtureManager, service } from './helpers/manager.js'
 
@@ -48,7 +50,7 @@ describe('the token', () => {
   })
 
   it('is required by every route: 401 without it or with a wrong one', async () => {
-    for (const path of ['/', '/dashboard.css', '/ui/main.js', '/protocol.js', '/events', '/events/logs?service=db', '/api/services', '/api/logs?service=db', '/nope']) {
+    for (const path of ['/', '/dashboard.css', '/ui/main.js', '/protocol.js', '/vendor/dagre.js', '/events', '/events/logs?service=db', '/api/services', '/api/logs?service=db', '/nope']) {
       const bare = await fetch(`${base}${path}`)
       expect([path, bare.status]).toEqual([path, 401])
       expect(((await bare.json()) as { error: { code: string } }).error.code).toBe('SVC_ERR_DASHBOARD_UNAUTHORIZED')
@@ -78,6 +80,25 @@ describe('the token', () => {
     expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8')
     const missing = await fetch(`${base}/ui/../../package.json`, { headers: auth() })
     expect(missing.status).toBe(404)
+  })
+
+  it("serves dagre's browser build under the name the page's import map gives it, admitted by its hash alone", async () => {
+    const page = await fetch(dashboard.url)
+    const html = await page.text()
+    const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(html)![1]!
+    expect(JSON.parse(importMap)).toEqual({ imports: VENDOR })
+    const hash = createHash('sha256').update(importMap).digest('base64')
+    // The page's own policy admits that one inline script; every other answer admits none.
+    expect(page.headers.get('content-security-policy')).toContain(`script-src 'self' 'sha256-${hash}';`)
+    const css = await fetch(`${base}/dashboard.css`, { headers: auth() })
+    expect(css.headers.get('content-security-policy')).toContain("script-src 'self';")
+    const dagre = await fetch(`${base}${VENDOR['@dagrejs/dagre']}`, { headers: auth() })
+    expect(dagre.status).toBe(200)
+    expect(dagre.headers.get('content-type')).toBe('text/javascript; charset=utf-8')
+    // One self-contained ES module: the page can resolve no further bare import.
+    const code = await dagre.text()
+    expect(code).toMatch(/export\s*\{[^}]*\bas default\b/)
+    expect(code).not.toMatch(/\bfrom\s*["'][^./]/)
   })
 
   it('is not enough as a cookie for an action: that needs the header (no cross-site requests)', async () => {

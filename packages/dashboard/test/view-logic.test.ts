@@ -2,8 +2,8 @@
 
 import { describe, expect, it } from '@jest/globals'
 import type { ServiceView } from '../src/protocol.js'
-import { crashedLastTime, duration, escapeControl, exitErrorText, lastExitText, stateLabel, toneOf } from '../src/ui/format.js'
-import { BOX, dependenciesOf, dependentsOf, layoutGraph } from '../src/ui/graph-layout.js'
+import { crashedLastTime, dependsOnText, duration, escapeControl, exitErrorText, kindTag, lastExitText, stateLabel, stateText, summaryText, toneOf } from '../src/ui/format.js'
+import { BOX, MAX_PER_ROW, dependenciesOf, dependentsOf, layoutGraph } from '../src/ui/graph-layout.js'
 
 const graph = [
   { name: 'web', dependsOn: ['api'] },
@@ -13,26 +13,71 @@ const graph = [
   { name: 'worker', dependsOn: ['db', 'api'] },
 ]
 
+// A root and 55 services that depend on it: one layer, too wide for one row.
+const wideLayer = [{ name: 'root', dependsOn: [] }, ...Array.from({ length: 55 }, (_, i) => ({ name: `s${i}`, dependsOn: ['root'] }))]
+
 describe('graph layout', () => {
-  it('layers by the longest path to a service that depends on nothing; every arrow points up', () => {
+  it('puts dependencies in layers above their dependents; every arrow points up', () => {
     const { boxes, edges } = layoutGraph(graph)
-    expect(Object.fromEntries([...boxes].map(([n, b]) => [n, b.layer]))).toEqual({ db: 0, cache: 0, api: 1, web: 2, worker: 2 })
+    const row = (name: string) => boxes.get(name)!.y
+    expect(row('db')).toBe(row('cache'))
+    expect(row('api')).toBeGreaterThan(row('db'))
+    expect(row('web')).toBe(row('worker'))
+    expect(row('web')).toBeGreaterThan(row('api'))
     expect(edges).toHaveLength(5)
     for (const { from, to } of edges) expect(boxes.get(from)!.y).toBeGreaterThan(boxes.get(to)!.y)
   })
 
-  it('wraps a wide layer into rows and keeps boxes from overlapping', () => {
-    const wide = [{ name: 'root', dependsOn: [] }, ...Array.from({ length: 55 }, (_, i) => ({ name: `s${i}`, dependsOn: ['root'] }))]
-    const { boxes, width, height } = layoutGraph(wide)
+  it('wraps a wide layer into rows, keeps boxes apart and inside the drawing, and every arrow from the top of its service to the bottom of its dependency', () => {
+    const { boxes, edges, width, height } = layoutGraph(wideLayer)
     expect(boxes.size).toBe(56)
-    const spots = new Set([...boxes.values()].map((b) => `${b.x},${b.y}`))
-    expect(spots.size).toBe(56)
-    const rows = new Set([...boxes.values()].map((b) => b.y))
-    expect(rows.size).toBe(1 + 6) // the root, then 55 dependents in rows of at most 10
-    for (const b of boxes.values()) {
-      expect(b.x + BOX.width).toBeLessThanOrEqual(width)
-      expect(b.y + BOX.height).toBeLessThanOrEqual(height)
+    expect(new Set([...boxes.values()].map((b) => b.y)).size).toBe(1 + Math.ceil(55 / MAX_PER_ROW))
+    const all = [...boxes.values()]
+    for (const a of all) {
+      expect(a.x).toBeGreaterThanOrEqual(0)
+      expect(a.y).toBeGreaterThanOrEqual(0)
+      expect(a.x + BOX.width).toBeLessThanOrEqual(width)
+      expect(a.y + BOX.height).toBeLessThanOrEqual(height)
+      for (const b of all) if (a !== b) expect(Math.abs(a.x - b.x) >= BOX.width || Math.abs(a.y - b.y) >= BOX.height).toBe(true)
     }
+    for (const { from, to, points } of edges) {
+      expect(points[0]!.y).toBe(boxes.get(from)!.y)
+      expect(points.at(-1)!.y).toBe(boxes.get(to)!.y + BOX.height)
+    }
+  })
+
+  it('routes no arrow through a box it does not connect, even one that skips layers (gateway → checker past scheduler)', () => {
+    const nodeManager = [
+      { name: 'chain-sim', dependsOn: [] },
+      { name: 'checker', dependsOn: ['chain-sim'] },
+      { name: 'scheduler', dependsOn: ['checker'] },
+      { name: 'gateway', dependsOn: ['checker', 'scheduler'] },
+    ]
+    // The check itself: a straight line down a column of boxes crosses the middle one; one beside it does not.
+    expect(segmentEntersBox({ x: 75, y: 200 }, { x: 75, y: 0 }, { x: 0, y: 100 })).toBe(true)
+    expect(segmentEntersBox({ x: BOX.width + 5, y: 200 }, { x: BOX.width + 5, y: 0 }, { x: 0, y: 100 })).toBe(false)
+    const wide = [...graph, { name: 'admin', dependsOn: ['web', 'db', 'cache'] }, { name: 'mailer', dependsOn: ['worker', 'db'] }]
+    for (const services of [nodeManager, wide, wideLayer]) {
+      const { boxes, edges } = layoutGraph(services)
+      for (const { from, to, points } of edges) {
+        for (const [name, box] of boxes) {
+          if (name === from || name === to) continue
+          const crossed = points.slice(1).some((p, i) => segmentEntersBox(points[i]!, p, box))
+          expect([`${from}→${to}`, name, crossed]).toEqual([`${from}→${to}`, name, false])
+        }
+      }
+    }
+  })
+
+  it("labels an arrow with its condition unless it is 'ready'", () => {
+    const { edges } = layoutGraph([
+      { name: 'db', dependsOn: [] },
+      { name: 'migrate', dependsOn: ['db'], conditions: { db: 'ready' } },
+      { name: 'api', dependsOn: ['db', 'migrate'], conditions: { db: 'started', migrate: 'completed' } },
+    ])
+    const labels = Object.fromEntries(edges.map((e) => [`${e.from}→${e.to}`, e.label]))
+    expect(labels).toEqual({ 'migrate→db': null, 'api→db': 'started', 'api→migrate': 'completed' })
+    for (const e of edges) expect(e.labelAt === null).toBe(e.label === null)
   })
 
   it('finds transitive dependents and dependencies (what an action will also close or start)', () => {
@@ -41,6 +86,25 @@ describe('graph layout', () => {
     expect(dependentsOf(graph, 'web')).toEqual([])
   })
 })
+
+// Liang–Barsky clipping: does the segment a→b pass through the inside of the box (its edges excluded)?
+function segmentEntersBox(a: { x: number; y: number }, b: { x: number; y: number }, box: { x: number; y: number }): boolean {
+  const [left, top, right, bottom] = [box.x + 0.5, box.y + 0.5, box.x + BOX.width - 0.5, box.y + BOX.height - 0.5]
+  const dx = b.x - a.x
+  const dy = b.y - a.y
+  let t0 = 0
+  let t1 = 1
+  for (const [p, q] of [[-dx, a.x - left], [dx, right - a.x], [-dy, a.y - top], [dy, bottom - a.y]] as const) {
+    if (p === 0) {
+      if (q < 0) return false
+    } else {
+      const t = q / p
+      if (p < 0) t0 = Math.max(t0, t)
+      else t1 = Math.min(t1, t)
+    }
+  }
+  return t0 < t1
+}
 
 describe('states and figures', () => {
   const crash = { code: null, signal: 'SIGKILL', reason: 'crashed' as const, at: Date.UTC(2026, 0, 1, 12, 3, 4) }
@@ -63,6 +127,22 @@ describe('states and figures', () => {
     expect(lastExitText(null)).toBe('-')
     expect(lastExitText(crash)).toMatch(/^crashed · SIGKILL · \d\d:\d\d:\d\d$/)
     expect(lastExitText({ ...crash, signal: null, code: 3 })).toMatch(/^crashed · code 3 · /)
+  })
+})
+
+describe('what the header and the table say', () => {
+  it('counts in the header the display states the table shows, so "closed" is never called "stopped"', () => {
+    const display = (d: ServiceView['display']) => ({ display: d })
+    expect(summaryText([display('running'), display('closed'), display('stopped'), display('closed')])).toBe('4 services · 1 running · 1 stopped · 2 closed')
+    expect(summaryText([display('completed')])).toBe('1 service · 1 completed')
+  })
+
+  it('says what a starting service waits for, the conditions that are not the default, and what kind of box it is', () => {
+    expect(stateText({ display: 'starting', lastExit: null, waitingFor: 'tcp 127.0.0.1:6390' })).toBe('starting · waiting for tcp 127.0.0.1:6390')
+    expect(stateText({ display: 'running', lastExit: null, waitingFor: null })).toBe('running')
+    expect(dependsOnText({ dependsOn: ['redis', 'migrate', 'web'], conditions: { redis: 'ready', migrate: 'completed', web: 'started' } })).toBe('redis, migrate (completed), web (started)')
+    expect(dependsOnText({ dependsOn: [], conditions: {} })).toBe('-')
+    expect([kindTag({ kind: 'node', oneshot: false }), kindTag({ kind: 'command', oneshot: false }), kindTag({ kind: 'command', oneshot: true })]).toEqual(['', 'cmd', 'once'])
   })
 })
 

@@ -2,8 +2,7 @@
 
 import { Option, type Command } from 'commander'
 import { loadManifest } from '../manifest/load.js'
-import { GRAPH_FORMATS, renderGraph, type GraphFormat } from '../output/graph.js'
-import type { GraphInfo } from '../control/protocol.js'
+import { GRAPH_FORMATS, graphInfo, renderGraph, type GraphFormat } from '../output/graph.js'
 import { action, optionsOf } from './action.js'
 
 export function registerGraph(program: Command): void {
@@ -16,10 +15,8 @@ export function registerGraph(program: Command): void {
       action(async (_opts: unknown, command: Command) => {
         const opts = optionsOf<{ format: GraphFormat }>(command)
         const { resolved } = await loadManifest({ config: opts.config })
-        const graph: GraphInfo = {
-          services: resolved.graph.names.map((name) => ({ name, dependsOn: resolved.graph.dependenciesOf(name) })),
-          startOrder: resolved.graph.startOrder(),
-        }
+        const conditions = new Map(resolved.services.map((s) => [s.name, s.conditions]))
+        const graph = graphInfo(resolved.graph, (name) => conditions.get(name) ?? {})
         process.stdout.write((opts.json ? JSON.stringify(graph) : renderGraph(graph, opts.format)) + '\n')
       }),
     )

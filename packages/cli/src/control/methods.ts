@@ -2,6 +2,7 @@
 
 import type { LogLine, ServicesManager } from '@services-cluster/core'
 import { fileTail } from './log-file-tail.js'
+import { graphInfo } from '../output/graph.js'
 import { CONTROL_PROTOCOL_VERSION, RPC, TOPICS, type ControlMethods, type ManagerInfo, type MethodName, type Topic } from './protocol.js'
 
 export class RpcError extends Error {
@@ -92,10 +93,7 @@ export const methods: Handlers = {
     await ctx.manager.restart(service)
     return ctx.manager.services()
   },
-  graph: (_params, ctx) => {
-    const graph = ctx.manager.manifest.graph
-    return { services: graph.names.map((n) => ({ name: n, dependsOn: graph.dependenciesOf(n) })), startOrder: graph.startOrder() }
-  },
+  graph: (_params, ctx) => graphInfo(ctx.manager.manifest.graph, (name) => ctx.manager.service(name).conditions),
   usage(params, ctx) {
     const services = optionalNames(params, 'services') ?? ctx.manager.manifest.graph.names
     return Object.fromEntries(services.map((s) => [s, ctx.manager.usage(s)]))

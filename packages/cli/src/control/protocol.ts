@@ -6,7 +6,7 @@
 //
 // A client starts with `hello`, which carries CONTROL_PROTOCOL_VERSION both ways.
 
-import type { LogLine, SerializedError, ServiceSnapshot, StateChange, UsageSample } from '@services-cluster/core'
+import type { DependencyCondition, LogLine, SerializedError, ServiceSnapshot, StateChange, UsageSample } from '@services-cluster/core'
 
 export const CONTROL_PROTOCOL_VERSION = 1
 export const SOCKET_NAME = 'control.sock'
@@ -24,7 +24,9 @@ export interface ManagerInfo {
 }
 
 export interface GraphInfo {
-  services: { name: string; dependsOn: string[] }[]
+  /** `conditions`: what each dependency must be before the service starts ('ready' unless the manifest says
+   *  otherwise); absent from a manager older than the field (same protocol version: it only adds). */
+  services: { name: string; dependsOn: string[]; conditions?: Record<string, DependencyCondition> }[]
   startOrder: string[]
 }
 

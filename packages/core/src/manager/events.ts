@@ -15,6 +15,8 @@ export interface StateChange {
 
 export interface ManagerEvents {
   state: [change: StateChange]
+  /** A starting service's process exists (its pid is known, and `waitingFor` says what it now waits for). */
+  spawned: [spawned: { service: string; pid: number | null; at: number }]
   log: [line: LogLine]
   exit: [exit: ExitInfo & { service: string }]
   crash: [crash: { service: string; code: number | null; signal: string | null; at: number }]

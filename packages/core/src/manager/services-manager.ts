@@ -421,6 +421,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
         }
       }
     })
+    node.on('started', () => this.emit('spawned', { service: service.name, pid: node.container.pid, at: Date.now() }))
     node.on('crash', (report) => {
       this.emit('crash', { service: service.name, code: report.code, signal: report.signal, at: Date.now() })
       void this.#supervisor.onCrash(node, report)

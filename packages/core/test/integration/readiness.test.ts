@@ -1,6 +1,6 @@
 // Readiness gates the start of dependents: a mixed graph of redis-server, python3's http.server and a one-shot in
 // front of a Node service, real processes and real probes; a probe that never passes and a process that exits
-// before it is ready both fail the start with a coded error.
+// before it is ready both fail the start with a coded error; `spawned` tells views what a start waits for.
 
 import { afterEach, describe, expect, test } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
@@ -99,5 +99,21 @@ describe('when readiness fails', () => {
     await manager.start()
     expect(manager.service('holder').state).toBe('running')
     expect(manager.service('logged').state).toBe('running')
+  })
+})
+
+describe('the spawned event', () => {
+  test("reports a starting service's process as soon as it exists, when its snapshot already says what it waits for", async () => {
+    const port = await freePort()
+    manager = fixtureManager({ waiting: { command: ['sleep', '1000'], ready: { tcp: port, intervalMs: 20 }, startTimeoutMs: 60_000, restart: 'never' } })
+    const spawned = new Promise<{ service: string; pid: number | null }>((resolve) => manager!.once('spawned', resolve))
+    const start = manager.start().catch((e: unknown) => e) // abandoned by the close below
+    const { service, pid } = await spawned
+    expect(service).toBe('waiting')
+    expect(manager.service('waiting')).toMatchObject({ state: 'starting', pid, waitingFor: `tcp 127.0.0.1:${port}` })
+    expect(isAlive(pid!)).toBe(true)
+    await manager.close()
+    await start
+    expect(isAlive(pid!)).toBe(false)
   })
 })

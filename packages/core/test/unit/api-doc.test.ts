@@ -20,6 +20,7 @@ const items = new Set([...doc.matchAll(/^-\s+`([A-Za-z_$][\w$]*)/gm)].map((m) =>
 // Every key of ManagerEvents: the compiler fails this list when an event is added or removed.
 const EVENTS = {
   state: true,
+  spawned: true,
   log: true,
   exit: true,
   crash: true,

@@ -1,13 +1,19 @@
 // The page's files, read once at start-up: the HTML and CSS from static/, the browser modules compiled by
-// `npm run build` (tsc) into dist/. Only these paths are ever served, so no request reaches the file system.
+// `npm run build` (tsc) into dist/, and the browser build of the one library the page imports (dagre, which lays
+// out the graph). Only these paths are ever served, so no request reaches the file system.
 
+import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { DashboardError } from './errors.js'
+import { contentSecurityPolicy } from './http.js'
 
 export interface Asset {
   body: Buffer
   type: string
+  /** Headers of this file only (the page's policy, which admits its import map). */
+  headers?: Record<string, string>
 }
 
 // The same relative paths hold from src/server/ (tests) and dist/server/ (the built package).
@@ -21,6 +27,9 @@ const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.svg': 'image/svg+xml',
 }
+
+/** Bare specifiers the browser modules import, and where the page's import map sends them. */
+export const VENDOR: Record<string, string> = { '@dagrejs/dagre': '/vendor/dagre.js' }
 
 /** URL path → file. `/` is the page; `/ui/*.js` and `/protocol.js` mirror dist/, so the modules' relative imports work. */
 export function loadAssets(): Map<string, Asset> {
@@ -38,7 +47,26 @@ export function loadAssets(): Map<string, Asset> {
   for (const name of readdirSync(STATIC)) if (name !== 'index.html') add(`/${name}`, new URL(name, STATIC))
   for (const name of readdirSync(ui)) if (name.endsWith('.js')) add(`/ui/${name}`, new URL(name, ui))
   add('/protocol.js', new URL('protocol.js', DIST))
+  for (const [specifier, path] of Object.entries(VENDOR)) add(path, browserModule(specifier))
+  const page = assets.get('/')!
+  page.headers = { 'content-security-policy': contentSecurityPolicy(inlineScriptHashes(page.body.toString('utf8'))) }
   return assets
+}
+
+// The package's ESM build (its `exports` "import" target), found through its package.json so a package that moves
+// its files keeps working. It must be one self-contained file: the page resolves no further bare imports.
+function browserModule(specifier: string): URL {
+  const require = createRequire(import.meta.url)
+  const manifestPath = require.resolve(`${specifier}/package.json`)
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports: { '.': { import: string } } }
+  return new URL(manifest.exports['.'].import, pathToFileURL(manifestPath))
+}
+
+// The page's inline import map is a script as far as the content security policy goes: it is admitted by its hash.
+function inlineScriptHashes(html: string): string[] {
+  return [...html.matchAll(/<script type="importmap">([\s\S]*?)<\/script>/g)].map(
+    (match) => `sha256-${createHash('sha256').update(match[1]!).digest('base64')}`,
+  )
 }
 
 function extension(path: string): string {

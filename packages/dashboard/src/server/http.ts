@@ -3,14 +3,18 @@
 import type { ServerResponse } from 'node:http'
 import type { ApiError } from '../protocol.js'
 
+// Only what the manager serves: no inline scripts (but the hashed ones a page names), no other hosts, no frames.
+export function contentSecurityPolicy(scriptHashes: readonly string[] = []): string {
+  const scripts = ["'self'", ...scriptHashes.map((hash) => `'${hash}'`)].join(' ')
+  return `default-src 'none'; script-src ${scripts}; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`
+}
+
 const SECURITY_HEADERS = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
-  // Only what the manager serves: no inline scripts, no other hosts, no frames.
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy': contentSecurityPolicy(),
 } as const
 
 export function securityHeaders(extra: Record<string, string> = {}): Record<string, string> {

@@ -61,7 +61,7 @@ export async function route(ctx: RouteContext, req: IncomingMessage, res: Server
   }
   const asset = ctx.assets.get(path)
   if (!asset) return sendError(res, 404, 'SVC_ERR_DASHBOARD_NOT_FOUND', `Nothing at ${path}.`)
-  const headers = securityHeaders({ 'content-type': asset.type, 'content-length': String(asset.body.length) })
+  const headers = securityHeaders({ 'content-type': asset.type, 'content-length': String(asset.body.length), ...asset.headers })
   if (path === '/') headers['set-cookie'] = ctx.auth.cookie()
   res.writeHead(200, headers)
   res.end(req.method === 'HEAD' ? undefined : asset.body)

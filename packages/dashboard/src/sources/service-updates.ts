@@ -1,6 +1,7 @@
-// Which manager events change what people see of a service. A state change is the obvious one; the display
-// state also moves without one: a crashed service becomes `restarting` when its restart is scheduled, and
-// `failed` when the supervisor gives up. The control socket's `service` notification uses this too.
+// Which manager events change what people see of a service. A state change is the obvious one; a start's process
+// being spawned shows its pid and what it waits for; the display state also moves without one: a crashed service
+// becomes `restarting` when its restart is scheduled, and `failed` when the supervisor gives up. The control
+// socket's `service` notification uses this too.
 
 import type { ManagerEvents, ServicesManager, UsageSample } from '@services-cluster/core'
 
@@ -18,6 +19,8 @@ export function watchServiceChanges(manager: ServicesManager, listener: ChangeLi
   }
   const handlers: { [E in keyof ManagerEvents]?: (...args: ManagerEvents[E]) => void } = {
     state: (change) => update(change.service, change.reason),
+    // Still `starting`, but now with a pid and what the start waits for ("waiting for tcp 127.0.0.1:6390").
+    spawned: (spawned) => update(spawned.service, null),
     restart: (restart) => update(restart.service, null),
     failed: (failure) => update(failure.service, null),
   }

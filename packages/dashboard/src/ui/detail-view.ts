@@ -15,6 +15,7 @@ export class DetailView {
   readonly #state = byId('detail-state')
   readonly #reason = byId('detail-reason')
   readonly #exit = byId('detail-exit')
+  readonly #command = byId('detail-command')
   readonly #buttons = new Map<Action, HTMLButtonElement>()
   readonly #cpu: Sparkline
   readonly #rss: Sparkline
@@ -46,7 +47,9 @@ export class DetailView {
     setText(this.#name, service?.name ?? '—')
     setText(this.#state, service ? stateLabel(service) : '')
     setAttr(this.#state, 'data-tone', service ? toneOf(service) : null)
-    setText(this.#reason, service?.reason ? `last change: ${service.reason}` : '')
+    const why = [service?.reason ? `last change: ${service.reason}` : null, service?.waitingFor ? `waiting for ${service.waitingFor}` : null]
+    setText(this.#reason, why.filter((part) => part !== null).join(' · '))
+    setText(this.#command, service?.command ? `${service.oneshot ? 'one-shot' : 'command'}: ${service.command}` : '')
     const error = service?.lastExit?.error
     setText(this.#exit, service ? `last exit: ${lastExitText(service.lastExit)}${error ? ` — ${exitErrorText(error)}` : ''}` : '')
     setAttr(this.#exit, 'data-error', error ? 'true' : null)

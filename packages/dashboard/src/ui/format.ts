@@ -2,7 +2,7 @@
 // duration/bytes/percent from here too (`@services-cluster/dashboard/format`), so a figure reads the same in `svc ps`
 // and on the page. This module is served to the browser unbundled: it may import only what the dashboard serves.
 
-import type { ExitInfo, ServiceView } from '../protocol.js'
+import type { DisplayState, ExitInfo, ServiceView } from '../protocol.js'
 
 /** The colour of a service: a crashed service stays red while the supervisor brings it back. */
 export type Tone = 'running' | 'busy' | 'crashed' | 'failed' | 'stopped' | 'pending'
@@ -42,6 +42,41 @@ export function toneOf(service: Pick<ServiceView, 'display' | 'lastExit'>): Tone
 /** The state as a word or two: the manager's display state, saying so when a restart follows a crash. */
 export function stateLabel(service: Pick<ServiceView, 'display' | 'lastExit'>): string {
   return service.display === 'restarting' && crashedLastTime(service) ? 'crashed · restarting' : service.display
+}
+
+/** The state cell: "starting · waiting for tcp 127.0.0.1:6390" while a start waits for its readiness probe. */
+export function stateText(service: Pick<ServiceView, 'display' | 'lastExit' | 'waitingFor'>): string {
+  const label = stateLabel(service)
+  return service.waitingFor ? `${label} · waiting for ${service.waitingFor}` : label
+}
+
+/** "db, migrate (completed), web (started)": a condition is named when it is not the default 'ready'. */
+export function dependsOnText(service: Pick<ServiceView, 'dependsOn' | 'conditions'>): string {
+  const named = service.dependsOn.map((d) => {
+    const condition = service.conditions?.[d]
+    return condition && condition !== 'ready' ? `${d} (${condition})` : d
+  })
+  return named.join(', ') || '-'
+}
+
+/** The corner tag of a box: "cmd" for a command service, "once" for a one-shot, nothing for a Node service. */
+export function kindTag(service: Pick<ServiceView, 'kind' | 'oneshot'>): string {
+  return service.oneshot ? 'once' : service.kind === 'command' ? 'cmd' : ''
+}
+
+// The order the header counts states in: the words are the table's (display states), so the two always agree.
+const SUMMARY_ORDER: readonly DisplayState[] = ['running', 'completed', 'starting', 'pending', 'restarting', 'closing', 'crashed', 'failed', 'stopped', 'closed']
+
+/** "7 services · 5 running · 1 crashed · 1 closed": the header's count of each display state the table shows. */
+export function summaryText(services: Iterable<Pick<ServiceView, 'display'>>): string {
+  const counts = new Map<DisplayState, number>()
+  let total = 0
+  for (const s of services) {
+    total++
+    counts.set(s.display, (counts.get(s.display) ?? 0) + 1)
+  }
+  const parts = SUMMARY_ORDER.filter((state) => counts.has(state)).map((state) => `${counts.get(state)} ${state}`)
+  return [`${total} ${total === 1 ? 'service' : 'services'}`, ...parts].join(' · ')
 }
 
 export function duration(ms: number): string {

@@ -1,9 +1,12 @@
 // The dependency graph as SVG: a box per service coloured by its state, an arrow from each service to what it
-// depends on. The drawing is built when the set of services changes; after that only attributes and texts move.
+// depends on (labelled with its condition when that is not 'ready'). The drawing is built when the set of services
+// changes; after that only attributes and texts move.
 
+import type { ServiceView } from '../protocol.js'
 import { setAttr, setText, svg } from './dom.js'
-import { stateLabel, toneOf } from './format.js'
-import { BOX, layoutGraph } from './graph-layout.js'
+import { fitText } from './fit-text.js'
+import { kindTag, stateLabel, toneOf } from './format.js'
+import { BOX, LABEL, layoutGraph, type Point } from './graph-layout.js'
 import type { Changes, Store } from './store.js'
 
 interface Box {
@@ -12,7 +15,9 @@ interface Box {
   state: SVGTextElement
 }
 
-const NAME_CHARS = 19
+const PAD = 12
+/** Never drawn larger than the layout (a 2-service graph is not blown up to fill the panel), nor below this. */
+const MIN_SCALE = 0.55
 
 export class GraphView {
   readonly #boxes = new Map<string, Box>()
@@ -52,39 +57,44 @@ export class GraphView {
     this.#boxes.clear()
     this.#edges.length = 0
     this.root.setAttribute('viewBox', `0 0 ${layout.width} ${layout.height}`)
-    this.root.style.minWidth = `${Math.round(layout.width * 0.55)}px`
+    // Its natural size at most, shrunk to the panel's width down to MIN_SCALE (then the panel scrolls).
+    this.root.style.width = `${layout.width}px`
+    this.root.style.minWidth = `${Math.round(layout.width * MIN_SCALE)}px`
     this.root.append(arrowHead())
 
     const edgeLayer = svg('g', { class: 'edges' })
-    for (const { from, to } of layout.edges) {
-      const a = layout.boxes.get(from)!
-      const b = layout.boxes.get(to)!
-      const x1 = a.x + BOX.width / 2
-      const y1 = a.y
-      const x2 = b.x + BOX.width / 2
-      const y2 = b.y + BOX.height
-      const bend = Math.max(24, (y1 - y2) / 2)
-      const path = svg('path', { class: 'edge', d: `M${x1},${y1} C${x1},${y1 - bend} ${x2},${y2 + bend} ${x2},${y2 + 4}`, 'marker-end': 'url(#arrow)' })
-      path.setAttribute('data-from', from)
-      path.setAttribute('data-to', to)
+    const labelLayer = svg('g', { class: 'edge-labels' })
+    for (const edge of layout.edges) {
+      const path = svg('path', { class: 'edge', d: polyline(edge.points), 'marker-end': 'url(#arrow)' })
+      path.setAttribute('data-from', edge.from)
+      path.setAttribute('data-to', edge.to)
       edgeLayer.append(path)
-      this.#edges.push({ from, to, path })
+      this.#edges.push({ from: edge.from, to: edge.to, path })
+      if (edge.label && edge.labelAt) labelLayer.append(edgeLabel(edge.from, edge.to, edge.label, edge.labelAt))
     }
-    this.root.append(edgeLayer)
+    this.root.append(edgeLayer, labelLayer)
 
+    // Texts are measured as they are set, so the boxes go into the document first.
     const boxLayer = svg('g', { class: 'boxes' })
+    this.root.append(boxLayer)
     for (const placed of layout.boxes.values()) {
+      const service = this.store.services.get(placed.name)!
       const group = svg('g', { class: 'svc', transform: `translate(${placed.x},${placed.y})`, tabindex: 0, role: 'button' })
       group.setAttribute('data-service', placed.name)
+      group.setAttribute('data-kind', service.kind)
+      if (service.oneshot) group.setAttribute('data-oneshot', 'true')
       const title = svg('title')
-      const name = svg('text', { class: 'svc-name', x: 12, y: 19 })
-      name.textContent = placed.name.length > NAME_CHARS ? `${placed.name.slice(0, NAME_CHARS - 1)}…` : placed.name
-      const state = svg('text', { class: 'svc-state', x: 12, y: 36 })
-      group.append(title, svg('rect', { width: BOX.width, height: BOX.height, rx: 7 }), name, state)
+      const tag = svg('text', { class: 'svc-kind', x: BOX.width - 8, y: 16, 'text-anchor': 'end' })
+      const name = svg('text', { class: 'svc-name', x: PAD, y: 19 })
+      const state = svg('text', { class: 'svc-state', x: PAD, y: 36 })
+      group.append(title, svg('rect', { width: BOX.width, height: BOX.height, rx: service.kind === 'command' ? 2 : 7 }), tag, name, state)
       boxLayer.append(group)
       this.#boxes.set(placed.name, { group, title, state })
+      const tagText = kindTag(service)
+      tag.textContent = tagText
+      const tagWidth = tagText ? tag.getComputedTextLength() + 6 : 0
+      fitText(name, placed.name, BOX.width - PAD - 8 - tagWidth)
     }
-    this.root.append(boxLayer)
   }
 
   #update(name: string): void {
@@ -94,8 +104,8 @@ export class GraphView {
     setAttr(box.group, 'data-state', service.display)
     setAttr(box.group, 'data-tone', toneOf(service))
     setAttr(box.group, 'data-pid', service.pid === null ? null : String(service.pid))
-    setText(box.state, service.pid === null ? stateLabel(service) : `${stateLabel(service)} · ${service.pid}`)
-    setText(box.title, `${name}: ${stateLabel(service)}${service.reason ? ` (${service.reason})` : ''}`)
+    fitText(box.state, service.pid === null ? stateLabel(service) : `${stateLabel(service)} · ${service.pid}`, BOX.width - PAD * 2)
+    setText(box.title, titleOf(service))
   }
 
   // The selected service, and the arrows into and out of it.
@@ -104,6 +114,34 @@ export class GraphView {
     for (const [name, box] of this.#boxes) setAttr(box.group, 'data-selected', name === selected ? 'true' : null)
     for (const edge of this.#edges) setAttr(edge.path, 'data-selected', edge.from === selected || edge.to === selected ? 'true' : null)
   }
+}
+
+// The hover text holds what the box has no room for: the whole state, why, what it waits for, its command.
+function titleOf(service: ServiceView): string {
+  const lines = [`${service.name}: ${stateLabel(service)}${service.reason ? ` (${service.reason})` : ''}`]
+  if (service.waitingFor) lines.push(`waiting for ${service.waitingFor}`)
+  if (service.command) lines.push(`$ ${service.command}`)
+  return lines.join('\n')
+}
+
+function polyline(points: Point[]): string {
+  return points.map((p, i) => `${i === 0 ? 'M' : 'L'}${round(p.x)},${round(p.y)}`).join(' ')
+}
+
+function edgeLabel(from: string, to: string, text: string, at: Point): SVGGElement {
+  const group = svg('g', { class: 'edge-label', transform: `translate(${round(at.x)},${round(at.y)})` })
+  group.setAttribute('data-from', from)
+  group.setAttribute('data-to', to)
+  const width = text.length * LABEL.charWidth + LABEL.padding
+  group.append(
+    svg('rect', { x: -width / 2, y: -LABEL.height / 2, width, height: LABEL.height, rx: 3 }),
+    Object.assign(svg('text', { 'text-anchor': 'middle', y: 4 }), { textContent: text }),
+  )
+  return group
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10
 }
 
 function arrowHead(): SVGDefsElement {

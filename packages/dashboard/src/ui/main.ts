@@ -5,7 +5,7 @@ import { openEvents, parseEvent } from './api.js'
 import { ConfirmDialog } from './confirm-dialog.js'
 import { DetailView } from './detail-view.js'
 import { byId, setAttr, setText } from './dom.js'
-import { toneOf } from './format.js'
+import { summaryText } from './format.js'
 import { GraphView } from './graph-view.js'
 import { LogView } from './log-view.js'
 import { Store } from './store.js'
@@ -46,10 +46,7 @@ function render(): void {
 }
 
 function renderSummary(): void {
-  const counts = new Map<string, number>()
-  for (const s of store.services.values()) counts.set(toneOf(s), (counts.get(toneOf(s)) ?? 0) + 1)
-  const parts = [`${store.services.size} services`, ...['running', 'busy', 'crashed', 'failed', 'stopped', 'pending'].filter((t) => counts.has(t)).map((t) => `${counts.get(t)} ${t === 'busy' ? 'changing' : t}`)]
-  setText(summary, parts.join(' · '))
+  setText(summary, summaryText(store.services.values()))
 }
 
 function status(state: 'connecting' | 'live' | 'reconnecting' | 'closed', text: string): void {

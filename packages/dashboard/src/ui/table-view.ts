@@ -2,10 +2,10 @@
 // whose text changed. Uptime is recomputed locally every second (no request involved).
 
 import { el, setAttr, setText } from './dom.js'
-import { bytes, lastExitText, percent, stateLabel, toneOf, uptimeText } from './format.js'
+import { bytes, dependsOnText, lastExitText, percent, stateText, toneOf, uptimeText } from './format.js'
 import type { Changes, Store } from './store.js'
 
-const COLUMNS = ['name', 'state', 'pid', 'uptime', 'restarts', 'lastExit', 'cpu', 'rss', 'dependsOn'] as const
+const COLUMNS = ['name', 'state', 'pid', 'uptime', 'restarts', 'lastExit', 'cpu', 'rss', 'dependsOn', 'command'] as const
 type Column = (typeof COLUMNS)[number]
 
 interface Row {
@@ -66,7 +66,7 @@ export class TableView {
     setAttr(row.tr, 'data-tone', toneOf(service))
     setAttr(row.tr, 'data-state', service.display)
     setText(cells.name, service.name)
-    setText(cells.state.lastChild!, stateLabel(service))
+    setText(cells.state.lastChild!, stateText(service))
     setAttr(cells.state, 'title', service.reason)
     setText(cells.pid, service.pid === null ? '-' : String(service.pid))
     setText(cells.uptime, uptimeText(service, Date.now()))
@@ -75,6 +75,8 @@ export class TableView {
     setAttr(cells.lastExit, 'title', service.lastExit?.error ? `${service.lastExit.error.name}: ${service.lastExit.error.message}` : null)
     setText(cells.cpu, service.usage ? percent(service.usage.cpu) : '-')
     setText(cells.rss, service.usage ? bytes(service.usage.rss) : '-')
-    setText(cells.dependsOn, service.dependsOn.join(', ') || '-')
+    setText(cells.dependsOn, dependsOnText(service))
+    setText(cells.command, service.command ?? '-')
+    setAttr(cells.command, 'title', service.command)
   }
 }
