@@ -15,9 +15,10 @@ export type {
   RestartOptions,
   RestartPolicyName,
   ServiceSpec,
+  WatchOptions,
 } from './manifest/types.js'
 export { normalizeManifest } from './manifest/normalize.js'
-export type { ResolvedHealth, ResolvedManifest, ResolvedService } from './manifest/normalize.js'
+export type { ResolvedHealth, ResolvedManifest, ResolvedService, ResolvedWatch } from './manifest/normalize.js'
 export { ServicesManager } from './manager/services-manager.js'
 export type { ManagerOptions } from './manager/services-manager.js'
 export type { ManagerEvents, StateChange } from './manager/events.js'

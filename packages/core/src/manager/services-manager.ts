@@ -18,8 +18,11 @@ import type { ServiceSnapshot, ServiceState, UsageSample } from '../protocol/sna
 import { privateDir } from '../supervision/private-dir.js'
 import { RunRecord } from '../supervision/run-record.js'
 import { Supervisor } from '../supervision/supervisor.js'
+import { WatchRestarts } from '../watch/watch-restarts.js'
+import { watchedServices } from '../watch/watched-services.js'
 import { createChildService, finishedChildren } from './child-services.js'
 import { displayState } from './display-state.js'
+import { snapshotOf } from './snapshot.js'
 import { EventBus } from './event-bus.js'
 import { EventFanout, type EventDrop } from './event-fanout.js'
 import type { ManagerEvents, StateChange } from './events.js'
@@ -63,6 +66,10 @@ export interface ManagerOptions {
   /** How long an unfinished frame on a service's channel may go without another byte before the channel is closed as
    * broken (SVC_ERR_PROTOCOL in the exit report). Default 30 s (PARTIAL_FRAME_TIMEOUT_MS in container/process-container.ts). */
   partialFrameTimeoutMs?: number
+  /** Watch every Node service's entry directory, as `svc up --watch` does (a service's own `watch` field wins). */
+  watch?: boolean
+  /** Quiet time after the last file change before watch mode restarts. Default 200 ms (WATCH_DEBOUNCE_MS). */
+  watchDebounceMs?: number
 }
 
 const TIMELINE_LIMIT = 10_000
@@ -98,6 +105,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   readonly #spawner: Spawner | null
   /** How service processes are created: through the spawner, or here, one fork per turn of the event loop. */
   readonly #launch: Launch
+  readonly #watch: WatchRestarts
   #runOpened = false
   #permissionsReported = false
   #closing = false
@@ -177,6 +185,13 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       },
     })
     this.faults = new FaultInjection((name) => this.#node(name))
+    this.#watch = new WatchRestarts({
+      watched: () => watchedServices([...this.#nodes.values()].map((n) => n.service), options.watch === true),
+      restartable: (name) => ['running', 'starting', 'crashed', 'failed'].includes(displayState(this.#node(name))),
+      restart: (names) => this.restart(names),
+      changed: (services, files) => this.emit('filesChanged', { services, files, at: Date.now() }),
+      notice: (service, message) => this.emit('notice', { service, message, at: Date.now() }),
+    }, { base: this.manifest.cwd, stateDir: this.manifest.stateDir, debounceMs: options.watchDebounceMs })
     for (const service of this.manifest.services) this.#add(service)
   }
 
@@ -197,6 +212,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.#reportPermissions()
     this.#openRun()
     this.#usage.start()
+    if (!this.#watch.active) this.#watch.start()
     for (const node of nodes) {
       node.stopped = false
       if (node.failed) this.resetFailed(node.name)
@@ -229,6 +245,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   async #close(names: string[] | undefined, keepSpares: boolean): Promise<void> {
     if (!names) {
       this.#closing = true
+      this.#watch.stop()
       this.#supervisor.cancel()
       this.#health.stop()
       // Dependents are asked first so each close carries the real reason; the nodes enforce the order anyway.
@@ -254,11 +271,12 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     if (!keepSpares) await Promise.all(stoppedNodes.map((node) => node.container.dispose()))
   }
 
-  /** Closes the service and its dependents, then starts them again in dependency order. */
-  async restart(name: string): Promise<void> {
-    const dependents = [...this.manifest.graph.transitiveDependents([name])].filter((n) => this.#node(n).state !== 'closed')
-    await this.#close([name], true) // warm spares are what makes this restart cheap
-    await this.start([name, ...dependents])
+  /** Closes the service(s) and their dependents, then starts them again in dependency order. */
+  async restart(names: string | string[]): Promise<void> {
+    const targets = this.#known(typeof names === 'string' ? [names] : names)
+    const dependents = [...this.manifest.graph.transitiveDependents(targets)].filter((n) => this.#node(n).state !== 'closed')
+    await this.#close(targets, true) // warm spares are what makes this restart cheap
+    await this.start([...targets, ...dependents])
   }
 
   state(name: string): ServiceState {
@@ -275,27 +293,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
 
   service(name: string): ServiceSnapshot {
     const node = this.#node(name)
-    return {
-      name,
-      state: node.state,
-      display: displayState(node),
-      pid: node.container.pid,
-      sparePid: node.container.sparePid,
-      directSocket: node.state === 'running' ? (node.container.controller?.directPath ?? null) : null,
-      dependsOn: [...node.service.dependsOn],
-      conditions: { ...node.service.conditions },
-      kind: node.service.kind,
-      command: node.service.commandLine,
-      oneshot: node.service.oneshot,
-      waitingFor: node.state === 'starting' ? node.container.waitingFor : null,
-      restarts: node.restarts,
-      startedAt: node.startedAt,
-      lastExit: node.lastExit,
-      usage: node.state === 'closed' ? null : this.#usage.latest(name),
-      calls: this.#router.stats(name),
-      critical: node.service.critical,
-      parent: node.service.parent,
-    }
+    return snapshotOf(node, node.state === 'closed' ? null : this.#usage.latest(name), this.#router.stats(name))
   }
 
   /** Recent CPU % / RSS samples of a service (child services included), oldest first. */
