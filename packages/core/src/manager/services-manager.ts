@@ -20,6 +20,8 @@ import { RunRecord } from '../supervision/run-record.js'
 import { Supervisor } from '../supervision/supervisor.js'
 import { WatchRestarts } from '../watch/watch-restarts.js'
 import { watchedServices } from '../watch/watched-services.js'
+import { carryOut } from './apply.js'
+import { planApply, type ApplyPlan } from './apply-plan.js'
 import { createChildService, finishedChildren } from './child-services.js'
 import { displayState } from './display-state.js'
 import { snapshotOf } from './snapshot.js'
@@ -106,6 +108,8 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   /** How service processes are created: through the spawner, or here, one fork per turn of the event loop. */
   readonly #launch: Launch
   readonly #watch: WatchRestarts
+  /** Applies never overlap: each plans against the graph the one before left. */
+  #applying: Promise<unknown> = Promise.resolve()
   #runOpened = false
   #permissionsReported = false
   #closing = false
@@ -279,6 +283,44 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     await this.start([...targets, ...dependents])
   }
 
+  /** What apply(manifest) would do, without doing it. Throws what the constructor would for a bad manifest
+   * (SVC_ERR_MANIFEST_INVALID with every problem…), and SVC_ERR_REMOVED_DEPENDENCY for a removed service whose
+   * dependents stay. */
+  plan(manifest: Manifest): ApplyPlan {
+    return this.#plan(manifest).plan
+  }
+
+  /** Changes the running graph to the new manifest: added services start, removed ones close (dependents first),
+   * changed ones and their running dependents restart; every other service keeps its process. Resolves with the plan
+   * carried out; a refused manifest changes nothing. */
+  apply(manifest: Manifest): Promise<ApplyPlan> {
+    const run = this.#applying.then(async () => {
+      if (this.#closing) throw svcError('SVC_ERR_MANAGER_CLOSED', 'The manager is closed: there is no running graph to apply a manifest to.')
+      const { plan, next } = this.#plan(manifest)
+      await carryOut(plan, next, {
+        active: (name) => this.#node(name).state !== 'closed',
+        close: (names) => this.#close(names, false),
+        start: (names) => this.start(names),
+        drop: (name) => this.#drop(name),
+        put: (name, resolved) => this.#put(name, resolved),
+      })
+      if (this.#watch.active) this.#watch.start() // what is watched may have changed
+      return plan
+    })
+    this.#applying = run.catch(() => {})
+    return run
+  }
+
+  #plan(manifest: Manifest): ReturnType<typeof planApply> {
+    return planApply(manifest, {
+      current: this.manifest,
+      active: (name) => this.#node(name).state !== 'closed',
+      cwd: this.manifest.cwd,
+      resolveEntry: this.#options.resolveEntry,
+      env: this.#run ? { SVC_RUN: this.#run.runId } : {},
+    })
+  }
+
   state(name: string): ServiceState {
     return this.#node(name).state
   }
@@ -347,6 +389,23 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   waitFor(service: string, state: ServiceState, timeoutMs = 30_000): Promise<void> {
     const node = this.#node(service)
     return waitForState(this, service, () => node.state, state, timeoutMs)
+  }
+
+  // A service removed or redefined by apply(), closed already: its node, output and edges go.
+  #drop(name: string): void {
+    this.#supervisor.forget(name)
+    void this.#output.get(name)?.close()
+    this.#output.delete(name)
+    this.#nodes.delete(name)
+    this.manifest.graph.remove(name)
+    this.manifest.services = this.manifest.services.filter((s) => s.name !== name)
+  }
+
+  #put(name: string, next: ResolvedManifest): void {
+    const service = next.services.find((s) => s.name === name)!
+    this.manifest.graph.add(name, service.dependsOn)
+    this.manifest.services.push(service)
+    this.#add(service)
   }
 
   #add(service: ResolvedService): ServiceNode {
