@@ -81,4 +81,18 @@ describe('svc up --watch', () => {
     expect(after.greeter).toBe(before.greeter)
     expect(after.front).toBe(before.front)
   })
+
+  it('an edit that fails to start is reported, and the next edit brings the service and its dependents back', async () => {
+    const from = up.stderr.length
+    writeFileSync(join(dir, 'services/greeter/index.ts'), "throw new Error('half-written')\n")
+    await up.until((r) => r.stderr.slice(from).includes('waiting for the next change'), 'the failed restart to be reported')
+    const fixed = up.stderr.length
+    writeFileSync(join(dir, 'services/greeter/index.ts'), hello('greeter.ts'))
+    await up.until((r) => /svc: front running/.test(r.stderr.slice(fixed)), 'front to run again')
+    expect(linesAfter(up, fixed).map((l) => l.replace(/ (pid=|\().*/, ''))).toEqual([
+      'svc: changed: services/greeter/index.ts; restarting greeter',
+      'svc: greeter running',
+      'svc: front running',
+    ])
+  })
 })

@@ -23,10 +23,6 @@ export interface ApplyPlan {
   unchanged: string[]
 }
 
-export function isEmptyPlan(plan: ApplyPlan): boolean {
-  return plan.add.length + plan.remove.length + plan.change.length === 0
-}
-
 // Resolved fields that only mirror another one: a change shows under the field people wrote.
 const SHOWN_AS: Record<string, string | null> = { conditions: 'dependsOn', commandLine: null, kind: null, calls: null, parent: null, name: null }
 

@@ -25,6 +25,7 @@ import { planApply, type ApplyPlan } from './apply-plan.js'
 import { createChildService, finishedChildren } from './child-services.js'
 import { displayState } from './display-state.js'
 import { snapshotOf } from './snapshot.js'
+import { deniedLine, droppedLine } from './log-notes.js'
 import { EventBus } from './event-bus.js'
 import { EventFanout, type EventDrop } from './event-fanout.js'
 import type { ManagerEvents, StateChange } from './events.js'
@@ -108,8 +109,8 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   /** How service processes are created: through the spawner, or here, one fork per turn of the event loop. */
   readonly #launch: Launch
   readonly #watch: WatchRestarts
-  /** Applies never overlap: each plans against the graph the one before left. */
-  #applying: Promise<unknown> = Promise.resolve()
+  /** Applies and watch restarts never overlap: each starts from the graph the one before left. */
+  #changes: Promise<unknown> = Promise.resolve()
   #runOpened = false
   #permissionsReported = false
   #closing = false
@@ -192,7 +193,11 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.#watch = new WatchRestarts({
       watched: () => watchedServices([...this.#nodes.values()].map((n) => n.service), options.watch === true),
       restartable: (name) => ['running', 'starting', 'crashed', 'failed'].includes(displayState(this.#node(name))),
-      restart: (names) => this.restart(names),
+      runningDependents: (names) => [...this.manifest.graph.transitiveDependents(names)].filter((n) => this.#node(n).state !== 'closed'),
+      restart: (names, andStart) => this.#serially(async () => {
+        await this.restart(names)
+        if (andStart.length > 0) await this.start(andStart)
+      }),
       changed: (services, files) => this.emit('filesChanged', { services, files, at: Date.now() }),
       notice: (service, message) => this.emit('notice', { service, message, at: Date.now() }),
     }, { base: this.manifest.cwd, stateDir: this.manifest.stateDir, debounceMs: options.watchDebounceMs })
@@ -294,7 +299,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
    * changed ones and their running dependents restart; every other service keeps its process. Resolves with the plan
    * carried out; a refused manifest changes nothing. */
   apply(manifest: Manifest): Promise<ApplyPlan> {
-    const run = this.#applying.then(async () => {
+    return this.#serially(async () => {
       if (this.#closing) throw svcError('SVC_ERR_MANAGER_CLOSED', 'The manager is closed: there is no running graph to apply a manifest to.')
       const { plan, next } = this.#plan(manifest)
       await carryOut(plan, next, {
@@ -307,7 +312,11 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       if (this.#watch.active) this.#watch.start() // what is watched may have changed
       return plan
     })
-    this.#applying = run.catch(() => {})
+  }
+
+  #serially<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.#changes.then(change)
+    this.#changes = run.catch(() => {})
     return run
   }
 
@@ -493,19 +502,13 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
 
   // A refusal: an event, and a line in the caller's log (rate-limited with the rest of its output).
   #denied(denial: Denial): void {
-    const { caller, target, action } = denial
-    this.#output.get(caller)?.line('stderr', `[svc] denied: "${caller}" may not ${action} on "${target}" (not in its dependsOn or permissions.calls)`)
+    this.#output.get(denial.caller)?.line('stderr', deniedLine(denial))
     this.emit('denied', { ...denial, at: Date.now() })
   }
 
   // Events a subscriber missed because it did not read its channel: an event, and a line in the subscriber's log.
   #eventsDropped(drop: EventDrop): void {
-    const { subscriber, source, event, count, queuedBytes, limitBytes } = drop
-    const mib = (bytes: number) => Math.round(bytes / (1024 * 1024))
-    this.#output.get(subscriber)?.line(
-      'stderr',
-      `[svc] ${count} ${count === 1 ? 'event' : 'events'} dropped: "${event}" from "${source}"; "${subscriber}" is not reading its channel (${mib(queuedBytes)} MiB wait to be delivered to it, the limit is ${mib(limitBytes)} MiB). Is it blocking its event loop?`,
-    )
+    this.#output.get(drop.subscriber)?.line('stderr', droppedLine(drop))
     this.emit('eventsDropped', { ...drop, at: Date.now() })
   }
 

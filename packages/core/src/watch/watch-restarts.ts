@@ -17,7 +17,10 @@ export interface WatchHost {
   watched(): { name: string; watch: ResolvedWatch }[]
   /** Whether a change restarts it now (it runs or crashed; not stopped by hand, never started, or going away). */
   restartable(name: string): boolean
-  restart(names: string[]): Promise<void>
+  /** Their dependents that run now: a restart closes them first. */
+  runningDependents(names: string[]): string[]
+  /** Restarts `names` (with their running dependents), then starts `andStart`. */
+  restart(names: string[], andStart: string[]): Promise<void>
   /** A batch of changes is about to restart these services. */
   changed(services: string[], files: string[]): void
   notice(service: string, message: string): void
@@ -40,6 +43,8 @@ export class WatchRestarts {
   readonly #pending = new Map<string, Set<string>>()
   #timer: NodeJS.Timeout | null = null
   #restarting: Promise<void> | null = null
+  /** Dependents that a failed restart of a service left closed: started again with its next good restart. */
+  readonly #owed = new Map<string, Set<string>>()
 
   constructor(host: WatchHost, options: { base: string; stateDir: string; debounceMs?: number }) {
     this.#host = host
@@ -100,11 +105,19 @@ export class WatchRestarts {
     if (services.length === 0) return
     const files = [...new Set(batch.flatMap(([, f]) => [...f]))]
     this.#host.changed(services, files)
+    const down = this.#host.runningDependents(services)
+    const owed = [...new Set(services.flatMap((name) => [...(this.#owed.get(name) ?? [])]))]
     this.#restarting = this.#host
-      .restart(services)
+      .restart(services, owed)
+      .then(() => {
+        for (const name of services) this.#owed.delete(name)
+      })
       .catch((error: Error) => {
-        // A half-written edit often fails to start: the next save tries again.
-        for (const name of services) this.#host.notice(name, `restart after a change failed (${error.message}); waiting for the next change`)
+        // A half-written edit often fails to start: the next save tries again, and brings its dependents back.
+        for (const name of services) {
+          this.#owed.set(name, new Set([...(this.#owed.get(name) ?? []), ...down, ...owed]))
+          this.#host.notice(name, `restart after a change failed (${error.message}); waiting for the next change`)
+        }
       })
       .finally(() => {
         this.#restarting = null
