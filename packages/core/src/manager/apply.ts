@@ -13,7 +13,7 @@ export interface ApplyHost {
   start(names: string[]): Promise<void>
   /** Takes a closed service out of the graph. */
   drop(name: string): void
-  /** Puts a definition into the graph (after drop(), for a changed one); its dependencies are in it already. */
+  /** Puts the new definition of a closed service, or of a new one, into the graph; its dependencies are in it already. */
   put(name: string, next: ResolvedManifest): void
 }
 
@@ -21,7 +21,7 @@ export async function carryOut(plan: ApplyPlan, next: ResolvedManifest, host: Ap
   const changed = plan.change.map((c) => c.service)
   const backUp = [...changed, ...plan.restart.map((r) => r.service)].filter((n) => host.active(n))
   await host.close([...plan.remove, ...changed])
-  for (const name of [...plan.remove, ...changed]) host.drop(name)
+  for (const name of plan.remove) host.drop(name)
   // Dependencies first, so that each service's edges point at services in the graph.
   for (const name of next.graph.startOrder([...changed, ...plan.add])) host.put(name, next)
   const wanted = [...plan.add, ...backUp]

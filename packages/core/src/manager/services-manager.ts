@@ -400,21 +400,33 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     return waitForState(this, service, () => node.state, state, timeoutMs)
   }
 
-  // A service removed or redefined by apply(), closed already: its node, output and edges go.
+  // A service removed by apply(), closed already: its node, output and edges go.
   #drop(name: string): void {
-    this.#supervisor.forget(name)
-    void this.#output.get(name)?.close()
-    this.#output.delete(name)
-    this.#nodes.delete(name)
+    this.#forget(name)
     this.manifest.graph.remove(name)
     this.manifest.services = this.manifest.services.filter((s) => s.name !== name)
   }
 
+  // A service added or redefined by apply(): a new node (a changed one keeps its place in the graph's order).
   #put(name: string, next: ResolvedManifest): void {
     const service = next.services.find((s) => s.name === name)!
-    this.manifest.graph.add(name, service.dependsOn)
-    this.manifest.services.push(service)
+    const at = this.manifest.services.findIndex((s) => s.name === name)
+    if (at === -1) {
+      this.manifest.graph.add(name, service.dependsOn)
+      this.manifest.services.push(service)
+    } else {
+      this.#forget(name)
+      this.manifest.graph.redefine(name, service.dependsOn)
+      this.manifest.services[at] = service
+    }
     this.#add(service)
+  }
+
+  #forget(name: string): void {
+    this.#supervisor.forget(name)
+    void this.#output.get(name)?.close()
+    this.#output.delete(name)
+    this.#nodes.delete(name)
   }
 
   #add(service: ResolvedService): ServiceNode {
