@@ -76,8 +76,9 @@ export interface ResolvedService {
   parent: string | null
   /** The directory the service process runs in: its `cwd`, else the project's (the manifest's directory). */
   cwd: string
-  /** Restart it when these files change (its `watch` field); null: not watched, unless `svc up --watch`. */
-  watch: ResolvedWatch | null
+  /** Restart it when these files change (its `watch` field); null: not set (`svc up --watch` watches its entry's
+   * directory); false: never watched. */
+  watch: ResolvedWatch | false | null
 }
 
 export interface ResolvedManifest {
@@ -155,7 +156,7 @@ function resolveFields(f: ServiceFields, cwd: string, parent: string | null, res
   const env = { ...readEnvFiles(f.name, envFiles, cwd), ...f.env }
   const entry = f.kind === 'node' ? resolve(f.name, f.entry, cwd) : ''
   // Watched paths are relative to the manifest, as every other path in it; `true` is the entry's own directory.
-  const watched = watch && { paths: watch.paths?.map((p) => resolvePath(cwd, p)) ?? [dirname(entry)], ignore: watch.ignore }
+  const watched = watch === false || watch === null ? watch : { paths: watch.paths?.map((p) => resolvePath(cwd, p)) ?? [dirname(entry)], ignore: watch.ignore }
   return { ...rest, entry, env, parent, cwd: ownCwd ? resolvePath(cwd, ownCwd) : cwd, watch: watched }
 }
 

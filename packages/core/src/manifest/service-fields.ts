@@ -9,7 +9,7 @@ import type { Permissions, RestartPolicyName } from './types.js'
 import { readWatch, type WatchFields } from './watch-field.js'
 
 /** A service as checked, before its entry, cwd and env files are resolved on disk. */
-export type ServiceFields = Omit<ResolvedService, 'parent' | 'cwd' | 'watch' | keyof ProcessFields> & ProcessFields & { watch: WatchFields | null }
+export type ServiceFields = Omit<ResolvedService, 'parent' | 'cwd' | 'watch' | keyof ProcessFields> & ProcessFields & { watch: WatchFields | false | null }
 
 const POLICIES: RestartPolicyName[] = ['never', 'on-failure', 'always']
 const SERVICE_FIELDS = [

@@ -132,7 +132,8 @@ interface CommonSpec<Config> {
   health?: HealthCheck
   logs?: LogOptions
   /** Restart the service (its dependents first closed, then started again in order) when its files change. `true`:
-   * a Node service's entry directory. A zero-downtime reload does not exist yet: the service is down meanwhile. */
+   * a Node service's entry directory; `false`: never, not even under `svc up --watch`. A zero-downtime reload does
+   * not exist yet: the service is down meanwhile. */
   watch?: boolean | WatchOptions
 }
 

@@ -5,14 +5,16 @@ import { Checker, describe } from './checks.js'
 
 const WATCH_FIELDS = ['paths', 'ignore']
 
-/** As written: paths relative to the manifest (null: the entry's directory), resolved by normalize. */
+/** As written: paths relative to the manifest (null: the entry's directory), resolved by normalize. `false`: never
+ * watched, not even under `svc up --watch`; null: not set. */
 export interface WatchFields {
   paths: string[] | null
   ignore: string[]
 }
 
-export function readWatch(c: Checker, value: unknown, kind: 'node' | 'command'): WatchFields | null {
-  if (value === undefined || value === false) return null
+export function readWatch(c: Checker, value: unknown, kind: 'node' | 'command'): WatchFields | false | null {
+  if (value === undefined) return null
+  if (value === false) return false
   const accepted = 'true, or { paths: ["./src"], ignore: ["*.log"] }'
   if (value === true) {
     if (kind === 'command') c.fail('watch', 'is true, but a command service has no entry whose directory could be watched: name them, as watch: { paths: ["./src"] }')

@@ -6,7 +6,7 @@ import type { ResolvedService, ResolvedWatch } from '../manifest/normalize.js'
 
 export function watchedServices(services: Iterable<ResolvedService>, watchAll: boolean): { name: string; watch: ResolvedWatch }[] {
   return [...services].flatMap((service) => {
-    if (service.parent !== null) return []
+    if (service.parent !== null || service.watch === false) return []
     const watch = service.watch ?? (watchAll && service.kind === 'node' ? { paths: [dirname(service.entry)], ignore: [] } : null)
     return watch ? [{ name: service.name, watch }] : []
   })

@@ -6,6 +6,7 @@ import type { ManifestProblem } from '../../src/manifest/checks.js'
 import { normalizeManifest } from '../../src/manifest/normalize.js'
 import type { Manifest } from '../../src/manifest/types.js'
 import { ignoreTest } from '../../src/watch/ignore.js'
+import { watchedServices } from '../../src/watch/watched-services.js'
 
 const entryIn = (_name: string, entry: string, cwd: string) => `${cwd}/${entry.replace(/^\.\//, '')}`
 const normalize = (services: unknown) => normalizeManifest({ services } as Manifest, '/project', entryIn)
@@ -22,15 +23,31 @@ function problemsOf(services: unknown): ManifestProblem[] {
 }
 
 describe('watch field', () => {
-  test('true is the entry directory; paths resolve from the manifest; absent is not watched', () => {
-    const [a, b, c] = normalize({
+  test('true is the entry directory; paths resolve from the manifest; absent is not set; false is never', () => {
+    const [a, b, c, d] = normalize({
       a: { entry: './services/a/index.ts', watch: true },
       b: { command: ['redis-server'], watch: { paths: ['./conf', '/etc/b.conf'], ignore: ['*.log'] } },
       c: { entry: './c.ts' },
+      d: { entry: './d.ts', watch: false },
     }).services
     expect(a!.watch).toEqual({ paths: ['/project/services/a'], ignore: [] })
     expect(b!.watch).toEqual({ paths: ['/project/conf', '/etc/b.conf'], ignore: ['*.log'] })
     expect(c!.watch).toBeNull()
+    expect(d!.watch).toBe(false)
+  })
+
+  test('svc up --watch watches the entry directory of every Node service without a watch of its own; false opts out', () => {
+    const services = normalize({
+      a: { entry: './services/a/index.ts' },
+      b: { entry: './services/b/index.ts', watch: false },
+      c: { command: 'make run' },
+      d: { entry: './services/d/index.ts', watch: { paths: ['./lib'] } },
+    }).services
+    expect(watchedServices(services, true)).toEqual([
+      { name: 'a', watch: { paths: ['/project/services/a'], ignore: [] } },
+      { name: 'd', watch: { paths: ['/project/lib'], ignore: [] } },
+    ])
+    expect(watchedServices(services, false).map((s) => s.name)).toEqual(['d'])
   })
 
   test('every problem is reported: unknown keys, wrong types, a command without paths', () => {
