@@ -99,10 +99,10 @@ export class WatchRestarts {
   #flush(): void {
     this.#timer = null
     if (this.#restarting) return // picked up when the running restart is done
-    const batch = [...this.#pending]
+    const batch = [...this.#pending].filter(([name]) => this.#host.restartable(name))
     this.#pending.clear()
-    const services = batch.map(([name]) => name).filter((name) => this.#host.restartable(name))
-    if (services.length === 0) return
+    if (batch.length === 0) return
+    const services = batch.map(([name]) => name)
     const files = [...new Set(batch.flatMap(([, f]) => [...f]))]
     this.#host.changed(services, files)
     const down = this.#host.runningDependents(services)
@@ -113,6 +113,7 @@ export class WatchRestarts {
         for (const name of services) this.#owed.delete(name)
       })
       .catch((error: Error) => {
+        if (!this.#watcher) return // the manager is closing: not a failure of the new code
         // A half-written edit often fails to start: the next save tries again, and brings its dependents back.
         for (const name of services) {
           this.#owed.set(name, new Set([...(this.#owed.get(name) ?? []), ...down, ...owed]))

@@ -94,7 +94,8 @@ describe('watch', () => {
     writeFileSync(join(dir, 'other', 'main.js'), '1')
     const back = runningAgain(manager, 'db')
     writeFileSync(join(dir, 'db', 'main.js'), '1')
-    expect((await changed).services).toEqual(['db']) // "other" changed too, in the same batch, and was left closed
+    // "other" changed too, and was left closed: neither it nor its file is in the batch.
+    expect(await changed).toEqual({ services: ['db'], files: [join(dir, 'db', 'main.js')], at: expect.any(Number) })
     await back
     await manager.settled()
     expect(manager.state('other')).toBe('closed')
