@@ -3,7 +3,7 @@
 
 import { restoreError, type ApplyPlan } from '@services-cluster/core'
 import type { Command } from 'commander'
-import { RemoteError } from '../control/client.js'
+import { RemoteError, type ControlClient } from '../control/client.js'
 import { EXIT } from '../errors.js'
 import { manifestFailure } from '../manifest/problems.js'
 import { out } from '../output/colors.js'
@@ -63,7 +63,7 @@ export function registerApply(program: Command): void {
     )
 }
 
-async function request(client: Awaited<ReturnType<typeof connectProject>>['client'], file: string, dryRun: boolean) {
+async function request(client: ControlClient, file: string, dryRun: boolean) {
   try {
     return await client.request('apply', { file, dryRun })
   } catch (error) {
