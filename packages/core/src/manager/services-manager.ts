@@ -401,7 +401,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     return waitForState(this, service, () => node.state, state, timeoutMs)
   }
 
-  // A service removed by apply(), closed already: its node, output and edges go.
+  // A service removed by apply(), or a child service whose parent closed: its node, output and edges go.
   #drop(name: string): void {
     this.#forget(name)
     this.manifest.graph.remove(name)
@@ -491,12 +491,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       }
       this.emit('state', change)
       if (to === 'closed') {
-        for (const child of finishedChildren(node, this.#nodes)) {
-          this.#nodes.delete(child)
-          void this.#output.get(child)?.close()
-          this.#output.delete(child)
-          this.manifest.graph.remove(child)
-        }
+        for (const child of finishedChildren(node, this.#nodes)) this.#drop(child)
       }
     })
     node.on('crash', (report) => {
