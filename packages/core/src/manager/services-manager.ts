@@ -192,8 +192,11 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.faults = new FaultInjection((name) => this.#node(name))
     this.#watch = new WatchRestarts({
       watched: () => watchedServices([...this.#nodes.values()].map((n) => n.service), options.watch === true),
-      // Not one stopped by hand, never started, or waiting for its dependencies in a start of its own.
-      restartable: (name) => ['running', 'starting', 'crashed', 'restarting', 'failed'].includes(displayState(this.#node(name))),
+      // Not one stopped by hand, never started, waiting for its dependencies, or removed by apply() meanwhile.
+      restartable: (name) => {
+        const node = this.#nodes.get(name)
+        return node !== undefined && ['running', 'starting', 'crashed', 'restarting', 'failed'].includes(displayState(node))
+      },
       runningDependents: (names) => [...this.manifest.graph.transitiveDependents(names)].filter((n) => this.#node(n).state !== 'closed'),
       restart: (names, andStart) => this.#serially(async () => {
         await this.restart(names)

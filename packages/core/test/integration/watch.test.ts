@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { ServicesManager, StateChange } from '../../src/index.js'
+import type { Manifest, ServicesManager, StateChange } from '../../src/index.js'
 import { fixtureManager, runningAgain } from './harness.js'
 
 let dir: string
@@ -21,17 +21,15 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
+const services = (): Manifest['services'] => ({
+  db: { entry: './plain.mjs', watch: { paths: [join(dir, 'db')], ignore: ['*.log', 'tmp'] } },
+  api: { entry: './plain.mjs', dependsOn: ['db'], watch: { paths: [join(dir, 'api')] } },
+  web: { entry: './plain.mjs', dependsOn: ['api'] },
+  other: { entry: './plain.mjs', watch: { paths: [join(dir, 'other')] } },
+})
+
 function graph(): ServicesManager {
-  return fixtureManager(
-    {
-      db: { entry: './plain.mjs', watch: { paths: [join(dir, 'db')], ignore: ['*.log', 'tmp'] } },
-      api: { entry: './plain.mjs', dependsOn: ['db'], watch: { paths: [join(dir, 'api')] } },
-      web: { entry: './plain.mjs', dependsOn: ['api'] },
-      other: { entry: './plain.mjs', watch: { paths: [join(dir, 'other')] } },
-    },
-    { watchDebounceMs: 50 },
-    join(dir, 'state'),
-  )
+  return fixtureManager(services(), { watchDebounceMs: 50 }, join(dir, 'state'))
 }
 
 const pids = (m: ServicesManager) => Object.fromEntries(m.services().map((s) => [s.name, s.pid]))
@@ -99,5 +97,20 @@ describe('watch', () => {
     await back
     await manager.settled()
     expect(manager.state('other')).toBe('closed')
+  })
+
+  test('after apply, what is watched follows the new manifest', async () => {
+    manager = graph()
+    await manager.start()
+    mkdirSync(join(dir, 'extra'))
+    const { other: _other, ...rest } = services()
+    await manager.apply({ services: { ...rest, other: { entry: './plain.mjs' }, extra: { entry: './plain.mjs', watch: { paths: [join(dir, 'extra')] } } }, stateDir: join(dir, 'state') })
+    const changed = nextChange(manager)
+    const back = runningAgain(manager, 'extra')
+    writeFileSync(join(dir, 'other', 'main.js'), '1')
+    writeFileSync(join(dir, 'extra', 'main.js'), '1')
+    expect((await changed).services).toEqual(['extra'])
+    await back
+    await manager.settled()
   })
 })
