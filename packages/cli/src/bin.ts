@@ -3,6 +3,7 @@
 
 import { Command, CommanderError } from 'commander'
 import { readFileSync } from 'node:fs'
+import { registerApply } from './commands/apply.js'
 import { registerCall } from './commands/call.js'
 import { registerDown } from './commands/down.js'
 import { registerGraph } from './commands/graph.js'
@@ -39,6 +40,7 @@ registerGraph(program)
 registerTop(program)
 registerUi(program)
 registerValidate(program)
+registerApply(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -15,11 +15,13 @@ export type {
   RestartOptions,
   RestartPolicyName,
   ServiceSpec,
+  WatchOptions,
 } from './manifest/types.js'
 export { normalizeManifest } from './manifest/normalize.js'
-export type { ResolvedHealth, ResolvedManifest, ResolvedService } from './manifest/normalize.js'
+export type { ResolvedHealth, ResolvedManifest, ResolvedService, ResolvedWatch } from './manifest/normalize.js'
 export { ServicesManager } from './manager/services-manager.js'
 export type { ManagerOptions } from './manager/services-manager.js'
+export type { ApplyPlan, ServiceChange } from './manager/apply-plan.js'
 export type { ManagerEvents, StateChange } from './manager/events.js'
 export type { EventDrop } from './manager/event-fanout.js'
 export type { LogLine } from './manager/log-buffer.js'

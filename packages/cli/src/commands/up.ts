@@ -16,6 +16,7 @@ interface UpOptions {
   foregroundDaemon?: boolean
   /** `--ui` alone is true: any free port. */
   ui?: number | true
+  watch?: boolean
 }
 
 export function registerUp(program: Command): void {
@@ -25,20 +26,22 @@ export function registerUp(program: Command): void {
     .argument('[services...]', 'only these services and what they depend on (default: all)')
     .option('-d, --detach', 'run the manager in the background; return once everything runs (or failed)')
     .option('--ui [port]', 'serve the live dashboard on 127.0.0.1 (default: any free port); the printed URL carries its token', portOption)
+    .option('-w, --watch', "restart a service when a file under its entry's directory changes (and its dependents with it)")
     .option('--json', 'with --detach: print the result as JSON')
     .addOption(new Option('--foreground-daemon', 'internal: the background manager of --detach').hideHelp())
     .action(
       action(async (services: string[], _opts: UpOptions, command: Command) => {
         const opts = optionsOf<UpOptions>(command)
         const ui = opts.ui === undefined ? undefined : opts.ui === true ? 0 : opts.ui
-        if (opts.foregroundDaemon) return daemon(opts.config, services, ui)
+        const watch = opts.watch === true
+        if (opts.foregroundDaemon) return daemon(opts.config, services, ui, watch)
         const loaded = await loadManifest({ config: opts.config })
         if (!opts.detach) {
           setBrokenPipe(() => {}) // `svc up | head`: keep running, stop printing
           const dashboard = ui === undefined ? undefined : { port: ui, onListening: (url: string) => process.stderr.write(dashboardLine(url) + '\n') }
-          return runManager({ loaded, services, dashboard })
+          return runManager({ loaded, services, dashboard, watch })
         }
-        const started = await startDetached(loaded, services, { ui })
+        const started = await startDetached(loaded, services, { ui, watch })
         if (opts.json) {
           const result = { pid: started.info.pid, socket: started.info.socketPath, log: started.log, services: started.services, ...(started.dashboard ? { dashboard: started.dashboard } : {}) }
           process.stdout.write(JSON.stringify(result) + '\n')
@@ -57,7 +60,7 @@ export function registerUp(program: Command): void {
 
 // The process behind --detach: reports ready/failed to its parent over IPC, then runs until `svc down` or a signal.
 // With --ui, the URL goes to the parent only: the token is never written to the daemon's log.
-async function daemon(config: string | undefined, services: string[], ui: number | undefined): Promise<number> {
+async function daemon(config: string | undefined, services: string[], ui: number | undefined, watch: boolean): Promise<number> {
   const tell = (message: DaemonMessage) => {
     if (!process.send || !process.connected) return
     process.send(message, () => process.connected && process.disconnect())
@@ -68,6 +71,7 @@ async function daemon(config: string | undefined, services: string[], ui: number
     return await runManager({
       loaded,
       services,
+      watch,
       dashboard: ui === undefined ? undefined : { port: ui, onListening: (url) => (dashboard = url) },
       onReady: (info, snapshots) => tell({ type: 'ready', info, services: snapshots, ...(dashboard ? { dashboard } : {}) }),
       onStartFailed: (error) => {

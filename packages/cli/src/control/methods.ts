@@ -1,6 +1,8 @@
 // What each control method does, mapped onto ServicesManager. Params are checked here; the server does framing.
 
 import type { LogLine, ServicesManager } from '@services-cluster/core'
+import { isAbsolute } from 'node:path'
+import { importManifest } from '../manifest/load.js'
 import { fileTail } from './log-file-tail.js'
 import { graphInfo } from '../output/graph.js'
 import { CONTROL_PROTOCOL_VERSION, RPC, TOPICS, type ControlMethods, type ManagerInfo, type MethodName, type Topic } from './protocol.js'
@@ -97,6 +99,15 @@ export const methods: Handlers = {
   usage(params, ctx) {
     const services = optionalNames(params, 'services') ?? ctx.manager.manifest.graph.names
     return Object.fromEntries(services.map((s) => [s, ctx.manager.usage(s)]))
+  },
+  // The manager reads the file itself, as `svc up` did (jiti, no module cache): what runs is what the file says now.
+  async apply(params, ctx) {
+    const file = name(params, 'file')
+    if (!isAbsolute(file)) throw new RpcError(RPC.invalidParams, 'params.file must be an absolute path.')
+    if (params.dryRun !== undefined && typeof params.dryRun !== 'boolean') throw new RpcError(RPC.invalidParams, 'params.dryRun must be true or false.')
+    const manifest = await importManifest(file)
+    const plan = params.dryRun ? ctx.manager.plan(manifest) : await ctx.manager.apply(manifest)
+    return { plan, applied: !params.dryRun, services: ctx.manager.services() }
   },
   async down(_params, ctx) {
     return { closed: await ctx.down() }

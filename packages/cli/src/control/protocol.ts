@@ -6,7 +6,7 @@
 //
 // A client starts with `hello`, which carries CONTROL_PROTOCOL_VERSION both ways.
 
-import type { DependencyCondition, LogLine, SerializedError, ServiceSnapshot, StateChange, UsageSample } from '@services-cluster/core'
+import type { ApplyPlan, DependencyCondition, LogLine, SerializedError, ServiceSnapshot, StateChange, UsageSample } from '@services-cluster/core'
 
 export const CONTROL_PROTOCOL_VERSION = 1
 export const SOCKET_NAME = 'control.sock'
@@ -59,6 +59,9 @@ export interface ControlMethods {
   graph: { params: Record<string, never>; result: GraphInfo }
   /** The recent CPU/RSS samples (oldest first) of the named services (default: all), by service. */
   usage: { params: { services?: string[] }; result: Record<string, UsageSample[]> }
+  /** Re-reads the manifest `file` (the manager loads it itself) and changes the running graph to it (`svc apply`);
+   * with dryRun, only plans. `applied` is false for a dry run. */
+  apply: { params: { file: string; dryRun?: boolean }; result: { plan: ApplyPlan; applied: boolean; services: ServiceSnapshot[] } }
   /** Closes every service in reverse order, answers, then the manager process exits. */
   down: { params: Record<string, never>; result: { closed: string[] } }
 }

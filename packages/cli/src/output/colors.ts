@@ -2,7 +2,7 @@
 
 import pc from 'picocolors'
 
-type Colors = ReturnType<typeof pc.createColors>
+export type Colors = ReturnType<typeof pc.createColors>
 
 export function colorsEnabled(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv): boolean {
   if (('NO_COLOR' in env && env.NO_COLOR !== '') || argv.includes('--no-color')) return false

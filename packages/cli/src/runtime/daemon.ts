@@ -28,6 +28,8 @@ export interface Detached {
 export interface DetachOptions {
   /** Serve the dashboard from the background manager on this port (0: any free port). */
   ui?: number
+  /** `svc up --watch` in the background manager. */
+  watch?: boolean
   timeoutMs?: number
 }
 
@@ -45,7 +47,8 @@ export async function startDetached(loaded: LoadedManifest, services: string[], 
   const env = { ...process.env }
   delete env.FORCE_COLOR
   const ui = options.ui === undefined ? [] : [`--ui=${options.ui}`]
-  const child = spawn(process.execPath, [BIN, 'up', '--foreground-daemon', '--config', loaded.file, ...ui, ...services], {
+  const watch = options.watch ? ['--watch'] : []
+  const child = spawn(process.execPath, [BIN, 'up', '--foreground-daemon', '--config', loaded.file, ...ui, ...watch, ...services], {
     cwd: loaded.cwd,
     detached: true, // its own session: closing this terminal does not signal it
     stdio: ['ignore', logFd, logFd, 'ipc'],

@@ -1,6 +1,7 @@
 // What a running manager prints: start-up progress, then `name |` log lines on stdout and status lines on stderr.
 
 import type { LogLine, ServicesManager, StateChange } from '@services-cluster/core'
+import { relative } from 'node:path'
 import { err } from '../output/colors.js'
 import { escapeControl, logFormatter } from '../output/log-prefix.js'
 import { plainLine, StartProgress } from '../output/progress.js'
@@ -44,6 +45,10 @@ export function attachReporter(manager: ServicesManager, names: string[], stdout
   const onFailed = (f: { service: string; why: string }) => status(err.red(`svc: ${f.service} failed: ${escapeControl(f.why)}`))
   const onFatal = (f: { service: string; why: string }) => status(err.red(`svc: critical service ${f.service} failed (${escapeControl(f.why)}); closing everything`))
   const onNotice = (n: { service: string; message: string }) => status(`svc: ${n.service}: ${escapeControl(n.message)}`)
+  const onFilesChanged = (c: { services: string[]; files: string[] }) => {
+    const files = c.files.slice(0, 3).map((f) => relative(manager.manifest.cwd, f)).join(', ') + (c.files.length > 3 ? ` and ${c.files.length - 3} more` : '')
+    status(`svc: changed: ${escapeControl(files)}; restarting ${c.services.join(', ')}`)
+  }
   // An exception is not reported here: the manager writes it, with its stack, into the service's log lines above.
 
   // One table for on and off, so a handler is never left attached (the casts only bridge the per-event types).
@@ -55,6 +60,7 @@ export function attachReporter(manager: ServicesManager, names: string[], stdout
     ['failed', onFailed],
     ['fatal', onFatal],
     ['notice', onNotice],
+    ['filesChanged', onFilesChanged],
   ] as const
   for (const [event, handler] of handlers) manager.on(event, handler as never)
   return {

@@ -22,6 +22,8 @@ export interface RunOptions {
   onStartFailed?(error: Error): void
   /** Serve the live dashboard (`--ui`) from this process, before the services start so their start-up shows. */
   dashboard?: { port: number; onListening(url: string): void }
+  /** `--watch`: every Node service restarts when a file under its entry's directory changes. */
+  watch?: boolean
 }
 
 /** Resolves with the exit code once every service is closed and the socket is gone. */
@@ -29,7 +31,7 @@ export async function runManager(options: RunOptions): Promise<number> {
   const { loaded } = options
   let manager: ServicesManager
   try {
-    manager = new ServicesManager(loaded.manifest, { cwd: loaded.cwd })
+    manager = new ServicesManager(loaded.manifest, { cwd: loaded.cwd, watch: options.watch })
   } catch (error) {
     throw manifestFailure(error, loaded.file)
   }

@@ -108,6 +108,12 @@ export class DependencyGraph {
     this.#deps.delete(name)
   }
 
+  /** New dependencies for a node, keeping its place in `names` (svc apply); the caller validated the new graph. */
+  redefine(name: string, deps: string[]): void {
+    if (!this.#deps.has(name)) throw svcError('SVC_ERR_UNKNOWN_SERVICE', `There is no service "${name}" to redefine.`, { service: name })
+    this.#deps.set(name, [...new Set(deps)])
+  }
+
   #closure(names: Iterable<string>, next: (n: string) => string[]): Set<string> {
     const seen = new Set<string>()
     const stack = [...names]

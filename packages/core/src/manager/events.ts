@@ -33,6 +33,8 @@ export interface ManagerEvents {
   /** Events to a subscriber that is not reading its channel were dropped: one report per source and event name, at
    * most once a second per subscriber, and when it exits (manager/event-fanout.ts). */
   eventsDropped: [drop: EventDrop & { at: number }]
+  /** Watch mode: files changed under what these services watch; they restart next, with their dependents. */
+  filesChanged: [change: { services: string[]; files: string[]; at: number }]
   /** A service tried to use one it may not: a call (with its method), a subscription or a direct channel. */
   denied: [denial: { caller: string; target: string; action: string; at: number }]
 }

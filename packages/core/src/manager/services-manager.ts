@@ -7,7 +7,6 @@ import { isAbsolute, resolve } from 'node:path'
 import { hostContainment } from '../container/containment.js'
 import { launchInlineInTurns, type Launch } from '../container/launch.js'
 import { CommandContainer } from '../container/command-container.js'
-import { startWaitsFor } from '../container/readiness.js'
 import { ProcessContainer } from '../container/process-container.js'
 import { Spawner } from '../container/spawner.js'
 import type { ContainerFactory } from '../container/service-container.js'
@@ -19,8 +18,14 @@ import type { ServiceSnapshot, ServiceState, UsageSample } from '../protocol/sna
 import { privateDir } from '../supervision/private-dir.js'
 import { RunRecord } from '../supervision/run-record.js'
 import { Supervisor } from '../supervision/supervisor.js'
+import { WatchRestarts } from '../watch/watch-restarts.js'
+import { watchedServices } from '../watch/watched-services.js'
+import { carryOut } from './apply.js'
+import { planApply, type ApplyPlan } from './apply-plan.js'
 import { createChildService, finishedChildren } from './child-services.js'
 import { displayState } from './display-state.js'
+import { snapshotOf } from './snapshot.js'
+import { deniedLine, droppedLine } from './log-notes.js'
 import { EventBus } from './event-bus.js'
 import { EventFanout, type EventDrop } from './event-fanout.js'
 import type { ManagerEvents, StateChange } from './events.js'
@@ -64,6 +69,10 @@ export interface ManagerOptions {
   /** How long an unfinished frame on a service's channel may go without another byte before the channel is closed as
    * broken (SVC_ERR_PROTOCOL in the exit report). Default 30 s (PARTIAL_FRAME_TIMEOUT_MS in container/process-container.ts). */
   partialFrameTimeoutMs?: number
+  /** Watch every Node service's entry directory, as `svc up --watch` does (a service's own `watch` field wins). */
+  watch?: boolean
+  /** Quiet time after the last file change before watch mode restarts. Default 200 ms (WATCH_DEBOUNCE_MS). */
+  watchDebounceMs?: number
 }
 
 const TIMELINE_LIMIT = 10_000
@@ -99,6 +108,9 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   readonly #spawner: Spawner | null
   /** How service processes are created: through the spawner, or here, one fork per turn of the event loop. */
   readonly #launch: Launch
+  readonly #watch: WatchRestarts
+  /** Applies and watch restarts never overlap: each starts from the graph the one before left. */
+  #changes: Promise<unknown> = Promise.resolve()
   #runOpened = false
   #permissionsReported = false
   #closing = false
@@ -178,6 +190,21 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       },
     })
     this.faults = new FaultInjection((name) => this.#node(name))
+    this.#watch = new WatchRestarts({
+      watched: () => watchedServices([...this.#nodes.values()].map((n) => n.service), options.watch === true),
+      // Not one stopped by hand, never started, waiting for its dependencies, or removed by apply() meanwhile.
+      restartable: (name) => {
+        const node = this.#nodes.get(name)
+        return node !== undefined && ['running', 'starting', 'crashed', 'restarting', 'failed'].includes(displayState(node))
+      },
+      runningDependents: (names) => [...this.manifest.graph.transitiveDependents(names)].filter((n) => this.#node(n).state !== 'closed'),
+      restart: (names, andStart) => this.#serially(async () => {
+        await this.restart(names)
+        if (andStart.length > 0) await this.start(andStart)
+      }),
+      changed: (services, files) => this.emit('filesChanged', { services, files, at: Date.now() }),
+      notice: (service, message) => this.emit('notice', { service, message, at: Date.now() }),
+    }, { base: this.manifest.cwd, stateDir: this.manifest.stateDir, debounceMs: options.watchDebounceMs })
     for (const service of this.manifest.services) this.#add(service)
   }
 
@@ -198,6 +225,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.#reportPermissions()
     this.#openRun()
     this.#usage.start()
+    if (!this.#watch.active) this.#watch.start()
     for (const node of nodes) {
       node.stopped = false
       if (node.failed) this.resetFailed(node.name)
@@ -230,6 +258,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   async #close(names: string[] | undefined, keepSpares: boolean): Promise<void> {
     if (!names) {
       this.#closing = true
+      this.#watch.stop()
       this.#supervisor.cancel()
       this.#health.stop()
       // Dependents are asked first so each close carries the real reason; the nodes enforce the order anyway.
@@ -255,11 +284,54 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     if (!keepSpares) await Promise.all(stoppedNodes.map((node) => node.container.dispose()))
   }
 
-  /** Closes the service and its dependents, then starts them again in dependency order. */
-  async restart(name: string): Promise<void> {
-    const dependents = [...this.manifest.graph.transitiveDependents([name])].filter((n) => this.#node(n).state !== 'closed')
-    await this.#close([name], true) // warm spares are what makes this restart cheap
-    await this.start([name, ...dependents])
+  /** Closes the service(s) and their dependents, then starts them again in dependency order. */
+  async restart(names: string | string[]): Promise<void> {
+    const targets = this.#known(typeof names === 'string' ? [names] : names)
+    const dependents = [...this.manifest.graph.transitiveDependents(targets)].filter((n) => this.#node(n).state !== 'closed')
+    await this.#close(targets, true) // warm spares are what makes this restart cheap
+    await this.start([...targets, ...dependents])
+  }
+
+  /** What apply(manifest) would do, without doing it. Throws what the constructor would for a bad manifest
+   * (SVC_ERR_MANIFEST_INVALID with every problem…), and SVC_ERR_REMOVED_DEPENDENCY for a removed service whose
+   * dependents stay. */
+  plan(manifest: Manifest): ApplyPlan {
+    return this.#plan(manifest).plan
+  }
+
+  /** Changes the running graph to the new manifest: added services start, removed ones close (dependents first),
+   * changed ones and their running dependents restart; every other service keeps its process. Resolves with the plan
+   * carried out; a refused manifest changes nothing. */
+  apply(manifest: Manifest): Promise<ApplyPlan> {
+    return this.#serially(async () => {
+      if (this.#closing) throw svcError('SVC_ERR_MANAGER_CLOSED', 'The manager is closed: there is no running graph to apply a manifest to.')
+      const { plan, next } = this.#plan(manifest)
+      await carryOut(plan, next, {
+        active: (name) => this.#node(name).state !== 'closed',
+        close: (names) => this.#close(names, false),
+        start: (names) => this.start(names),
+        drop: (name) => this.#drop(name),
+        put: (name, resolved) => this.#put(name, resolved),
+      })
+      if (this.#watch.active) this.#watch.start() // what is watched may have changed
+      return plan
+    })
+  }
+
+  #serially<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.#changes.then(change)
+    this.#changes = run.catch(() => {})
+    return run
+  }
+
+  #plan(manifest: Manifest): ReturnType<typeof planApply> {
+    return planApply(manifest, {
+      current: this.manifest,
+      active: (name) => this.#node(name).state !== 'closed',
+      cwd: this.manifest.cwd,
+      resolveEntry: this.#options.resolveEntry,
+      env: this.#run ? { SVC_RUN: this.#run.runId } : {},
+    })
   }
 
   state(name: string): ServiceState {
@@ -276,27 +348,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
 
   service(name: string): ServiceSnapshot {
     const node = this.#node(name)
-    return {
-      name,
-      state: node.state,
-      display: displayState(node),
-      pid: node.container.pid,
-      sparePid: node.container.sparePid,
-      directSocket: node.state === 'running' ? (node.container.controller?.directPath ?? null) : null,
-      dependsOn: [...node.service.dependsOn],
-      conditions: { ...node.service.conditions },
-      kind: node.service.kind,
-      command: node.service.commandLine,
-      oneshot: node.service.oneshot,
-      waitingFor: node.state === 'starting' ? startWaitsFor(node.service) : null,
-      restarts: node.restarts,
-      startedAt: node.startedAt,
-      lastExit: node.lastExit,
-      usage: node.state === 'closed' || node.state === 'completed' ? null : this.#usage.latest(name),
-      calls: this.#router.stats(name),
-      critical: node.service.critical,
-      parent: node.service.parent,
-    }
+    return snapshotOf(node, node.state === 'closed' || node.state === 'completed' ? null : this.#usage.latest(name), this.#router.stats(name))
   }
 
   /** Recent CPU % / RSS samples of a service (child services included), oldest first. */
@@ -350,6 +402,35 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   waitFor(service: string, state: ServiceState, timeoutMs = 30_000): Promise<void> {
     const node = this.#node(service)
     return waitForState(this, service, () => node.state, state, timeoutMs)
+  }
+
+  // A service removed by apply(), or a child service whose parent closed: its node, output and edges go.
+  #drop(name: string): void {
+    this.#forget(name)
+    this.manifest.graph.remove(name)
+    this.manifest.services = this.manifest.services.filter((s) => s.name !== name)
+  }
+
+  // A service added or redefined by apply(): a new node (a changed one keeps its place in the graph's order).
+  #put(name: string, next: ResolvedManifest): void {
+    const service = next.services.find((s) => s.name === name)!
+    const at = this.manifest.services.findIndex((s) => s.name === name)
+    if (at === -1) {
+      this.manifest.graph.add(name, service.dependsOn)
+      this.manifest.services.push(service)
+    } else {
+      this.#forget(name)
+      this.manifest.graph.redefine(name, service.dependsOn)
+      this.manifest.services[at] = service
+    }
+    this.#add(service)
+  }
+
+  #forget(name: string): void {
+    this.#supervisor.forget(name)
+    void this.#output.get(name)?.close()
+    this.#output.delete(name)
+    this.#nodes.delete(name)
   }
 
   #add(service: ResolvedService): ServiceNode {
@@ -413,12 +494,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       }
       this.emit('state', change)
       if (to === 'closed') {
-        for (const child of finishedChildren(node, this.#nodes)) {
-          this.#nodes.delete(child)
-          void this.#output.get(child)?.close()
-          this.#output.delete(child)
-          this.manifest.graph.remove(child)
-        }
+        for (const child of finishedChildren(node, this.#nodes)) this.#drop(child)
       }
     })
     node.on('started', () => this.emit('spawned', { service: service.name, pid: node.container.pid, at: Date.now() }))
@@ -438,19 +514,13 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
 
   // A refusal: an event, and a line in the caller's log (rate-limited with the rest of its output).
   #denied(denial: Denial): void {
-    const { caller, target, action } = denial
-    this.#output.get(caller)?.line('stderr', `[svc] denied: "${caller}" may not ${action} on "${target}" (not in its dependsOn or permissions.calls)`)
+    this.#output.get(denial.caller)?.line('stderr', deniedLine(denial))
     this.emit('denied', { ...denial, at: Date.now() })
   }
 
   // Events a subscriber missed because it did not read its channel: an event, and a line in the subscriber's log.
   #eventsDropped(drop: EventDrop): void {
-    const { subscriber, source, event, count, queuedBytes, limitBytes } = drop
-    const mib = (bytes: number) => Math.round(bytes / (1024 * 1024))
-    this.#output.get(subscriber)?.line(
-      'stderr',
-      `[svc] ${count} ${count === 1 ? 'event' : 'events'} dropped: "${event}" from "${source}"; "${subscriber}" is not reading its channel (${mib(queuedBytes)} MiB wait to be delivered to it, the limit is ${mib(limitBytes)} MiB). Is it blocking its event loop?`,
-    )
+    this.#output.get(drop.subscriber)?.line('stderr', droppedLine(drop))
     this.emit('eventsDropped', { ...drop, at: Date.now() })
   }
 

@@ -1,6 +1,6 @@
 // Checks a manifest field by field and fills in defaults, before anything is spawned.
 
-import { resolve as resolvePath } from 'node:path'
+import { dirname, resolve as resolvePath } from 'node:path'
 import { svcError } from '../errors.js'
 import { DependencyGraph } from '../graph/dependency-graph.js'
 import { Checker, isObject, manifestInvalid, type ManifestProblem } from './checks.js'
@@ -29,6 +29,12 @@ export interface ResolvedHealth {
   intervalMs: number
   timeoutMs: number
   failureThreshold: number
+}
+
+/** What a service watches (watch/): absolute paths, and patterns to ignore on top of the defaults. */
+export interface ResolvedWatch {
+  paths: string[]
+  ignore: string[]
 }
 
 export interface ResolvedService {
@@ -70,6 +76,9 @@ export interface ResolvedService {
   parent: string | null
   /** The directory the service process runs in: its `cwd`, else the project's (the manifest's directory). */
   cwd: string
+  /** Restart it when these files change (its `watch` field); null: not set (`svc up --watch` watches its entry's
+   * directory); false: never watched. */
+  watch: ResolvedWatch | false | null
 }
 
 export interface ResolvedManifest {
@@ -143,10 +152,12 @@ export function normalizeService(
 
 // On disk: the entry's file, the working directory, the env files (read now, so a missing one is a manifest error).
 function resolveFields(f: ServiceFields, cwd: string, parent: string | null, resolve: EntryResolver): ResolvedService {
-  const { cwd: ownCwd, envFiles, ...rest } = f
+  const { cwd: ownCwd, envFiles, watch, ...rest } = f
   const env = { ...readEnvFiles(f.name, envFiles, cwd), ...f.env }
   const entry = f.kind === 'node' ? resolve(f.name, f.entry, cwd) : ''
-  return { ...rest, entry, env, parent, cwd: ownCwd ? resolvePath(cwd, ownCwd) : cwd }
+  // Watched paths are relative to the manifest, as every other path in it; `true` is the entry's own directory.
+  const watched = watch === false || watch === null ? watch : { paths: watch.paths?.map((p) => resolvePath(cwd, p)) ?? [dirname(entry)], ignore: watch.ignore }
+  return { ...rest, entry, env, parent, cwd: ownCwd ? resolvePath(cwd, ownCwd) : cwd, watch: watched }
 }
 
 // What one service waits for depends on the other: 'completed' only means something for a one-shot, and a

@@ -6,14 +6,15 @@ import { readArgv, readHttpUrl, readProbe, readTcpAddress } from '../probes/read
 import type { ResolvedHealth, ResolvedRestart, ResolvedService } from './normalize.js'
 import { readProcessFields, type ProcessFields } from './process-fields.js'
 import type { Permissions, RestartPolicyName } from './types.js'
+import { readWatch, type WatchFields } from './watch-field.js'
 
 /** A service as checked, before its entry, cwd and env files are resolved on disk. */
-export type ServiceFields = Omit<ResolvedService, 'parent' | 'cwd' | keyof ProcessFields> & ProcessFields
+export type ServiceFields = Omit<ResolvedService, 'parent' | 'cwd' | 'watch' | keyof ProcessFields> & ProcessFields & { watch: WatchFields | false | null }
 
 const POLICIES: RestartPolicyName[] = ['never', 'on-failure', 'always']
 const SERVICE_FIELDS = [
   'entry', 'command', 'dependsOn', 'config', 'env', 'envFile', 'cwd', 'nodeArgs', 'stopSignal', 'ready', 'oneshot',
-  'permissions', 'restart', 'critical', 'direct', 'startTimeoutMs', 'stopTimeoutMs', 'killTimeoutMs', 'health', 'logs',
+  'permissions', 'restart', 'critical', 'direct', 'startTimeoutMs', 'stopTimeoutMs', 'killTimeoutMs', 'health', 'logs', 'watch',
 ]
 const RESTART_FIELDS = ['policy', 'backoff', 'maxRestarts', 'windowMs', 'warmSpare']
 const BACKOFF_FIELDS = ['initialMs', 'maxMs', 'factor', 'jitter']
@@ -56,6 +57,7 @@ export function readService(c: Checker, spec: unknown, declared: readonly string
     ready: readProbe(c, s.ready, 'ready'),
     health: healthOf(c, s.health),
     logs: logsOf(c, s.logs),
+    watch: readWatch(c, s.watch, runs.kind),
   }
 }
 

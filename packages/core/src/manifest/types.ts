@@ -86,6 +86,16 @@ export interface LogOptions {
   maxFiles?: number
 }
 
+/** Restart a service when files change. */
+export interface WatchOptions {
+  /** Files or directories (watched recursively), relative to the manifest. Default: a Node service's entry
+   * directory; a command service must name them. */
+  paths?: string[]
+  /** Patterns to ignore besides node_modules, .git, .svc and the state directory: a pattern without "/" matches any
+   * path segment (`*.log`, `tmp`); one with "/" matches the path from the manifest's directory (`data/**`). */
+  ignore?: string[]
+}
+
 /** What a dependent waits for: the dependency's process exists (`started`), it is ready (`ready`: its start function
  * resolved and its `ready` probe passed), or — for a one-shot — it exited 0 (`completed`). */
 export type DependencyCondition = 'started' | 'ready' | 'completed'
@@ -121,6 +131,10 @@ interface CommonSpec<Config> {
   killTimeoutMs?: number
   health?: HealthCheck
   logs?: LogOptions
+  /** Restart the service (its dependents first closed, then started again in order) when its files change. `true`:
+   * a Node service's entry directory; `false`: never, not even under `svc up --watch`. A zero-downtime reload does
+   * not exist yet: the service is down meanwhile. */
+  watch?: boolean | WatchOptions
 }
 
 /** A Node.js service: a module whose default export is `defineService(...)`. */

@@ -33,6 +33,7 @@ const EVENTS = {
   notice: true,
   eventsDropped: true,
   denied: true,
+  filesChanged: true,
 } as const satisfies Record<keyof ManagerEvents, true>
 
 const OPTIONS = {
@@ -46,6 +47,8 @@ const OPTIONS = {
   usageIntervalMs: true,
   maxQueuedBytes: true,
   partialFrameTimeoutMs: true,
+  watch: true,
+  watchDebounceMs: true,
 } as const satisfies Record<keyof ManagerOptions, true>
 
 const methods = Object.getOwnPropertyNames(ServicesManager.prototype).filter((name) => name !== 'constructor')

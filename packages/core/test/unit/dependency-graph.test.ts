@@ -48,6 +48,15 @@ describe('DependencyGraph', () => {
     expect([...g.withDependencies(['c'])].sort()).toEqual(['a', 'b', 'c'])
     expect([...g.transitiveDependents(['b'])].sort()).toEqual(['a', 'c', 'd'])
   })
+
+  test('redefine gives a node new dependencies and keeps its place (svc apply)', () => {
+    const g = graph({ a: [], b: ['a'], c: [] })
+    g.redefine('b', ['c'])
+    expect(g.names).toEqual(['a', 'b', 'c'])
+    expect(g.dependenciesOf('b')).toEqual(['c'])
+    expect(g.dependentsOf('a')).toEqual([])
+    expect(codeOf(() => g.redefine('z', [])).code).toBe('SVC_ERR_UNKNOWN_SERVICE')
+  })
 })
 
 describe('manifest fields', () => {
