@@ -39,6 +39,8 @@ export type ErrorCode =
   | 'SVC_ERR_ONESHOT_FAILED'
   | 'SVC_ERR_NOT_READY'
   | 'SVC_ERR_NOT_CALLABLE'
+  | 'SVC_ERR_METRICS_OFF'
+  | 'SVC_ERR_METRICS_LISTEN'
 
 export class ServiceError extends Error {
   override name = 'ServiceError'

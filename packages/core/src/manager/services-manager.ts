@@ -27,6 +27,7 @@ import { FaultInjection } from './fault-injection.js'
 import { HealthMonitor } from './health-monitor.js'
 import { limitConcurrency } from './limit.js'
 import { ManagerMethods, type Denial } from './manager-methods.js'
+import { createMetrics, metricsOff, type ManagerMetrics } from '../metrics/manager-metrics.js'
 import type { LogLine } from './log-buffer.js'
 import { Router } from './router.js'
 import { ServiceOutput } from './service-output.js'
@@ -63,6 +64,9 @@ export interface ManagerOptions {
   /** How long an unfinished frame on a service's channel may go without another byte before the channel is closed as
    * broken (SVC_ERR_PROTOCOL in the exit report). Default 30 s (PARTIAL_FRAME_TIMEOUT_MS in container/process-container.ts). */
   partialFrameTimeoutMs?: number
+  /** Metrics of the whole graph for Prometheus (docs/operations.md): `true` counts them for metrics(); `{ port, host? }`
+   * also serves them at http://host:port/metrics from start() to close(). Default: the manifest's `metrics`, else off. */
+  metrics?: boolean | { port: number; host?: string }
 }
 
 const TIMELINE_LIMIT = 10_000
@@ -88,6 +92,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   readonly #supervisor: Supervisor
   readonly #usage: UsageSampler
   readonly #health: HealthMonitor
+  readonly #metrics: ManagerMetrics | null
   readonly #options: ManagerOptions
   // One boot per core, plus one so that no core idles while a boot waits on the disk. More than that only queues
   // in the kernel: on 2 cores, 4 concurrent boots made the manager wait ≈ 26 ms for a core at the worst moment of a
@@ -122,6 +127,13 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
         : null
     const spawner = this.#spawner
     this.#launch = spawner ? (file, args, launchOptions) => spawner.launch(file, args, launchOptions) : launchInlineInTurns()
+    // The options' `metrics` wins over the manifest's: `svc up --metrics` passes it, and `false` turns them off.
+    this.#metrics = createMetrics(options.metrics ?? this.manifest.metrics, {
+      services: () => this.services(),
+      cpuSeconds: (name) => this.#usage.cpuSeconds(name),
+      output: (name) => this.#output.get(name)?.counts ?? null,
+      health: (name) => this.#health.results(name),
+    })
     this.#router = new Router({
       target: (name) => {
         const node = this.#nodes.get(name)
@@ -129,7 +141,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       },
       mayCall: (from, to, method) => this.#methods.mayUse(from, to, `call ${method}`),
       manager: (from, method, args) => this.#methods.call(from, method, args),
-    }, options.maxQueuedBytes)
+    }, options.maxQueuedBytes, this.#metrics?.calls)
     this.#fanout = new EventFanout({
       subscribersOf: (source, event) => this.#bus.subscribersOf(source, event),
       target: (name) => {
@@ -196,6 +208,8 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     const nodes = this.manifest.graph.startOrder(wanted).map((n) => this.#node(n))
     this.#reportPermissions()
     this.#openRun()
+    const metricsUrl = await this.#metrics?.serve()
+    if (metricsUrl) this.emit('metrics', { url: metricsUrl, at: Date.now() })
     this.#usage.start()
     for (const node of nodes) {
       node.stopped = false
@@ -240,6 +254,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       this.#usage.stop()
       await this.#run?.close()
       await Promise.all([...this.#output.values()].map((output) => output.close()))
+      await this.#metrics?.close()
       this.#runOpened = false
       return
     }
@@ -296,6 +311,17 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       critical: node.service.critical,
       parent: node.service.parent,
     }
+  }
+
+  /** The graph's metrics in Prometheus's text format (docs/operations.md lists them), to serve or inspect yourself.
+   * Rejects with SVC_ERR_METRICS_OFF unless metrics are on (the `metrics` option or the manifest's). */
+  metrics(): Promise<string> {
+    return this.#metrics ? this.#metrics.text() : Promise.reject(metricsOff())
+  }
+
+  /** Where `/metrics` is served (the real port when 0 was asked for), from start() until close(); else null. */
+  get metricsUrl(): string | null {
+    return this.#metrics?.url ?? null
   }
 
   /** Recent CPU % / RSS samples of a service (child services included), oldest first. */

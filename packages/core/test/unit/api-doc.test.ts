@@ -32,6 +32,7 @@ const EVENTS = {
   notice: true,
   eventsDropped: true,
   denied: true,
+  metrics: true,
 } as const satisfies Record<keyof ManagerEvents, true>
 
 const OPTIONS = {
@@ -45,6 +46,7 @@ const OPTIONS = {
   usageIntervalMs: true,
   maxQueuedBytes: true,
   partialFrameTimeoutMs: true,
+  metrics: true,
 } as const satisfies Record<keyof ManagerOptions, true>
 
 const methods = Object.getOwnPropertyNames(ServicesManager.prototype).filter((name) => name !== 'constructor')

@@ -1,0 +1,109 @@
+// The metrics of the whole graph, per service, in Prometheus's text format (prom-client's registry): what each one
+// means is listed in docs/operations.md ("Metrics"), which is kept to this file. Figures are read from the manager
+// when scraped; nothing here runs between scrapes but prom-client's default metrics of the manager's own process.
+
+import { createRequire } from 'node:module'
+import type { Registry } from 'prom-client'
+import type { DisplayState, ServiceSnapshot } from '../protocol/snapshot.js'
+import { CALL_BUCKETS_S, type CallMeters } from '../manager/call-meters.js'
+import type { HealthResults } from '../manager/health-monitor.js'
+import type { OutputCounts } from '../manager/service-output.js'
+import { family, histogramFamily, type Sample } from './families.js'
+
+export interface MetricsSource {
+  services(): ServiceSnapshot[]
+  cpuSeconds(service: string): number
+  output(service: string): OutputCounts | null
+  health(service: string): HealthResults | null
+  calls: CallMeters
+}
+
+// Every display state gets a series (0 or 1) for every service, as kube-state-metrics does: a state a service leaves
+// then reads 0 instead of going stale, and `svc_service_state{state="crashed"} == 1` alerts as it should.
+const STATES = {
+  starting: true,
+  running: true,
+  completed: true,
+  closing: true,
+  closed: true,
+  crashed: true,
+  restarting: true,
+  failed: true,
+  stopped: true,
+  pending: true,
+} as const satisfies Record<DisplayState, true>
+
+export class GraphMetrics {
+  readonly #registry: Registry
+  /** One snapshot of the graph per scrape, shared by the families (they are read one after the other). */
+  #services: ServiceSnapshot[] = []
+
+  constructor(private readonly source: MetricsSource) {
+    // Loaded only when metrics are on: prom-client costs ≈ 40 ms to import, which every `svc` would pay otherwise.
+    // require (it is CommonJS), not import(): a dynamic import() fails under jest's default CommonJS mode.
+    const prom = createRequire(import.meta.url)('prom-client') as typeof import('prom-client')
+    this.#registry = new prom.Registry()
+    // The manager's own process (CPU, memory, event-loop lag, handles), under a prefix of its own.
+    prom.collectDefaultMetrics({ register: this.#registry, prefix: 'svc_manager_' })
+    this.#define()
+  }
+
+  get contentType(): string {
+    return this.#registry.contentType
+  }
+
+  async text(): Promise<string> {
+    this.#services = this.source.services()
+    return this.#registry.metrics()
+  }
+
+  #define(): void {
+    const r = this.#registry
+    const each = (value: (s: ServiceSnapshot) => number | null, labels: (s: ServiceSnapshot) => Sample['labels'] = (s) => ({ service: s.name })) =>
+      () => this.#services.flatMap((s) => {
+        const v = value(s)
+        return v === null ? [] : [{ labels: labels(s), value: v }]
+      })
+
+    family(r, 'svc_service_state', 'The service is in this state (1) or not (0); closed services are explained (crashed, restarting, failed, stopped, pending).', 'gauge', () =>
+      this.#services.flatMap((s) => Object.keys(STATES).map((state) => ({ labels: { service: s.name, state }, value: s.display === state ? 1 : 0 }))),
+    )
+    family(r, 'svc_service_restarts_total', 'Restarts by the supervisor after a crash.', 'counter', each((s) => s.restarts))
+    family(r, 'svc_service_uptime_seconds', 'Seconds since the service last became running; 0 when it is not running.', 'gauge', each((s) =>
+      s.startedAt === null || s.state !== 'running' ? 0 : (Date.now() - s.startedAt) / 1000,
+    ))
+    family(r, 'svc_service_last_exit_info', 'How the service last exited: reason, exit code and signal as labels (value 1).', 'gauge', each(
+      (s) => (s.lastExit ? 1 : null),
+      (s) => ({ service: s.name, reason: s.lastExit!.reason, code: s.lastExit!.code ?? '', signal: s.lastExit!.signal ?? '' }),
+    ))
+    family(r, 'svc_service_last_exit_timestamp_seconds', 'When the service last exited (Unix time).', 'gauge', each((s) => (s.lastExit ? s.lastExit.at / 1000 : null)))
+    family(r, 'svc_service_cpu_seconds_total', 'CPU time (user + system) of the service\'s whole process tree and its child services, across restarts; sampled every usage interval.', 'counter', each((s) => this.source.cpuSeconds(s.name)))
+    family(r, 'svc_service_memory_rss_bytes', 'Resident memory of the service\'s whole process tree and its child services, at the last sample; absent while closed.', 'gauge', each((s) => s.usage?.rss ?? null))
+    family(r, 'svc_log_lines_total', 'Lines of output recorded (after the rate limit), by stream.', 'counter', () =>
+      this.#services.flatMap((s) => {
+        const counts = this.source.output(s.name)
+        return counts ? (['stdout', 'stderr'] as const).map((stream) => ({ labels: { service: s.name, stream }, value: counts[stream] })) : []
+      }),
+    )
+    family(r, 'svc_log_lines_dropped_total', 'Lines of output dropped by the rate limit (10,000 lines/s per service).', 'counter', each((s) => this.source.output(s.name)?.dropped ?? null))
+    family(r, 'svc_health_checks_total', 'Health checks run, by result (passed, failed).', 'counter', () =>
+      this.#services.flatMap((s) => {
+        const h = this.source.health(s.name)
+        return h ? [{ labels: { service: s.name, result: 'passed' }, value: h.passed }, { labels: { service: s.name, result: 'failed' }, value: h.failed }] : []
+      }),
+    )
+    family(r, 'svc_service_healthy', 'The last health check passed (1) or failed (0); absent before the first check.', 'gauge', each((s) => {
+      const h = this.source.health(s.name)
+      return h && h.passed + h.failed > 0 ? (h.healthy ? 1 : 0) : null
+    }))
+    const calls = () => [...this.source.calls.meters()]
+    const callLabels = (m: { caller: string; target: string; method: string }) => ({ caller: m.caller, target: m.target, method: m.method })
+    family(r, 'svc_calls_total', 'Calls relayed by the manager that ended (answered, refused or timed out), by caller, target and method. Direct calls are not seen.', 'counter', () =>
+      calls().map((m) => ({ labels: callLabels(m), value: m.calls })),
+    )
+    family(r, 'svc_call_errors_total', 'Of those, calls that ended in an error.', 'counter', () => calls().map((m) => ({ labels: callLabels(m), value: m.errors })))
+    histogramFamily(r, 'svc_call_duration_seconds', 'Latency of calls answered by their target, measured in the manager from relaying the request to receiving the answer.', CALL_BUCKETS_S, () =>
+      calls().filter((m) => m.count > 0).map((m) => ({ labels: callLabels(m), buckets: m.buckets, sum: m.sum, count: m.count })),
+    )
+  }
+}
