@@ -23,6 +23,7 @@ const bench: Cases = {
   ...(await load('containment.mjs')),
   ...(await load('readiness.mjs')),
   ...(await load('commands.mjs')),
+  ...(await load('metrics.mjs')),
 }
 const { clusterClientCases } = (await load('cluster-client-calls.mjs')) as unknown as { clusterClientCases: ClusterClientCases }
 bench.eggClusterClientCases = (o) => clusterClientCases('egg', o)
@@ -40,6 +41,7 @@ describe('benchmark smoke run (quick sizes)', () => {
     ['containmentCases', { trials: 1, services: 3 }],
     ['readinessCases', { trials: 1 }],
     ['commandCases', { trials: 1, services: 2 }],
+    ['metricsCases', { trials: 1, count: 20, routerCalls: 1000 }],
     ['pm2Cases', { trials: 1, apps: 2 }],
     ['memoryCases', { services: 3 }],
   ])('%s produces finite figures', async (name, options) => {
