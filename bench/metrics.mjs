@@ -6,8 +6,10 @@
 //               measured inside the caller. Trials alternate between the two, swapping which goes first, and the
 //               metrics side is scraped after each of its trials, as Prometheus would every 15 s. Each ratio is the
 //               median of the ratios of adjacent on/off trials: on a shared machine, throughput swings with other
-//               processes' load from one second to the next far more than by what is measured. The manager's own CPU
-//               time per call (process.cpuUsage of this process, where both managers run) swings less.
+//               processes' load from one second to the next. A third manager, also without metrics, is measured in
+//               the same rotation: its ratio to the first is the noise floor of this run (an A/A comparison), what
+//               the on/off ratio must be read against. Also the manager's own CPU time per call (process.cpuUsage of
+//               this process, where the managers run).
 //   router      the router alone, in this process, relaying a call and its answer between two stand-in channels:
 //               nanoseconds per call, with and without the meters — the accounting's own cost, free of any I/O.
 // Alone: node bench/metrics.mjs [--trials N] [--count N]; `npm run bench` runs it as the "metrics" section.
@@ -42,34 +44,43 @@ const row = (label, metric, on, off, ratios, unit, higherIsBetter) => ({
   higherIsBetter,
 })
 
+// The three sides take turns; each round starts with the next one, so none is always first or last.
+const ROTATIONS = [['off', 'on', 'offAgain'], ['on', 'offAgain', 'off'], ['offAgain', 'off', 'on']]
+
 async function endToEnd({ trials, count }) {
-  const off = manager(graph())
-  const on = manager(graph(), { metrics: true })
-  await Promise.all([off.start(), on.start()])
+  const managers = { off: manager(graph()), on: manager(graph(), { metrics: true }), offAgain: manager(graph()) }
+  await Promise.all(Object.values(managers).map((m) => m.start()))
   const rows = []
   try {
-    await on.metrics() // prom-client's default metrics run from the first scrape on: measure with them
+    await managers.on.metrics() // prom-client's default metrics run from the first scrape on: measure with them
     for (const [label, bytes, inflight] of SHAPES) {
-      const pairs = []
+      const rounds = []
       for (let t = 0; t < trials; t++) {
-        const pair = {}
-        for (const side of t % 2 === 0 ? ['off', 'on'] : ['on', 'off']) {
-          pair[side] = await trial(side === 'on' ? on : off, count, bytes, inflight)
-          if (side === 'on') await on.metrics()
+        const round = {}
+        for (const side of ROTATIONS[t % ROTATIONS.length]) {
+          round[side] = await trial(managers[side], count, bytes, inflight)
+          if (side === 'on') await managers.on.metrics()
         }
-        pairs.push(pair)
+        rounds.push(round)
       }
-      const figure = (metric, key, unit, higherIsBetter) =>
-        row(`relayed ${label}`, metric, pairs.map((p) => p.on[key]), pairs.map((p) => p.off[key]), pairs.map((p) => p.on[key] / p.off[key]), unit, higherIsBetter)
-      rows.push(figure('round trips/s', 'rps', '/s', true))
-      if (inflight === 1) rows.push(figure('p50 latency', 'p50', 'ms', false))
-      rows.push(figure("manager's CPU per call", 'cpuUs', 'µs', false))
+      const figure = (metric, key, unit, higherIsBetter) => {
+        const of = (side) => rounds.map((r) => r[side][key])
+        const ratios = (side) => rounds.map((r) => r[side][key] / r.off[key])
+        const aa = row(`relayed ${label}`, metric, of('offAgain'), of('off'), ratios('offAgain'), unit, higherIsBetter)
+        return [
+          row(`relayed ${label}`, metric, of('on'), of('off'), ratios('on'), unit, higherIsBetter),
+          { ...aa, case: aa.case.replace('metrics on vs off', 'noise floor, metrics off vs off (A/A)'), framework: aa.framework, baselineLabel: 'metrics off' },
+        ]
+      }
+      rows.push(...figure('round trips/s', 'rps', '/s', true))
+      if (inflight === 1) rows.push(...figure('p50 latency', 'p50', 'ms', false))
+      rows.push(...figure("manager's CPU per call", 'cpuUs', 'µs', false))
     }
     // The accounting ran: every relayed call of the metrics side was counted.
-    const counted = /svc_calls_total\{caller="caller",target="echo",method="echo"\} (\d+)/.exec(await on.metrics())
+    const counted = /svc_calls_total\{caller="caller",target="echo",method="echo"\} (\d+)/.exec(await managers.on.metrics())
     if (!counted || Number(counted[1]) === 0) throw new Error('the metrics side counted no call: the bench measured nothing')
   } finally {
-    await Promise.all([off.close(), on.close()])
+    await Promise.all(Object.values(managers).map((m) => m.close()))
   }
   return rows
 }
@@ -108,7 +119,7 @@ export async function metricsCases({ trials = 30, count = 2000, routerCalls = 50
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const arg = (name, fallback) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback)
-  console.log('| case | metrics on | metrics off | ratio (median of pairs) |\n| --- | --- | --- | --- |')
+  console.log('| case | measured | metrics off | ratio (median of pairs) |\n| --- | --- | --- | --- |')
   for (const r of await metricsCases({ trials: arg('--trials', 30), count: arg('--count', 2000) })) {
     console.log(`| ${r.case} | ${fmt(r.framework)} ${r.unit} | ${fmt(r.baseline)} ${r.unit} | ${r.ratio.toFixed(3)}× |`)
   }
