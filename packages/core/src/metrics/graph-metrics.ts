@@ -5,10 +5,10 @@
 import { createRequire } from 'node:module'
 import type { Registry } from 'prom-client'
 import type { DisplayState, ServiceSnapshot } from '../protocol/snapshot.js'
-import { CALL_BUCKETS_S, type CallMeters } from '../manager/call-meters.js'
+import { CALL_BUCKETS_S, type CallMeter, type CallMeters } from '../manager/call-meters.js'
 import type { HealthResults } from '../manager/health-monitor.js'
 import type { OutputCounts } from '../manager/service-output.js'
-import { family, histogramFamily, type Sample } from './families.js'
+import { family, histogramFamily, type Labels, type Sample } from './families.js'
 
 export interface MetricsSource {
   services(): ServiceSnapshot[]
@@ -58,52 +58,71 @@ export class GraphMetrics {
   }
 
   #define(): void {
-    const r = this.#registry
-    const each = (value: (s: ServiceSnapshot) => number | null, labels: (s: ServiceSnapshot) => Sample['labels'] = (s) => ({ service: s.name })) =>
-      () => this.#services.flatMap((s) => {
+    this.#serviceFamilies()
+    this.#outputAndHealthFamilies()
+    this.#callFamilies()
+  }
+
+  /** `value` of each service, labelled by `labels` (its name unless told); a service whose value is null is left out. */
+  #each(value: (s: ServiceSnapshot) => number | null, labels = (s: ServiceSnapshot): Labels => ({ service: s.name })): () => Sample[] {
+    return () =>
+      this.#services.flatMap((s) => {
         const v = value(s)
         return v === null ? [] : [{ labels: labels(s), value: v }]
       })
+  }
 
-    family(r, 'svc_service_state', 'The service is in this state (1) or not (0); closed services are explained (crashed, restarting, failed, stopped, pending).', 'gauge', () =>
+  #serviceFamilies(): void {
+    const r = this.#registry
+    family(r, 'svc_service_state', 'The service is in this state (1) or not (0); a closed one is explained (crashed, restarting, failed, stopped, pending).', 'gauge', () =>
       this.#services.flatMap((s) => Object.keys(STATES).map((state) => ({ labels: { service: s.name, state }, value: s.display === state ? 1 : 0 }))),
     )
-    family(r, 'svc_service_restarts_total', 'Restarts by the supervisor after a crash.', 'counter', each((s) => s.restarts))
-    family(r, 'svc_service_uptime_seconds', 'Seconds since the service last became running; 0 when it is not running.', 'gauge', each((s) =>
-      s.startedAt === null || s.state !== 'running' ? 0 : (Date.now() - s.startedAt) / 1000,
-    ))
-    family(r, 'svc_service_last_exit_info', 'How the service last exited: reason, exit code and signal as labels (value 1).', 'gauge', each(
-      (s) => (s.lastExit ? 1 : null),
-      (s) => ({ service: s.name, reason: s.lastExit!.reason, code: s.lastExit!.code ?? '', signal: s.lastExit!.signal ?? '' }),
-    ))
-    family(r, 'svc_service_last_exit_timestamp_seconds', 'When the service last exited (Unix time).', 'gauge', each((s) => (s.lastExit ? s.lastExit.at / 1000 : null)))
-    family(r, 'svc_service_cpu_seconds_total', 'CPU time (user + system) of the service\'s whole process tree and its child services, across restarts; sampled every usage interval.', 'counter', each((s) => this.source.cpuSeconds(s.name)))
-    family(r, 'svc_service_memory_rss_bytes', 'Resident memory of the service\'s whole process tree and its child services, at the last sample; absent while closed.', 'gauge', each((s) => s.usage?.rss ?? null))
+    family(r, 'svc_service_restarts_total', 'Restarts by the supervisor after a crash.', 'counter', this.#each((s) => s.restarts))
+    const uptime = (s: ServiceSnapshot) => (s.startedAt === null || s.state !== 'running' ? 0 : (Date.now() - s.startedAt) / 1000)
+    family(r, 'svc_service_uptime_seconds', 'Seconds since the service last became running; 0 when it is not running.', 'gauge', this.#each(uptime))
+    const exitLabels = (s: ServiceSnapshot) => ({ service: s.name, reason: s.lastExit!.reason, code: s.lastExit!.code ?? '', signal: s.lastExit!.signal ?? '' })
+    family(r, 'svc_service_last_exit_info', 'How the service last exited: reason, exit code and signal as labels.', 'gauge', this.#each((s) => (s.lastExit ? 1 : null), exitLabels))
+    family(r, 'svc_service_last_exit_timestamp_seconds', 'When the service last exited (Unix time).', 'gauge', this.#each((s) => (s.lastExit ? s.lastExit.at / 1000 : null)))
+    const tree = "the service's whole process tree and its child services"
+    family(r, 'svc_service_cpu_seconds_total', `CPU time (user + system) of ${tree}, across restarts; sampled every usage interval.`, 'counter', this.#each((s) => this.source.cpuSeconds(s.name)))
+    family(r, 'svc_service_memory_rss_bytes', `Resident memory of ${tree} at the last sample; absent while closed.`, 'gauge', this.#each((s) => s.usage?.rss ?? null))
+  }
+
+  #outputAndHealthFamilies(): void {
+    const r = this.#registry
     family(r, 'svc_log_lines_total', 'Lines of output recorded (after the rate limit), by stream.', 'counter', () =>
       this.#services.flatMap((s) => {
         const counts = this.source.output(s.name)
         return counts ? (['stdout', 'stderr'] as const).map((stream) => ({ labels: { service: s.name, stream }, value: counts[stream] })) : []
       }),
     )
-    family(r, 'svc_log_lines_dropped_total', 'Lines of output dropped by the rate limit (10,000 lines/s per service).', 'counter', each((s) => this.source.output(s.name)?.dropped ?? null))
+    family(r, 'svc_log_lines_dropped_total', 'Lines of output dropped by the rate limit.', 'counter', this.#each((s) => this.source.output(s.name)?.dropped ?? null))
     family(r, 'svc_health_checks_total', 'Health checks run, by result (passed, failed).', 'counter', () =>
       this.#services.flatMap((s) => {
         const h = this.source.health(s.name)
-        return h ? [{ labels: { service: s.name, result: 'passed' }, value: h.passed }, { labels: { service: s.name, result: 'failed' }, value: h.failed }] : []
+        if (!h) return []
+        return [{ labels: { service: s.name, result: 'passed' }, value: h.passed }, { labels: { service: s.name, result: 'failed' }, value: h.failed }]
       }),
     )
-    family(r, 'svc_service_healthy', 'The last health check passed (1) or failed (0); absent before the first check.', 'gauge', each((s) => {
+    const healthy = (s: ServiceSnapshot) => {
       const h = this.source.health(s.name)
-      return h && h.passed + h.failed > 0 ? (h.healthy ? 1 : 0) : null
-    }))
-    const calls = () => [...this.source.calls.meters()]
-    const callLabels = (m: { caller: string; target: string; method: string }) => ({ caller: m.caller, target: m.target, method: m.method })
-    family(r, 'svc_calls_total', 'Calls relayed by the manager that ended (answered, refused or timed out), by caller, target and method. Direct calls are not seen.', 'counter', () =>
-      calls().map((m) => ({ labels: callLabels(m), value: m.calls })),
+      return h && h.passed + h.failed > 0 ? Number(h.healthy) : null
+    }
+    family(r, 'svc_service_healthy', 'The last health check passed (1) or failed (0); absent before the first.', 'gauge', this.#each(healthy))
+  }
+
+  #callFamilies(): void {
+    const r = this.#registry
+    const meters = () => [...this.source.calls.meters()]
+    const labels = (m: CallMeter): Labels => ({ caller: m.caller, target: m.target, method: m.method })
+    family(r, 'svc_calls_total', 'Calls relayed by the manager that ended (answered, refused, failed or timed out). Direct calls are not seen.', 'counter', () =>
+      meters().map((m) => ({ labels: labels(m), value: m.calls })),
     )
-    family(r, 'svc_call_errors_total', 'Of those, calls that ended in an error.', 'counter', () => calls().map((m) => ({ labels: callLabels(m), value: m.errors })))
-    histogramFamily(r, 'svc_call_duration_seconds', 'Latency of calls answered by their target, measured in the manager from relaying the request to receiving the answer.', CALL_BUCKETS_S, () =>
-      calls().filter((m) => m.count > 0).map((m) => ({ labels: callLabels(m), buckets: m.buckets, sum: m.sum, count: m.count })),
+    family(r, 'svc_call_errors_total', 'Of those, the calls that ended in an error.', 'counter', () => meters().map((m) => ({ labels: labels(m), value: m.errors })))
+    histogramFamily(r, 'svc_call_duration_seconds', 'Latency of the calls their target answered, from relaying the request to receiving the answer.', CALL_BUCKETS_S, () =>
+      meters()
+        .filter((m) => m.count > 0)
+        .map((m) => ({ labels: labels(m), buckets: m.buckets, sum: m.sum, count: m.count })),
     )
   }
 }
