@@ -33,6 +33,20 @@ const STATES = {
   pending: true,
 } as const satisfies Record<DisplayState, true>
 
+type Prom = typeof import('prom-client')
+
+// The manager's own process (CPU, memory, event-loop lag, GC, handles): prom-client's default metrics, under a prefix
+// of their own. Once per process, shared by every manager in it: they describe the process, and their event-loop
+// monitor and GC observer cannot be stopped once started — one per manager would pile up in a test suite.
+let processRegistry: Registry | null = null
+function processMetrics(prom: Prom): Registry {
+  if (!processRegistry) {
+    processRegistry = new prom.Registry()
+    prom.collectDefaultMetrics({ register: processRegistry, prefix: 'svc_manager_' })
+  }
+  return processRegistry
+}
+
 export class GraphMetrics {
   readonly #registry: Registry
   /** One snapshot of the graph per scrape, shared by the families (they are read one after the other). */
@@ -41,11 +55,12 @@ export class GraphMetrics {
   constructor(private readonly source: MetricsSource) {
     // Loaded only when metrics are on: prom-client costs ≈ 40 ms to import, which every `svc` would pay otherwise.
     // require (it is CommonJS), not import(): a dynamic import() fails under jest's default CommonJS mode.
-    const prom = createRequire(import.meta.url)('prom-client') as typeof import('prom-client')
-    this.#registry = new prom.Registry()
-    // The manager's own process (CPU, memory, event-loop lag, handles), under a prefix of its own.
-    prom.collectDefaultMetrics({ register: this.#registry, prefix: 'svc_manager_' })
-    this.#define()
+    const prom = createRequire(import.meta.url)('prom-client') as Prom
+    const graph = new prom.Registry()
+    this.#serviceFamilies(graph)
+    this.#outputAndHealthFamilies(graph)
+    this.#callFamilies(graph)
+    this.#registry = prom.Registry.merge([graph, processMetrics(prom)])
   }
 
   get contentType(): string {
@@ -57,12 +72,6 @@ export class GraphMetrics {
     return this.#registry.metrics()
   }
 
-  #define(): void {
-    this.#serviceFamilies()
-    this.#outputAndHealthFamilies()
-    this.#callFamilies()
-  }
-
   /** `value` of each service, labelled by `labels` (its name unless told); a service whose value is null is left out. */
   #each(value: (s: ServiceSnapshot) => number | null, labels = (s: ServiceSnapshot): Labels => ({ service: s.name })): () => Sample[] {
     return () =>
@@ -72,8 +81,7 @@ export class GraphMetrics {
       })
   }
 
-  #serviceFamilies(): void {
-    const r = this.#registry
+  #serviceFamilies(r: Registry): void {
     family(r, 'svc_service_state', 'The service is in this state (1) or not (0); a closed one is explained (crashed, restarting, failed, stopped, pending).', 'gauge', () =>
       this.#services.flatMap((s) => Object.keys(STATES).map((state) => ({ labels: { service: s.name, state }, value: s.display === state ? 1 : 0 }))),
     )
@@ -88,8 +96,7 @@ export class GraphMetrics {
     family(r, 'svc_service_memory_rss_bytes', `Resident memory of ${tree} at the last sample; absent while closed.`, 'gauge', this.#each((s) => s.usage?.rss ?? null))
   }
 
-  #outputAndHealthFamilies(): void {
-    const r = this.#registry
+  #outputAndHealthFamilies(r: Registry): void {
     family(r, 'svc_log_lines_total', 'Lines of output recorded (after the rate limit), by stream.', 'counter', () =>
       this.#services.flatMap((s) => {
         const counts = this.source.output(s.name)
@@ -111,8 +118,7 @@ export class GraphMetrics {
     family(r, 'svc_service_healthy', 'The last health check passed (1) or failed (0); absent before the first.', 'gauge', this.#each(healthy))
   }
 
-  #callFamilies(): void {
-    const r = this.#registry
+  #callFamilies(r: Registry): void {
     const meters = () => [...this.source.calls.meters()]
     const labels = (m: CallMeter): Labels => ({ caller: m.caller, target: m.target, method: m.method })
     family(r, 'svc_calls_total', 'Calls relayed by the manager that ended (answered, refused, failed or timed out). Direct calls are not seen.', 'counter', () =>
