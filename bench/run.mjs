@@ -9,6 +9,7 @@ import { containmentCases } from './containment.mjs'
 import { callCases, memoryCases, recoveryCases, startupCases } from './core.mjs'
 import { fmt, here } from './lib.mjs'
 import { memoryAttackCases } from './memory-attacks.mjs'
+import { metricsCases } from './metrics.mjs'
 import { moleculerCases } from './moleculer.mjs'
 import { pm2Cases } from './pm2.mjs'
 import { readinessCases } from './readiness.mjs'
@@ -45,6 +46,7 @@ await section('startup vs PM2', () => pm2Cases(opts), { peer: true })
 await section('readiness', () => readinessCases({ trials: quick ? 5 : 40 }))
 await section('tracing', () => tracingCases({ trials: opts.trials, count: opts.count }))
 await section('command services', () => commandCases({ trials: quick ? 1 : 7, services: 10 }), { peer: true })
+await section('metrics', () => metricsCases({ trials: quick ? 2 : 30, count: quick ? 300 : 2000 }))
 if (caCerts) {
   // NODE_EXTRA_CA_CERTS makes every Node start ≈3× slower: measure start-up without it as well.
   delete process.env.NODE_EXTRA_CA_CERTS
@@ -171,6 +173,7 @@ ${existsSync(here('containment.md')) ? readFileSync(here('containment.md'), 'utf
 ${existsSync(here('readiness.md')) ? readFileSync(here('readiness.md'), 'utf8') : ''}
 ${existsSync(here('commands.md')) ? readFileSync(here('commands.md'), 'utf8') : ''}
 ${existsSync(here('tracing.md')) ? readFileSync(here('tracing.md'), 'utf8') : ''}
+${existsSync(here('metrics.md')) ? readFileSync(here('metrics.md'), 'utf8') : ''}
 ## Other packages
 
 ${extra.map((e) => `- \`bench/${e.script}\`: \`${e.result.replace(/\n/g, ' ')}\``).join('\n')}

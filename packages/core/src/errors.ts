@@ -41,6 +41,8 @@ export type ErrorCode =
   | 'SVC_ERR_NOT_CALLABLE'
   | 'SVC_ERR_REMOVED_DEPENDENCY'
   | 'SVC_ERR_APPLY_UNSUPPORTED'
+  | 'SVC_ERR_METRICS_OFF'
+  | 'SVC_ERR_METRICS_LISTEN'
 
 export class ServiceError extends Error {
   override name = 'ServiceError'

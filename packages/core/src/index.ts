@@ -8,6 +8,7 @@ export type {
   HealthCheck,
   LogOptions,
   Manifest,
+  MetricsOptions,
   NodeServiceSpec,
   Permissions,
   ProbeTiming,

@@ -8,6 +8,7 @@ import { setBrokenPipe } from '../output/pipe.js'
 import { servicesTable } from '../output/services.js'
 import { dashboardLine, portOption } from '../dashboard/serve.js'
 import { startDetached, type DaemonMessage } from '../runtime/daemon.js'
+import { metricsOption, type MetricsAddress } from '../runtime/metrics-address.js'
 import { runManager } from '../runtime/run-manager.js'
 import { action, optionsOf, report } from './action.js'
 
@@ -17,6 +18,7 @@ interface UpOptions {
   /** `--ui` alone is true: any free port. */
   ui?: number | true
   watch?: boolean
+  metrics?: MetricsAddress
 }
 
 export function registerUp(program: Command): void {
@@ -27,6 +29,7 @@ export function registerUp(program: Command): void {
     .option('-d, --detach', 'run the manager in the background; return once everything runs (or failed)')
     .option('--ui [port]', 'serve the live dashboard on 127.0.0.1 (default: any free port); the printed URL carries its token', portOption)
     .option('-w, --watch', "restart a service when a file under its entry's directory changes (and its dependents with it)")
+    .option('--metrics <[host:]port>', 'serve the metrics of every service for Prometheus at http://host:port/metrics (host 127.0.0.1 unless given; port 0: any free port); overrides the manifest\'s metrics', metricsOption)
     .option('--json', 'with --detach: print the result as JSON')
     .addOption(new Option('--foreground-daemon', 'internal: the background manager of --detach').hideHelp())
     .action(
@@ -34,16 +37,23 @@ export function registerUp(program: Command): void {
         const opts = optionsOf<UpOptions>(command)
         const ui = opts.ui === undefined ? undefined : opts.ui === true ? 0 : opts.ui
         const watch = opts.watch === true
-        if (opts.foregroundDaemon) return daemon(opts.config, services, ui, watch)
+        if (opts.foregroundDaemon) return daemon(opts.config, services, ui, watch, opts.metrics)
         const loaded = await loadManifest({ config: opts.config })
         if (!opts.detach) {
           setBrokenPipe(() => {}) // `svc up | head`: keep running, stop printing
           const dashboard = ui === undefined ? undefined : { port: ui, onListening: (url: string) => process.stderr.write(dashboardLine(url) + '\n') }
-          return runManager({ loaded, services, dashboard, watch })
+          return runManager({ loaded, services, dashboard, watch, metrics: opts.metrics })
         }
-        const started = await startDetached(loaded, services, { ui, watch })
+        const started = await startDetached(loaded, services, { ui, watch, metrics: opts.metrics })
         if (opts.json) {
-          const result = { pid: started.info.pid, socket: started.info.socketPath, log: started.log, services: started.services, ...(started.dashboard ? { dashboard: started.dashboard } : {}) }
+          const result = {
+            pid: started.info.pid,
+            socket: started.info.socketPath,
+            log: started.log,
+            services: started.services,
+            ...(started.dashboard ? { dashboard: started.dashboard } : {}),
+            ...(started.metrics ? { metrics: started.metrics } : {}),
+          }
           process.stdout.write(JSON.stringify(result) + '\n')
           return EXIT.ok
         }
@@ -51,6 +61,7 @@ export function registerUp(program: Command): void {
         process.stderr.write(
           `${out.green('✔')} manager running in the background (pid ${started.info.pid}, socket ${shortPath(started.info.socketPath)}).\n` +
             (started.dashboard ? `  dashboard: ${started.dashboard}\n` : '') +
+            (started.metrics ? `  metrics: ${started.metrics}\n` : '') +
             `  logs: svc logs -f    status: svc ps    stop: svc down\n`,
         )
         return EXIT.ok
@@ -60,7 +71,7 @@ export function registerUp(program: Command): void {
 
 // The process behind --detach: reports ready/failed to its parent over IPC, then runs until `svc down` or a signal.
 // With --ui, the URL goes to the parent only: the token is never written to the daemon's log.
-async function daemon(config: string | undefined, services: string[], ui: number | undefined, watch: boolean): Promise<number> {
+async function daemon(config: string | undefined, services: string[], ui: number | undefined, watch: boolean, metrics: MetricsAddress | undefined): Promise<number> {
   const tell = (message: DaemonMessage) => {
     if (!process.send || !process.connected) return
     process.send(message, () => process.connected && process.disconnect())
@@ -73,7 +84,9 @@ async function daemon(config: string | undefined, services: string[], ui: number
       services,
       watch,
       dashboard: ui === undefined ? undefined : { port: ui, onListening: (url) => (dashboard = url) },
-      onReady: (info, snapshots) => tell({ type: 'ready', info, services: snapshots, ...(dashboard ? { dashboard } : {}) }),
+      metrics,
+      onReady: (info, snapshots, metricsUrl) =>
+        tell({ type: 'ready', info, services: snapshots, ...(dashboard ? { dashboard } : {}), ...(metricsUrl ? { metrics: metricsUrl } : {}) }),
       onStartFailed: (error) => {
         const e = error as Error & { code?: string; details?: { location?: unknown } }
         const location = typeof e.details?.location === 'string' ? { location: shortPath(e.details.location) } : {}

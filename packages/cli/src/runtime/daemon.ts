@@ -9,12 +9,13 @@ import { statePaths } from '../control/paths.js'
 import type { ManagerInfo } from '../control/protocol.js'
 import { CliError, cliError, type CliErrorCode } from '../errors.js'
 import type { LoadedManifest } from '../manifest/load.js'
+import { metricsArgument, type MetricsAddress } from './metrics-address.js'
 
 const BIN = fileURLToPath(new URL('../bin.js', import.meta.url))
 
 /** Sent by the daemon once, then it disconnects. */
 export type DaemonMessage =
-  | { type: 'ready'; info: ManagerInfo; services: ServiceSnapshot[]; dashboard?: string }
+  | { type: 'ready'; info: ManagerInfo; services: ServiceSnapshot[]; dashboard?: string; metrics?: string }
   | { type: 'failed'; error: { code: string; message: string; hint?: string; location?: string; exitCode: number } }
 
 export interface Detached {
@@ -23,6 +24,8 @@ export interface Detached {
   log: string
   /** The dashboard's URL (with its token), when started with --ui. */
   dashboard?: string
+  /** Where /metrics is served, when on (--metrics or the manifest's metrics). */
+  metrics?: string
 }
 
 export interface DetachOptions {
@@ -30,6 +33,8 @@ export interface DetachOptions {
   ui?: number
   /** `svc up --watch` in the background manager. */
   watch?: boolean
+  /** Serve /metrics there (--metrics), overriding the manifest's. */
+  metrics?: MetricsAddress
   timeoutMs?: number
 }
 
@@ -48,7 +53,8 @@ export async function startDetached(loaded: LoadedManifest, services: string[], 
   delete env.FORCE_COLOR
   const ui = options.ui === undefined ? [] : [`--ui=${options.ui}`]
   const watch = options.watch ? ['--watch'] : []
-  const child = spawn(process.execPath, [BIN, 'up', '--foreground-daemon', '--config', loaded.file, ...ui, ...watch, ...services], {
+  const metrics = options.metrics === undefined ? [] : [`--metrics=${metricsArgument(options.metrics)}`]
+  const child = spawn(process.execPath, [BIN, 'up', '--foreground-daemon', '--config', loaded.file, ...ui, ...watch, ...metrics, ...services], {
     cwd: loaded.cwd,
     detached: true, // its own session: closing this terminal does not signal it
     stdio: ['ignore', logFd, logFd, 'ipc'],
@@ -91,7 +97,13 @@ export async function startDetached(loaded: LoadedManifest, services: string[], 
     const { code, message: text, hint, location, exitCode } = message.error
     throw new DaemonFailure(code, text, hint ?? `See ${paths.daemonLog} (it has the stack) or run \`svc up\` in the foreground.`, exitCode, location)
   }
-  return { info: message.info, services: message.services, log: paths.daemonLog, ...(message.dashboard ? { dashboard: message.dashboard } : {}) }
+  return {
+    info: message.info,
+    services: message.services,
+    log: paths.daemonLog,
+    ...(message.dashboard ? { dashboard: message.dashboard } : {}),
+    ...(message.metrics ? { metrics: message.metrics } : {}),
+  }
 }
 
 /** A failure reported by the daemon, keeping its code and exit code. */

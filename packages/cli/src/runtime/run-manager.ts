@@ -10,20 +10,23 @@ import { cliError, EXIT, shortPath } from '../errors.js'
 import { manifestFailure } from '../manifest/problems.js'
 import type { LoadedManifest } from '../manifest/load.js'
 import { err } from '../output/colors.js'
+import type { MetricsAddress } from './metrics-address.js'
 import { attachReporter, type Reporter } from './reporter.js'
 
 export interface RunOptions {
   loaded: LoadedManifest
   /** Services to start (their dependencies too); empty: all. */
   services: string[]
-  /** All services run: the daemon tells `svc up --detach` here. */
-  onReady?(info: ManagerInfo, services: ServiceSnapshot[]): void
+  /** All services run: the daemon tells `svc up --detach` here (and where /metrics is served, if it is). */
+  onReady?(info: ManagerInfo, services: ServiceSnapshot[], metricsUrl: string | null): void
   /** Start-up failed; the manager is closing everything and will exit non-zero. */
   onStartFailed?(error: Error): void
   /** Serve the live dashboard (`--ui`) from this process, before the services start so their start-up shows. */
   dashboard?: { port: number; onListening(url: string): void }
   /** `--watch`: every Node service restarts when a file under its entry's directory changes. */
   watch?: boolean
+  /** `--metrics [host:]port`: serve /metrics there, whatever the manifest says. */
+  metrics?: MetricsAddress
 }
 
 /** Resolves with the exit code once every service is closed and the socket is gone. */
@@ -31,7 +34,7 @@ export async function runManager(options: RunOptions): Promise<number> {
   const { loaded } = options
   let manager: ServicesManager
   try {
-    manager = new ServicesManager(loaded.manifest, { cwd: loaded.cwd, watch: options.watch })
+    manager = new ServicesManager(loaded.manifest, { cwd: loaded.cwd, watch: options.watch, ...(options.metrics ? { metrics: options.metrics } : {}) })
   } catch (error) {
     throw manifestFailure(error, loaded.file)
   }
@@ -71,6 +74,7 @@ export async function runManager(options: RunOptions): Promise<number> {
     options.dashboard.onListening(dashboard.url)
   }
   reporter = attachReporter(manager, options.services.length ? options.services : manager.manifest.graph.names)
+  manager.on('metrics', ({ url }) => reporter?.status(`svc: metrics ${url}`))
 
   let signals = 0
   const onSignal = (signal: NodeJS.Signals) => {
@@ -103,7 +107,7 @@ export async function runManager(options: RunOptions): Promise<number> {
       const running = manager.services()
       const count = running.filter((s) => s.state === 'running').length
       reporter.status(`svc: ${count} ${count === 1 ? 'service' : 'services'} running; control socket ${server.socketPath}`)
-      options.onReady?.(server.info, running)
+      options.onReady?.(server.info, running, manager.metricsUrl)
     } catch (error) {
       if (closing && !manager.fatalError) return
       reporter.started()

@@ -37,4 +37,6 @@ export interface ManagerEvents {
   filesChanged: [change: { services: string[]; files: string[]; at: number }]
   /** A service tried to use one it may not: a call (with its method), a subscription or a direct channel. */
   denied: [denial: { caller: string; target: string; action: string; at: number }]
+  /** The manager began serving its metrics for Prometheus at `url` (the `metrics` option or the manifest's). */
+  metrics: [serving: { url: string; at: number }]
 }

@@ -10,6 +10,14 @@ export interface HealthHost {
   unhealthy(service: string, why: string): void
 }
 
+/** Health checks of one service since it was first watched: counters for the metrics. */
+export interface HealthResults {
+  passed: number
+  failed: number
+  /** The last check passed. */
+  healthy: boolean
+}
+
 interface Watch {
   timer: NodeJS.Timeout
   // Aborted on unwatch: a check in flight (an exec probe's process above all) is not left running.
@@ -18,6 +26,7 @@ interface Watch {
 
 export class HealthMonitor {
   readonly #watches = new Map<string, Watch>()
+  readonly #results = new Map<string, HealthResults>()
 
   constructor(private readonly host: HealthHost) {}
 
@@ -26,6 +35,9 @@ export class HealthMonitor {
     if (!health || this.#watches.has(service.name)) return
     const { check } = health
     const stop = new AbortController()
+    let results = this.#results.get(service.name)
+    if (!results) this.#results.set(service.name, (results = { passed: 0, failed: 0, healthy: true }))
+    const tally = results
     let failures = 0
     let checking = false
     const timer = setInterval(async () => {
@@ -35,9 +47,13 @@ export class HealthMonitor {
         if ('method' in check) await this.host.call(service.name, check.method, health.timeoutMs)
         else await checkOnce(check.probe, { signal: stop.signal, cwd: service.cwd, env: service.env })
         failures = 0
+        tally.passed++
+        tally.healthy = true
       } catch (error) {
         if (stop.signal.aborted) return
         failures++
+        tally.failed++
+        tally.healthy = false
         if (failures >= health.failureThreshold && this.#watches.has(service.name)) {
           this.unwatch(service.name)
           this.host.unhealthy(service.name, `${failures} failed health checks (last: ${(error as Error).message})`)
@@ -48,6 +64,11 @@ export class HealthMonitor {
     }, health.intervalMs)
     timer.unref()
     this.#watches.set(service.name, { timer, stop })
+  }
+
+  /** Null for a service without a health check (or not yet watched). */
+  results(name: string): HealthResults | null {
+    return this.#results.get(name) ?? null
   }
 
   unwatch(name: string): void {

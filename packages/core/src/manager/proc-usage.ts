@@ -13,6 +13,8 @@ export interface ProcessUsage {
   /** CPU % (of one core) since the previous reading of this pid, or since the process started. */
   cpu: number
   rss: number
+  /** CPU time (user + system) the process has used since it started, in seconds. */
+  cpuSeconds: number
 }
 
 export interface UsageReader {
@@ -25,8 +27,8 @@ export function usageReader(): UsageReader {
   if (process.platform === 'linux') return new ProcReader()
   return {
     read: async (pid) => {
-      const { cpu, memory } = await pidusage(pid)
-      return { cpu, rss: memory }
+      const { cpu, memory, ctime } = await pidusage(pid)
+      return { cpu, rss: memory, cpuSeconds: ctime / 1000 }
     },
     keepOnly: (pids) => pids.size === 0 && pidusage.clear(), // pidusage forgets gone pids by itself
   }
@@ -55,6 +57,7 @@ class ProcReader implements UsageReader {
     return {
       cpu: elapsed > 0 ? (Math.max(0, cpuMs - previous.cpuMs) / elapsed) * 100 : 0,
       rss: Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024,
+      cpuSeconds: cpuMs / 1000,
     }
   }
 

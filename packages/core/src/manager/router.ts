@@ -7,6 +7,7 @@ import type { ServiceController } from '../controller/service-controller.js'
 import { MANAGER_TARGET, type OutgoingRequestMessage, type ResponseMessage } from '../protocol/messages.js'
 import { materialize, type RawBody } from '../protocol/raw-body.js'
 import { isTooLarge, tooLargeFor } from '../port/message-size.js'
+import type { CallMeters } from './call-meters.js'
 
 export interface RouteTarget {
   state: string
@@ -62,6 +63,8 @@ export class Router {
   constructor(
     private readonly host: RouterHost,
     private readonly maxQueuedBytes = MAX_QUEUED_BYTES,
+    /** Per caller, target and method, for the metrics; null (the default) when they are off. */
+    private readonly meters: CallMeters | null = null,
   ) {}
 
   /** A request from service `from`, arriving on `controller`. */
@@ -72,13 +75,13 @@ export class Router {
       Promise.resolve()
         .then(() => this.host.manager(from, message.method, decoded(message.args, from, `arguments for ${MANAGER_TARGET}.${message.method}`)))
         .then(
-          (value) => answer(pending, { ok: true, value }),
-          (error) => answer(pending, { ok: false, error: serializeError(error) }),
+          (value) => this.#end(pending, { ok: true, value }),
+          (error) => this.#end(pending, { ok: false, error: serializeError(error) }),
         )
       return
     }
     if (!this.host.mayCall(from, message.to, message.method)) {
-      answer(pending, {
+      this.#end(pending, {
         ok: false,
         error: serializeError(
           svcError(
@@ -110,7 +113,10 @@ export class Router {
       if (id !== undefined) {
         timer = setTimeout(() => {
           const pending = this.#pending.get(id)
-          if (pending) this.#forget(id, pending)
+          if (pending) {
+            this.#forget(id, pending)
+            this.meters?.ended(pending.from, to, method, true)
+          }
           reject(
             svcError('SVC_ERR_CALL_TIMEOUT', `Call to ${to}.${method} got no answer within ${timeoutMs} ms. Is "${to}" stuck?`, {
               service: to,
@@ -128,9 +134,11 @@ export class Router {
     if (!pending || pending.to !== from) return
     this.#forget(message.id, pending)
     const stats = this.#statsOf(from)
+    const ms = performance.now() - pending.at
     stats.count++
-    stats.totalMs += performance.now() - pending.at
+    stats.totalMs += ms
     if (!message.ok) stats.errors++
+    this.meters?.answered(pending.from, from, pending.method, ms / 1000, !message.ok)
     if (pending.channel) {
       // The callee's response goes on to the caller as the same message, re-labelled with the caller's id: nothing
       // else holds it, and a relayed call then allocates nothing for its answer.
@@ -148,7 +156,9 @@ export class Router {
   cancel(from: string, callerRequestId: number): void {
     const id = this.#byCaller.get(from)?.get(callerRequestId)
     const pending = id === undefined ? undefined : this.#pending.get(id)
-    if (pending) this.#forget(id!, pending)
+    if (!pending) return
+    this.#forget(id!, pending)
+    this.meters?.ended(from, pending.to, pending.method, true)
   }
 
   /** `service` stopped: everything waiting on it fails now rather than at its timeout. */
@@ -156,7 +166,7 @@ export class Router {
     for (const [id, p] of this.#pending) {
       if (p.to !== service) continue
       this.#forget(id, p)
-      answer(p, {
+      this.#end(p, {
         ok: false,
         error: serializeError(
           svcError('SVC_ERR_SERVICE_CLOSED', `Service "${service}" ${why} before answering ${p.method}. Retry once it runs again.`, {
@@ -177,7 +187,7 @@ export class Router {
     const { to, method } = pending
     const target = this.host.target(to)
     if (!target) {
-      answer(pending, {
+      this.#end(pending, {
         ok: false,
         error: serializeError(svcError('SVC_ERR_UNKNOWN_SERVICE', `There is no service "${to}". Check the name against the manifest.`, { service: to })),
       })
@@ -185,11 +195,11 @@ export class Router {
     }
     if (target.kind === 'command') {
       const message = `Service "${to}" is a command service: it has no typed API, so ${method} cannot be called. Calls and events are between Node services (entry:); reach "${to}" through its own protocol (its port, its CLI).`
-      answer(pending, { ok: false, error: serializeError(svcError('SVC_ERR_NOT_CALLABLE', message, { service: to, details: { method } })) })
+      this.#end(pending, { ok: false, error: serializeError(svcError('SVC_ERR_NOT_CALLABLE', message, { service: to, details: { method } })) })
       return undefined
     }
     if (target.state !== 'running' || !target.controller) {
-      answer(pending, {
+      this.#end(pending, {
         ok: false,
         error: serializeError(
           svcError('SVC_ERR_SERVICE_NOT_RUNNING', `Service "${to}" is ${target.state}, not running; ${method} was not called. Retry once it runs.`, {
@@ -202,7 +212,7 @@ export class Router {
     }
     const queuedBytes = target.controller.queuedBytes
     if (queuedBytes >= this.maxQueuedBytes) {
-      answer(pending, { ok: false, error: serializeError(overloaded(to, method, queuedBytes, this.maxQueuedBytes)) })
+      this.#end(pending, { ok: false, error: serializeError(overloaded(to, method, queuedBytes, this.maxQueuedBytes)) })
       return undefined
     }
     const id = this.#nextId++
@@ -218,7 +228,7 @@ export class Router {
       sent = target.controller.send(trace ? { type: 'request', id, from: pending.from, method, args, trace } : { type: 'request', id, from: pending.from, method, args })
     } catch (cause) {
       this.#forget(id, pending)
-      answer(pending, {
+      this.#end(pending, {
         ok: false,
         error: serializeError(
           isTooLarge(cause)
@@ -233,6 +243,12 @@ export class Router {
     }
     if (!sent) this.failPendingTo(to, 'lost its channel')
     return id
+  }
+
+  // An answer the router gives itself (a refusal, a failure, `$manager`'s result): counted, then sent.
+  #end(pending: Pending, r: Answer): void {
+    this.meters?.ended(pending.from, pending.to, pending.method, !r.ok)
+    answer(pending, r)
   }
 
   #forget(id: number, pending: Pending): void {

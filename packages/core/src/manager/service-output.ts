@@ -10,7 +10,16 @@ import { OutputGate } from './output-gate.js'
 /** After a line is dropped, the drops not yet reported are reported this long after, if no line let through has. */
 export const DROP_REPORT_MS = 1000
 
+/** Lines recorded per stream (markers and reported exceptions included) and lines the gate dropped, since the
+ * service was added: counters for the metrics. */
+export interface OutputCounts {
+  stdout: number
+  stderr: number
+  dropped: number
+}
+
 export class ServiceOutput {
+  readonly counts: OutputCounts = { stdout: 0, stderr: 0, dropped: 0 }
   readonly #buffer: LogBuffer
   readonly #gate = new OutputGate()
   readonly #file: LogFile | null
@@ -35,6 +44,7 @@ export class ServiceOutput {
   line(stream: LogLine['stream'], text: string): void {
     const admitted = this.#gate.admit(text)
     for (const line of admitted) this.#record(stream, line)
+    if (admitted.length === 0) this.counts.dropped++
     if (admitted.length > 0 || this.#dropTimer) return
     // A burst can end with this drop: say so even if the service never writes again.
     this.#dropStream = stream
@@ -85,6 +95,7 @@ export class ServiceOutput {
 
   #record(stream: LogLine['stream'], text: string): void {
     const entry: LogLine = { at: Date.now(), service: this.service.name, stream, line: ownCopy(text) }
+    this.counts[stream]++
     this.#buffer.push(entry)
     this.#file?.write(`${new Date(entry.at).toISOString()} ${stream} ${text}`)
     this.publish(entry)

@@ -33,6 +33,7 @@ import { FaultInjection } from './fault-injection.js'
 import { HealthMonitor } from './health-monitor.js'
 import { limitConcurrency } from './limit.js'
 import { ManagerMethods, type Denial } from './manager-methods.js'
+import { createMetrics, metricsOff, type ManagerMetrics } from '../metrics/manager-metrics.js'
 import type { LogLine } from './log-buffer.js'
 import { Router } from './router.js'
 import { ServiceOutput } from './service-output.js'
@@ -73,6 +74,9 @@ export interface ManagerOptions {
   watch?: boolean
   /** Quiet time after the last file change before watch mode restarts. Default 200 ms (WATCH_DEBOUNCE_MS). */
   watchDebounceMs?: number
+  /** Metrics of the whole graph for Prometheus (docs/operations.md): `true` counts them for metrics(); `{ port, host? }`
+   * also serves them at http://host:port/metrics from start() to close(). Default: the manifest's `metrics`, else off. */
+  metrics?: boolean | { port: number; host?: string }
 }
 
 const TIMELINE_LIMIT = 10_000
@@ -98,6 +102,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   readonly #supervisor: Supervisor
   readonly #usage: UsageSampler
   readonly #health: HealthMonitor
+  readonly #metrics: ManagerMetrics | null
   readonly #options: ManagerOptions
   // One boot per core, plus one so that no core idles while a boot waits on the disk. More than that only queues
   // in the kernel: on 2 cores, 4 concurrent boots made the manager wait ≈ 26 ms for a core at the worst moment of a
@@ -135,6 +140,13 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
         : null
     const spawner = this.#spawner
     this.#launch = spawner ? (file, args, launchOptions) => spawner.launch(file, args, launchOptions) : launchInlineInTurns()
+    // The options' `metrics` wins over the manifest's: `svc up --metrics` passes it, and `false` turns them off.
+    this.#metrics = createMetrics(options.metrics ?? this.manifest.metrics, {
+      services: () => this.services(),
+      cpuSeconds: (name) => this.#usage.cpuSeconds(name),
+      output: (name) => this.#output.get(name)?.counts ?? null,
+      health: (name) => this.#health.results(name),
+    })
     this.#router = new Router({
       target: (name) => {
         const node = this.#nodes.get(name)
@@ -142,7 +154,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       },
       mayCall: (from, to, method) => this.#methods.mayUse(from, to, `call ${method}`),
       manager: (from, method, args) => this.#methods.call(from, method, args),
-    }, options.maxQueuedBytes)
+    }, options.maxQueuedBytes, this.#metrics?.calls)
     this.#fanout = new EventFanout({
       subscribersOf: (source, event) => this.#bus.subscribersOf(source, event),
       target: (name) => {
@@ -224,6 +236,8 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     const nodes = this.manifest.graph.startOrder(wanted).map((n) => this.#node(n))
     this.#reportPermissions()
     this.#openRun()
+    const metricsUrl = await this.#metrics?.serve()
+    if (metricsUrl) this.emit('metrics', { url: metricsUrl, at: Date.now() })
     this.#usage.start()
     if (!this.#watch.active) this.#watch.start()
     for (const node of nodes) {
@@ -270,6 +284,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       this.#usage.stop()
       await this.#run?.close()
       await Promise.all([...this.#output.values()].map((output) => output.close()))
+      await this.#metrics?.close()
       this.#runOpened = false
       return
     }
@@ -349,6 +364,17 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   service(name: string): ServiceSnapshot {
     const node = this.#node(name)
     return snapshotOf(node, node.state === 'closed' || node.state === 'completed' ? null : this.#usage.latest(name), this.#router.stats(name))
+  }
+
+  /** The graph's metrics in Prometheus's text format (docs/operations.md lists them), to serve or inspect yourself.
+   * Rejects with SVC_ERR_METRICS_OFF unless metrics are on (the `metrics` option or the manifest's). */
+  metrics(): Promise<string> {
+    return this.#metrics ? this.#metrics.text() : Promise.reject(metricsOff())
+  }
+
+  /** Where `/metrics` is served (the real port when 0 was asked for), from start() until close(); else null. */
+  get metricsUrl(): string | null {
+    return this.#metrics?.url ?? null
   }
 
   /** Recent CPU % / RSS samples of a service (child services included), oldest first. */

@@ -5,6 +5,7 @@
 
 import type { ServiceNode } from '../node/service-node.js'
 import type { UsageSample } from '../protocol/snapshot.js'
+import { CpuTotals } from './cpu-totals.js'
 import { usageReader } from './proc-usage.js'
 import { processTree } from './proc-tree.js'
 
@@ -18,6 +19,7 @@ export class UsageSampler {
   #timer: NodeJS.Timeout | null = null
   #sampling = false
   readonly #reader = usageReader()
+  readonly #cpu = new CpuTotals()
 
   constructor(
     private readonly source: UsageSource,
@@ -46,6 +48,11 @@ export class UsageSampler {
     return [...(this.#history.get(service) ?? [])]
   }
 
+  /** CPU seconds of the service's process tree (child services included) since the manager started it, as sampled. */
+  cpuSeconds(service: string): number {
+    return this.#cpu.seconds(service)
+  }
+
   async sample(): Promise<void> {
     if (this.#sampling) return // a slow sample must not pile up behind the interval
     this.#sampling = true
@@ -58,14 +65,15 @@ export class UsageSampler {
         const stats = await Promise.allSettled(pids.map((pid) => this.#reader.read(pid)))
         let cpu = 0
         let rss = 0
-        let any = false
-        for (const s of stats) {
-          if (s.status !== 'fulfilled') continue
-          any = true
+        const cpuSeconds = new Map<number, number>()
+        stats.forEach((s, i) => {
+          if (s.status !== 'fulfilled') return
           cpu += s.value.cpu
           rss += s.value.rss
-        }
-        if (!any) continue
+          cpuSeconds.set(pids[i]!, s.value.cpuSeconds)
+        })
+        if (cpuSeconds.size === 0) continue
+        this.#cpu.add(service, cpuSeconds)
         const sample = { at, cpu: Math.round(cpu * 10) / 10, rss }
         let history = this.#history.get(service)
         if (!history) this.#history.set(service, (history = []))

@@ -7,6 +7,7 @@ import { Checker, isObject, manifestInvalid, type ManifestProblem } from './chec
 import { resolveEntry } from './resolve-entry.js'
 import { readService, type ServiceFields } from './service-fields.js'
 import { readEnvFiles } from './env-files.js'
+import { DEFAULT_METRICS_HOST } from '../metrics/metrics-server.js'
 import type { PolledProbe, ResolvedProbe } from '../probes/types.js'
 import type { DependencyCondition, LogOptions, Manifest, Permissions, RestartPolicyName, ServiceSpec } from './types.js'
 
@@ -90,10 +91,13 @@ export interface ResolvedManifest {
   cluster: { redis: string; name: string } | null
   /** Services are forked by a spawner process (container/spawner.ts): as the manifest says, else by its size. */
   spawner: boolean
+  /** Where to serve `/metrics`; null: not served (unless the manager's options say so). */
+  metrics: { port: number; host: string } | null
 }
 
-const MANIFEST_FIELDS = ['services', 'stateDir', 'cluster', 'spawner']
+const MANIFEST_FIELDS = ['services', 'stateDir', 'cluster', 'spawner', 'metrics']
 const CLUSTER_FIELDS = ['redis', 'name']
+const METRICS_FIELDS = ['port', 'host']
 
 export type EntryResolver = (service: string, entry: string, cwd: string) => string
 
@@ -109,6 +113,7 @@ export function normalizeManifest(manifest: Manifest, cwd: string, resolve: Entr
   const stateDir = top.text(manifest.stateDir, 'stateDir', 'a directory path') ?? '.svc'
   const cluster = clusterOf(top, manifest.cluster)
   const spawnerFlag = top.flag(manifest.spawner, 'spawner')
+  const metrics = metricsOf(top, manifest.metrics)
   const names = Object.keys(manifest.services)
   const fields = Object.entries(manifest.services).map(([name, spec]) => readService(top.forService(name), spec, names))
   checkConditions(top, fields)
@@ -121,7 +126,16 @@ export function normalizeManifest(manifest: Manifest, cwd: string, resolve: Entr
     return service
   })
   const spawner = spawnerFlag ?? services.length > INLINE_UP_TO_SERVICES
-  return { services, graph, stateDir: stateDir.startsWith('/') ? stateDir : `${cwd}/${stateDir}`, cwd, cluster, spawner }
+  return { services, graph, stateDir: stateDir.startsWith('/') ? stateDir : `${cwd}/${stateDir}`, cwd, cluster, spawner, metrics }
+}
+
+function metricsOf(c: Checker, value: unknown): ResolvedManifest['metrics'] {
+  const metrics = c.object(value, 'metrics', METRICS_FIELDS, '{ port: 9464 } or { port, host: "0.0.0.0" }')
+  if (!metrics) return null
+  if (metrics.port === undefined) c.fail('metrics.port', 'is missing: metrics needs { port } (0 takes any free port)')
+  const port = c.count(metrics.port, 'metrics.port', 0, 0, 65_535)
+  const host = c.text(metrics.host, 'metrics.host', 'a host name or address such as "127.0.0.1" or "0.0.0.0"') ?? DEFAULT_METRICS_HOST
+  return { port, host }
 }
 
 function clusterOf(c: Checker, value: unknown): ResolvedManifest['cluster'] {

@@ -161,6 +161,14 @@ export interface ClusterOptions {
   name: string
 }
 
+/** Where the manager serves `/metrics` for Prometheus (docs/operations.md, "Metrics"). */
+export interface MetricsOptions {
+  /** 1–65535; 0 takes any free port (the manager's `metricsUrl` says which). */
+  port: number
+  /** Default 127.0.0.1; '0.0.0.0' or '::' to be scraped from other hosts. */
+  host?: string
+}
+
 export interface Manifest {
   services: Record<string, ServiceSpec>
   /** Where the manager keeps its state (control socket, run records). Default `.svc` beside the manifest. */
@@ -172,6 +180,8 @@ export interface Manifest {
    * spawner when the manifest has more than 16 services.
    */
   spawner?: boolean
+  /** Serve the graph's metrics at http://host:port/metrics while the manager runs (`svc up --metrics` overrides it). */
+  metrics?: MetricsOptions
 }
 
 /** Identity function that gives the manifest its types and editor completion. */

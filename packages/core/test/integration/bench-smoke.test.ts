@@ -24,6 +24,7 @@ const bench: Cases = {
   ...(await load('readiness.mjs')),
   ...(await load('commands.mjs')),
   ...(await load('tracing.mjs')),
+  ...(await load('metrics.mjs')),
 }
 const { clusterClientCases } = (await load('cluster-client-calls.mjs')) as unknown as { clusterClientCases: ClusterClientCases }
 bench.eggClusterClientCases = (o) => clusterClientCases('egg', o)
@@ -42,6 +43,7 @@ describe('benchmark smoke run (quick sizes)', () => {
     ['readinessCases', { trials: 1 }],
     ['commandCases', { trials: 1, services: 2 }],
     ['tracingCases', { trials: 1, count: 20 }],
+    ['metricsCases', { trials: 1, count: 20, routerCalls: 1000 }],
     ['pm2Cases', { trials: 1, apps: 2 }],
     ['memoryCases', { services: 3 }],
   ])('%s produces finite figures', async (name, options) => {

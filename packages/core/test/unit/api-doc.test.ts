@@ -34,6 +34,7 @@ const EVENTS = {
   eventsDropped: true,
   denied: true,
   filesChanged: true,
+  metrics: true,
 } as const satisfies Record<keyof ManagerEvents, true>
 
 const OPTIONS = {
@@ -49,6 +50,7 @@ const OPTIONS = {
   partialFrameTimeoutMs: true,
   watch: true,
   watchDebounceMs: true,
+  metrics: true,
 } as const satisfies Record<keyof ManagerOptions, true>
 
 const methods = Object.getOwnPropertyNames(ServicesManager.prototype).filter((name) => name !== 'constructor')

@@ -165,6 +165,22 @@ describe('unknown keys are refused at every level, with a suggestion when one is
   })
 })
 
+describe('metrics: { port, host? }', () => {
+  test('is null when absent; host defaults to 127.0.0.1; port 0 takes any free port', () => {
+    expect(normalize({ services: {} }).metrics).toBeNull()
+    expect(normalize({ services: {}, metrics: { port: 9464 } }).metrics).toEqual({ port: 9464, host: '127.0.0.1' })
+    expect(normalize({ services: {}, metrics: { port: 0, host: '0.0.0.0' } }).metrics).toEqual({ port: 0, host: '0.0.0.0' })
+  })
+
+  test('refuses unknown keys, a missing or bad port and an empty host, all in one error', () => {
+    const problems = problemsOf({ services: {}, metrics: { prt: 9464, host: '' } })
+    expect(problems.map((p) => p.path).sort()).toEqual(['metrics.host', 'metrics.port', 'metrics.prt'])
+    expect(problems.find((p) => p.path === 'metrics.prt')!.message).toContain('did you mean "port"?')
+    expect(problemsOf({ services: {}, metrics: { port: 70_000 } })[0]!.message).toContain('metrics.port must be a whole number from 0 to 65535')
+    expect(problemsOf({ services: {}, metrics: 9464 })[0]!.message).toContain('metrics must be { port: 9464 }')
+  })
+})
+
 describe('every problem is reported at once', () => {
   test('one error lists each problem of each service, in its message and details', () => {
     let error: { code?: string; message?: string; service?: string; details?: { problems: ManifestProblem[] } } = {}
