@@ -233,17 +233,21 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   async start(names?: string[]): Promise<void> {
     if (this.#closing) throw svcError('SVC_ERR_MANAGER_CLOSED', 'The manager is closed. Create a new ServicesManager to start again.')
     const wanted = this.manifest.graph.withDependencies(this.#known(names ?? this.manifest.graph.names))
-    const nodes = this.manifest.graph.startOrder(wanted).map((n) => this.#node(n))
+    let nodes = this.manifest.graph.startOrder(wanted).map((n) => this.#node(n))
     this.#reportPermissions()
     this.#openRun()
-    const metricsUrl = await this.#metrics?.serve()
-    if (metricsUrl) this.emit('metrics', { url: metricsUrl, at: Date.now() })
-    this.#usage.start()
-    if (!this.#watch.active) this.#watch.start()
     for (const node of nodes) {
       node.stopped = false
       if (node.failed) this.resetFailed(node.name)
     }
+    if (this.#metrics) {
+      const metricsUrl = await this.#metrics.serve()
+      if (metricsUrl) this.emit('metrics', { url: metricsUrl, at: Date.now() })
+      // A close asked for while the port opened came after this start: it wins.
+      nodes = nodes.filter((node) => !node.stopped)
+    }
+    this.#usage.start()
+    if (!this.#watch.active) this.#watch.start()
     if (this.#options.prewarm !== false) {
       for (const node of nodes) if (node.state === 'closed') void node.container.prepare().catch(() => {})
     }

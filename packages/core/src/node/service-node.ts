@@ -156,11 +156,14 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
 
   async #close(reason: string): Promise<void> {
     this.#abort?.abort()
+    // The start this close cancels. One asked for while the close runs waits for it (see #start), and must not be
+    // waited for here: each would wait for the other.
+    const cancelled = this.#starting
     await Promise.all(this.links.dependents(this).map((d) => d.close(`dependency "${this.name}" closing`)))
     if (this.state === 'completed') return this.#setState('closed', reason) // no process left: what it did stays
     if (this.state === 'running' || this.state === 'starting') this.#setState('closing', reason)
     const report = await this.container.stop(reason)
-    await this.#starting?.catch(() => {})
+    await cancelled?.catch(() => {})
     if (this.state === 'closing') {
       this.lastExit = {
         code: report.code,

@@ -10,7 +10,7 @@ afterEach(async () => {
   manager = undefined
 })
 
-describe('start and close ordering (seed 003)', () => {
+describe('start and close ordering', () => {
   test('a dependency runs before its dependent starts; close runs dependents first', async () => {
     manager = memoryManager({
       c: { module: idle, dependsOn: ['a'] },
@@ -78,6 +78,16 @@ describe('start and close ordering (seed 003)', () => {
     release.resolve()
     await started
     await expect(manager.call('slow', 'ping')).resolves.toBe('pong')
+  })
+
+  test('a start asked for while a close runs waits for it, then starts: neither waits for the other', async () => {
+    manager = memoryManager({ a: { module: idle, dependsOn: ['b'] }, b: { module: idle } })
+    await manager.start()
+    const closing = manager.close(['b']) // closes a first: b's own close is still to come when start() is asked
+    const starting = manager.start(['b'])
+    await Promise.all([closing, starting])
+    expect(manager.state('b')).toBe('running')
+    expect(transitions(manager.timeline('b')).slice(-4)).toEqual(['b:closing', 'b:closed', 'b:starting', 'b:running'])
   })
 
   test('closing a service while it starts cancels the start cleanly', async () => {
