@@ -6,10 +6,7 @@ import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { hostContainment } from '../container/containment.js'
 import { launchInlineInTurns, type Launch } from '../container/launch.js'
-import { CommandContainer } from '../container/command-container.js'
-import { ProcessContainer } from '../container/process-container.js'
 import { Spawner } from '../container/spawner.js'
-import type { ContainerFactory } from '../container/service-container.js'
 import { svcError } from '../errors.js'
 import { normalizeManifest, type ResolvedManifest, type ResolvedService } from '../manifest/normalize.js'
 import type { Manifest } from '../manifest/types.js'
@@ -17,12 +14,14 @@ import { ServiceNode } from '../node/service-node.js'
 import type { ServiceSnapshot, ServiceState, UsageSample } from '../protocol/snapshot.js'
 import { privateDir } from '../supervision/private-dir.js'
 import { RunRecord } from '../supervision/run-record.js'
-import { Supervisor } from '../supervision/supervisor.js'
+import type { Supervisor } from '../supervision/supervisor.js'
 import { WatchRestarts } from '../watch/watch-restarts.js'
 import { watchedServices } from '../watch/watched-services.js'
 import { carryOut } from './apply.js'
 import { planApply, type ApplyPlan } from './apply-plan.js'
 import { createChildService, finishedChildren } from './child-services.js'
+import { createSupervisor } from './recovery.js'
+import { defaultContainers } from './default-containers.js'
 import { displayState } from './display-state.js'
 import { snapshotOf } from './snapshot.js'
 import { deniedLine, droppedLine } from './log-notes.js'
@@ -40,44 +39,11 @@ import { ServiceOutput } from './service-output.js'
 import { exitOf, settled, within } from './settle.js'
 import { pidsByService, UsageSampler } from './usage-sampler.js'
 import { waitForState } from './wait-for.js'
-import { wireController } from './wire-controller.js'
+import { wireContainer } from './wire-container.js'
 
-export interface ManagerOptions {
-  /** Entries and the state directory are resolved against this. Default: process.cwd(). */
-  cwd?: string
-  /** How containers are made. Default: a child process per service. The run record and its watchdog (no orphans, see
-   * docs/supervision.md) stay on for any factory, unless it declares `spawnsProcesses: false` (memoryContainers()
-   * of @services-cluster/core/testing does). */
-  containers?: ContainerFactory
-  /** Default timeout of manager.call(). */
-  callTimeoutMs?: number
-  /** Boot every container of a start() at once, before dependencies run. Default true. */
-  prewarm?: boolean
-  /** Fork service processes from a spawner process, so that spawn() never blocks the manager's event loop (one
-   * more Node process while services run; see docs/supervision.md). Default: the manifest's `spawner` (by default,
-   * true for more than 16 services). */
-  spawner?: boolean
-  /** Replaces entry-file resolution (in-memory tests register modules by name). */
-  resolveEntry?: (service: string, entry: string, cwd: string) => string
-  /** Jitter source for restart backoff (tests make it deterministic). */
-  random?: () => number
-  /** CPU/RSS sampling interval. Default 1000 ms. */
-  usageIntervalMs?: number
-  /** Per service: calls to it are refused with SVC_ERR_OVERLOADED, and events to it dropped (and reported), while
-   * this many bytes wait to be delivered to it (it is not reading its channel). Default 16 MiB (MAX_QUEUED_BYTES in
-   * manager/router.ts). */
-  maxQueuedBytes?: number
-  /** How long an unfinished frame on a service's channel may go without another byte before the channel is closed as
-   * broken (SVC_ERR_PROTOCOL in the exit report). Default 30 s (PARTIAL_FRAME_TIMEOUT_MS in container/process-container.ts). */
-  partialFrameTimeoutMs?: number
-  /** Watch every Node service's entry directory, as `svc up --watch` does (a service's own `watch` field wins). */
-  watch?: boolean
-  /** Quiet time after the last file change before watch mode restarts. Default 200 ms (WATCH_DEBOUNCE_MS). */
-  watchDebounceMs?: number
-  /** Metrics of the whole graph for Prometheus (docs/operations.md): `true` counts them for metrics(); `{ port, host? }`
-   * also serves them at http://host:port/metrics from start() to close(). Default: the manifest's `metrics`, else off. */
-  metrics?: boolean | { port: number; host?: string }
-}
+import type { ManagerOptions } from './options.js'
+
+export type { ManagerOptions } from './options.js'
 
 const TIMELINE_LIMIT = 10_000
 
@@ -163,28 +129,14 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       },
       dropped: (drop) => this.#eventsDropped(drop),
     }, options.maxQueuedBytes)
-    this.#supervisor = new Supervisor({
-      isClosing: () => this.#closing,
+    this.#supervisor = createSupervisor({
+      closing: () => this.#closing,
       node: (name) => this.#node(name),
-      transitiveDependents: (name) => [...this.manifest.graph.transitiveDependents([name])],
-      transitiveDependencies: (name) => [...this.manifest.graph.withDependencies([name])].filter((n) => n !== name),
-      now: () => Date.now(),
+      graph: () => this.manifest.graph,
+      events: this,
+      prewarm: options.prewarm !== false,
       random: options.random ?? Math.random,
-      onRestartScheduled: (node, attempt, delayMs) => this.emit('restart', { service: node.name, attempt, delayMs, at: Date.now() }),
-      onGaveUp: (node, why) => {
-        void node.container.dispose()
-        this.emit('failed', { service: node.name, why, at: Date.now() })
-        if (node.service.critical) void this.#fail(node, why)
-      },
-      prewarm: (node) => {
-        if (this.#options.prewarm !== false) void node.container.prepare().catch(() => {})
-      },
-      release: (node) => void node.container.dispose(),
-      onStayClosed: (node, why) => {
-        void node.container.dispose()
-        this.emit('notice', { service: node.name, message: `not restarted: ${why}`, at: Date.now() })
-        if (node.service.critical) void this.#fail(node, why)
-      },
+      fail: (node, why) => void this.#fail(node, why),
     })
     this.#usage = new UsageSampler(
       { pids: () => pidsByService(this.#nodes) },
@@ -464,14 +416,12 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   }
 
   #add(service: ResolvedService): ServiceNode {
-    const container = (this.#options.containers ?? ((s) => s.kind === 'command'
-      ? new CommandContainer(s, { privateDir: privateDir(this.manifest.stateDir) })
-      : new ProcessContainer(s, {
-        gate: this.#boots,
-        launch: this.#launch,
-        privateDir: privateDir(this.manifest.stateDir),
-        partialFrameTimeoutMs: this.#options.partialFrameTimeoutMs,
-      })))(service)
+    const container = (this.#options.containers ?? defaultContainers({
+      privateDir: privateDir(this.manifest.stateDir),
+      gate: this.#boots,
+      launch: this.#launch,
+      partialFrameTimeoutMs: this.#options.partialFrameTimeoutMs,
+    }))(service)
     const node = new ServiceNode(service, container, {
       dependencies: (n) => this.manifest.graph.dependenciesOf(n.name).map((d) => this.#node(d)),
       dependents: (n) => this.manifest.graph.dependentsOf(n.name).map((d) => this.#node(d)),
@@ -480,35 +430,13 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     const output = new ServiceOutput(service, logFile || null, (line) => this.emit('log', line))
     this.#output.set(service.name, output)
     this.#nodes.set(service.name, node)
-    // Every process a container spawns (a warm spare too) is in the run record until it is gone.
-    container.on('spawn', (pid) => this.#run?.add(pid))
-    container.on('gone', (pid) => this.#run?.remove(pid))
-    container.on('controller', (controller) =>
-      wireController(service.name, controller, {
-        router: this.#router,
-        bus: this.#bus,
-        fanout: this.#fanout,
-        mayUse: (from, to, action) => this.#methods.mayUse(from, to, action),
-        exception: (name, kind, error) => {
-          output.exception(kind, error)
-          this.emit('exception', { service: name, kind, error, at: Date.now() })
-        },
-        startFailed: (_name, error) => output.exception('start failed', error),
-        malformed: (name, value) => this.emit('malformed', { service: name, value, at: Date.now() }),
-        protocolError: (name, error) => {
-          // Kept for the exit report: the exit that follows is the manager's doing, not a crash of the service's own.
-          output.exception('protocol error', error)
-          if (node.state === 'running') node.pendingExitReason = 'lost-channel'
-          this.emit('notice', { service: name, message: error.message, at: Date.now() })
-        },
-      }),
-    )
-    container.on('output', (stream, line) => output.line(stream, line))
-    container.on('exit', (report) => {
-      output.reportDrops() // its output has ended: drops of a last burst are reported now
-      this.#fanout.forget(service.name) // and so have the events it missed
-      this.#bus.dropSubscriber(service.name)
-      this.#router.failPendingTo(service.name, report.expected ? 'closed' : 'exited')
+    wireContainer(node, container, output, {
+      run: this.#run,
+      router: this.#router,
+      bus: this.#bus,
+      fanout: this.#fanout,
+      mayUse: (from, to, action) => this.#methods.mayUse(from, to, action),
+      events: this,
     })
     node.on('state', (from, to, reason) => {
       const change: StateChange = { service: service.name, from, to, at: Date.now(), reason }

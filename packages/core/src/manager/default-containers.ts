@@ -1,0 +1,21 @@
+// The containers the manager makes when it is given none: a command service's (any executable) or a Node service's
+// (the runner), both in the host's kernel container.
+
+import { CommandContainer } from '../container/command-container.js'
+import type { Launch } from '../container/launch.js'
+import { ProcessContainer, type SpawnGate } from '../container/process-container.js'
+import type { ContainerFactory } from '../container/service-container.js'
+
+export interface DefaultContainerOptions {
+  /** Hidden from every service (control socket, run records). */
+  privateDir: string
+  /** Bounds how many Node services boot at once. */
+  gate: SpawnGate
+  launch: Launch
+  partialFrameTimeoutMs?: number
+}
+
+export function defaultContainers(options: DefaultContainerOptions): ContainerFactory {
+  const { privateDir, gate, launch, partialFrameTimeoutMs } = options
+  return (service) => (service.kind === 'command' ? new CommandContainer(service, { privateDir }) : new ProcessContainer(service, { privateDir, gate, launch, partialFrameTimeoutMs }))
+}
