@@ -1,7 +1,7 @@
 // `svc up [services…]`: foreground (progress, then multiplexed logs) or --detach (background, returns when running).
 
 import { Option, type Command } from 'commander'
-import { EXIT, shortPath } from '../errors.js'
+import { cliError, EXIT, shortPath } from '../errors.js'
 import { loadManifest } from '../manifest/load.js'
 import { out } from '../output/colors.js'
 import { setBrokenPipe } from '../output/pipe.js'
@@ -9,6 +9,8 @@ import { servicesTable } from '../output/services.js'
 import { dashboardLine, portOption } from '../dashboard/serve.js'
 import { startDetached, type DaemonMessage } from '../runtime/daemon.js'
 import { runManager } from '../runtime/run-manager.js'
+import { parseReadyFd } from '../supervisor/ready-fd.js'
+import { openReadiness } from '../supervisor/readiness.js'
 import { action, optionsOf, report } from './action.js'
 
 interface UpOptions {
@@ -16,6 +18,7 @@ interface UpOptions {
   foregroundDaemon?: boolean
   /** `--ui` alone is true: any free port. */
   ui?: number | true
+  readyFd?: number
 }
 
 export function registerUp(program: Command): void {
@@ -26,17 +29,28 @@ export function registerUp(program: Command): void {
     .option('-d, --detach', 'run the manager in the background; return once everything runs (or failed)')
     .option('--ui [port]', 'serve the live dashboard on 127.0.0.1 (default: any free port); the printed URL carries its token', portOption)
     .option('--json', 'with --detach: print the result as JSON')
+    .option('--ready-fd <n>', 'write "READY=1" to this file descriptor once everything runs, then close it (for s6, dinit, scripts; systemd needs nothing: NOTIFY_SOCKET)', parseReadyFd)
     .addOption(new Option('--foreground-daemon', 'internal: the background manager of --detach').hideHelp())
     .action(
       action(async (services: string[], _opts: UpOptions, command: Command) => {
         const opts = optionsOf<UpOptions>(command)
         const ui = opts.ui === undefined ? undefined : opts.ui === true ? 0 : opts.ui
         if (opts.foregroundDaemon) return daemon(opts.config, services, ui)
+        if (opts.detach && opts.readyFd !== undefined) {
+          throw cliError('SVC_ERR_CLI_USAGE', '--ready-fd is for `svc up` in the foreground: with --detach, `svc up` itself returns once everything runs.', {
+            hint: 'Drop --detach (a supervisor keeps `svc up` in the foreground), or drop --ready-fd and wait for `svc up --detach` to exit.',
+          })
+        }
         const loaded = await loadManifest({ config: opts.config })
         if (!opts.detach) {
           setBrokenPipe(() => {}) // `svc up | head`: keep running, stop printing
           const dashboard = ui === undefined ? undefined : { port: ui, onListening: (url: string) => process.stderr.write(dashboardLine(url) + '\n') }
-          return runManager({ loaded, services, dashboard })
+          const readiness = (await openReadiness({ readyFd: opts.readyFd })) ?? undefined
+          try {
+            return await runManager({ loaded, services, dashboard, readiness })
+          } finally {
+            readiness?.close()
+          }
         }
         const started = await startDetached(loaded, services, { ui })
         if (opts.json) {

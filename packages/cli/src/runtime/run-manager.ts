@@ -10,6 +10,7 @@ import { cliError, EXIT, shortPath } from '../errors.js'
 import { manifestFailure } from '../manifest/problems.js'
 import type { LoadedManifest } from '../manifest/load.js'
 import { err } from '../output/colors.js'
+import type { Readiness } from '../supervisor/readiness.js'
 import { attachReporter, type Reporter } from './reporter.js'
 
 export interface RunOptions {
@@ -22,6 +23,8 @@ export interface RunOptions {
   onStartFailed?(error: Error): void
   /** Serve the live dashboard (`--ui`) from this process, before the services start so their start-up shows. */
   dashboard?: { port: number; onListening(url: string): void }
+  /** The supervisor above `svc up` (systemd's NOTIFY_SOCKET, --ready-fd): told ready, then stopping. */
+  readiness?: Readiness
 }
 
 /** Resolves with the exit code once every service is closed and the socket is gone. */
@@ -47,6 +50,7 @@ export async function runManager(options: RunOptions): Promise<number> {
   let exitCode: number = EXIT.ok
   const closeAll = (code: number): Promise<string[]> => {
     exitCode = Math.max(exitCode, code)
+    if (!closing) options.readiness?.stopping()
     closing ??= closeInOrder(manager).finally(() => finish(exitCode))
     return closing
   }
@@ -102,6 +106,7 @@ export async function runManager(options: RunOptions): Promise<number> {
       const count = running.filter((s) => s.state === 'running').length
       reporter.status(`svc: ${count} ${count === 1 ? 'service' : 'services'} running; control socket ${server.socketPath}`)
       options.onReady?.(server.info, running)
+      options.readiness?.ready(manager, [...manager.manifest.graph.withDependencies(options.services.length ? options.services : manager.manifest.graph.names)])
     } catch (error) {
       if (closing && !manager.fatalError) return
       reporter.started()
