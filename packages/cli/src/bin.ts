@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander'
 import { readFileSync } from 'node:fs'
 import { registerCall } from './commands/call.js'
 import { registerDown } from './commands/down.js'
+import { registerExport } from './commands/export.js'
 import { registerGraph } from './commands/graph.js'
 import { registerLifecycle } from './commands/lifecycle.js'
 import { registerLogs } from './commands/logs.js'
@@ -39,6 +40,7 @@ registerGraph(program)
 registerTop(program)
 registerUi(program)
 registerValidate(program)
+registerExport(program)
 
 try {
   await program.parseAsync(process.argv)
