@@ -78,6 +78,20 @@ describe('svc up and systemd notify', () => {
     expect(end.stdout).toMatch(/^probe +\| NOTIFY_SOCKET=unset WATCHDOG_USEC=unset$/m)
   })
 
+  it('sends STATUS= as the number of services up changes: a stopped service, then started again', async () => {
+    const dir = project()
+    const address = `@${unique()}`
+    const notify = await receiver(address)
+    const up = startSvc(dir, ['up'], { NOTIFY_SOCKET: address })
+    await notify.until((r) => r.with('READY=1').length > 0, 'READY=1')
+    expect((await svc(dir, ['stop', 'probe'])).code).toBe(0)
+    await notify.until((r) => r.with('STATUS=2/3 services up').length > 0, 'STATUS=2/3 services up')
+    expect((await svc(dir, ['start', 'probe'])).code).toBe(0)
+    await notify.until((r) => r.with('STATUS=3/3 services up').length > 1, 'STATUS=3/3 services up again')
+    up.child.kill('SIGTERM')
+    expect((await up.exited).code).toBe(0)
+  })
+
   it('pings WATCHDOG=1 every WATCHDOG_USEC/2 while it runs (path socket)', async () => {
     const dir = project()
     const socketDir = mkdtempSync(join(tmpdir(), 'svc-notify-'))
