@@ -62,6 +62,7 @@ describe('svc export systemd', () => {
     expect(f.get('TimeoutStartSec')).toEqual([String(2 * 30 + 15)])
     expect(f.get('WatchdogSec')).toEqual(['30'])
     expect(f.get('Restart')).toEqual(['on-failure'])
+    expect(f.get('RestartPreventExitStatus')).toEqual(['2'])
     expect(f.get('WantedBy')).toEqual(['multi-user.target'])
     expect(f.get('Environment')![0]).toMatch(/^"PATH=[^"]*\/usr\/bin[^"]*"$/)
     expect(r.stderr).toContain('systemctl daemon-reload && systemctl enable --now shop.service')

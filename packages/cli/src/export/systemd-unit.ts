@@ -67,6 +67,8 @@ export function systemdUnit(f: UnitFacts): string {
     `WatchdogSec=${f.watchdogSec}`,
     'Restart=on-failure',
     'RestartSec=2',
+    // Exit 2 is a manifest or usage error: starting again cannot fix it.
+    'RestartPreventExitStatus=2',
     '',
     '[Install]',
     `WantedBy=${f.user ? 'default.target' : 'multi-user.target'}`,
