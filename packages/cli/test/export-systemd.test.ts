@@ -104,6 +104,8 @@ describe('svc export systemd', () => {
       expect(readFileSync(file, 'utf8')).toContain(`WorkingDirectory=${dir.replace('%', '%%')}\n`)
       expect(verify(file, user)).toEqual({ status: 0, output: '' })
     }
+    // Named after the directory, with systemd's characters only.
+    expect((await svc(dir, ['export', 'systemd'])).stderr).toContain('enable --now svc-my-shop-100-.service')
     // The check does catch a broken unit.
     const broken = join(units, 'broken.service')
     writeFileSync(broken, readFileSync(join(units, 'shop.service'), 'utf8').replace('KillMode=mixed', 'KillMode=mixed\nKilMode=process'))

@@ -37,9 +37,10 @@ export function registerExport(program: Command): void {
         const opts = optionsOf<ExportOptions>(command)
         const loaded = await loadManifest({ config: opts.config })
         // Named as asked, else as the file it is written to (systemd names a unit by its file), else by the project.
-        const name = unitName(opts.name ?? (opts.output?.endsWith('.service') ? basename(opts.output) : `svc-${basename(loaded.cwd)}`))
+        const asked = opts.name ?? (opts.output?.endsWith('.service') ? basename(opts.output) : undefined)
+        const name = asked === undefined ? defaultUnitName(loaded.cwd) : unitName(asked)
         const { startSec, stopSec } = graphTimeouts(loaded.resolved)
-        const user = userInfo().username
+        const me = userInfo().username
         const facts: UnitFacts = {
           name,
           user: opts.user === true,
@@ -47,13 +48,18 @@ export function registerExport(program: Command): void {
           bin: BIN,
           manifest: loaded.file,
           cwd: loaded.cwd,
-          runAs: user === 'root' ? null : user,
+          runAs: me === 'root' ? null : me,
           path: [...new Set([dirname(process.execPath), ...SYSTEMD_PATH])].join(delimiter),
           startTimeoutSec: startSec,
           stopTimeoutSec: stopSec,
           watchdogSec: WATCHDOG_SEC,
         }
-        const unit = systemdUnit(facts)
+        let unit: string
+        try {
+          unit = systemdUnit(facts)
+        } catch (error) {
+          throw cliError('SVC_ERR_CLI_USAGE', `The unit cannot be written: ${(error as Error).message}.`, { hint: 'Move the project to a path without line breaks.' })
+        }
         if (opts.output === undefined) process.stdout.write(unit)
         else {
           const file = resolve(opts.output)
@@ -62,17 +68,22 @@ export function registerExport(program: Command): void {
         }
         // The same export, to run again with -o: what the next steps suggest.
         const again = ['svc export systemd', `-c ${shortPath(loaded.file)}`, ...(opts.user ? ['--user'] : []), ...(opts.name ? [`--name ${name}`] : [])].join(' ')
-        process.stderr.write(installSteps(facts, opts.output === undefined ? null : resolve(opts.output), user, again))
+        process.stderr.write(installSteps(facts, opts.output === undefined ? null : resolve(opts.output), me, again))
       }),
     )
+}
+
+const NOT_IN_UNIT_NAMES = /[^A-Za-z0-9:_.\\-]/
+
+/** `svc-<project directory>.service`, any other character of the directory's name as `-`. */
+function defaultUnitName(cwd: string): string {
+  return `svc-${basename(cwd).slice(0, 240).replace(new RegExp(NOT_IN_UNIT_NAMES.source, 'g'), '-')}.service`
 }
 
 /** `shop` → `shop.service`; systemd's characters only, and no template (`@`). */
 function unitName(requested: string): string {
   const name = requested.endsWith('.service') ? requested : `${requested}.service`
-  const cleaned = name.replace(/[^A-Za-z0-9:_.\\-]/g, '-')
-  if (cleaned !== name && requested.startsWith('svc-')) return cleaned // the default, from a directory name
-  if (cleaned !== name || name.length > 255 || name === '.service') {
+  if (NOT_IN_UNIT_NAMES.test(name) || name.length > 255 || name === '.service') {
     throw cliError('SVC_ERR_CLI_USAGE', `"${requested}" is not a unit name systemd accepts.`, {
       hint: 'Use letters, digits and ":_.-\\" only (no "@": this is not a template unit), e.g. --name shop.',
     })
@@ -80,17 +91,17 @@ function unitName(requested: string): string {
   return name
 }
 
-function installSteps(f: UnitFacts, written: string | null, user: string, again: string): string {
-  const ctl = f.user ? 'systemctl --user' : `${user === 'root' ? '' : 'sudo '}systemctl`
+function installSteps(f: UnitFacts, written: string | null, me: string, again: string): string {
+  const ctl = f.user ? 'systemctl --user' : `${me === 'root' ? '' : 'sudo '}systemctl`
   const dir = f.user ? join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'systemd/user') : '/etc/systemd/system'
   const target = join(dir, f.name)
-  const sudo = !f.user && user !== 'root' ? 'sudo ' : ''
+  const sudo = !f.user && me !== 'root' ? 'sudo ' : ''
   const steps: string[] = []
   if (written === null) steps.push(sudo ? `${again} | sudo tee ${target} >/dev/null` : `${again} -o ${target}`)
   else if (written !== target) steps.push(`${sudo}cp ${shortPath(written)} ${target}`)
   steps.push(`${ctl} daemon-reload && ${ctl} enable --now ${f.name}`)
   // A user manager runs from the first login to the last logout, unless lingering is on.
-  if (f.user) steps.push(`loginctl enable-linger ${user}   # start it at boot, not at your first login`)
+  if (f.user) steps.push(`loginctl enable-linger ${me}   # start it at boot, not at your first login`)
   const head = written === null ? `${out.green('✔')} unit ${f.name} above. To install it:` : `${out.green('✔')} wrote ${shortPath(written)}. To install it:`
   return [
     head,
