@@ -72,6 +72,9 @@ describe('svc up and systemd notify', () => {
     expect(notify.with('STOPPING=1')[0]!.pid).toBe(up.child.pid)
     expect(notify.datagrams.findIndex((d) => d.text.startsWith('STOPPING=1'))).toBeGreaterThan(notify.datagrams.indexOf(ready!))
     expect(notify.with('READY=1')).toHaveLength(1)
+    // SIGTERM (what systemd sends, KillMode=mixed) closes dependents first: no ExecStop= needed.
+    expect(end.stderr.indexOf('svc: front closed')).toBeGreaterThan(-1)
+    expect(end.stderr.indexOf('svc: front closed')).toBeLessThan(end.stderr.indexOf('svc: greeter closed'))
     // No WATCHDOG_USEC: no pings.
     expect(notify.with('WATCHDOG=1')).toHaveLength(0)
     // The services do not inherit the protocol's variables: only the manager speaks for the graph.
