@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { registerApply } from './commands/apply.js'
 import { registerCall } from './commands/call.js'
 import { registerDown } from './commands/down.js'
+import { registerExport } from './commands/export.js'
 import { registerGraph } from './commands/graph.js'
 import { registerLifecycle } from './commands/lifecycle.js'
 import { registerLogs } from './commands/logs.js'
@@ -41,6 +42,7 @@ registerTop(program)
 registerUi(program)
 registerValidate(program)
 registerApply(program)
+registerExport(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -1,7 +1,7 @@
 // `svc up [services…]`: foreground (progress, then multiplexed logs) or --detach (background, returns when running).
 
 import { Option, type Command } from 'commander'
-import { EXIT, shortPath } from '../errors.js'
+import { cliError, EXIT, shortPath } from '../errors.js'
 import { loadManifest } from '../manifest/load.js'
 import { out } from '../output/colors.js'
 import { setBrokenPipe } from '../output/pipe.js'
@@ -10,6 +10,8 @@ import { dashboardLine, portOption } from '../dashboard/serve.js'
 import { startDetached, type DaemonMessage } from '../runtime/daemon.js'
 import { metricsOption, type MetricsAddress } from '../runtime/metrics-address.js'
 import { runManager } from '../runtime/run-manager.js'
+import { parseReadyFd } from '../supervisor/ready-fd.js'
+import { openReadiness } from '../supervisor/readiness.js'
 import { action, optionsOf, report } from './action.js'
 
 interface UpOptions {
@@ -19,6 +21,7 @@ interface UpOptions {
   ui?: number | true
   watch?: boolean
   metrics?: MetricsAddress
+  readyFd?: number
 }
 
 export function registerUp(program: Command): void {
@@ -31,6 +34,7 @@ export function registerUp(program: Command): void {
     .option('-w, --watch', "restart a service when a file under its entry's directory changes (and its dependents with it)")
     .option('--metrics <[host:]port>', 'serve the metrics of every service for Prometheus at http://host:port/metrics (host 127.0.0.1 unless given; port 0: any free port); overrides the manifest\'s metrics', metricsOption)
     .option('--json', 'with --detach: print the result as JSON')
+    .option('--ready-fd <n>', 'write "READY=1" to this file descriptor once everything runs, then close it (for s6, dinit, scripts; systemd needs nothing: NOTIFY_SOCKET)', parseReadyFd)
     .addOption(new Option('--foreground-daemon', 'internal: the background manager of --detach').hideHelp())
     .action(
       action(async (services: string[], _opts: UpOptions, command: Command) => {
@@ -38,11 +42,21 @@ export function registerUp(program: Command): void {
         const ui = opts.ui === undefined ? undefined : opts.ui === true ? 0 : opts.ui
         const watch = opts.watch === true
         if (opts.foregroundDaemon) return daemon(opts.config, services, ui, watch, opts.metrics)
+        if (opts.detach && opts.readyFd !== undefined) {
+          throw cliError('SVC_ERR_CLI_USAGE', '--ready-fd is for `svc up` in the foreground: with --detach, `svc up` itself returns once everything runs.', {
+            hint: 'Drop --detach (a supervisor keeps `svc up` in the foreground), or drop --ready-fd and wait for `svc up --detach` to exit.',
+          })
+        }
         const loaded = await loadManifest({ config: opts.config })
         if (!opts.detach) {
           setBrokenPipe(() => {}) // `svc up | head`: keep running, stop printing
           const dashboard = ui === undefined ? undefined : { port: ui, onListening: (url: string) => process.stderr.write(dashboardLine(url) + '\n') }
-          return runManager({ loaded, services, dashboard, watch, metrics: opts.metrics })
+          const readiness = (await openReadiness({ readyFd: opts.readyFd })) ?? undefined
+          try {
+            return await runManager({ loaded, services, dashboard, watch, metrics: opts.metrics, readiness })
+          } finally {
+            readiness?.close()
+          }
         }
         const started = await startDetached(loaded, services, { ui, watch, metrics: opts.metrics })
         if (opts.json) {

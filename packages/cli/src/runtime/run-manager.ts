@@ -11,6 +11,7 @@ import { manifestFailure } from '../manifest/problems.js'
 import type { LoadedManifest } from '../manifest/load.js'
 import { err } from '../output/colors.js'
 import type { MetricsAddress } from './metrics-address.js'
+import type { Readiness } from '../supervisor/readiness.js'
 import { attachReporter, type Reporter } from './reporter.js'
 
 export interface RunOptions {
@@ -27,6 +28,8 @@ export interface RunOptions {
   watch?: boolean
   /** `--metrics [host:]port`: serve /metrics there, whatever the manifest says. */
   metrics?: MetricsAddress
+  /** The supervisor above `svc up` (systemd's NOTIFY_SOCKET, --ready-fd): told ready, then stopping. */
+  readiness?: Readiness
 }
 
 /** Resolves with the exit code once every service is closed and the socket is gone. */
@@ -52,6 +55,7 @@ export async function runManager(options: RunOptions): Promise<number> {
   let exitCode: number = EXIT.ok
   const closeAll = (code: number): Promise<string[]> => {
     exitCode = Math.max(exitCode, code)
+    if (!closing) options.readiness?.stopping()
     closing ??= closeInOrder(manager).finally(() => finish(exitCode))
     return closing
   }
@@ -108,6 +112,7 @@ export async function runManager(options: RunOptions): Promise<number> {
       const count = running.filter((s) => s.state === 'running').length
       reporter.status(`svc: ${count} ${count === 1 ? 'service' : 'services'} running; control socket ${server.socketPath}`)
       options.onReady?.(server.info, running, manager.metricsUrl)
+      options.readiness?.ready(manager, [...manager.manifest.graph.withDependencies(options.services.length ? options.services : manager.manifest.graph.names)])
     } catch (error) {
       if (closing && !manager.fatalError) return
       reporter.started()

@@ -78,8 +78,8 @@ export class Running {
   }
 }
 
-export function startSvc(cwd: string, args: string[]): Running {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: plainEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+export function startSvc(cwd: string, args: string[], env: Record<string, string> = {}): Running {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: plainEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
   return new Running(child, `svc ${args.join(' ')}`)
 }
 
