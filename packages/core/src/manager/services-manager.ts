@@ -425,6 +425,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     const node = new ServiceNode(service, container, {
       dependencies: (n) => this.manifest.graph.dependenciesOf(n.name).map((d) => this.#node(d)),
       dependents: (n) => this.manifest.graph.dependentsOf(n.name).map((d) => this.#node(d)),
+      retryStart: (n) => (this.#closing || n.stopped ? null : this.#supervisor.startRetry(n)),
     })
     const logFile = service.logs.file && (isAbsolute(service.logs.file) ? service.logs.file : resolve(this.manifest.cwd, service.logs.file))
     const output = new ServiceOutput(service, logFile || null, (line) => this.emit('log', line))

@@ -11,6 +11,7 @@ import { svcError } from '../errors.js'
 import type { ResolvedService } from '../manifest/normalize.js'
 import type { DependencyCondition } from '../manifest/types.js'
 import type { ExitInfo, ServiceState } from '../protocol/snapshot.js'
+import { retriedStartFailure } from '../supervision/restart-policy.js'
 import { assertTransition } from './states.js'
 
 const trace = debuglog('svc:node')
@@ -25,6 +26,9 @@ export interface NodeEvents {
 export interface NodeLinks {
   dependencies(node: ServiceNode): ServiceNode[]
   dependents(node: ServiceNode): ServiceNode[]
+  /** After a start failure another attempt may not meet (supervision/supervisor.ts, retriedStartFailure): how long to
+   * wait before the next attempt, or null to give the start up. Absent: never retried. */
+  retryStart?(node: ServiceNode): number | null
 }
 
 export class ServiceNode extends EventEmitter<NodeEvents> {
@@ -128,22 +132,8 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
       await untilAborted(new Promise((r) => setTimeout(r, ms)), abort.signal).catch(() => {})
     }
     if (abort.signal.aborted) throw this.#aborted()
-    this.pendingExitReason = null // left by a run that then closed as asked: not this run's
-    this.#hasProcess = false
-    this.#setState('starting', reason)
-    try {
-      await this.container.start()
-    } catch (error) {
-      // A process that ended during its start says how in the error's details (a one-shot's exit, say).
-      const exit = (error as { details?: { code?: unknown; signal?: unknown } }).details
-      const code = typeof exit?.code === 'number' ? exit.code : null
-      const signal = typeof exit?.signal === 'string' ? exit.signal : null
-      this.lastExit = { code, signal, reason: 'start-failed', at: Date.now(), error: briefError(error) }
-      // A one-shot that failed stays failed: its dependents must not run on what it did not finish.
-      if (this.service.oneshot && !abort.signal.aborted) this.failed = true
-      if (this.state === 'starting') this.#setState('closed', this.failed ? 'one-shot failed' : 'start failed')
-      throw abort.signal.aborted ? this.#aborted() : error
-    }
+    // Dependents waiting for this start keep waiting while a failed attempt is retried (see #attempt).
+    while (!(await this.#attempt(reason, abort.signal))) reason = 'restart (start failed)'
     if (abort.signal.aborted || this.state !== 'starting') throw this.#aborted()
     if (this.service.oneshot) {
       this.lastExit = { code: 0, signal: null, reason: 'completed', at: Date.now() }
@@ -152,6 +142,34 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
     }
     this.startedAt = Date.now()
     this.#setState('running', reason)
+  }
+
+  /** One attempt at starting the process: true once it runs, false when the policy asks for another after a wait. */
+  async #attempt(reason: string, signal: AbortSignal): Promise<boolean> {
+    this.pendingExitReason = null // left by a run that then closed as asked: not this run's
+    this.#hasProcess = false
+    this.#setState('starting', reason)
+    try {
+      await this.container.start()
+      return true
+    } catch (error) {
+      // A process that ended during its start says how in the error's details (a one-shot's exit, say).
+      const exit = (error as { details?: { code?: unknown; signal?: unknown } }).details
+      const code = typeof exit?.code === 'number' ? exit.code : null
+      const exitSignal = typeof exit?.signal === 'string' ? exit.signal : null
+      this.lastExit = { code, signal: exitSignal, reason: 'start-failed', at: Date.now(), error: briefError(error) }
+      // A one-shot that failed stays failed: its dependents must not run on what it did not finish.
+      if (this.service.oneshot && !signal.aborted) this.failed = true
+      if (this.state === 'starting') this.#setState('closed', this.failed ? 'one-shot failed' : 'start failed')
+      if (signal.aborted) throw this.#aborted()
+      const delayMs = !this.service.oneshot && retriedStartFailure(error) ? (this.links.retryStart?.(this) ?? null) : null
+      if (delayMs === null) throw error
+      this.restarting = true
+      await untilAborted(new Promise((r) => setTimeout(r, delayMs)), signal).catch(() => {})
+      this.restarting = false
+      if (signal.aborted) throw this.#aborted()
+      return false
+    }
   }
 
   async #close(reason: string): Promise<void> {

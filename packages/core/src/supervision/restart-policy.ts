@@ -30,3 +30,12 @@ export function decideRestart(
   }
   return { action: 'restart', delayMs: backoffDelay(restart.backoff, inWindow.length, random), attempt: inWindow.length + 1 }
 }
+
+// Start failures that another attempt may not meet, and that the restart policy therefore governs: a service not
+// ready in time (its probe, or its start function) or a process gone while it started. A start function that throws,
+// a missing program or entry, a protocol mismatch fail the same way every time: reported at once, not retried.
+const RETRIED_START_FAILURES = new Set(['SVC_ERR_NOT_READY', 'SVC_ERR_START_TIMEOUT', 'SVC_ERR_EXITED_DURING_START'])
+
+export function retriedStartFailure(error: unknown): boolean {
+  return RETRIED_START_FAILURES.has((error as { code?: string } | null)?.code ?? '')
+}

@@ -3,7 +3,7 @@
 
 import { debuglog } from 'node:util'
 import type { ServiceNode } from '../node/service-node.js'
-import { decideRestart, type RestartDecision } from './restart-policy.js'
+import { decideRestart, retriedStartFailure, type RestartDecision } from './restart-policy.js'
 
 const trace = debuglog('svc:supervisor')
 
@@ -47,6 +47,22 @@ export class Supervisor {
   /** Forgets a service's restarts (it failed, and is started afresh by hand): the next crash counts from zero. */
   forget(name: string): void {
     this.#restartTimes.delete(name)
+  }
+
+  /**
+   * A start that failed in a way another attempt may not (not ready in time, exited while starting — see
+   * retriedStartFailure): the delay before the next attempt when the service's policy restarts it, counted against
+   * maxRestarts like a crash; null when it does not, and then the service is `failed` if it gave up.
+   */
+  startRetry(node: ServiceNode): number | null {
+    const decision = this.#decide(node, { code: 1, signal: null })
+    if (decision.action !== 'restart') {
+      this.#report(node, decision)
+      return null
+    }
+    this.#counted(node)
+    this.host.onRestartScheduled(node, decision.attempt, decision.delayMs)
+    return decision.delayMs
   }
 
   /** Resolves once no crash is being handled (at once if none is). */
@@ -95,7 +111,8 @@ export class Supervisor {
         }
         const outcome = await this.#restartOnce(node, decision, recovery.abort.signal)
         if (outcome === 'running') break
-        if (outcome === 'cancelled') {
+        // Cancelled, or a start the node itself retried by this same policy until it ran or was reported.
+        if (outcome === 'cancelled' || outcome === 'settled') {
           node.restarting = false
           for (const d of recovery.cascade) this.host.release(d)
           return
@@ -118,6 +135,16 @@ export class Supervisor {
     )
   }
 
+  /** One more restart of `node`, in its window and its count. */
+  #counted(node: ServiceNode): void {
+    const times = this.#restartTimes.get(node.name) ?? []
+    this.#restartTimes.set(node.name, times)
+    const now = this.host.now()
+    times.push(now)
+    while (times.length > 0 && now - times[0]! >= node.service.restart.windowMs) times.shift()
+    node.restarts++
+  }
+
   #decide(node: ServiceNode, exit: { code: number | null; signal: string | null }): RestartDecision {
     const times = this.#restartTimes.get(node.name) ?? []
     this.#restartTimes.set(node.name, times)
@@ -138,21 +165,18 @@ export class Supervisor {
     node: ServiceNode,
     decision: Extract<RestartDecision, { action: 'restart' }>,
     signal: AbortSignal,
-  ): Promise<'running' | 'failed' | 'cancelled'> {
+  ): Promise<'running' | 'failed' | 'cancelled' | 'settled'> {
     this.host.onRestartScheduled(node, decision.attempt, decision.delayMs)
     const waited = await delay(decision.delayMs, signal)
     if (!waited || node.stopped || this.host.isClosing()) return 'cancelled'
     node.restarting = false
-    const times = this.#restartTimes.get(node.name)!
-    const now = this.host.now()
-    times.push(now)
-    while (times.length > 0 && now - times[0]! >= node.service.restart.windowMs) times.shift()
-    node.restarts++
+    this.#counted(node)
     try {
       await node.start('restart')
       return 'running'
     } catch (error) {
       if ((error as { code?: string }).code === 'SVC_ERR_START_ABORTED') return 'cancelled'
+      if (retriedStartFailure(error)) return 'settled'
       trace('%s restart failed: %o', node.name, error)
       return 'failed'
     }

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, test } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import type { ServicesManager } from '../../src/index.js'
 import { fixtureManager, freePort, isAlive, transitions, treeOf, until } from './harness.js'
@@ -85,9 +86,31 @@ describe('when readiness fails', () => {
     expect(manager.service('deaf')).toMatchObject({ state: 'closed', pid: null, waitingFor: null })
   })
 
+  test('a start not ready in time is tried again by its restart policy, and the one that gets ready runs', async () => {
+    const port = await freePort()
+    manager = fixtureManager({
+      late: { command: ['sleep', '1000'], ready: { tcp: port, intervalMs: 20 }, startTimeoutMs: 300, restart: { backoff: { initialMs: 0, jitter: 0 } } },
+      after: { entry: './echo.ts', dependsOn: ['late'] },
+    })
+    // The port opens once the first attempt has failed: the second attempt's probe passes.
+    const server = createServer()
+    manager.once('restart', () => server.listen(port, '127.0.0.1'))
+    try {
+      await manager.start()
+      expect(manager.service('late')).toMatchObject({ state: 'running', restarts: 1, lastExit: { reason: 'start-failed', error: { code: 'SVC_ERR_NOT_READY' } } })
+      expect(manager.service('after').state).toBe('running')
+      expect(manager.timeline('late').map((c) => c.to)).toEqual(['starting', 'closed', 'starting', 'running'])
+    } finally {
+      server.close()
+    }
+  })
+
   test('a process that exits before it is ready fails the start at once, not at the timeout', async () => {
     manager = fixtureManager({ quitter: { command: ['sh', '-c', 'echo bye; exit 4'], ready: { log: 'never printed' }, restart: 'never' } })
+    const notices: string[] = []
+    manager.on('notice', (n) => notices.push(n.message))
     await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_EXITED_DURING_START', message: expect.stringContaining('exited with code 4 before it was ready (waiting for log /never printed/)') })
+    expect(notices).toContain('not restarted: restart policy is "never"')
   })
 
   test('a Node service may add a probe to its own start: both must pass', async () => {

@@ -96,7 +96,7 @@ describe('real child processes', () => {
   })
 
   test('a process that exits during start fails fast, not at the timeout', async () => {
-    manager = fixtureManager({ quitter: { entry: './exits-during-start.ts', startTimeoutMs: 20_000 } })
+    manager = fixtureManager({ quitter: { entry: './exits-during-start.ts', startTimeoutMs: 20_000, restart: 'never' } })
     const t0 = Date.now()
     await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_EXITED_DURING_START' })
     expect(Date.now() - t0).toBeLessThan(15_000)

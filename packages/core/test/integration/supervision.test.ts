@@ -131,13 +131,21 @@ describe('supervision with real processes', () => {
     expect(loopStates).toEqual(['starting', 'running', 'closed', 'starting', 'running', 'closed', 'starting', 'running', 'closed'])
   })
 
-  test('a service that exits during its first start is reported to the caller, not retried', async () => {
+  test('a service that exits during its first start is retried by its policy, then failed, and the caller told why', async () => {
     manager = fixtureManager({
       quitter: { entry: './exits-during-start.ts', restart: { ...fast, maxRestarts: 2 } },
     })
+    const failed = new Promise((resolve) => manager!.once('failed', resolve))
     await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_EXITED_DURING_START' })
-    expect(manager.service('quitter').display).toBe('crashed')
-    expect(manager.service('quitter').restarts).toBe(0)
+    await expect(failed).resolves.toMatchObject({ service: 'quitter', why: expect.stringContaining('maxRestarts 2') })
+    expect(manager.service('quitter')).toMatchObject({ display: 'failed', restarts: 2 })
+    expect(manager.timeline('quitter').map((c) => c.to)).toEqual(['starting', 'closed', 'starting', 'closed', 'starting', 'closed'])
+  })
+
+  test('a start that throws in its own code is reported at once, not retried: it would throw again', async () => {
+    manager = fixtureManager({ broken: { entry: './throws-in-factory.ts', restart: { ...fast, maxRestarts: 2 } } })
+    await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_START_FAILED' })
+    expect(manager.service('broken')).toMatchObject({ display: 'crashed', restarts: 0 })
   })
 })
 

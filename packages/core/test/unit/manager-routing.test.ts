@@ -148,7 +148,7 @@ describe('bad service code never takes the manager down', () => {
 
   test('a factory that never resolves hits the start timeout', async () => {
     const never = defineService(() => new Promise<object>(() => {}))
-    manager = memoryManager({ never: { module: never, startTimeoutMs: 100 } })
+    manager = memoryManager({ never: { module: never, startTimeoutMs: 100, restart: 'never' } })
     await expect(manager.start()).rejects.toMatchObject({ code: 'SVC_ERR_START_TIMEOUT', service: 'never' })
   })
 
