@@ -10,7 +10,7 @@ import { planCommand, type CommandPlan } from './command-plan.js'
 import { exitOfInit } from './containment.js'
 import { execReached } from './exec-reached.js'
 import { findExecutable } from './find-executable.js'
-import type { ExitStatus } from './launch.js'
+import type { ExitStatus, ForkTurn } from './launch.js'
 import { drained } from './drain.js'
 import { LineSplitter } from './line-splitter.js'
 import { watchReadiness } from './readiness.js'
@@ -36,9 +36,14 @@ export class CommandContainer extends ServiceContainer {
   /** Bumped by stop(): a start still looking for its program is cancelled. */
   #epoch = 0
 
-  constructor(service: ResolvedService, options: { privateDir: string }) {
+  private readonly inTurn: ForkTurn
+
+  /** `inTurn` runs each fork in a turn of the event loop of its own (launch.ts, oneForkPerTurn): forks are made in the
+   * manager's process, and many in one turn would stall it. */
+  constructor(service: ResolvedService, options: { privateDir: string; inTurn?: ForkTurn }) {
     super(service)
     this.plan = planCommand(service, options)
+    this.inTurn = options.inTurn ?? ((fork) => Promise.resolve(fork()))
   }
 
   get permissionReport(): string[] {
@@ -122,7 +127,8 @@ export class CommandContainer extends ServiceContainer {
     // Loaded on first use: a graph of Node services never pays for it.
     const { execa } = await import('execa')
     if (this.#epoch !== epoch) throw this.#aborted() // stopped meanwhile: start nothing
-    const child: ResultPromise = execa(file, args, {
+    // Boxed: the subprocess is itself a promise (of its end), which the turn would otherwise wait for.
+    const { child } = await this.inTurn((): { child: ResultPromise } => ({ child: execa(file, args, {
       cwd,
       env,
       extendEnv: false,
@@ -131,7 +137,7 @@ export class CommandContainer extends ServiceContainer {
       reject: false,
       detached: true, // its own process group: the whole tree is signalled at once
       cleanup: false, // the run record and the watchdog end it, if the manager dies
-    })
+    }) }))
     void child.catch(() => {}) // its outcome is read from the exit below
     if (child.pid === undefined) {
       const result = await child

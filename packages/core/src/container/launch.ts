@@ -46,9 +46,11 @@ export function launchInline(file: string, args: string[], { env, cwd }: LaunchO
   })
 }
 
+export type ForkTurn = <T>(fork: () => T | Promise<T>) => Promise<T>
+
 /** Runs forks one per turn of the event loop: each made in this process blocks it for a few milliseconds (more on a
  * busy machine), and several in one turn would add up to one long stall. */
-export function oneForkPerTurn(): <T>(fork: () => T | Promise<T>) => Promise<T> {
+export function oneForkPerTurn(): ForkTurn {
   let last: Promise<unknown> = Promise.resolve()
   return <T>(fork: () => T | Promise<T>): Promise<T> => {
     const turn = last.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(fork)

@@ -2,7 +2,7 @@
 // (the runner), both in the host's kernel container.
 
 import { CommandContainer } from '../container/command-container.js'
-import type { Launch } from '../container/launch.js'
+import { oneForkPerTurn, type Launch } from '../container/launch.js'
 import { ProcessContainer, type SpawnGate } from '../container/process-container.js'
 import type { ContainerFactory } from '../container/service-container.js'
 
@@ -17,5 +17,8 @@ export interface DefaultContainerOptions {
 
 export function defaultContainers(options: DefaultContainerOptions): ContainerFactory {
   const { privateDir, gate, launch, partialFrameTimeoutMs } = options
-  return (service) => (service.kind === 'command' ? new CommandContainer(service, { privateDir }) : new ProcessContainer(service, { privateDir, gate, launch, partialFrameTimeoutMs }))
+  // Commands are forked here, in the manager (execa): one per turn of its event loop, as Node services without a spawner.
+  const inTurn = oneForkPerTurn()
+  return (service) =>
+    service.kind === 'command' ? new CommandContainer(service, { privateDir, inTurn }) : new ProcessContainer(service, { privateDir, gate, launch, partialFrameTimeoutMs })
 }
