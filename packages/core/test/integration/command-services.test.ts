@@ -181,6 +181,19 @@ describe('the graph rules for command services', () => {
     expect(notices.find((n) => n.startsWith('unhealthy: 2 failed health checks'))).toContain(`tcp 127.0.0.1:${port} failed`)
   })
 
+  test('a command that floods its output or writes a huge line is held to the same log bounds as a Node service', async () => {
+    manager = fixtureManager({
+      // 2 MiB in one line, then 200 000 short lines as fast as the pipe takes them.
+      flood: { command: `head -c 2097152 /dev/zero | tr '\\0' x; echo; seq 1 200000; echo done`, oneshot: true, logs: { bufferLines: 100 } },
+    })
+    await manager.start()
+    const lines = manager.logs('flood', 1000)
+    expect(lines.length).toBeLessThanOrEqual(100)
+    expect(lines.every((l) => l.line.length <= 16 * 1024)).toBe(true)
+    // The burst ends dropped, and says so last.
+    expect(lines.at(-1)!.line).toMatch(/^\[svc\] \d+ lines dropped: output exceeded \d+ lines\/s/)
+  })
+
   test('CPU and RSS of a command are sampled', async () => {
     manager = fixtureManager({ busy: { command: ['sleep', '1000'] } }, { usageIntervalMs: 50 })
     await manager.start()
