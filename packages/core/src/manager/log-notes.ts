@@ -1,5 +1,6 @@
 // The lines the manager writes into a service's own log, so that whoever reads it sees what the manager did to it.
 
+import { wholeMiB } from '../port/message-size.js'
 import type { EventDrop } from './event-fanout.js'
 import type { Denial } from './manager-methods.js'
 
@@ -8,6 +9,5 @@ export function deniedLine({ caller, target, action }: Denial): string {
 }
 
 export function droppedLine({ subscriber, source, event, count, queuedBytes, limitBytes }: EventDrop): string {
-  const mib = (bytes: number) => Math.round(bytes / (1024 * 1024))
-  return `[svc] ${count} ${count === 1 ? 'event' : 'events'} dropped: "${event}" from "${source}"; "${subscriber}" is not reading its channel (${mib(queuedBytes)} MiB wait to be delivered to it, the limit is ${mib(limitBytes)} MiB). Is it blocking its event loop?`
+  return `[svc] ${count} ${count === 1 ? 'event' : 'events'} dropped: "${event}" from "${source}"; "${subscriber}" is not reading its channel (${wholeMiB(queuedBytes)} MiB wait to be delivered to it, the limit is ${wholeMiB(limitBytes)} MiB). Is it blocking its event loop?`
 }

@@ -6,7 +6,7 @@ import { restoreError, serializeError, svcError, type SerializedError } from '..
 import type { ServiceController } from '../controller/service-controller.js'
 import { MANAGER_TARGET, type OutgoingRequestMessage, type ResponseMessage } from '../protocol/messages.js'
 import { materialize, type RawBody } from '../protocol/raw-body.js'
-import { isTooLarge, tooLargeFor } from '../port/message-size.js'
+import { isTooLarge, tooLargeFor, wholeMiB } from '../port/message-size.js'
 import type { CallMeters } from './call-meters.js'
 
 export interface RouteTarget {
@@ -270,10 +270,9 @@ function answer(pending: Pending, r: Answer): void {
 }
 
 function overloaded(to: string, method: string, queuedBytes: number, limitBytes: number): Error {
-  const mib = (bytes: number) => Math.round(bytes / (1024 * 1024))
   return svcError(
     'SVC_ERR_OVERLOADED',
-    `Service "${to}" is not reading its channel: ${mib(queuedBytes)} MiB of messages already wait to be delivered to it (the limit is ${mib(limitBytes)} MiB), so ${method} was not sent. Is "${to}" blocking its event loop? Retry later, or send it less at once.`,
+    `Service "${to}" is not reading its channel: ${wholeMiB(queuedBytes)} MiB of messages already wait to be delivered to it (the limit is ${wholeMiB(limitBytes)} MiB), so ${method} was not sent. Is "${to}" blocking its event loop? Retry later, or send it less at once.`,
     { service: to, details: { method, queuedBytes, limitBytes } },
   )
 }

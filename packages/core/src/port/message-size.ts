@@ -25,6 +25,14 @@ export function tooLargeFor(service: string, what: string, cause: ServiceError):
   )
 }
 
+const MIB = 1024 * 1024
+
+/** A size in MiB to one decimal, none when whole: what a message or a limit weighs. */
 function mib(bytes: number): string {
-  return (bytes / (1024 * 1024)).toFixed(bytes % (1024 * 1024) === 0 ? 0 : 1)
+  return (bytes / MIB).toFixed(bytes % MIB === 0 ? 0 : 1)
+}
+
+/** A size in whole MiB: how much waits in a queue, against its limit. */
+export function wholeMiB(bytes: number): number {
+  return Math.round(bytes / MIB)
 }
