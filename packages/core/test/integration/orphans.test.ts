@@ -58,12 +58,12 @@ function runManager(stateDir: string, spawner?: boolean) {
   return { child, next }
 }
 
-async function allPids(m: ReturnType<typeof runManager>): Promise<{ pids: number[]; watchdog: number }> {
-  const ready = (await m.next('pids')) as { pids: Record<string, number | number[]>; watchdog: number }
+async function allPids(m: ReturnType<typeof runManager>): Promise<{ pids: number[]; leaders: number[]; watchdog: number }> {
+  const ready = (await m.next('pids')) as { pids: Record<string, number[]>; watchdog: number }
   await m.next('spinning')
   const pids = Object.values(ready.pids).flat()
   seen.push(...pids, ready.watchdog)
-  return { pids, watchdog: ready.watchdog }
+  return { pids, leaders: Object.values(ready.pids).map((tree) => tree[0]!), watchdog: ready.watchdog }
 }
 
 describe('no orphans', () => {
@@ -74,9 +74,11 @@ describe('no orphans', () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'svc-orphans-'))
     dirs.push(stateDir)
     const m = runManager(stateDir, withSpawner)
-    const { pids, watchdog } = await allPids(m)
+    const { pids: found, leaders, watchdog } = await allPids(m)
+    // The middle process of a double fork exits on its own, maybe after the tree was read: count what still runs.
+    const pids = found.filter(isAlive)
+    expect(leaders.every(isAlive)).toBe(true)
     expect(pids.length).toBeGreaterThanOrEqual(5)
-    expect(pids.every(isAlive)).toBe(true)
     const spawner = spawnerOf(m.child.pid!)
     expect(spawner !== null).toBe(withSpawner)
     if (spawner) seen.push(spawner)
