@@ -11,6 +11,7 @@ import { svcError } from '../errors.js'
 import type { ResolvedService } from '../manifest/normalize.js'
 import type { DependencyCondition } from '../manifest/types.js'
 import type { ExitInfo, ServiceState } from '../protocol/snapshot.js'
+import { sleep } from '../sleep.js'
 import { retriedStartFailure } from '../supervision/restart-policy.js'
 import { assertTransition } from './states.js'
 
@@ -129,7 +130,7 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
     if (this.delayNextStartMs > 0) {
       const ms = this.delayNextStartMs
       this.delayNextStartMs = 0
-      await untilAborted(new Promise((r) => setTimeout(r, ms)), abort.signal).catch(() => {})
+      await sleep(ms, abort.signal).catch(() => {})
     }
     if (abort.signal.aborted) throw this.#aborted()
     // Dependents waiting for this start keep waiting while a failed attempt is retried (see #attempt).
@@ -165,7 +166,7 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
       const delayMs = !this.service.oneshot && retriedStartFailure(error) ? (this.links.retryStart?.(this) ?? null) : null
       if (delayMs === null) throw error
       this.restarting = true
-      await untilAborted(new Promise((r) => setTimeout(r, delayMs)), signal).catch(() => {})
+      await sleep(delayMs, signal).catch(() => {}) // a close during the wait clears its timer
       this.restarting = false
       if (signal.aborted) throw this.#aborted()
       return false

@@ -8,7 +8,7 @@ import { checkOnce, type CheckOptions } from './check-once.js'
 import { describeProbe } from './describe.js'
 import { isProbeFailure } from './failure.js'
 import { waitForLine, type LineSource } from './log.js'
-import { sleep } from './sleep.js'
+import { sleep } from '../sleep.js'
 import type { ResolvedProbe } from './types.js'
 
 const trace = debuglog('svc:probe')

@@ -3,6 +3,7 @@
 
 import { debuglog } from 'node:util'
 import type { ServiceNode } from '../node/service-node.js'
+import { sleep } from '../sleep.js'
 import { decideRestart, retriedStartFailure, type RestartDecision } from './restart-policy.js'
 
 const trace = debuglog('svc:supervisor')
@@ -183,17 +184,10 @@ export class Supervisor {
   }
 }
 
+/** True once `ms` passed, false when cancelled first (its timer cleared). */
 function delay(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false)
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve(true)
-    }, ms)
-    const onAbort = () => {
-      clearTimeout(timer)
-      resolve(false)
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
+  return sleep(ms, signal).then(
+    () => true,
+    () => false,
+  )
 }

@@ -105,6 +105,21 @@ describe('when readiness fails', () => {
     }
   })
 
+  test('a close during the wait before the next attempt ends the start at once, not after the backoff', async () => {
+    const port = await freePort()
+    manager = fixtureManager({
+      never: { command: ['sleep', '1000'], ready: { tcp: port, intervalMs: 20 }, startTimeoutMs: 200, restart: { backoff: { initialMs: 30_000, jitter: 0 } } },
+    })
+    const waiting = new Promise((resolve) => manager!.once('restart', resolve))
+    const starting = manager.start().catch((e: { code?: string }) => e.code)
+    await expect(waiting).resolves.toMatchObject({ service: 'never', delayMs: 30_000 })
+    expect(manager.service('never').display).toBe('restarting')
+    await manager.close()
+    expect(await starting).toBe('SVC_ERR_START_ABORTED')
+    expect(manager.service('never')).toMatchObject({ state: 'closed', pid: null, restarts: 1 })
+    expect(manager.service('never').display).not.toBe('restarting')
+  })
+
   test('a process that exits before it is ready fails the start at once, not at the timeout', async () => {
     manager = fixtureManager({ quitter: { command: ['sh', '-c', 'echo bye; exit 4'], ready: { log: 'never printed' }, restart: 'never' } })
     const notices: string[] = []
