@@ -88,15 +88,17 @@ async function endToEnd({ trials, count }) {
 // Nanoseconds per relayed call (request in, answer back) through a Router, with stand-in channels.
 function routerAlone(meters, calls) {
   let forwarded
-  const callee = { queuedBytes: 0, send: (m) => ((forwarded = m), true) }
-  const caller = { queuedBytes: 0, send: () => true }
-  const router = new Router({ target: () => ({ state: 'running', controller: callee, kind: 'node' }), mayCall: () => true, manager: async () => null }, undefined, meters)
+  const channel = (send) => ({ queuedBytes: 0, inFlight: 0, send, callStarted() { this.inFlight++ }, callEnded() { this.inFlight-- } })
+  const callee = channel((m) => ((forwarded = m), true))
+  const caller = channel(() => true)
+  const target = { state: 'running', kind: 'node', pick: () => callee }
+  const router = new Router({ target: () => target, mayCall: () => true, manager: async () => null }, undefined, meters)
   const request = { type: 'request', id: 0, to: 'echo', method: 'echo', args: [] }
   const t0 = performance.now()
   for (let i = 0; i < calls; i++) {
     request.id = i
     router.fromService('caller', caller, request)
-    router.fromResponse('echo', { type: 'response', id: forwarded.id, ok: true, value: null })
+    router.fromResponse('echo', callee, { type: 'response', id: forwarded.id, ok: true, value: null })
   }
   return ((performance.now() - t0) * 1e6) / calls
 }

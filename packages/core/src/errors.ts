@@ -43,6 +43,9 @@ export type ErrorCode =
   | 'SVC_ERR_APPLY_UNSUPPORTED'
   | 'SVC_ERR_METRICS_OFF'
   | 'SVC_ERR_METRICS_LISTEN'
+  | 'SVC_ERR_RELOAD_FAILED'
+  | 'SVC_ERR_SCALE_FAILED'
+  | 'SVC_ERR_BAD_INSTANCES'
 
 export class ServiceError extends Error {
   override name = 'ServiceError'

@@ -43,6 +43,9 @@ export class ServiceController extends EventEmitter<ControllerEvents> {
   /** The socket the service serves direct calls on, as it reported when it started running. */
   directPath: string | null = null
   readonly remoteReady: Promise<void>
+  /** Calls the router sent here and has not had answered (or given up on): what least-in-flight balancing compares. */
+  inFlight = 0
+  #idle: (() => void)[] = []
   #ready!: { resolve(): void; reject(error: Error): void }
   #lost = false
   #waiters = new Set<{ onState(state: ServiceState, error?: SerializedError): void; onLost(): void }>()
@@ -66,6 +69,32 @@ export class ServiceController extends EventEmitter<ControllerEvents> {
 
   send(message: HostMessage): boolean {
     return this.port.send(message)
+  }
+
+  /** The router sent a call here. */
+  callStarted(): void {
+    this.inFlight++
+  }
+
+  /** A call sent here was answered, cancelled or failed. */
+  callEnded(): void {
+    if (--this.inFlight === 0 && this.#idle.length > 0) for (const resolve of this.#idle.splice(0)) resolve()
+  }
+
+  /** Resolves once no call sent here is in flight, or after `timeoutMs`, whichever comes first. */
+  whenIdle(timeoutMs: number): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      const idle = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        this.#idle = this.#idle.filter((waiter) => waiter !== idle)
+        resolve()
+      }, timeoutMs)
+      this.#idle.push(idle)
+    })
   }
 
   /** Bytes sent to the service that it has not read yet (that the kernel has not taken off our hands). */

@@ -1,7 +1,7 @@
 // Everything the manager reports, in one typed map.
 
 import type { LogLine } from './log-buffer.js'
-import type { ExitInfo, ServiceState, UsageSample } from '../protocol/snapshot.js'
+import type { ExitInfo, InstanceState, ServiceState, UsageSample } from '../protocol/snapshot.js'
 import type { SerializedError } from '../errors.js'
 import type { EventDrop } from './event-fanout.js'
 
@@ -13,6 +13,19 @@ export interface StateChange {
   reason: string
 }
 
+/** One instance of a service (`api#1`) changed state; the service's own state may not have. */
+export interface InstanceChange {
+  service: string
+  /** `api#1` */
+  instance: string
+  index: number
+  pid: number | null
+  from: InstanceState
+  to: InstanceState
+  at: number
+  reason: string
+}
+
 export interface ManagerEvents {
   state: [change: StateChange]
   /** A starting service's process exists (its pid is known, and `waitingFor` says what it now waits for). */
@@ -20,7 +33,13 @@ export interface ManagerEvents {
   log: [line: LogLine]
   exit: [exit: ExitInfo & { service: string }]
   crash: [crash: { service: string; code: number | null; signal: string | null; at: number }]
-  restart: [restart: { service: string; attempt: number; delayMs: number; at: number }]
+  /** A restart is scheduled: of the service, or of one instance (`instance`) while the others serve. */
+  restart: [restart: { service: string; instance?: string; attempt: number; delayMs: number; at: number }]
+  instance: [change: InstanceChange]
+  /** One instance crashed while others served: it is restarted alone, its dependents do not notice. */
+  instanceCrash: [crash: { service: string; instance: string; code: number | null; signal: string | null; at: number }]
+  /** An instance's process tree stayed above limits.memoryMb: it is replaced by a reload. */
+  overLimit: [over: { service: string; instance: string; rss: number; limitMb: number; at: number }]
   /** Gave up restarting (restart intensity exceeded); its dependents stay closed. */
   failed: [failure: { service: string; why: string; at: number }]
   exception: [exception: { service: string; kind: string; error: SerializedError; at: number }]

@@ -59,7 +59,7 @@ export class ManagerMethods {
     return this.host
       .services()
       .filter((s) => s.name === from || calls.includes(s.name))
-      .map((s) => ({ ...s, pid: null, sparePid: null, directSocket: null }))
+      .map((s) => ({ ...s, pid: null, sparePid: null, directSocket: null, instances: s.instances.map((i) => ({ ...i, pid: null })) }))
   }
 
   // A caller's first call to a service goes through here: null = the target does not serve direct calls (the caller
@@ -70,7 +70,9 @@ export class ManagerMethods {
     }
     const node = this.host.node(target)
     if (!node.service.direct) return null
-    const grant = node.state === 'running' ? node.container.directGrant(from) : null
+    // Each instance has its own socket and key; a caller gets the one balancing picks now.
+    const picked = node.state === 'running' ? node.pick() : null
+    const grant = picked ? (node.instances.find((i) => i.controller === picked)?.container.directGrant(from) ?? null) : null
     if (!grant) throw svcError('SVC_ERR_SERVICE_NOT_RUNNING', `Service "${target}" serves no direct calls right now; calls are relayed.`, { service: target })
     return grant
   }

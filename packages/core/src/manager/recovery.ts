@@ -23,7 +23,7 @@ export interface RecoveryHost {
 export function createSupervisor(host: RecoveryHost): Supervisor {
   const { events } = host
   const gone = (node: ServiceNode, why: string) => {
-    void node.container.dispose()
+    void node.dispose()
     if (node.service.critical) host.fail(node, why)
   }
   return new Supervisor({
@@ -33,7 +33,10 @@ export function createSupervisor(host: RecoveryHost): Supervisor {
     transitiveDependencies: (name) => [...host.graph().withDependencies([name])].filter((n) => n !== name),
     now: () => Date.now(),
     random: () => host.random(),
-    onRestartScheduled: (node, attempt, delayMs) => events.emit('restart', { service: node.name, attempt, delayMs, at: Date.now() }),
+    onRestartScheduled: (node, attempt, delayMs, instance) =>
+      events.emit('restart', { service: node.name, ...(instance && { instance: instance.id }), attempt, delayMs, at: Date.now() }),
+    onInstanceLeftDown: (node, instance, why) =>
+      events.emit('notice', { service: node.name, message: `${instance.id} not restarted: ${why}; the other instances serve`, at: Date.now() }),
     onGaveUp: (node, why) => {
       events.emit('failed', { service: node.name, why, at: Date.now() })
       gone(node, why)
@@ -43,8 +46,8 @@ export function createSupervisor(host: RecoveryHost): Supervisor {
       gone(node, why)
     },
     prewarm: (node) => {
-      if (host.prewarm) void node.container.prepare().catch(() => {})
+      if (host.prewarm) void node.prepare().catch(() => {})
     },
-    release: (node) => void node.container.dispose(),
+    release: (node) => void node.dispose(),
   })
 }

@@ -10,9 +10,10 @@ import { isTooLarge, tooLargeFor, wholeMiB } from '../port/message-size.js'
 import type { CallMeters } from './call-meters.js'
 
 export interface RouteTarget {
-  state: string
-  controller: ServiceController | null
-  kind: 'node' | 'command'
+  readonly state: string
+  readonly kind: 'node' | 'command'
+  /** The running instance a call goes to (node/service-node.ts balances), or null when none runs. */
+  pick(): ServiceController | null
 }
 
 export interface RouterHost {
@@ -34,6 +35,8 @@ interface Pending {
   /** A service's call: the channel it came on, and the id it used there. */
   channel: ServiceController | null
   callerId: number
+  /** The instance it was sent to: only that one may answer it, and its exit fails it. */
+  via: ServiceController | null
   /** A call from outside the graph: settles its promise. */
   settle: ((answer: Answer) => void) | null
 }
@@ -69,7 +72,7 @@ export class Router {
 
   /** A request from service `from`, arriving on `controller`. */
   fromService(from: string, controller: ServiceController, message: OutgoingRequestMessage): void {
-    const pending: Pending = { from, to: message.to, method: message.method, at: 0, channel: controller, callerId: message.id, settle: null }
+    const pending: Pending = { from, to: message.to, method: message.method, at: 0, channel: controller, callerId: message.id, via: null, settle: null }
     if (message.to === MANAGER_TARGET) {
       // A body that does not decode (a service wrote its own bytes to the pipe) fails this call, not the manager.
       Promise.resolve()
@@ -109,7 +112,7 @@ export class Router {
           reject(error)
         }
       }
-      const id = this.#forward({ from: '(manager)', to, method, at: 0, channel: null, callerId: 0, settle }, args)
+      const id = this.#forward({ from: '(manager)', to, method, at: 0, channel: null, callerId: 0, via: null, settle }, args)
       if (id !== undefined) {
         timer = setTimeout(() => {
           const pending = this.#pending.get(id)
@@ -128,10 +131,10 @@ export class Router {
     })
   }
 
-  /** A response from service `from`: only the service a request went to may answer it. */
-  fromResponse(from: string, message: ResponseMessage): void {
+  /** A response from service `from`, arriving on `controller`: only the instance a request went to may answer it. */
+  fromResponse(from: string, controller: ServiceController, message: ResponseMessage): void {
     const pending = this.#pending.get(message.id)
-    if (!pending || pending.to !== from) return
+    if (!pending || pending.via !== controller) return
     this.#forget(message.id, pending)
     const stats = this.#statsOf(from)
     const ms = performance.now() - pending.at
@@ -161,10 +164,12 @@ export class Router {
     this.meters?.ended(from, pending.to, pending.method, true)
   }
 
-  /** `service` stopped: everything waiting on it fails now rather than at its timeout. */
-  failPendingTo(service: string, why: string): void {
+  /** An instance stopped: everything waiting on it fails now rather than at its timeout. */
+  failPendingOn(instance: ServiceController, why: string): void {
+    if (instance.inFlight === 0) return
     for (const [id, p] of this.#pending) {
-      if (p.to !== service) continue
+      if (p.via !== instance) continue
+      const service = p.to
       this.#forget(id, p)
       this.#end(p, {
         ok: false,
@@ -198,7 +203,8 @@ export class Router {
       this.#end(pending, { ok: false, error: serializeError(svcError('SVC_ERR_NOT_CALLABLE', message, { service: to, details: { method } })) })
       return undefined
     }
-    if (target.state !== 'running' || !target.controller) {
+    const controller = target.state === 'running' ? target.pick() : null
+    if (!controller) {
       this.#end(pending, {
         ok: false,
         error: serializeError(
@@ -210,7 +216,7 @@ export class Router {
       })
       return undefined
     }
-    const queuedBytes = target.controller.queuedBytes
+    const queuedBytes = controller.queuedBytes
     if (queuedBytes >= this.maxQueuedBytes) {
       this.#end(pending, { ok: false, error: serializeError(overloaded(to, method, queuedBytes, this.maxQueuedBytes)) })
       return undefined
@@ -222,10 +228,12 @@ export class Router {
       if (!ids) this.#byCaller.set(pending.from, (ids = new Map()))
       ids.set(pending.callerId, id)
     }
+    pending.via = controller
+    controller.callStarted()
     this.#pending.set(id, pending)
     let sent: boolean
     try {
-      sent = target.controller.send(trace ? { type: 'request', id, from: pending.from, method, args, trace } : { type: 'request', id, from: pending.from, method, args })
+      sent = controller.send(trace ? { type: 'request', id, from: pending.from, method, args, trace } : { type: 'request', id, from: pending.from, method, args })
     } catch (cause) {
       this.#forget(id, pending)
       this.#end(pending, {
@@ -241,7 +249,7 @@ export class Router {
       })
       return undefined
     }
-    if (!sent) this.failPendingTo(to, 'lost its channel')
+    if (!sent) this.failPendingOn(controller, 'lost its channel')
     return id
   }
 
@@ -253,6 +261,7 @@ export class Router {
 
   #forget(id: number, pending: Pending): void {
     this.#pending.delete(id)
+    pending.via?.callEnded()
     if (pending.channel) this.#byCaller.get(pending.from)?.delete(pending.callerId)
   }
 

@@ -10,6 +10,7 @@ import { Spawner } from '../container/spawner.js'
 import { svcError } from '../errors.js'
 import { normalizeManifest, type ResolvedManifest, type ResolvedService } from '../manifest/normalize.js'
 import type { Manifest } from '../manifest/types.js'
+import type { Instance } from '../node/instance.js'
 import { ServiceNode } from '../node/service-node.js'
 import type { ServiceSnapshot, ServiceState, UsageSample } from '../protocol/snapshot.js'
 import { privateDir } from '../supervision/private-dir.js'
@@ -31,6 +32,7 @@ import type { ManagerEvents, StateChange } from './events.js'
 import { FaultInjection } from './fault-injection.js'
 import { HealthMonitor } from './health-monitor.js'
 import { limitConcurrency } from './limit.js'
+import { MemoryLimits } from './memory-limits.js'
 import { ManagerMethods, type Denial } from './manager-methods.js'
 import { createMetrics, metricsOff, type ManagerMetrics } from '../metrics/manager-metrics.js'
 import type { LogLine } from './log-buffer.js'
@@ -39,6 +41,7 @@ import { ServiceOutput } from './service-output.js'
 import { exitOf, settled, within } from './settle.js'
 import { pidsByService, UsageSampler } from './usage-sampler.js'
 import { waitForState } from './wait-for.js'
+import { instanceOf } from './instance-service.js'
 import { wireContainer } from './wire-container.js'
 
 import type { ManagerOptions } from './options.js'
@@ -114,10 +117,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       health: (name) => this.#health.results(name),
     })
     this.#router = new Router({
-      target: (name) => {
-        const node = this.#nodes.get(name)
-        return node && { state: node.state, controller: node.container.controller, kind: node.service.kind }
-      },
+      target: (name) => this.#nodes.get(name),
       mayCall: (from, to, method) => this.#methods.mayUse(from, to, `call ${method}`),
       manager: (from, method, args) => this.#methods.call(from, method, args),
     }, options.maxQueuedBytes, this.#metrics?.calls)
@@ -125,7 +125,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       subscribersOf: (source, event) => this.#bus.subscribersOf(source, event),
       target: (name) => {
         const target = this.#nodes.get(name)
-        return target?.state === 'running' || target?.state === 'starting' ? target.container.controller : null
+        return target?.state === 'running' || target?.state === 'starting' ? target.eventTarget() : null
       },
       dropped: (drop) => this.#eventsDropped(drop),
     }, options.maxQueuedBytes)
@@ -138,9 +138,14 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       random: options.random ?? Math.random,
       fail: (node, why) => void this.#fail(node, why),
     })
+    const memoryLimits = new MemoryLimits({
+      limitMb: (id) => this.#nodes.get(id.slice(0, id.lastIndexOf('#')))?.service.limits.memoryMb ?? null,
+      replace: (id, rss, limitMb) => this.#overLimit(id, rss, limitMb),
+    })
     this.#usage = new UsageSampler(
       { pids: () => pidsByService(this.#nodes) },
-      (service, sample) => this.emit('usage', { service, ...sample }),
+      // Keys with a '#' are single instances (pidsByService): for their limits, not for the `usage` event.
+      (key, sample) => (key.includes('#') ? memoryLimits.sample(key, sample) : this.emit('usage', { service: key, ...sample })),
       options.usageIntervalMs,
     )
     this.#health = new HealthMonitor({
@@ -149,11 +154,11 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
         const node = this.#nodes.get(service)
         if (!node || node.state !== 'running') return
         this.emit('notice', { service, message: `unhealthy: ${why}; restarting it`, at: Date.now() })
-        node.pendingExitReason = 'unhealthy'
-        node.container.kill('SIGKILL')
+        for (const instance of node.instances) if (instance.state === 'running') instance.pendingExitReason = 'unhealthy'
+        node.kill('SIGKILL')
       },
     })
-    this.faults = new FaultInjection((name) => this.#node(name))
+    this.faults = new FaultInjection({ node: (name) => this.#node(name), instances: (target) => this.#instances(target) })
     this.#watch = new WatchRestarts({
       watched: () => watchedServices([...this.#nodes.values()].map((n) => n.service), options.watch === true),
       // Not one stopped by hand, never started, waiting for its dependencies, or removed by apply() meanwhile.
@@ -201,7 +206,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.#usage.start()
     if (!this.#watch.active) this.#watch.start()
     if (this.#options.prewarm !== false) {
-      for (const node of nodes) if (node.state === 'closed') void node.container.prepare().catch(() => {})
+      for (const node of nodes) if (node.state === 'closed') void node.prepare().catch(() => {})
     }
     const results = await Promise.allSettled(nodes.map((node) => node.start()))
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
@@ -234,7 +239,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       // Dependents are asked first so each close carries the real reason; the nodes enforce the order anyway.
       const order = this.manifest.graph.startOrder().reverse().map((n) => this.#node(n))
       await Promise.all(order.map((node) => node.close('manager closing')))
-      await Promise.all(order.map((node) => node.container.dispose()))
+      await Promise.all(order.map((node) => node.dispose()))
       await this.#spawner?.close()
       this.#fanout.forgetAll()
       this.#usage.stop()
@@ -252,7 +257,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     }
     await Promise.all(targets.map((n) => this.#node(n).close('stopped')))
     // Nodes, not names: a child service leaves the graph once closed.
-    if (!keepSpares) await Promise.all(stoppedNodes.map((node) => node.container.dispose()))
+    if (!keepSpares) await Promise.all(stoppedNodes.map((node) => node.dispose()))
   }
 
   /** Closes the service(s) and their dependents, then starts them again in dependency order. */
@@ -261,6 +266,26 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     const dependents = [...this.manifest.graph.transitiveDependents(targets)].filter((n) => this.#node(n).state !== 'closed')
     await this.#close(targets, true) // warm spares are what makes this restart cheap
     await this.start([...targets, ...dependents])
+  }
+
+  /**
+   * Replaces every instance of the named services (default: every running service, in dependency order) one at a time
+   * without downtime: a replacement starts, takes the new calls once it runs, and the old instance finishes its calls
+   * (at most drainTimeoutMs) before it closes. Dependents stay running and see no error. A replacement that fails to
+   * start stops the reload with SVC_ERR_RELOAD_FAILED; the instance it was to replace keeps serving.
+   */
+  async reload(names?: string | string[]): Promise<void> {
+    if (this.#closing) throw svcError('SVC_ERR_MANAGER_CLOSED', 'The manager is closed: there is nothing to reload.')
+    const order = names === undefined
+      ? this.manifest.graph.startOrder().filter((n) => this.#node(n).state === 'running')
+      : this.manifest.graph.startOrder(this.#known(typeof names === 'string' ? [names] : names))
+    for (const name of order) await this.#node(name).reload()
+  }
+
+  /** Sets how many instances `name` runs (PM2's `scale`): new ones start (resolves once they run), surplus ones finish
+   * their calls and close, highest-numbered first. A service that does not run gets the count at its next start. */
+  scale(name: string, instances: number): Promise<void> {
+    return this.#node(name).scale(instances)
   }
 
   /** What apply(manifest) would do, without doing it. Throws what the constructor would for a bad manifest
@@ -319,7 +344,8 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
 
   service(name: string): ServiceSnapshot {
     const node = this.#node(name)
-    return snapshotOf(node, node.state === 'closed' || node.state === 'completed' ? null : this.#usage.latest(name), this.#router.stats(name))
+    const down = node.state === 'closed' || node.state === 'completed'
+    return snapshotOf(node, down ? null : this.#usage.latest(name), this.#router.stats(name), (id) => this.#usage.latest(id))
   }
 
   /** The graph's metrics in Prometheus's text format (docs/operations.md lists them), to serve or inspect yourself.
@@ -359,16 +385,16 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     }
   }
 
-  /** Fault injection: signals a service's process group without the close protocol. Resolves once its process has
+  /** Fault injection: signals a service's process groups (every instance's; `api#1`: that instance's) without the close protocol. Resolves once its process has
    * exited and what that set off — the cascade, the restarts — has settled (see settled()); at once for a signal that
    * does not end a process (SIGSTOP, SIGCONT…) or when nothing runs. Rejects with SVC_ERR_WAIT_TIMEOUT if the process
    * outlives the signal (a SIGTERM it handles) or the graph does not settle within `timeoutMs`. */
   kill(service: string, signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 30_000): Promise<void> {
-    const node = this.#node(service)
-    const exit = exitOf(node.container, signal)
-    node.container.kill(signal)
-    const done = exit
-      ? within(exit, Date.now() + timeoutMs, () => `"${service}" to exit after ${signal}`).then(() => this.settled(timeoutMs))
+    const instances = this.#instances(service)
+    const exits = instances.map((i) => exitOf(i.container, signal)).filter((exit) => exit !== null)
+    for (const instance of instances) instance.container.kill(signal)
+    const done = exits.length > 0
+      ? within(Promise.all(exits), Date.now() + timeoutMs, () => `"${service}" to exit after ${signal}`).then(() => this.settled(timeoutMs))
       : Promise.resolve()
     done.catch(() => {}) // kill() is also called without await, as it was when it returned nothing
     return done
@@ -416,29 +442,36 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   }
 
   #add(service: ResolvedService): ServiceNode {
-    const container = (this.#options.containers ?? defaultContainers({
+    const containers = this.#options.containers ?? defaultContainers({
       privateDir: privateDir(this.manifest.stateDir),
       gate: this.#boots,
       launch: this.#launch,
       partialFrameTimeoutMs: this.#options.partialFrameTimeoutMs,
-    }))(service)
-    const node = new ServiceNode(service, container, {
-      dependencies: (n) => this.manifest.graph.dependenciesOf(n.name).map((d) => this.#node(d)),
-      dependents: (n) => this.manifest.graph.dependentsOf(n.name).map((d) => this.#node(d)),
-      retryStart: (n) => (this.#closing || n.stopped ? null : this.#supervisor.startRetry(n)),
     })
     const logFile = service.logs.file && (isAbsolute(service.logs.file) ? service.logs.file : resolve(this.manifest.cwd, service.logs.file))
     const output = new ServiceOutput(service, logFile || null, (line) => this.emit('log', line))
-    this.#output.set(service.name, output)
-    this.#nodes.set(service.name, node)
-    wireContainer(node, container, output, {
+    const wiring = {
       run: this.#run,
       router: this.#router,
       bus: this.#bus,
       fanout: this.#fanout,
-      mayUse: (from, to, action) => this.#methods.mayUse(from, to, action),
+      mayUse: (from: string, to: string, action: string) => this.#methods.mayUse(from, to, action),
       events: this,
+    }
+    const node = new ServiceNode(service, {
+      dependencies: (n) => this.manifest.graph.dependenciesOf(n.name).map((d) => this.#node(d)),
+      dependents: (n) => this.manifest.graph.dependentsOf(n.name).map((d) => this.#node(d)),
+      container: (n, index) => {
+        const container = containers(instanceOf(service, index))
+        wireContainer(n, container, output, wiring)
+        return container
+      },
+      retire: (_n, instance) => void instance.container.dispose(),
+      retryStart: (n) => (this.#closing || n.stopped ? null : this.#supervisor.startRetry(n)),
+      retryInstance: (n, instance) => this.#supervisor.instanceRetry(n, instance, instance.lastExit ?? { code: 1, signal: null }),
     })
+    this.#output.set(service.name, output)
+    this.#nodes.set(service.name, node)
     node.on('state', (from, to, reason) => {
       const change: StateChange = { service: service.name, from, to, at: Date.now(), reason }
       this.#timeline.push(change)
@@ -456,12 +489,30 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
         for (const child of finishedChildren(node, this.#nodes)) this.#drop(child)
       }
     })
-    node.on('started', () => this.emit('spawned', { service: service.name, pid: node.container.pid, at: Date.now() }))
+    node.on('started', () => this.emit('spawned', { service: service.name, pid: node.pid, at: Date.now() }))
+    node.on('instance', (instance, from, to, reason) => {
+      this.emit('instance', { service: service.name, instance: instance.id, index: instance.index, pid: instance.pid, from, to, at: Date.now(), reason })
+    })
+    node.on('instanceCrash', (instance, report) => {
+      this.emit('instanceCrash', { service: service.name, instance: instance.id, code: report.code, signal: report.signal, at: Date.now() })
+    })
     node.on('crash', (report) => {
       this.emit('crash', { service: service.name, code: report.code, signal: report.signal, at: Date.now() })
       void this.#supervisor.onCrash(node, report)
     })
     return node
+  }
+
+  // An instance above its service's limits.memoryMb: replaced by a reload of it alone, so no call is lost.
+  async #overLimit(id: string, rss: number, limitMb: number): Promise<void> {
+    const node = this.#nodes.get(id.slice(0, id.lastIndexOf('#')))
+    const instance = node?.instance(Number(id.slice(id.lastIndexOf('#') + 1)))
+    if (!node || !instance || instance.state !== 'running' || this.#closing) return
+    this.emit('overLimit', { service: node.name, instance: id, rss, limitMb, at: Date.now() })
+    this.emit('notice', { service: node.name, message: `${id} uses ${Math.round(rss / 2 ** 20)} MiB, above limits.memoryMb (${limitMb}): replacing it`, at: Date.now() })
+    await node.reload(`above limits.memoryMb (${limitMb} MiB)`, instance).catch((error: Error) => {
+      this.emit('notice', { service: node.name, message: `${id} could not be replaced: ${error.message}`, at: Date.now() })
+    })
   }
 
   // A one-shot that failed stays failed (its dependents do not start), as a service the supervisor gave up on.
@@ -499,7 +550,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     if (!this.#options.containers) this.emit('notice', { service: '(manager)', message: `containment: ${hostContainment().describe()}`, at: Date.now() })
     for (const node of this.#nodes.values()) {
       if (Object.keys(node.service.permissions).length === 0) continue
-      for (const line of node.container.permissionReport) {
+      for (const line of node.instances[0]?.container.permissionReport ?? []) {
         this.emit('notice', { service: node.name, message: `permissions: ${line}`, at: Date.now() })
       }
     }
@@ -532,6 +583,20 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     const list = [...names]
     for (const n of list) this.#node(n)
     return list
+  }
+
+  /** `api`: every instance of api; `api#1`: that one (SVC_ERR_UNKNOWN_SERVICE if it has no such instance). */
+  #instances(target: string): Instance[] {
+    const at = target.lastIndexOf('#')
+    if (at === -1) return this.#node(target).instances.filter((i) => i.live)
+    const node = this.#node(target.slice(0, at))
+    const instance = node.instance(Number(target.slice(at + 1)))
+    if (!instance || !/^\d+$/.test(target.slice(at + 1))) {
+      throw svcError('SVC_ERR_UNKNOWN_SERVICE', `Service "${node.name}" has no instance ${target}. Its instances: ${node.instances.map((i) => i.id).join(', ') || 'none'}.`, {
+        service: node.name,
+      })
+    }
+    return [instance]
   }
 
   #node(name: string): ServiceNode {

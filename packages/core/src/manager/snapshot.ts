@@ -2,18 +2,24 @@
 
 import { startWaitsFor } from '../container/readiness.js'
 import type { ServiceNode } from '../node/service-node.js'
-import type { ServiceSnapshot, UsageSample } from '../protocol/snapshot.js'
+import type { InstanceSnapshot, ServiceSnapshot, UsageSample } from '../protocol/snapshot.js'
 import { displayState } from './display-state.js'
 
-export function snapshotOf(node: ServiceNode, usage: UsageSample | null, calls: ServiceSnapshot['calls']): ServiceSnapshot {
-  const { service, container } = node
+export function snapshotOf(
+  node: ServiceNode,
+  usage: UsageSample | null,
+  calls: ServiceSnapshot['calls'],
+  instanceUsage: (id: string) => UsageSample | null,
+): ServiceSnapshot {
+  const { service } = node
+  const first = node.instances.find((i) => i.live) ?? node.instances[0]
   return {
     name: node.name,
     state: node.state,
     display: displayState(node),
-    pid: container.pid,
-    sparePid: container.sparePid,
-    directSocket: node.state === 'running' ? (container.controller?.directPath ?? null) : null,
+    pid: node.pid,
+    sparePid: first?.container.sparePid ?? null,
+    directSocket: node.state === 'running' ? (first?.controller?.directPath ?? null) : null,
     dependsOn: [...service.dependsOn],
     conditions: { ...service.conditions },
     kind: service.kind,
@@ -27,5 +33,19 @@ export function snapshotOf(node: ServiceNode, usage: UsageSample | null, calls: 
     calls,
     critical: service.critical,
     parent: service.parent,
+    desiredInstances: node.desired,
+    instances: node.instances.map(
+      (i): InstanceSnapshot => ({
+        id: i.id,
+        index: i.index,
+        state: i.state,
+        pid: i.live ? i.pid : null,
+        inFlight: i.inFlight,
+        restarts: i.restarts,
+        startedAt: i.startedAt,
+        host: i.placement.host,
+        usage: i.live ? (node.instances.length > 1 ? instanceUsage(i.id) : usage) : null,
+      }),
+    ),
   }
 }

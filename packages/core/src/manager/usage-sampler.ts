@@ -53,16 +53,24 @@ export class UsageSampler {
     return this.#cpu.seconds(service)
   }
 
+  private read(pid: number) {
+    return this.#reader.read(pid)
+  }
+
   async sample(): Promise<void> {
     if (this.#sampling) return // a slow sample must not pile up behind the interval
     this.#sampling = true
     try {
       const at = Date.now()
       const sampled = new Set<number>()
+      // A process is read once per sample, though it counts for its service and its instance: a second read would
+      // find almost no CPU time since the first.
+      const reads = new Map<number, ReturnType<typeof this.read>>()
+      const read = (pid: number) => reads.get(pid) ?? reads.set(pid, this.read(pid)).get(pid)!
       for (const [service, roots] of this.source.pids()) {
         const pids = (await Promise.all(roots.map(processTree))).flat()
         for (const pid of pids) sampled.add(pid)
-        const stats = await Promise.allSettled(pids.map((pid) => this.#reader.read(pid)))
+        const stats = await Promise.allSettled(pids.map(read))
         let cpu = 0
         let rss = 0
         const cpuSeconds = new Map<number, number>()
@@ -88,14 +96,20 @@ export class UsageSampler {
   }
 }
 
-/** The pids each running service is charged for: its own, and those of its child services (and theirs). */
+/** The pids each running service is charged for: its own, and those of its child services (and theirs); and each
+ * instance's own (keyed `api#0`) where a service has several or a memory limit. */
 export function pidsByService(nodes: ReadonlyMap<string, ServiceNode>): Map<string, number[]> {
   const pids = new Map<string, number[]>()
   for (const node of nodes.values()) {
-    const pid = node.container.pid
-    if (pid === null || node.state === 'closed') continue
-    for (let n: ServiceNode | undefined = node; n; n = n.service.parent ? nodes.get(n.service.parent) : undefined) {
-      pids.set(n.name, [...(pids.get(n.name) ?? []), pid])
+    if (node.state === 'closed') continue
+    for (const instance of node.instances) {
+      const pid = instance.pid
+      if (pid === null || !instance.live) continue
+      for (let n: ServiceNode | undefined = node; n; n = n.service.parent ? nodes.get(n.service.parent) : undefined) {
+        pids.set(n.name, [...(pids.get(n.name) ?? []), pid])
+      }
+      // Each instance on its own too, when there are several (limits.memoryMb, `svc ps`).
+      if (node.instances.length > 1 || node.service.limits.memoryMb !== null) pids.set(instance.id, [pid])
     }
   }
   return pids

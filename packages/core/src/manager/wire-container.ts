@@ -3,6 +3,7 @@
 
 import type { EventEmitter } from 'eventemitter3'
 import type { ServiceContainer } from '../container/service-container.js'
+import type { ServiceController } from '../controller/service-controller.js'
 import type { ServiceNode } from '../node/service-node.js'
 import type { EventBus } from './event-bus.js'
 import type { EventFanout } from './event-fanout.js'
@@ -20,11 +21,16 @@ export interface ContainerHost {
   events: EventEmitter<ManagerEvents>
 }
 
+/** Wires one instance's container; `node` is its service. */
 export function wireContainer(node: ServiceNode, container: ServiceContainer, output: ServiceOutput, host: ContainerHost): void {
   const name = node.name
+  const instanceOf = () => node.instances.find((i) => i.container === container)
+  // Its current controller and its warm spare's: calls in flight on the one whose process ends fail with it.
+  const controllers = new Set<ServiceController>()
   container.on('spawn', (pid) => host.run?.add(pid))
   container.on('gone', (pid) => host.run?.remove(pid))
-  container.on('controller', (controller) =>
+  container.on('controller', (controller) => {
+    controllers.add(controller)
     wireController(name, controller, {
       router: host.router,
       bus: host.bus,
@@ -39,16 +45,22 @@ export function wireContainer(node: ServiceNode, container: ServiceContainer, ou
       protocolError: (service, error) => {
         // Kept for the exit report: the exit that follows is the manager's doing, not a crash of the service's own.
         output.exception('protocol error', error)
-        if (node.state === 'running') node.pendingExitReason = 'lost-channel'
+        const instance = instanceOf()
+        if (instance?.state === 'running') instance.pendingExitReason = 'lost-channel'
         host.events.emit('notice', { service, message: error.message, at: Date.now() })
       },
-    }),
-  )
+    })
+  })
   container.on('output', (stream, line) => output.line(stream, line))
   container.on('exit', (report) => {
     output.reportDrops() // its output has ended: drops of a last burst are reported now
+    for (const controller of controllers) {
+      host.router.failPendingOn(controller, report.expected ? 'closed' : 'exited')
+      if (!controller.connected) controllers.delete(controller)
+    }
+    // Subscriptions are the service's: they go with its last instance.
+    if (node.instances.some((i) => i.container !== container && i.live)) return
     host.fanout.forget(name) // and so have the events it missed
     host.bus.dropSubscriber(name)
-    host.router.failPendingTo(name, report.expected ? 'closed' : 'exited')
   })
 }

@@ -21,7 +21,7 @@ export interface WireHost {
 
 export function wireController(name: string, controller: ServiceController, host: WireHost): void {
   controller.on('request', (m) => host.router.fromService(name, controller, m))
-  controller.on('response', (m) => host.router.fromResponse(name, m))
+  controller.on('response', (m) => host.router.fromResponse(name, controller, m))
   controller.on('cancel', (m) => host.router.cancel(name, m.id))
   controller.on('emit', (m) => host.fanout.emit(name, m))
   controller.on('subscribe', (m) => {

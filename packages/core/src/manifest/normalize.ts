@@ -9,7 +9,7 @@ import { readService, type ServiceFields } from './service-fields.js'
 import { readEnvFiles } from './env-files.js'
 import { DEFAULT_METRICS_HOST } from '../metrics/metrics-server.js'
 import type { PolledProbe, ResolvedProbe } from '../probes/types.js'
-import type { DependencyCondition, LogOptions, Manifest, Permissions, RestartPolicyName, ServiceSpec } from './types.js'
+import type { BalanceStrategy, DependencyCondition, LogOptions, Manifest, Permissions, RestartPolicyName, ServiceSpec } from './types.js'
 
 /** A graph of up to this many services runs no spawner unless its manifest asks: with one, 3 and 10 services took
  * 13–19 % longer to start than forked in the manager, one per turn of its event loop, at about the same worst stall;
@@ -80,6 +80,11 @@ export interface ResolvedService {
   /** Restart it when these files change (its `watch` field); null: not set (`svc up --watch` watches its entry's
    * directory); false: never watched. */
   watch: ResolvedWatch | false | null
+  /** How many processes run it (node/instance.ts). */
+  instances: number
+  balance: BalanceStrategy
+  drainTimeoutMs: number
+  limits: { memoryMb: number | null }
 }
 
 export interface ResolvedManifest {

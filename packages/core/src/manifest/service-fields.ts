@@ -4,6 +4,7 @@ import { isAbsolute } from 'node:path'
 import { Checker, describe, isObject } from './checks.js'
 import { readArgv, readHttpUrl, readProbe, readTcpAddress } from '../probes/read-probe.js'
 import type { ResolvedHealth, ResolvedRestart, ResolvedService } from './normalize.js'
+import { readInstanceFields } from './instance-fields.js'
 import { readProcessFields, type ProcessFields } from './process-fields.js'
 import type { Permissions, RestartPolicyName } from './types.js'
 import { readWatch, type WatchFields } from './watch-field.js'
@@ -15,6 +16,7 @@ const POLICIES: RestartPolicyName[] = ['never', 'on-failure', 'always']
 const SERVICE_FIELDS = [
   'entry', 'command', 'dependsOn', 'config', 'env', 'envFile', 'cwd', 'nodeArgs', 'stopSignal', 'ready', 'oneshot',
   'permissions', 'restart', 'critical', 'direct', 'startTimeoutMs', 'stopTimeoutMs', 'killTimeoutMs', 'health', 'logs', 'watch',
+  'instances', 'balance', 'drainTimeoutMs', 'limits',
 ]
 const RESTART_FIELDS = ['policy', 'backoff', 'maxRestarts', 'windowMs', 'warmSpare']
 const BACKOFF_FIELDS = ['initialMs', 'maxMs', 'factor', 'jitter']
@@ -58,6 +60,7 @@ export function readService(c: Checker, spec: unknown, declared: readonly string
     health: healthOf(c, s.health),
     logs: logsOf(c, s.logs),
     watch: readWatch(c, s.watch, runs.kind),
+    ...readInstanceFields(c, s, runs.oneshot),
   }
 }
 

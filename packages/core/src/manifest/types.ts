@@ -135,7 +135,24 @@ interface CommonSpec<Config> {
    * a Node service's entry directory; `false`: never, not even under `svc up --watch`. A zero-downtime reload does
    * not exist yet: the service is down meanwhile. */
   watch?: boolean | WatchOptions
+  /** How many processes run the service (default 1). Calls are balanced over the running ones; one that crashes while
+   * others serve is restarted alone, and its dependents never notice. Each gets SVC_INSTANCE (0, 1 …) in its
+   * environment. */
+  instances?: number
+  /** Default 'least-inflight'. */
+  balance?: BalanceStrategy
+  /** How long an instance being replaced (reload) or scaled away may take to finish its calls (default 10 000). */
+  drainTimeoutMs?: number
+  limits?: {
+    /** An instance whose whole process tree's RSS stays above this many MiB (two samples running) is replaced by a
+     * reload, without downtime (PM2's max_memory_restart). */
+    memoryMb?: number
+  }
 }
+
+/** How calls are spread over a service's running instances: to the one with the fewest calls in flight (ties in
+ * turn), or to each in turn. */
+export type BalanceStrategy = 'least-inflight' | 'round-robin'
 
 /** A Node.js service: a module whose default export is `defineService(...)`. */
 export interface NodeServiceSpec<Config = unknown> extends CommonSpec<Config> {

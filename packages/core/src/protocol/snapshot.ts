@@ -3,6 +3,25 @@
 /** `completed`: a one-shot whose process exited 0 (it stays so until closed or run again). */
 export type ServiceState = 'starting' | 'running' | 'completed' | 'closing' | 'closed'
 
+/** An instance's own state (node/instance.ts): `draining` takes no new calls and finishes the ones it has. */
+export type InstanceState = 'starting' | 'running' | 'draining' | 'closing' | 'closed'
+
+/** One process of a service, as `svc ps` and the dashboard show it. */
+export interface InstanceSnapshot {
+  /** `api#0`, `api#1` … */
+  id: string
+  index: number
+  state: InstanceState
+  pid: number | null
+  /** Calls sent to it and not answered yet. */
+  inFlight: number
+  restarts: number
+  startedAt: number | null
+  /** Where it runs. */
+  host: string
+  usage: UsageSample | null
+}
+
 /** States shown to people: the real ones, plus derived ones that explain a `closed`. */
 export type DisplayState = ServiceState | 'crashed' | 'restarting' | 'failed' | 'stopped' | 'pending'
 
@@ -50,4 +69,8 @@ export interface ServiceSnapshot {
   calls: { count: number; errors: number; totalMs: number }
   critical: boolean
   parent: string | null
+  /** How many instances it is meant to have (`instances`, or `scale`). */
+  desiredInstances: number
+  /** Its processes, oldest first; during a reload, the replacement beside the one it replaces. */
+  instances: InstanceSnapshot[]
 }

@@ -2,6 +2,7 @@
 // crashed service per its policy, then start the dependents again in dependency order.
 
 import { debuglog } from 'node:util'
+import type { Instance } from '../node/instance.js'
 import type { ServiceNode } from '../node/service-node.js'
 import { sleep } from '../sleep.js'
 import { decideRestart, retriedStartFailure, type RestartDecision } from './restart-policy.js'
@@ -16,9 +17,11 @@ export interface SupervisorHost {
   transitiveDependencies(name: string): string[]
   now(): number
   random(): number
-  onRestartScheduled(node: ServiceNode, attempt: number, delayMs: number): void
+  onRestartScheduled(node: ServiceNode, attempt: number, delayMs: number, instance?: Instance): void
   onGaveUp(node: ServiceNode, why: string): void
   onStayClosed(node: ServiceNode, why: string): void
+  /** An instance that crashed while others serve is not restarted (its policy says so): the others carry on. */
+  onInstanceLeftDown(node: ServiceNode, instance: Instance, why: string): void
   /** Boots a process for the node's next start, ahead of it (while its current one closes, if need be). */
   prewarm(node: ServiceNode): void
   /** The node will not start again soon: drop the process prewarm() booted for it. */
@@ -63,6 +66,23 @@ export class Supervisor {
     }
     this.#counted(node)
     this.host.onRestartScheduled(node, decision.attempt, decision.delayMs)
+    return decision.delayMs
+  }
+
+  /**
+   * An instance crashed while others of its service serve (or its restart failed): the delay before restarting it
+   * alone, counted against the service's maxRestarts like any crash; null when the policy says no more — the
+   * instance stays down, and the service runs on with the others (it fails only when its last instance is lost).
+   */
+  instanceRetry(node: ServiceNode, instance: Instance, exit: { code: number | null; signal: string | null }): number | null {
+    if (this.host.isClosing() || node.stopped) return null
+    const decision = this.#decide(node, exit)
+    if (decision.action !== 'restart') {
+      this.host.onInstanceLeftDown(node, instance, decision.why)
+      return null
+    }
+    this.#counted(node)
+    this.host.onRestartScheduled(node, decision.attempt, decision.delayMs, instance)
     return decision.delayMs
   }
 

@@ -35,6 +35,9 @@ const EVENTS = {
   denied: true,
   filesChanged: true,
   metrics: true,
+  instance: true,
+  instanceCrash: true,
+  overLimit: true,
 } as const satisfies Record<keyof ManagerEvents, true>
 
 const OPTIONS = {

@@ -8,7 +8,7 @@ import type { HostMessage } from '../../src/protocol/messages.js'
 
 function channel() {
   const sent: HostMessage[] = []
-  return { sent, controller: { send: (m: HostMessage) => (sent.push(m), true), queuedBytes: 0 } as unknown as ServiceController }
+  return { sent, controller: { send: (m: HostMessage) => (sent.push(m), true), queuedBytes: 0, inFlight: 0, callStarted() {}, callEnded() {} } as unknown as ServiceController }
 }
 
 const find = (meters: CallMeters, caller: string, target: string, method: string): CallMeter | undefined =>
@@ -50,11 +50,11 @@ describe('Router with meters', () => {
     const a = channel()
     const b = channel()
     const meters = new CallMeters()
-    const r = new Router({ target: () => ({ state: 'running', controller: b.controller, kind: 'node' }), mayCall: (_f, to) => to === 'b', manager: async () => 1 }, undefined, meters)
+    const r = new Router({ target: () => ({ state: 'running', kind: 'node', pick: () => b.controller }), mayCall: (_f, to) => to === 'b', manager: async () => 1 }, undefined, meters)
     for (const id of [1, 2]) r.fromService('a', a.controller, { type: 'request', id, to: 'b', method: 'get', args: [] })
     const [first, second] = b.sent as Extract<HostMessage, { type: 'request' }>[]
-    r.fromResponse('b', { type: 'response', id: first!.id, ok: true, value: 1 })
-    r.fromResponse('b', { type: 'response', id: second!.id, ok: false, error: { name: 'Error', message: 'no' } })
+    r.fromResponse('b', b.controller, { type: 'response', id: first!.id, ok: true, value: 1 })
+    r.fromResponse('b', b.controller, { type: 'response', id: second!.id, ok: false, error: { name: 'Error', message: 'no' } })
     r.fromService('a', a.controller, { type: 'request', id: 3, to: 'c', method: 'get', args: [] }) // refused: not declared
     expect(find(meters, 'a', 'b', 'get')).toMatchObject({ calls: 2, errors: 1, count: 2 })
     expect(find(meters, 'a', 'c', 'get')).toMatchObject({ calls: 1, errors: 1, count: 0 })
@@ -63,9 +63,9 @@ describe('Router with meters', () => {
   test('without meters (metrics off), the router counts per target only, as before', () => {
     const a = channel()
     const b = channel()
-    const r = new Router({ target: () => ({ state: 'running', controller: b.controller, kind: 'node' }), mayCall: () => true, manager: async () => 1 })
+    const r = new Router({ target: () => ({ state: 'running', kind: 'node', pick: () => b.controller }), mayCall: () => true, manager: async () => 1 })
     r.fromService('a', a.controller, { type: 'request', id: 1, to: 'b', method: 'get', args: [] })
-    r.fromResponse('b', { type: 'response', id: (b.sent[0] as { id: number }).id, ok: true, value: 1 })
+    r.fromResponse('b', b.controller, { type: 'response', id: (b.sent[0] as { id: number }).id, ok: true, value: 1 })
     expect(r.stats('b')).toMatchObject({ count: 1, errors: 0 })
   })
 })
