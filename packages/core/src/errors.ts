@@ -43,6 +43,10 @@ export type ErrorCode =
   | 'SVC_ERR_APPLY_UNSUPPORTED'
   | 'SVC_ERR_METRICS_OFF'
   | 'SVC_ERR_METRICS_LISTEN'
+  | 'SVC_ERR_PORT_IN_USE'
+  | 'SVC_ERR_LISTEN_FAILED'
+  | 'SVC_ERR_LISTEN_UNSUPPORTED'
+  | 'SVC_ERR_NO_LISTEN'
 
 export class ServiceError extends Error {
   override name = 'ServiceError'

@@ -27,5 +27,6 @@ export function snapshotOf(node: ServiceNode, usage: UsageSample | null, calls: 
     calls,
     critical: service.critical,
     parent: service.parent,
+    listen: container.listening && { ...container.listening },
   }
 }

@@ -6,6 +6,7 @@ import { readArgv, readHttpUrl, readProbe, readTcpAddress } from '../probes/read
 import type { ResolvedHealth, ResolvedRestart, ResolvedService } from './normalize.js'
 import { readProcessFields, type ProcessFields } from './process-fields.js'
 import type { Permissions, RestartPolicyName } from './types.js'
+import { readListen } from './listen-field.js'
 import { readWatch, type WatchFields } from './watch-field.js'
 
 /** A service as checked, before its entry, cwd and env files are resolved on disk. */
@@ -15,6 +16,7 @@ const POLICIES: RestartPolicyName[] = ['never', 'on-failure', 'always']
 const SERVICE_FIELDS = [
   'entry', 'command', 'dependsOn', 'config', 'env', 'envFile', 'cwd', 'nodeArgs', 'stopSignal', 'ready', 'oneshot',
   'permissions', 'restart', 'critical', 'direct', 'startTimeoutMs', 'stopTimeoutMs', 'killTimeoutMs', 'health', 'logs', 'watch',
+  'listen',
 ]
 const RESTART_FIELDS = ['policy', 'backoff', 'maxRestarts', 'windowMs', 'warmSpare']
 const BACKOFF_FIELDS = ['initialMs', 'maxMs', 'factor', 'jitter']
@@ -58,6 +60,7 @@ export function readService(c: Checker, spec: unknown, declared: readonly string
     health: healthOf(c, s.health),
     logs: logsOf(c, s.logs),
     watch: readWatch(c, s.watch, runs.kind),
+    listen: readListen(c, s.listen),
   }
 }
 
@@ -77,6 +80,7 @@ function oneshotOnly(c: Checker, s: Record<string, unknown>, kind: 'node' | 'com
   if (s.restart !== undefined) c.fail('restart', 'does not apply to a one-shot: it runs once per start, and a failure is reported as failed (start it again by hand)')
   if (s.ready !== undefined) c.fail('ready', "does not apply to a one-shot: it is done when it exits 0 (dependents wait with 'completed')")
   if (s.health !== undefined) c.fail('health', 'does not apply to a one-shot: it is not meant to keep running')
+  if (s.listen !== undefined) c.fail('listen', 'does not apply to a one-shot: it is not meant to keep serving a port')
 }
 
 function restartOf(c: Checker, restart: unknown): ResolvedRestart {

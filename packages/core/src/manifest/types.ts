@@ -135,6 +135,20 @@ interface CommonSpec<Config> {
    * a Node service's entry directory; `false`: never, not even under `svc up --watch`. A zero-downtime reload does
    * not exist yet: the service is down meanwhile. */
   watch?: boolean | WatchOptions
+  /**
+   * A TCP port the manager opens and holds for this service, shared by every process of it: each gets the listening
+   * socket as fd 4 (SVC_LISTEN_FD) and serves it with `ctx.listen(server)`. It stays open while a process is
+   * replaced, so connections wait in the kernel's backlog instead of being refused. A number is the port (host
+   * 0.0.0.0); 0 takes any free port, kept across restarts. Linux only.
+   */
+  listen?: number | ListenOptions
+}
+
+export interface ListenOptions {
+  /** 0–65535; 0 takes any free port (`manager.service(name).listen` says which). */
+  port: number
+  /** An IPv4 or IPv6 address (not a host name). Default 0.0.0.0; '::' takes IPv6 and IPv4. */
+  host?: string
 }
 
 /** A Node.js service: a module whose default export is `defineService(...)`. */

@@ -50,4 +50,6 @@ export interface ServiceSnapshot {
   calls: { count: number; errors: number; totalMs: number }
   critical: boolean
   parent: string | null
+  /** `listen`: where its shared socket listens (the real port when 0 was asked for), once opened; else null. */
+  listen: { host: string; port: number } | null
 }
