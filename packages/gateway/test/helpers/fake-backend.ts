@@ -36,6 +36,7 @@ export function snapshot(name: string, over: Partial<ServiceSnapshot> = {}): Ser
     calls: { count: 0, errors: 0, totalMs: 0 },
     critical: false,
     parent: null,
+    listen: null,
     ...over,
   }
 }
