@@ -23,8 +23,11 @@ export function defaultContainers(options: DefaultContainerOptions): ContainerFa
   const listen: ListenSource | undefined = listenSockets && ((service) => listenSockets.fdFor(service))
   // Commands are forked here, in the manager (execa): one per turn of its event loop, as Node services without a spawner.
   const inTurn = oneForkPerTurn()
-  return (service) =>
-    service.kind === 'command'
+  return (service) => {
+    // Made for each service added or redefined (apply): one redefined without `listen` gives its port back.
+    if (!service.listen) listenSockets?.close(service.name)
+    return service.kind === 'command'
       ? new CommandContainer(service, { privateDir, inTurn, listen })
       : new ProcessContainer(service, { privateDir, gate, launch, partialFrameTimeoutMs, listen })
+  }
 }

@@ -70,6 +70,8 @@ function hammer(port: number) {
         const code = (error as NodeJS.ErrnoException).code ?? String(error)
         if (code === 'ECONNREFUSED') counts.refused++
         else counts.other.push(code)
+        // A refusal is instant: without a pause the loop would take the CPU the replacement process needs to boot.
+        await new Promise((r) => setTimeout(r, 5))
       }
     }
   })()
@@ -197,5 +199,17 @@ describe('listen: bad input and clean-up', () => {
     await m.apply({ services: { api: WEB }, stateDir: dirs[0]! })
     expect(await holdPort(web)).toBe(web)
     expect(await get(api)).toBeTruthy()
+  })
+
+  test('apply: a service changed in another field keeps its socket (and port 0 its port); redefined without listen, it gives the port back', async () => {
+    const m = start({ api: WEB })
+    await m.start()
+    const port = m.service('api').listen!.port
+    await m.apply({ services: { api: { ...WEB, env: { LEVEL: '2' } } }, stateDir: dirs[0]! })
+    expect(m.service('api').listen).toEqual({ host: '127.0.0.1', port })
+    expect(await get(port)).toBeTruthy()
+    await m.apply({ services: { api: { entry: './plain.mjs' } }, stateDir: dirs[0]! })
+    expect(m.service('api').listen).toBeNull()
+    expect(await holdPort(port)).toBe(port)
   })
 })
