@@ -43,8 +43,9 @@ export function launchInline(file: string, args: string[], { env, cwd, listenFd 
   // FramePort on both ends — not Node's IPC channel, whose JSON the manager would have to parse and re-serialise
   // for every relayed call.
   // The listening socket, when there is one, is the child's fd 4 (libuv dup2()s it there, clearing close-on-exec).
-  const stdio = ['ignore', 'pipe', 'pipe', 'pipe', ...(listenFd === undefined ? [] : [listenFd])] as const
-  const child = spawn(file, args, { stdio: [...stdio], detached: true, env: withListenFd(env, listenFd), cwd })
+  const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'pipe', 'pipe', 'pipe']
+  if (listenFd !== undefined) stdio.push(listenFd)
+  const child = spawn(file, args, { stdio, detached: true, env: withListenFd(env, listenFd), cwd })
   const pid = child.pid
   // A missing cwd or binary: Node reports it on the next tick, and there is no process to wait for.
   if (pid === undefined) return new Promise((_, reject) => child.once('error', reject))

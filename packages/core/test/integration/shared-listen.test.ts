@@ -9,7 +9,11 @@ import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Manifest, ServicesManager } from '../../src/index.js'
-import { fixtureManager, runningAgain } from './harness.js'
+import { promisify } from 'node:util'
+import { execFile } from 'node:child_process'
+import { fixtureManager, FIXTURES, runningAgain } from './harness.js'
+
+const run = promisify(execFile)
 
 let manager: ServicesManager | undefined
 const dirs: string[] = []
@@ -143,10 +147,33 @@ describe('listen: a port the manager holds for a service', () => {
     expect(await get(m.service('cmd').listen!.port)).toBe('command 4')
   })
 
-  test('with a spawner, a service with listen is forked by the manager itself (the spawner cannot receive the socket) and serves', async () => {
+  // That a launch with a socket never goes through a running spawner is checked in listen-socket.test.ts.
+  test('with spawner: true in the manifest, a service with listen serves', async () => {
     const m = start({ web: WEB, other: { entry: './plain.mjs' } }, true)
     await m.start()
     expect(Number(await get(m.service('web').listen!.port))).toBeGreaterThan(0)
+  })
+
+  test('a service with network: false still serves the socket (it belongs to the manager\'s network namespace)', async () => {
+    const m = start({ web: { ...WEB, permissions: { network: false } } })
+    await m.start()
+    expect(Number(await get(m.service('web').listen!.port))).toBeGreaterThan(0)
+  })
+
+  test('without a kernel container (process group only), fd 4 reaches the service too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'svc-listen-'))
+    dirs.push(dir)
+    // hostContainment() is probed once per process: the manager runs in a process of its own with the override.
+    const script = `
+      import { ServicesManager } from ${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)}
+      const m = new ServicesManager({ stateDir: ${JSON.stringify(dir)}, services: { web: ${JSON.stringify(WEB)} } }, { cwd: ${JSON.stringify(FIXTURES)} })
+      await m.start()
+      const answer = await (await fetch('http://127.0.0.1:' + m.service('web').listen.port)).text()
+      await m.close()
+      console.log(JSON.stringify({ answer, pid: m.service('web').pid }))
+    `
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, SVC_CONTAINMENT: 'process-group' } })
+    expect(Number(JSON.parse(stdout).answer)).toBeGreaterThan(1) // its host pid: no PID namespace
   })
 
   test('an IPv6 host works', async () => {
