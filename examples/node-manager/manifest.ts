@@ -101,8 +101,10 @@ export function nodeManagerManifest(options: NodeManagerOptions = {}) {
         entry: '@services-cluster/gateway',
         // The gateway must depend on every service it exposes.
         dependsOn: ['checker', 'scheduler', ...(ownRedisPort !== null && channel ? ['redis'] : [])],
+        // The manager holds the gateway's port: while the gateway restarts (a crash, `svc restart`, a watch reload)
+        // requests wait in the kernel's backlog instead of being refused. 127.0.0.1: it has no token by default.
+        listen: { port: options.gatewayPort ?? DEFAULT_GATEWAY_PORT, host: '127.0.0.1' },
         config: {
-          port: options.gatewayPort ?? DEFAULT_GATEWAY_PORT,
           // Each with the number of params it takes: a call with too few or too many answers -32602.
           expose: [
             { pattern: 'checker.getBestNode', minParams: 1, maxParams: 1 },

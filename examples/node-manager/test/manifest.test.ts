@@ -28,7 +28,8 @@ describe('nodeManagerManifest', () => {
     expect(scheduler.dependsOn).toEqual(['checker'])
     expect(scheduler.config.tasks).toEqual([{ name: 'check', every: '5s', call: { service: 'checker', method: 'check', args: [] }, timeoutMs: 15_000 }])
     expect(gateway.dependsOn).toEqual(['checker', 'scheduler', 'redis'])
-    expect(gateway.config.port).toBe(DEFAULT_GATEWAY_PORT)
+    expect(gateway.listen).toEqual({ port: DEFAULT_GATEWAY_PORT, host: '127.0.0.1' }) // held by the manager
+    expect(resolved.services.find((s) => s.name === 'gateway')!.listen).toEqual({ port: DEFAULT_GATEWAY_PORT, host: '127.0.0.1' })
     expect(gateway.config.redis).toEqual({ url: 'redis://127.0.0.1:6390', channel: 'node-manager' })
     // Every exposed method belongs to a service the gateway depends on.
     const exposedServices = new Set(gateway.config.expose.map(({ pattern }) => pattern.slice(0, pattern.lastIndexOf('.'))))

@@ -73,7 +73,7 @@ describe('output', () => {
     const base: ServiceSnapshot = {
       name: 'api', state: 'running', display: 'running', pid: 10, sparePid: null, directSocket: null, dependsOn: [], conditions: {},
       kind: 'node', command: null, oneshot: false, waitingFor: null, restarts: 0, startedAt: null, lastExit: null, usage: null,
-      calls: { count: 0, errors: 0, totalMs: 0 }, critical: false, parent: null, desiredInstances: 1, instances: [],
+      calls: { count: 0, errors: 0, totalMs: 0 }, critical: false, parent: null, desiredInstances: 1, instances: [], listen: null,
     }
     const node = servicesTable([base])
     expect(node.split('\n')[0]!.split(/\s{2,}/)).toEqual(['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'CPU', 'MEM', 'DEPENDS ON']) // unchanged without commands

@@ -46,6 +46,10 @@ export type ErrorCode =
   | 'SVC_ERR_RELOAD_FAILED'
   | 'SVC_ERR_SCALE_FAILED'
   | 'SVC_ERR_BAD_INSTANCES'
+  | 'SVC_ERR_PORT_IN_USE'
+  | 'SVC_ERR_LISTEN_FAILED'
+  | 'SVC_ERR_LISTEN_UNSUPPORTED'
+  | 'SVC_ERR_NO_LISTEN'
 
 export class ServiceError extends Error {
   override name = 'ServiceError'

@@ -6,6 +6,7 @@ export type {
   CommandServiceSpec,
   DependencyCondition,
   HealthCheck,
+  ListenOptions,
   LogOptions,
   Manifest,
   MetricsOptions,

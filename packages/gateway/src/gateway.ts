@@ -25,6 +25,9 @@ export interface GatewayOptions {
   env?: Readonly<Record<string, string | undefined>>
   /** How long stop() lets in-flight HTTP requests finish before cutting connections. Default 5000 ms. */
   stopGraceMs?: number
+  /** Makes the HTTP server listen on a socket someone else holds (the service adapter passes ctx.listen when the
+   * manifest gives the gateway `listen`); config.port and config.host are then not used. Default: bind them. */
+  listen?: (server: Server) => Promise<void>
 }
 
 export interface GatewayAddress {
@@ -49,6 +52,7 @@ export class Gateway {
   readonly #server: Server
   readonly #redis: RedisRpcChannel | undefined
   readonly #stopGraceMs: number
+  readonly #listen: ((server: Server) => Promise<void>) | undefined
   #state: GatewayState = 'idle'
   #address: GatewayAddress | undefined
   #stopping: Promise<void> | undefined
@@ -59,6 +63,7 @@ export class Gateway {
     this.#backend = options.backend
     this.#log = options.log ?? defaultLogger
     this.#stopGraceMs = options.stopGraceMs ?? 5000
+    this.#listen = options.listen
     this.#dispatcher = new Dispatcher(this.#backend, this.config, this.#metrics, this.#log)
     this.#server = createServer(
       createHttpHandler({
@@ -84,7 +89,8 @@ export class Gateway {
     this.#state = 'starting'
     const { host, port } = this.config
     try {
-      await new Promise<void>((resolve, reject) => {
+      if (this.#listen) await this.#listen(this.#server)
+      else await new Promise<void>((resolve, reject) => {
         this.#server.once('error', reject)
         this.#server.listen(port, host, () => {
           this.#server.off('error', reject)
@@ -93,7 +99,7 @@ export class Gateway {
       })
     } catch (err) {
       this.#state = 'stopped'
-      throw listenError(host, port, err)
+      throw this.#listen ? err : listenError(host, port, err) // the holder of the socket says what went wrong
     }
     this.#server.on('error', (err) => this.#log.error('gateway HTTP server error:', err))
     const addr = this.#server.address() as AddressInfo

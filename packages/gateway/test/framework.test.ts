@@ -53,3 +53,24 @@ test('the manifest entry "@services-cluster/gateway" serves a checker over HTTP'
   await manager.close()
   await expect(request(`${base}/healthz`)).rejects.toThrow()
 })
+
+test('with listen in the manifest, the manager holds the gateway\'s port and the gateway serves it (ctx.listen)', async () => {
+  if (!existsSync(DIST)) throw new Error('packages/gateway/dist is missing: run `npx tsc -b packages/gateway` (npm test builds first).')
+  manager = new ServicesManager(
+    {
+      services: {
+        checker: { entry: './checker.ts' },
+        gateway: { entry: '@services-cluster/gateway', dependsOn: ['checker'], listen: { port: 0, host: '127.0.0.1' }, config: { expose: ['checker.getBestNode'] } },
+      },
+    },
+    { cwd: FIXTURES },
+  )
+  await manager.start()
+  const held = manager.service('gateway').listen!
+  expect(await manager.call('gateway', 'address')).toEqual({ host: '127.0.0.1', port: held.port })
+  const base = `http://127.0.0.1:${held.port}`
+  expect((await rpc(base, { jsonrpc: '2.0', method: 'checker.getBestNode', params: ['btc'], id: 1 })).json().result).toMatchObject({ id: 'btc-1' })
+  await manager.restart('gateway')
+  expect(manager.service('gateway').listen).toEqual(held) // the same port across the restart
+  expect((await request(`${base}/healthz`)).status).toBe(200)
+})

@@ -29,6 +29,7 @@ export function fakeContext<Config>(name: string, config: Config, env: Record<st
     on: unavailable('on()'),
     services: unavailable('services()'),
     spawnChild: unavailable('spawnChild()'),
+    listen: unavailable('listen()'),
     onClose: (fn) => hooks.push(fn),
     async close() {
       controller.abort()

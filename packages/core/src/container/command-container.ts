@@ -10,11 +10,11 @@ import { planCommand, type CommandPlan } from './command-plan.js'
 import { exitOfInit } from './containment.js'
 import { execReached } from './exec-reached.js'
 import { findExecutable } from './find-executable.js'
-import type { ExitStatus, ForkTurn } from './launch.js'
+import { withListenFd, type ExitStatus, type ForkTurn } from './launch.js'
 import { drained } from './drain.js'
 import { LineSplitter } from './line-splitter.js'
 import { watchReadiness } from './readiness.js'
-import { ServiceContainer, type ExitReport } from './service-container.js'
+import { ServiceContainer, type ExitReport, type ListenSource } from './service-container.js'
 import { escalateStop, killGroup, signalGroup } from './terminate.js'
 
 const trace = debuglog('svc:command')
@@ -37,11 +37,13 @@ export class CommandContainer extends ServiceContainer {
   #epoch = 0
 
   private readonly inTurn: ForkTurn
+  private readonly listenSource: ListenSource | undefined
 
   /** `inTurn` runs each fork in a turn of the event loop of its own (launch.ts, oneForkPerTurn): forks are made in the
-   * manager's process, and many in one turn would stall it. */
-  constructor(service: ResolvedService, options: { privateDir: string; inTurn?: ForkTurn }) {
+   * manager's process, and many in one turn would stall it. `listen` gives the socket of a service with `listen`. */
+  constructor(service: ResolvedService, options: { privateDir: string; inTurn?: ForkTurn; listen?: ListenSource }) {
     super(service)
+    this.listenSource = options.listen
     this.plan = planCommand(service, options)
     this.inTurn = options.inTurn ?? ((fork) => Promise.resolve(fork()))
   }
@@ -124,15 +126,18 @@ export class CommandContainer extends ServiceContainer {
       this.emit('output', 'stderr', message)
       throw svcError('SVC_ERR_COMMAND_NOT_FOUND', `Service "${name}": ${message}. Install it, or give its full path in command.`, { service: name })
     }
+    const listenFd = await this.listenFd(this.listenSource)
     // Loaded on first use: a graph of Node services never pays for it.
     const { execa } = await import('execa')
     if (this.#epoch !== epoch) throw this.#aborted() // stopped meanwhile: start nothing
     // Boxed: the subprocess is itself a promise (of its end), which the turn would otherwise wait for.
     const { child } = await this.inTurn((): { child: ResultPromise } => ({ child: execa(file, args, {
       cwd,
-      env,
+      env: withListenFd(env, listenFd),
       extendEnv: false,
-      stdin: 'ignore',
+      // fd 3 as a Node service has it (closed here: a command has no channel), the listening socket as fd 4.
+      // (execa's types take a number only for fds 0-2; it hands any number to spawn(), as Node documents for all.)
+      ...(listenFd === undefined ? { stdin: 'ignore' as const } : { stdio: ['ignore', 'pipe', 'pipe', 'ignore', listenFd] as unknown as ['ignore', 'pipe', 'pipe'] }),
       buffer: false,
       reject: false,
       detached: true, // its own process group: the whole tree is signalled at once

@@ -36,7 +36,8 @@ export interface Containment {
 // would be PID 1). Its stop signal, sent to the process group, reaches sh too (a trap makes PID 1 take it): a stop
 // that comes before the service exists ends the start there, instead of being lost and waiting out the kill timeout.
 // sh's own stderr goes to /dev/null (fd 9 keeps the real one for mount and the service): sh would otherwise print
-// "Terminated" into the service's log whenever a signal ends it.
+// "Terminated" into the service's log whenever a signal ends it. fd 3 (the channel) and fd 4 (the listening socket of
+// a service with `listen`) must reach the service as they are: nothing here may redirect or close them.
 const INIT =
   'hide=$1; sig=$2; shift 2; stop=; trap "stop=1" "$sig"; exec 9>&2 2>/dev/null; ' +
   'if [ -n "$hide" ]; then (exec mount -t tmpfs -o size=4k,mode=0 svc-private "$hide" 2>&9) || [ -n "$stop" ] || exit 125; fi; ' +

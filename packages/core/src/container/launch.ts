@@ -7,6 +7,16 @@ import type { Socket } from 'node:net'
 export interface LaunchOptions {
   env: Record<string, string>
   cwd: string
+  /** The service's shared listening socket (container/listen-socket.ts), handed down as fd 4. */
+  listenFd?: number
+}
+
+/** Where a service process finds its shared listening socket; also in its environment as SVC_LISTEN_FD. */
+export const LISTEN_FD = 4
+
+/** The environment of a process that gets the listening socket. */
+export function withListenFd(env: Record<string, string>, listenFd: number | undefined): Record<string, string> {
+  return listenFd === undefined ? env : { ...env, SVC_LISTEN_FD: String(LISTEN_FD) }
 }
 
 export interface ExitStatus {
@@ -27,12 +37,15 @@ export interface Launched {
 export type Launch = (file: string, args: string[], options: LaunchOptions) => Promise<Launched>
 
 /** Forks in this process: spawn() blocks its event loop until the child has called exec. */
-export function launchInline(file: string, args: string[], { env, cwd }: LaunchOptions): Promise<Launched> {
+export function launchInline(file: string, args: string[], { env, cwd, listenFd }: LaunchOptions): Promise<Launched> {
   // node:child_process directly (not execa): the plain call costs about half the CPU per spawn.
   // Own process group (detached): the whole tree can be signalled at once. fd 3 is a socket pair framed by
   // FramePort on both ends — not Node's IPC channel, whose JSON the manager would have to parse and re-serialise
   // for every relayed call.
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true, env, cwd })
+  // The listening socket, when there is one, is the child's fd 4 (libuv dup2()s it there, clearing close-on-exec).
+  const stdio: Array<'ignore' | 'pipe' | number> = ['ignore', 'pipe', 'pipe', 'pipe']
+  if (listenFd !== undefined) stdio.push(listenFd)
+  const child = spawn(file, args, { stdio, detached: true, env: withListenFd(env, listenFd), cwd })
   const pid = child.pid
   // A missing cwd or binary: Node reports it on the next tick, and there is no process to wait for.
   if (pid === undefined) return new Promise((_, reject) => child.once('error', reject))

@@ -13,7 +13,7 @@ import { launchInline, type Launch, type Launched } from './launch.js'
 import { drained } from './drain.js'
 import { LineSplitter } from './line-splitter.js'
 import { watchReadiness } from './readiness.js'
-import { ServiceContainer, type ExitReport } from './service-container.js'
+import { ServiceContainer, type ExitReport, type ListenSource } from './service-container.js'
 import { planSpawn, type SpawnPlan } from './spawn.js'
 import { escalateStop, killGroup, signalGroup } from './terminate.js'
 
@@ -55,11 +55,14 @@ export class ProcessContainer extends ServiceContainer {
   private readonly gate: SpawnGate
   private readonly launch: Launch
   private readonly partialFrameTimeoutMs: number
+  private readonly listenSource: ListenSource | undefined
 
   /** `gate` bounds how many processes boot at once across the manager (see manager/limit.ts); `launch` creates
-   * them (the manager's spawner process, container/spawner.ts); `privateDir` is hidden from the service. */
-  constructor(service: ResolvedService, options: { privateDir: string; gate?: SpawnGate; launch?: Launch; partialFrameTimeoutMs?: number }) {
+   * them (the manager's spawner process, container/spawner.ts); `privateDir` is hidden from the service; `listen`
+   * gives the socket of a service with `listen`. */
+  constructor(service: ResolvedService, options: { privateDir: string; gate?: SpawnGate; launch?: Launch; partialFrameTimeoutMs?: number; listen?: ListenSource }) {
     super(service)
+    this.listenSource = options.listen
     this.gate = options.gate ?? ((task) => task())
     this.launch = options.launch ?? launchInline
     this.partialFrameTimeoutMs = options.partialFrameTimeoutMs ?? PARTIAL_FRAME_TIMEOUT_MS
@@ -231,9 +234,10 @@ export class ProcessContainer extends ServiceContainer {
   /** Creates a process; an error (a cwd that is missing or a file) is the start's failure, and is in its log. */
   async #spawn(): Promise<Run> {
     const { file, args, env } = this.plan
+    const listenFd = await this.listenFd(this.listenSource)
     let launched: Launched
     try {
-      launched = await this.launch(file, args, { env, cwd: this.service.cwd }) // cwd: the project directory
+      launched = await this.launch(file, args, { env, cwd: this.service.cwd, listenFd }) // cwd: the project directory
     } catch (error) {
       const message = `could not start ${file} in ${this.service.cwd}: ${(error as Error).message}`
       this.emit('output', 'stderr', message)

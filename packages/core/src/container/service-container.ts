@@ -9,6 +9,11 @@ import type { ServiceController } from '../controller/service-controller.js'
 import { directToken } from '../protocol/direct-token.js'
 import type { DirectGrant, StartMessage } from '../protocol/messages.js'
 import type { ResolvedService } from '../manifest/normalize.js'
+import type { ListenAddress, ListenSocket } from './listen-socket.js'
+
+/** Gives the socket a service with `listen` shares between its processes (manager/listen-sockets.ts): opened on
+ * first use, the same one for every later process. */
+export type ListenSource = (service: ResolvedService) => Promise<ListenSocket>
 
 /** How the process ended and which step of the stop escalation ended it. */
 export interface ExitReport {
@@ -34,9 +39,29 @@ export interface ContainerEvents {
 
 export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
   #direct: { path: string; key: string } | null = null
+  #listening: ListenAddress | null = null
 
   constructor(readonly service: ResolvedService) {
     super()
+  }
+
+  /** Where the service's shared socket listens (its `listen` field, with the real port), once opened; else null. */
+  get listening(): ListenAddress | null {
+    return this.#listening
+  }
+
+  /** The fd to hand the next process (undefined: none). Opening it may fail (port in use): that start fails, and the
+   * reason is in the service's log. */
+  protected async listenFd(source: ListenSource | undefined): Promise<number | undefined> {
+    if (!this.service.listen || !source) return undefined
+    try {
+      const socket = await source(this.service)
+      this.#listening = { host: socket.host, port: socket.port }
+      return socket.fd
+    } catch (error) {
+      this.emit('output', 'stderr', (error as Error).message)
+      throw error
+    }
   }
 
   /** What the service's permissions turn into here: one line per rule, enforced or not. */

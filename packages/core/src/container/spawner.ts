@@ -60,6 +60,9 @@ export class Spawner {
 
   /** Creates a process: through the spawner once it runs; until then here, booting the spawner meanwhile. */
   launch(file: string, args: string[], options: LaunchOptions): Promise<Launched> {
+    // A service with `listen` is forked here: its socket would reach the spawner over the IPC channel only as a
+    // net handle, and making one here would have this event loop poll the socket (a net.Server accepts itself).
+    if (options.listenFd !== undefined) return this.#inTurn(() => launchInline(file, args, options))
     if (!this.#ready) {
       this.#boot()
       return this.#inTurn(() => launchInline(file, args, options))

@@ -23,6 +23,7 @@ import { planApply, type ApplyPlan } from './apply-plan.js'
 import { createChildService, finishedChildren } from './child-services.js'
 import { createSupervisor } from './recovery.js'
 import { defaultContainers } from './default-containers.js'
+import { ListenSockets } from './listen-sockets.js'
 import { displayState } from './display-state.js'
 import { snapshotOf } from './snapshot.js'
 import { deniedLine, droppedLine } from './log-notes.js'
@@ -83,6 +84,8 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   /** How service processes are created: through the spawner, or here, one fork per turn of the event loop. */
   readonly #launch: Launch
   readonly #watch: WatchRestarts
+  /** The ports of services with `listen`, held across their restarts (manager/listen-sockets.ts). */
+  readonly #listenSockets = new ListenSockets()
   /** Applies and watch restarts never overlap: each starts from the graph the one before left. */
   #changes: Promise<unknown> = Promise.resolve()
   #runOpened = false
@@ -241,6 +244,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       await Promise.all(order.map((node) => node.close('manager closing')))
       await Promise.all(order.map((node) => node.dispose()))
       await this.#spawner?.close()
+      await this.#listenSockets.closeAll()
       this.#fanout.forgetAll()
       this.#usage.stop()
       await this.#run?.close()
@@ -415,6 +419,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   // A service removed by apply(), or a child service whose parent closed: its node, output and edges go.
   #drop(name: string): void {
     this.#forget(name)
+    this.#listenSockets.close(name)
     this.manifest.graph.remove(name)
     this.manifest.services = this.manifest.services.filter((s) => s.name !== name)
   }
@@ -447,6 +452,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       gate: this.#boots,
       launch: this.#launch,
       partialFrameTimeoutMs: this.#options.partialFrameTimeoutMs,
+      listenSockets: this.#listenSockets,
     })
     const logFile = service.logs.file && (isAbsolute(service.logs.file) ? service.logs.file : resolve(this.manifest.cwd, service.logs.file))
     const output = new ServiceOutput(service, logFile || null, (line) => this.emit('log', line))

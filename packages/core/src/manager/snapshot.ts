@@ -47,5 +47,6 @@ export function snapshotOf(
         usage: i.live ? (node.instances.length > 1 ? instanceUsage(i.id) : usage) : null,
       }),
     ),
+    listen: first?.container.listening ? { ...first.container.listening } : null,
   }
 }

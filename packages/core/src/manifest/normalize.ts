@@ -4,6 +4,7 @@ import { dirname, resolve as resolvePath } from 'node:path'
 import { svcError } from '../errors.js'
 import { DependencyGraph } from '../graph/dependency-graph.js'
 import { Checker, isObject, manifestInvalid, type ManifestProblem } from './checks.js'
+import type { ResolvedListen } from './listen-field.js'
 import { resolveEntry } from './resolve-entry.js'
 import { readService, type ServiceFields } from './service-fields.js'
 import { readEnvFiles } from './env-files.js'
@@ -85,6 +86,8 @@ export interface ResolvedService {
   balance: BalanceStrategy
   drainTimeoutMs: number
   limits: { memoryMb: number | null }
+  /** A TCP port the manager holds and every process of the service accepts on (fd 4, ctx.listen); null: none. */
+  listen: ResolvedListen | null
 }
 
 export interface ResolvedManifest {

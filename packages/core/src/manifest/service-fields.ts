@@ -7,6 +7,7 @@ import type { ResolvedHealth, ResolvedRestart, ResolvedService } from './normali
 import { readInstanceFields } from './instance-fields.js'
 import { readProcessFields, type ProcessFields } from './process-fields.js'
 import type { Permissions, RestartPolicyName } from './types.js'
+import { readListen } from './listen-field.js'
 import { readWatch, type WatchFields } from './watch-field.js'
 
 /** A service as checked, before its entry, cwd and env files are resolved on disk. */
@@ -17,6 +18,7 @@ const SERVICE_FIELDS = [
   'entry', 'command', 'dependsOn', 'config', 'env', 'envFile', 'cwd', 'nodeArgs', 'stopSignal', 'ready', 'oneshot',
   'permissions', 'restart', 'critical', 'direct', 'startTimeoutMs', 'stopTimeoutMs', 'killTimeoutMs', 'health', 'logs', 'watch',
   'instances', 'balance', 'drainTimeoutMs', 'limits',
+  'listen',
 ]
 const RESTART_FIELDS = ['policy', 'backoff', 'maxRestarts', 'windowMs', 'warmSpare']
 const BACKOFF_FIELDS = ['initialMs', 'maxMs', 'factor', 'jitter']
@@ -61,6 +63,7 @@ export function readService(c: Checker, spec: unknown, declared: readonly string
     logs: logsOf(c, s.logs),
     watch: readWatch(c, s.watch, runs.kind),
     ...readInstanceFields(c, s, runs.oneshot),
+    listen: readListen(c, s.listen),
   }
 }
 
@@ -80,6 +83,7 @@ function oneshotOnly(c: Checker, s: Record<string, unknown>, kind: 'node' | 'com
   if (s.restart !== undefined) c.fail('restart', 'does not apply to a one-shot: it runs once per start, and a failure is reported as failed (start it again by hand)')
   if (s.ready !== undefined) c.fail('ready', "does not apply to a one-shot: it is done when it exits 0 (dependents wait with 'completed')")
   if (s.health !== undefined) c.fail('health', 'does not apply to a one-shot: it is not meant to keep running')
+  if (s.listen !== undefined) c.fail('listen', 'does not apply to a one-shot: it is not meant to keep serving a port')
 }
 
 function restartOf(c: Checker, restart: unknown): ResolvedRestart {

@@ -148,6 +148,20 @@ interface CommonSpec<Config> {
      * reload, without downtime (PM2's max_memory_restart). */
     memoryMb?: number
   }
+  /**
+   * A TCP port the manager opens and holds for this service, shared by every process of it: each gets the listening
+   * socket as fd 4 (SVC_LISTEN_FD) and serves it with `ctx.listen(server)`. It stays open while a process is
+   * replaced, so connections wait in the kernel's backlog instead of being refused. A number is the port (host
+   * 0.0.0.0); 0 takes any free port, kept across restarts. Linux only.
+   */
+  listen?: number | ListenOptions
+}
+
+export interface ListenOptions {
+  /** 0–65535; 0 takes any free port (`manager.service(name).listen` says which). */
+  port: number
+  /** An IPv4 or IPv6 address (not a host name). Default 0.0.0.0; '::' takes IPv6 and IPv4. */
+  host?: string
 }
 
 /** How calls are spread over a service's running instances: to the one with the fewest calls in flight (ties in

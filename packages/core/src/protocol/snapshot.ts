@@ -73,4 +73,6 @@ export interface ServiceSnapshot {
   desiredInstances: number
   /** Its processes, oldest first; during a reload, the replacement beside the one it replaces. */
   instances: InstanceSnapshot[]
+  /** `listen`: where its shared socket listens (the real port when 0 was asked for), once opened; else null. */
+  listen: { host: string; port: number } | null
 }

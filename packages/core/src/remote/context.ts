@@ -2,6 +2,7 @@
 // (remote/remote-service.ts); host code never imports this at run time.
 
 import type { ServiceSnapshot } from '../protocol/snapshot.js'
+import type { ListenableServer } from './listen.js'
 
 /** Turns a service's API object into what callers get: every method returns a promise. */
 export type ServiceProxy<Api> = {
@@ -58,6 +59,12 @@ export interface ServiceContext<Config = unknown> {
   services(): Promise<ServiceSnapshot[]>
   /** Starts a child service that depends on this one and closes before it. Needs `permissions.childServices`. */
   spawnChild(name: string, options: ChildServiceOptions): Promise<void>
+  /**
+   * Serves the TCP port of this service's `listen` field: `server.listen({ fd: 4 })`, the socket the manager holds
+   * and shares with every process of the service. Resolves once the server listens; rejects with SVC_ERR_NO_LISTEN
+   * when the manifest gave no `listen`. Any net.Server works (fastify: `ctx.listen(app.server)`).
+   */
+  listen(server: ListenableServer): Promise<void>
 }
 
 export type ServiceFactory<Api extends object, Config> = (ctx: ServiceContext<Config>) => Promise<Api> | Api

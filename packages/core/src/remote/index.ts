@@ -11,3 +11,4 @@ export type {
   ServiceProxy,
 } from './context.js'
 export type { ServiceSnapshot, ServiceState, DisplayState, UsageSample, ExitInfo } from '../protocol/snapshot.js'
+export type { ListenableServer } from './listen.js'

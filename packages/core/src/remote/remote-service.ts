@@ -18,6 +18,7 @@ import {
 } from '../protocol/messages.js'
 import type { ServiceSnapshot } from '../protocol/snapshot.js'
 import { isServiceDefinition, type ServiceContext } from './context.js'
+import { listenShared } from './listen.js'
 import { DirectCalls } from './direct-calls.js'
 import type { DirectServer } from './direct-server.js'
 import { createLogger, processSink, type LogSink } from './logger.js'
@@ -267,6 +268,7 @@ export class RemoteService {
       spawnChild: async (name, options) => {
         await call(MANAGER_TARGET, 'spawnChild', [name, options])
       },
+      listen: (server) => listenShared(self, server, env),
     }
   }
 }

@@ -38,6 +38,7 @@ export function snapshot(name: string, over: Partial<ServiceSnapshot> = {}): Ser
     parent: null,
     desiredInstances: 1,
     instances: [],
+    listen: null,
     ...over,
   }
 }
