@@ -64,16 +64,15 @@ export class ManagerMethods {
 
   // A caller's first call to a service goes through here: null = the target does not serve direct calls (the caller
   // stops asking); an error = not now (not running, not listening; the caller asks again later).
-  #directChannel(from: string, target: unknown): DirectGrant | null {
+  #directChannel(from: string, target: unknown): DirectGrant[] | null {
     if (typeof target !== 'string' || !this.mayUse(from, target, 'open a direct channel')) {
       throw svcError('SVC_ERR_ACCESS_DENIED', `Service "${from}" may not call "${String(target)}": no direct channel.`, { service: from, details: { target } })
     }
     const node = this.host.node(target)
     if (!node.service.direct) return null
-    // Each instance has its own socket and key; a caller gets the one balancing picks now.
-    const picked = node.state === 'running' ? node.pick() : null
-    const grant = picked ? (node.instances.find((i) => i.controller === picked)?.container.directGrant(from) ?? null) : null
-    if (!grant) throw svcError('SVC_ERR_SERVICE_NOT_RUNNING', `Service "${target}" serves no direct calls right now; calls are relayed.`, { service: target })
-    return grant
+    // Each instance has its own socket and key: the caller gets every running one's, and spreads its calls.
+    const grants = node.state !== 'running' ? [] : node.instances.filter((i) => i.state === 'running').map((i) => i.container.directGrant(from)).filter((g) => g !== null)
+    if (grants.length === 0) throw svcError('SVC_ERR_SERVICE_NOT_RUNNING', `Service "${target}" serves no direct calls right now; calls are relayed.`, { service: target })
+    return grants
   }
 }

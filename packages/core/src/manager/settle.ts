@@ -17,14 +17,23 @@ export interface SettleHost {
   recoveriesDone(): Promise<void>
 }
 
-/** Resolves once no recovery is under way and every service is `running`, `completed` or `closed`. */
+/** Resolves once no recovery is under way, every service is `running`, `completed` or `closed`, and no instance of a
+ * running service is being restarted, replaced or drained. */
 export async function settled(host: SettleHost, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     await within(host.recoveriesDone(), deadline, () => 'a crash recovery to finish')
-    const moving = [...host.nodes()].filter((n) => n.state !== 'running' && n.state !== 'completed' && n.state !== 'closed')
+    const moving = [...host.nodes()].filter((n) => (n.state !== 'running' && n.state !== 'completed' && n.state !== 'closed') || n.instancesMoving)
     if (moving.length === 0) return
-    const changed = new Promise<void>((resolve) => host.events.once('state', () => resolve()))
+    const changed = new Promise<void>((resolve) => {
+      const moved = () => {
+        host.events.off('state', moved)
+        host.events.off('instance', moved)
+        resolve()
+      }
+      host.events.on('state', moved)
+      host.events.on('instance', moved)
+    })
     await within(changed, deadline, () => `${moving.map((n) => `"${n.name}" (${n.state})`).join(', ')} to settle`)
   }
 }

@@ -101,6 +101,12 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
     return (this.instances.find((i) => i.live) ?? this.instances[0])?.pid ?? null
   }
 
+  /** While it runs: an instance is starting, draining or closing, or one that crashed waits to be restarted alone. */
+  get instancesMoving(): boolean {
+    if (this.state !== 'running') return false
+    return this.instances.some((i) => (i.state !== 'running' && i.state !== 'closed') || i.restart !== null)
+  }
+
   /** A running instance to send a call to: the one with the fewest calls in flight (ties in turn), or each in turn
    * (`balance: 'round-robin'`); null when none runs. */
   pick(): ServiceController | null {
@@ -354,18 +360,22 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
 
   async #restartAlone(instance: Instance): Promise<void> {
     const abort = (instance.restart = new AbortController())
-    for (;;) {
-      const delayMs = this.links.retryInstance?.(this, instance) ?? null
-      if (delayMs === null) return
-      await sleep(delayMs, abort.signal).catch(() => {})
-      if (abort.signal.aborted || this.state !== 'running' || instance.live) return
-      instance.restarts++
-      try {
-        await instance.start('restarted alone (other instances serve)')
-        return
-      } catch {
-        if (abort.signal.aborted || this.state !== 'running') return
+    try {
+      for (;;) {
+        const delayMs = this.links.retryInstance?.(this, instance) ?? null
+        if (delayMs === null) return
+        await sleep(delayMs, abort.signal).catch(() => {})
+        if (abort.signal.aborted || this.state !== 'running' || instance.live) return
+        instance.restarts++
+        try {
+          await instance.start('restarted alone (other instances serve)')
+          return
+        } catch {
+          if (abort.signal.aborted || this.state !== 'running') return
+        }
       }
+    } finally {
+      if (instance.restart === abort) instance.restart = null
     }
   }
 

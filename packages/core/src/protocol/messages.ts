@@ -19,7 +19,7 @@ import type { ServiceState } from './snapshot.js'
  * may be V8-serialised. 4: requests and ok responses have a compact binary header (port/frame-head.ts). 5: direct
  * channels speak those frames too, instead of newline-delimited JSON.
  */
-export const PROTOCOL_VERSION = 5
+export const PROTOCOL_VERSION = 6
 
 /**
  * The bulky field of each message type that has one: sent as a frame's body (port/frame-port.ts), which the manager
@@ -186,6 +186,11 @@ export function assertNever(value: never): never {
 //    │ directHello {caller, token} ───────────▶   (wrong token: the connection is closed)
 //    │ request {id, to, method, args} ────────▶
 //    │◀──────────────── response {id, ok, value | error}
+//    │◀──────────────── goaway                   (it is closing: send nothing more here)
+//    │ goawayAck ─────────────────────────────▶   (nothing more comes; it closes once its calls are answered)
+//
+// A service with several instances has one socket and key per instance; the manager grants a caller every running
+// one, and the caller spreads its calls over them.
 
 export interface DirectGrant {
   path: string
@@ -204,8 +209,17 @@ export interface DirectHello {
  */
 export const MAX_DIRECT_FRAME_BYTES = 64 * 1024 * 1024
 
-/** What a caller sends on a direct channel; the target answers with ResponseMessages. */
-export type DirectCallerMessage = DirectHello | OutgoingRequestMessage
+export interface DirectGoaway {
+  type: 'goaway'
+}
+
+export interface DirectGoawayAck {
+  type: 'goawayAck'
+}
+
+/** What a caller sends on a direct channel; the target answers with ResponseMessages, and says goaway once. */
+export type DirectCallerMessage = DirectHello | OutgoingRequestMessage | DirectGoawayAck
+export type DirectTargetMessage = ResponseMessage | DirectGoaway
 
 export function isDirectRequest(message: DirectCallerMessage): message is OutgoingRequestMessage {
   const m = message as Partial<OutgoingRequestMessage>

@@ -1,12 +1,13 @@
-// The caller side of direct calls. Per target: ask the manager once for a grant, connect, and from then on send
-// that target's calls over the socket. Until the channel is open — or whenever the target is not `direct`, not
-// running, or the socket closes — calls are relayed by the manager as usual, so nothing waits on the set-up.
+// The caller side of direct calls. Per target: ask the manager for grants (one per running instance), connect to
+// each, and from then on spread that target's calls over those sockets (the fewest in flight, ties in turn). Until a
+// channel is open — or whenever the target is not `direct`, not running, or every socket has closed or said goaway —
+// calls are relayed by the manager as usual, so nothing waits on the set-up.
 
 import { connect } from 'node:net'
 import { restoreError, svcError } from '../errors.js'
 import { FramePort } from '../port/frame-port.js'
 import { isTooLarge, tooLargeFor } from '../port/message-size.js'
-import { MAX_DIRECT_FRAME_BYTES, type DirectCallerMessage, type DirectGrant, type ResponseMessage } from '../protocol/messages.js'
+import { MAX_DIRECT_FRAME_BYTES, type DirectCallerMessage, type DirectGrant, type DirectTargetMessage } from '../protocol/messages.js'
 import { outgoingTrace } from './tracing.js'
 
 interface Pending {
@@ -18,11 +19,23 @@ interface Pending {
 
 /** After "not now" (the target is not running or not listening), ask again only after this long. */
 const RETRY_AFTER_MS = 1000
+/** How often an open channel asks for grants again, to find instances added since (scale, reload). */
+const REFRESH_MS = 2000
+
+/** A socket to one instance of the target. `active` until it says goaway: then it only answers what it has. */
+interface Link {
+  path: string
+  port: FramePort<DirectTargetMessage, DirectCallerMessage>
+  pending: Map<number, Pending>
+  active: boolean
+}
 
 type Channel =
   | { state: 'opening' }
-  | { state: 'open'; port: FramePort<ResponseMessage, DirectCallerMessage>; pending: Map<number, Pending> }
+  | { state: 'open'; links: Link[]; turn: number; refreshAt: number; refreshing: boolean }
   | { state: 'relay'; until: number }
+
+type Open = Extract<Channel, { state: 'open' }>
 
 export class DirectCalls {
   readonly #channels = new Map<string, Channel>()
@@ -31,14 +44,19 @@ export class DirectCalls {
 
   constructor(
     private readonly self: string,
-    /** Asks the manager (relayed) for a grant to `target`; null when there is none. */
-    private readonly grant: (target: string) => Promise<DirectGrant | null>,
+    /** Asks the manager (relayed) for grants to `target`'s running instances; null when it serves none. */
+    private readonly grant: (target: string) => Promise<DirectGrant[] | DirectGrant | null>,
   ) {}
 
   /** Sends the call directly if a channel to `to` is open; otherwise returns null (relay it) and opens one. */
   call(to: string, method: string, args: unknown[], timeoutMs: number): Promise<unknown> | null {
     const channel = this.#channels.get(to)
-    if (channel?.state === 'open') return this.#send(to, channel, method, args, timeoutMs)
+    if (channel?.state === 'open') {
+      if (Date.now() >= channel.refreshAt) void this.#refresh(to, channel)
+      const link = pick(channel)
+      if (link) return this.#send(to, link, method, args, timeoutMs)
+      return null // every instance it knows said goaway: relayed until the refresh finds the new ones
+    }
     if (!this.#closed && (!channel || (channel.state === 'relay' && Date.now() >= channel.until))) void this.#open(to)
     return null
   }
@@ -46,45 +64,78 @@ export class DirectCalls {
   /** The service is closing: no new channels, every open one is cut (pending calls fail). */
   close(reason: string): void {
     this.#closed = true
-    for (const [to, channel] of this.#channels) if (channel.state === 'open') this.#drop(to, channel, `"${this.self}" is closing (${reason})`)
+    for (const [to, channel] of this.#channels) {
+      if (channel.state === 'open') for (const link of [...channel.links]) this.#drop(to, channel, link, `"${this.self}" is closing (${reason})`)
+    }
   }
 
   async #open(to: string): Promise<void> {
     this.#channels.set(to, { state: 'opening' })
     const relay = (forMs = RETRY_AFTER_MS) => this.#channels.set(to, { state: 'relay', until: Date.now() + forMs })
-    let grant: DirectGrant | null
+    let grants: DirectGrant[] | null
     try {
-      grant = await this.grant(to)
+      grants = await this.#grants(to)
     } catch {
       return void relay() // not running or not listening now: ask again later
     }
-    if (!grant) return void relay(Infinity) // the target does not serve direct calls at all
-    if (this.#closed) return void relay()
+    if (!grants) return void relay(Infinity) // the target does not serve direct calls at all
+    const channel: Open = { state: 'open', links: [], turn: 0, refreshAt: Date.now() + REFRESH_MS, refreshing: false }
+    await Promise.all(grants.map((grant) => this.#connect(to, channel, grant)))
+    if (this.#closed || channel.links.length === 0) return void relay()
+    this.#channels.set(to, channel)
+  }
+
+  /** Asks for grants again and connects to instances it has no socket to yet. */
+  async #refresh(to: string, channel: Open): Promise<void> {
+    if (channel.refreshing || this.#closed) return
+    channel.refreshing = true
+    channel.refreshAt = Date.now() + REFRESH_MS
+    try {
+      const grants = await this.#grants(to)
+      const known = new Set(channel.links.map((link) => link.path))
+      await Promise.all((grants ?? []).filter((grant) => !known.has(grant.path)).map((grant) => this.#connect(to, channel, grant)))
+    } catch {
+      // not running now: the links it has carry on, and the next refresh asks again
+    } finally {
+      channel.refreshing = false
+    }
+  }
+
+  async #grants(to: string): Promise<DirectGrant[] | null> {
+    const answer = await this.grant(to)
+    return answer === null ? null : Array.isArray(answer) ? answer : [answer]
+  }
+
+  async #connect(to: string, channel: Open, grant: DirectGrant): Promise<void> {
+    if (this.#closed) return
     const socket = connect(grant.path)
     socket.once('error', () => {}) // 'close' follows and handles it
     await new Promise<void>((resolve) => {
       socket.once('connect', resolve)
       socket.once('close', resolve)
     })
-    if (socket.destroyed || this.#closed) {
-      socket.destroy()
-      return void relay()
-    }
-    const port = new FramePort<ResponseMessage, DirectCallerMessage>(socket, { rawBodies: false, maxFrameBytes: MAX_DIRECT_FRAME_BYTES })
+    if (socket.destroyed || this.#closed) return void socket.destroy()
+    const port = new FramePort<DirectTargetMessage, DirectCallerMessage>(socket, { rawBodies: false, maxFrameBytes: MAX_DIRECT_FRAME_BYTES })
     port.send({ type: 'directHello', caller: this.self, token: grant.token })
-    const channel: Extract<Channel, { state: 'open' }> = { state: 'open', port, pending: new Map() }
-    port.on('message', (message) => this.#settle(channel, message))
-    port.on('close', () => this.#drop(to, channel, `"${to}" closed the direct channel`))
-    this.#channels.set(to, channel)
+    const link: Link = { path: grant.path, port, pending: new Map(), active: true }
+    port.on('message', (message) => {
+      if (message.type !== 'goaway') return this.#settle(link, message)
+      // That instance is closing: nothing more goes to it, and the others (or the replacement) are found now.
+      link.active = false
+      port.send({ type: 'goawayAck' })
+      void this.#refresh(to, channel)
+    })
+    port.on('close', () => this.#drop(to, channel, link, `"${to}" closed the direct channel`))
+    channel.links.push(link)
   }
 
-  #send(to: string, channel: Extract<Channel, { state: 'open' }>, method: string, args: unknown[], timeoutMs: number): Promise<unknown> {
+  #send(to: string, link: Link, method: string, args: unknown[], timeoutMs: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const id = this.#nextId++
       let sent: boolean
       try {
         const trace = outgoingTrace()
-        sent = channel.port.send(trace ? { type: 'request', id, to, method, args, trace } : { type: 'request', id, to, method, args })
+        sent = link.port.send(trace ? { type: 'request', id, to, method, args, trace } : { type: 'request', id, to, method, args })
       } catch (cause) {
         if (isTooLarge(cause)) return reject(tooLargeFor(this.self, `the arguments of ${to}.${method} (on its direct channel)`, cause))
         reject(
@@ -97,7 +148,7 @@ export class DirectCalls {
       }
       if (!sent) return reject(closedError(to, method, 'its direct channel closed'))
       const timer = setTimeout(() => {
-        channel.pending.delete(id)
+        link.pending.delete(id)
         reject(
           svcError('SVC_ERR_CALL_TIMEOUT', `Call from "${this.self}" to ${to}.${method} got no answer within ${timeoutMs} ms. Is "${to}" stuck, or does the call need a longer timeoutMs?`, {
             service: to,
@@ -105,28 +156,44 @@ export class DirectCalls {
           }),
         )
       }, timeoutMs)
-      channel.pending.set(id, { resolve, reject, timer, method })
+      link.pending.set(id, { resolve, reject, timer, method })
     })
   }
 
-  #settle(channel: Extract<Channel, { state: 'open' }>, message: ResponseMessage): void {
-    const pending = message.type === 'response' ? channel.pending.get(message.id) : undefined
+  #settle(link: Link, message: Exclude<DirectTargetMessage, { type: 'goaway' }>): void {
+    const pending = message.type === 'response' ? link.pending.get(message.id) : undefined
     if (!pending) return // answered after its timeout, or junk
-    channel.pending.delete(message.id)
+    link.pending.delete(message.id)
     clearTimeout(pending.timer)
     if (message.ok) pending.resolve(message.value)
     else pending.reject(restoreError(message.error))
   }
 
-  #drop(to: string, channel: Extract<Channel, { state: 'open' }>, why: string): void {
-    if (this.#channels.get(to) === channel) this.#channels.delete(to)
-    for (const [id, pending] of channel.pending) {
+  #drop(to: string, channel: Open, link: Link, why: string): void {
+    const at = channel.links.indexOf(link)
+    if (at !== -1) channel.links.splice(at, 1)
+    // The last socket gone: relay, and open again on the next call.
+    if (channel.links.length === 0 && this.#channels.get(to) === channel) this.#channels.delete(to)
+    for (const [id, pending] of link.pending) {
       clearTimeout(pending.timer)
       pending.reject(closedError(to, pending.method, why))
-      channel.pending.delete(id)
+      link.pending.delete(id)
     }
-    channel.port.close() // its 'close' comes back here, with nothing left to fail
+    link.port.close() // its 'close' comes back here, with nothing left to fail
   }
+}
+
+/** The active link with the fewest calls in flight, ties in turn; null when none is active. */
+function pick(channel: Open): Link | null {
+  const { links } = channel
+  const n = links.length
+  const first = channel.turn++ % Math.max(n, 1)
+  let best: Link | null = null
+  for (let k = 0; k < n; k++) {
+    const link = links[(first + k) % n]!
+    if (link.active && (!best || link.pending.size < best.pending.size)) best = link
+  }
+  return best
 }
 
 // Same error as a relayed call whose target stopped: callers handle one code, whichever path a call took.

@@ -104,7 +104,7 @@ export class RemoteService {
     this.#name = message.name
     const send = (m: RemoteMessage) => this.#port.send(m)
     this.#calls = new OutgoingCalls(message.name, send)
-    this.#direct = new DirectCalls(message.name, (target) => this.#calls.call(MANAGER_TARGET, 'directChannel', [target]) as Promise<DirectGrant | null>)
+    this.#direct = new DirectCalls(message.name, (target) => this.#calls.call(MANAGER_TARGET, 'directChannel', [target]) as Promise<DirectGrant[] | null>)
     this.#port.send({ type: 'state', state: 'starting' })
     try {
       const loaded = await this.options.load(message.entry)
@@ -198,6 +198,9 @@ export class RemoteService {
     trace('%s closing: %s', this.#name, reason)
     if (wasStarted) this.#port.send({ type: 'state', state: 'closing' })
     this.#abort.abort(reason)
+    // Direct callers finish their calls here and send the next ones elsewhere, before the service's own close hooks
+    // take down what those calls use.
+    await this.#directServer?.drain()
     for (const hook of this.#closeHooks.reverse()) {
       try {
         await hook()
@@ -208,7 +211,7 @@ export class RemoteService {
     }
     this.#calls.failAll(reason)
     this.#direct?.close(reason)
-    this.#directServer?.close()
+    await this.#directServer?.close()
     this.#api = null
     this.#phase = 'closed'
     if (wasStarted) this.#port.send({ type: 'state', state: 'closed' })

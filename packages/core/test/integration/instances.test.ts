@@ -100,16 +100,19 @@ describe('instances', () => {
     const changes: InstanceChange[] = []
     manager.on('instance', (c) => changes.push(c))
     const crashed = new Promise((resolve) => manager!.once('instanceCrash', resolve))
-    const back = new Promise<void>((resolve) => manager!.on('instance', (c) => c.instance === 'api#1' && c.to === 'running' && resolve()))
-    await manager.kill('api#1')
+    const relays: Promise<unknown>[] = []
+    manager.once('instanceCrash', () => {
+      // Relayed calls from a dependent keep working while api#1 is down.
+      for (let i = 0; i < 6; i++) relays.push(manager!.call('front', 'relay'))
+    })
+    await manager.kill('api#1') // resolves once the graph has settled: api#1 is back
     await crashed
-    // Relayed calls from a dependent keep working while api#1 is down.
-    for (let i = 0; i < 6; i++) expect(((await manager.call('front', 'relay')) as Who).instance).not.toBe('1')
+    expect(manager.service('api').instances.map((i) => i.state)).toEqual(['running', 'running', 'running'])
+    expect((await Promise.all(relays)).map((w) => (w as Who).instance)).not.toContain(undefined)
     writeFileSync(release, '')
     const outcomes = await Promise.all(held)
     expect(outcomes.filter((o) => o === 'SVC_ERR_SERVICE_CLOSED')).toHaveLength(3)
     expect(outcomes.filter((o) => typeof o === 'object')).toHaveLength(6)
-    await back
     expect(transitions(manager.timeline().slice(mark))).toEqual([]) // neither api nor front changed state
     expect(changes.filter((c) => c.instance === 'api#1').map((c) => c.to)).toEqual(['closed', 'starting', 'running'])
     expect(isAlive(victim.pid!)).toBe(false)
@@ -228,6 +231,28 @@ describe('instances', () => {
     expect(payloads).toHaveLength(100)
     expect(new Set(payloads).size).toBe(100)
     expect(new Set(payloads.map((p) => p.split('-')[0]))).toEqual(new Set(['0', '1']))
+  })
+
+  test('direct: true balances too: each instance has its own socket, and a reload under direct calls loses none', async () => {
+    manager = fixtureManager({
+      api: { entry: './replica.ts', instances: 2, direct: true },
+      front: { entry: './replica.ts', dependsOn: ['api'], config: { next: 'api' } },
+    })
+    await manager.start()
+    type Many = { byInstance: Record<string, number>; failures: string[] }
+    const first = (await manager.call('front', 'callMany', 'api', 2000, 8)) as Many
+    expect(first.failures).toEqual([])
+    expect(first.byInstance['0']).toBeGreaterThan(500)
+    expect(first.byInstance['1']).toBeGreaterThan(500)
+    const relayed = manager.service('api').calls.count
+    expect(relayed).toBeLessThan(200) // the first calls, while the sockets open; the rest went direct
+    const during = manager.call('front', 'callMany', 'api', 20_000, 16) as Promise<Many>
+    await manager.reload('api')
+    const result = await during
+    expect(result.failures).toEqual([])
+    const after = (await manager.call('front', 'callMany', 'api', 2000, 8)) as Many
+    expect(after.failures).toEqual([])
+    expect(Object.keys(after.byInstance).sort()).toEqual(['0', '1'])
   })
 
   test('a command service gets SVC_INSTANCE per instance', async () => {
