@@ -83,10 +83,17 @@ export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
 
   /** The code and settings a fresh remote receives once its dependencies run. */
   protected startMessage(): Omit<StartMessage, 'type'> {
-    const { name, entry, config, calls } = this.service
+    const { name, entry, config, calls, retry } = this.service
     // direct: a fresh socket path and key per start, so a grant made for an earlier run opens nothing.
     this.#direct = this.service.direct ? { path: join(tmpdir(), `svc-${randomBytes(8).toString('hex')}.sock`), key: randomBytes(32).toString('base64url') } : null
-    return this.#direct ? { name, entry, config, calls, direct: this.#direct } : { name, entry, config, calls }
+    return {
+      name,
+      entry,
+      config,
+      calls,
+      ...(this.#direct && { direct: this.#direct }),
+      ...(retry && Object.keys(retry).length > 0 && { retry }),
+    }
   }
 
   /** A caller's way in to this service's direct socket, if it is listening (it said so when it reported running). */

@@ -10,6 +10,7 @@ import { readService, type ServiceFields } from './service-fields.js'
 import { readEnvFiles } from './env-files.js'
 import { DEFAULT_METRICS_HOST } from '../metrics/metrics-server.js'
 import type { PolledProbe, ResolvedProbe } from '../probes/types.js'
+import type { RetryRule } from '../remote/retry.js'
 import type { BalanceStrategy, DependencyCondition, LogOptions, Manifest, Permissions, RestartPolicyName, ServiceSpec } from './types.js'
 
 /** A graph of up to this many services runs no spawner unless its manifest asks: with one, 3 and 10 services took
@@ -86,6 +87,8 @@ export interface ResolvedService {
   balance: BalanceStrategy
   drainTimeoutMs: number
   limits: { memoryMb: number | null }
+  /** Per dependency: how its calls are retried when their instance ended first (remote/retry.ts). */
+  retry: Record<string, RetryRule>
   /** A TCP port the manager holds and every process of the service accepts on (fd 4, ctx.listen); null: none. */
   listen: ResolvedListen | null
 }

@@ -6,6 +6,7 @@ import { readArgv, readHttpUrl, readProbe, readTcpAddress } from '../probes/read
 import type { ResolvedHealth, ResolvedRestart, ResolvedService } from './normalize.js'
 import { readInstanceFields } from './instance-fields.js'
 import { readProcessFields, type ProcessFields } from './process-fields.js'
+import { readRetry } from './retry-field.js'
 import type { Permissions, RestartPolicyName } from './types.js'
 import { readListen } from './listen-field.js'
 import { readWatch, type WatchFields } from './watch-field.js'
@@ -17,7 +18,7 @@ const POLICIES: RestartPolicyName[] = ['never', 'on-failure', 'always']
 const SERVICE_FIELDS = [
   'entry', 'command', 'dependsOn', 'config', 'env', 'envFile', 'cwd', 'nodeArgs', 'stopSignal', 'ready', 'oneshot',
   'permissions', 'restart', 'critical', 'direct', 'startTimeoutMs', 'stopTimeoutMs', 'killTimeoutMs', 'health', 'logs', 'watch',
-  'instances', 'balance', 'drainTimeoutMs', 'limits',
+  'instances', 'balance', 'drainTimeoutMs', 'limits', 'retry',
   'listen',
 ]
 const RESTART_FIELDS = ['policy', 'backoff', 'maxRestarts', 'windowMs', 'warmSpare']
@@ -63,6 +64,7 @@ export function readService(c: Checker, spec: unknown, declared: readonly string
     logs: logsOf(c, s.logs),
     watch: readWatch(c, s.watch, runs.kind),
     ...readInstanceFields(c, s, runs.oneshot),
+    retry: readRetry(c, s.retry, calls),
     listen: readListen(c, s.listen),
   }
 }

@@ -143,6 +143,13 @@ interface CommonSpec<Config> {
   balance?: BalanceStrategy
   /** How long an instance being replaced (reload) or scaled away may take to finish its calls (default 10 000). */
   drainTimeoutMs?: number
+  /**
+   * Retry calls to these dependencies when the instance a call went to ended before answering (or none ran at that
+   * moment): `{ checker: 2 }` (two more attempts, any method) or `{ checker: { attempts: 2, methods: ['getNodes'] } }`.
+   * Only for idempotent methods: a call that failed this way may have done its work. Off by default; a call's own
+   * `retry` option wins.
+   */
+  retry?: Record<string, number | { attempts: number; methods?: string[] }>
   limits?: {
     /** An instance whose whole process tree's RSS stays above this many MiB (two samples running) is replaced by a
      * reload, without downtime (PM2's max_memory_restart). */

@@ -41,6 +41,8 @@ export interface StartMessage {
   calls: string[]
   /** `direct: true`: where to listen for direct calls, and the key that callers' tokens are made with. */
   direct?: { path: string; key: string }
+  /** The manifest's `retry`, when it has one: per dependency, how its calls are retried. */
+  retry?: Record<string, { attempts: number; methods: string[] | null }>
 }
 export interface CloseMessage {
   type: 'close'

@@ -24,8 +24,14 @@ export interface ServiceLogger {
 }
 
 export interface CallOptions {
-  /** Reject with SVC_ERR_CALL_TIMEOUT after this long. Default 30 000 ms. */
+  /** Reject with SVC_ERR_CALL_TIMEOUT after this long (each attempt). Default 30 000 ms. */
   timeoutMs?: number
+  /**
+   * Try again, up to this many more times, when the instance the call went to ended before answering
+   * (SVC_ERR_SERVICE_CLOSED) or none ran at that moment (SVC_ERR_SERVICE_NOT_RUNNING): another instance, or the
+   * restarted one, gets it. Only for idempotent methods. Default: the manifest's `retry` for that dependency, else 0.
+   */
+  retry?: number
 }
 
 export interface ChildServiceOptions {

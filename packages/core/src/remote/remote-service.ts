@@ -17,7 +17,8 @@ import {
   type StartMessage,
 } from '../protocol/messages.js'
 import type { ServiceSnapshot } from '../protocol/snapshot.js'
-import { isServiceDefinition, type ServiceContext } from './context.js'
+import { isServiceDefinition, type CallOptions, type ServiceContext } from './context.js'
+import { attemptsFor, withRetries } from './retry.js'
 import { listenShared } from './listen.js'
 import { DirectCalls } from './direct-calls.js'
 import type { DirectServer } from './direct-server.js'
@@ -234,9 +235,13 @@ export class RemoteService {
         )
       }
     }
-    const call = (service: string, method: string, args: unknown[], timeoutMs?: number) =>
+    const once = (service: string, method: string, args: unknown[], timeoutMs?: number) =>
       (allowed.has(service) ? this.#direct?.call(service, method, args, timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS) : null) ??
       this.#calls.call(service, method, args, timeoutMs)
+    const call = (service: string, method: string, args: unknown[], options?: CallOptions) => {
+      const retries = attemptsFor(start.retry, service, method, options?.retry)
+      return retries > 0 ? withRetries(retries, () => once(service, method, args, options?.timeoutMs), this.#abort.signal) : once(service, method, args, options?.timeoutMs)
+    }
     return {
       name: self,
       config: start.config,
@@ -248,11 +253,11 @@ export class RemoteService {
         return new Proxy({} as never, {
           get: (_, method) =>
             typeof method === 'string' && method !== 'then'
-              ? (...args: unknown[]) => call(service, method, args, options?.timeoutMs)
+              ? (...args: unknown[]) => call(service, method, args, options)
               : undefined,
         })
       },
-      call: (service, method, args, options) => call(service, method, args, options?.timeoutMs),
+      call: (service, method, args, options) => call(service, method, args, options),
       emit: (event, payload) => {
         try {
           this.#port.send({ type: 'emit', event, payload })

@@ -122,6 +122,33 @@ describe('instances', () => {
     expect(after.restarts).toBe(1)
   })
 
+  test('retry, opted into per call or per dependency, sends a call whose instance died to another one', async () => {
+    const dir = tempDir()
+    manager = fixtureManager({
+      api: { entry: './replica.ts', instances: 2, restart: fast },
+      plain: { entry: './replica.ts', dependsOn: ['api'], config: { next: 'api' } },
+      edge: { entry: './replica.ts', dependsOn: ['api'], config: { next: 'api' }, retry: { api: { attempts: 1, methods: ['held'] } } },
+    })
+    await manager.start()
+    const release = join(dir, 'release')
+    // One at a time: with both instances equally busy, each call goes to the other one in turn (api#0 first).
+    const calls: Promise<unknown>[] = []
+    const inFlight = () => manager!.service('api').instances.reduce((sum, i) => sum + i.inFlight, 0)
+    for (const [caller, retry] of [['plain'], ['plain'], ['plain', 2], ['plain', 2], ['edge'], ['edge']] as const) {
+      calls.push(manager.call(caller, 'relayHeld', release, ...(retry === undefined ? [] : [retry])))
+      const expected = calls.length
+      await until(() => inFlight() === expected, 5000, `call ${expected} in flight`)
+    }
+    expect(manager.service('api').instances.map((i) => i.inFlight)).toEqual([3, 3])
+    await manager.kill('api#0')
+    writeFileSync(release, '')
+    const [plain0, plain1, option0, option1, edge0, edge1] = await Promise.all(calls)
+    // Without retry, the call on api#0 failed, coded; with it, each was answered (by api#1, or api#0 back).
+    expect(plain0).toBe('SVC_ERR_SERVICE_CLOSED')
+    expect(plain1).toMatchObject({ instance: '1' })
+    for (const answered of [option0, option1, edge0, edge1]) expect(answered).toMatchObject({ pid: expect.any(Number) })
+  })
+
   test('SIGKILL of every instance is the service going down: the cascade of a crash, as with one', async () => {
     manager = fixtureManager({
       api: { entry: './replica.ts', instances: 2, restart: fast },
@@ -293,6 +320,8 @@ describe('instances', () => {
       [{ entry: './replica.ts', limits: { memoryMB: 100 } }, 'did you mean "memoryMb"'],
       [{ entry: './replica.ts', drainTimeoutMs: -1 }, 'drainTimeoutMs'],
       [{ command: 'true', oneshot: true, instances: 2 }, 'instances'],
+      [{ entry: './replica.ts', retry: { nobody: 1 } }, 'retry.nobody'],
+      [{ entry: './replica.ts', dependsOn: ['x'], retry: { x: { methods: [] } } }, 'retry.x.attempts'],
     ] as const) {
       expect(bad({ api: spec as never })).toThrow(expect.objectContaining({ code: 'SVC_ERR_MANIFEST_INVALID', message: expect.stringContaining(field) }))
     }
