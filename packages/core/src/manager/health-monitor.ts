@@ -1,13 +1,15 @@
 // Optional per-service health checks: a method the service exposes, or a probe the manager runs itself (an HTTP URL
 // answering 2xx, a TCP port accepting, a program exiting 0; probes/). After `failureThreshold` consecutive failures
-// the service is treated as crashed.
+// the service is treated as crashed. A method check is watched per instance (`api#1`): through balancing, one bad
+// instance among good ones would never fail twice running; a probe is the service's (its port, its URL).
 
 import type { ResolvedService } from '../manifest/normalize.js'
 import { checkOnce } from '../probes/check-once.js'
 
 export interface HealthHost {
-  call(service: string, method: string, timeoutMs: number): Promise<unknown>
-  unhealthy(service: string, why: string): void
+  /** `target`: a service, or one instance of it (`api#1`). */
+  call(target: string, method: string, timeoutMs: number): Promise<unknown>
+  unhealthy(target: string, why: string): void
 }
 
 /** Health checks of one service since it was first watched: counters for the metrics. */
@@ -30,9 +32,10 @@ export class HealthMonitor {
 
   constructor(private readonly host: HealthHost) {}
 
-  watch(service: ResolvedService): void {
+  /** Checks `target` (the service, or one of its instances) until unwatched; results count for the service. */
+  watch(service: ResolvedService, target = service.name): void {
     const health = service.health
-    if (!health || this.#watches.has(service.name)) return
+    if (!health || this.#watches.has(target)) return
     const { check } = health
     const stop = new AbortController()
     let results = this.#results.get(service.name)
@@ -44,7 +47,7 @@ export class HealthMonitor {
       if (checking) return
       checking = true
       try {
-        if ('method' in check) await this.host.call(service.name, check.method, health.timeoutMs)
+        if ('method' in check) await this.host.call(target, check.method, health.timeoutMs)
         else await checkOnce(check.probe, { signal: stop.signal, cwd: service.cwd, env: service.env })
         failures = 0
         tally.passed++
@@ -54,16 +57,16 @@ export class HealthMonitor {
         failures++
         tally.failed++
         tally.healthy = false
-        if (failures >= health.failureThreshold && this.#watches.has(service.name)) {
-          this.unwatch(service.name)
-          this.host.unhealthy(service.name, `${failures} failed health checks (last: ${(error as Error).message})`)
+        if (failures >= health.failureThreshold && this.#watches.has(target)) {
+          this.unwatch(target)
+          this.host.unhealthy(target, `${failures} failed health checks (last: ${(error as Error).message})`)
         }
       } finally {
         checking = false
       }
     }, health.intervalMs)
     timer.unref()
-    this.#watches.set(service.name, { timer, stop })
+    this.#watches.set(target, { timer, stop })
   }
 
   /** Null for a service without a health check (or not yet watched). */

@@ -99,8 +99,8 @@ export class Router {
     this.#forward(pending, message.args, message.trace)
   }
 
-  /** A call from outside the graph (tests, CLI, control socket). */
-  call(to: string, method: string, args: unknown[], timeoutMs: number): Promise<unknown> {
+  /** A call from outside the graph (tests, CLI, control socket, health checks); `via`: to that instance only. */
+  call(to: string, method: string, args: unknown[], timeoutMs: number, via?: ServiceController): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined
       const settle = (r: Answer) => {
@@ -112,7 +112,7 @@ export class Router {
           reject(error)
         }
       }
-      const id = this.#forward({ from: '(manager)', to, method, at: 0, channel: null, callerId: 0, via: null, settle }, args)
+      const id = this.#forward({ from: '(manager)', to, method, at: 0, channel: null, callerId: 0, via: null, settle }, args, undefined, via)
       if (id !== undefined) {
         timer = setTimeout(() => {
           const pending = this.#pending.get(id)
@@ -188,7 +188,7 @@ export class Router {
   }
 
   /** Sends the call on to its target, or answers the caller at once when it cannot be. Returns the routed id. */
-  #forward(pending: Pending, args: unknown[], trace?: string): number | undefined {
+  #forward(pending: Pending, args: unknown[], trace?: string, pinned?: ServiceController): number | undefined {
     const { to, method } = pending
     const target = this.host.target(to)
     if (!target) {
@@ -203,7 +203,7 @@ export class Router {
       this.#end(pending, { ok: false, error: serializeError(svcError('SVC_ERR_NOT_CALLABLE', message, { service: to, details: { method } })) })
       return undefined
     }
-    const controller = target.state === 'running' ? target.pick() : null
+    const controller = target.state !== 'running' ? null : pinned ? (pinned.connected ? pinned : null) : target.pick()
     if (!controller) {
       this.#end(pending, {
         ok: false,

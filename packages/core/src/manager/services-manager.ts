@@ -51,6 +51,9 @@ export type { ManagerOptions } from './options.js'
 
 const TIMELINE_LIMIT = 10_000
 
+/** Its health check is a method: checked on each instance. */
+const perInstance = (service: ResolvedService) => service.health !== null && 'method' in service.health.check
+
 export class ServicesManager extends EventEmitter<ManagerEvents> {
   readonly manifest: ResolvedManifest
   /** Fault injection for users' own tests: pause, resume, cut a channel, delay a start. */
@@ -152,10 +155,28 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       options.usageIntervalMs,
     )
     this.#health = new HealthMonitor({
-      call: (service, method, timeoutMs) => this.#router.call(service, method, [], timeoutMs),
-      unhealthy: (service, why) => {
+      call: (target, method, timeoutMs) => {
+        if (!target.includes('#')) return this.#router.call(target, method, [], timeoutMs)
+        const [instance] = this.#instances(target)
+        const via = instance?.state === 'running' ? instance.controller : null
+        if (!via) return Promise.reject(new Error(`${target} is not running`))
+        return this.#router.call(instance!.service, method, [], timeoutMs, via)
+      },
+      unhealthy: (target, why) => {
+        if (target.includes('#')) return this.#unhealthyInstance(target, why)
+        const service = target
         const node = this.#nodes.get(service)
         if (!node || node.state !== 'running') return
+        // A probe (port, URL, program) is the service's, not one instance's: with several, each is replaced in turn by
+        // a reload — no call is lost — rather than all killed at once.
+        if (node.instances.length > 1) {
+          this.emit('notice', { service, message: `unhealthy: ${why}; reloading it (each instance replaced in turn)`, at: Date.now() })
+          void node.reload('unhealthy').then(
+            () => this.#health.watch(node.service),
+            (error: Error) => this.emit('notice', { service, message: `the reload after a failed health check failed: ${error.message}`, at: Date.now() }),
+          )
+          return
+        }
         this.emit('notice', { service, message: `unhealthy: ${why}; restarting it`, at: Date.now() })
         for (const instance of node.instances) if (instance.state === 'running') instance.pendingExitReason = 'unhealthy'
         node.kill('SIGKILL')
@@ -482,8 +503,8 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       const change: StateChange = { service: service.name, from, to, at: Date.now(), reason }
       this.#timeline.push(change)
       if (this.#timeline.length > TIMELINE_LIMIT) this.#timeline.shift()
-      if (to === 'running') this.#health.watch(service)
-      if (from === 'running') this.#health.unwatch(service.name)
+      if (to === 'running') this.#watchHealth(node, true)
+      if (from === 'running') this.#watchHealth(node, false)
       if (to === 'closed' && node.lastExit) {
         // The service's own error (a start failure's too, with its stack) says more than the manager's wrapper.
         node.lastExit.error = output.takeException() ?? node.lastExit.error
@@ -497,6 +518,13 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     })
     node.on('started', () => this.emit('spawned', { service: service.name, pid: node.pid, at: Date.now() }))
     node.on('instance', (instance, from, to, reason) => {
+      if (node.state === 'running' && perInstance(service) && to === 'running') this.#health.watch(service, instance.id)
+      if (perInstance(service) && from === 'running') {
+        this.#health.unwatch(instance.id)
+        // A reload's replacement has the same id and ran first: its watch starts now.
+        const replacement = node.instances.find((i) => i !== instance && i.id === instance.id && i.state === 'running')
+        if (replacement && node.state === 'running') this.#health.watch(service, instance.id)
+      }
       this.emit('instance', { service: service.name, instance: instance.id, index: instance.index, pid: instance.pid, from, to, at: Date.now(), reason })
     })
     node.on('instanceCrash', (instance, report) => {
@@ -507,6 +535,30 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       void this.#supervisor.onCrash(node, report)
     })
     return node
+  }
+
+  // A method check is watched per instance while the service runs (health-monitor.ts says why); a probe, per service.
+  #watchHealth(node: ServiceNode, on: boolean): void {
+    const targets = perInstance(node.service) ? node.instances.filter((i) => !on || i.state === 'running').map((i) => i.id) : [node.name]
+    for (const target of targets) on ? this.#health.watch(node.service, target) : this.#health.unwatch(target)
+  }
+
+  // A method health check failed on one instance: with others serving, it is replaced by a reload of it alone (no call
+  // lost); the only one running is killed, a crash, as a service with one instance always was.
+  #unhealthyInstance(id: string, why: string): void {
+    const node = this.#nodes.get(id.slice(0, id.lastIndexOf('#')))
+    const instance = node?.instance(Number(id.slice(id.lastIndexOf('#') + 1)))
+    if (!node || !instance || node.state !== 'running' || instance.state !== 'running') return
+    if (node.instances.some((i) => i !== instance && i.state === 'running')) {
+      this.emit('notice', { service: node.name, message: `${id} unhealthy: ${why}; replacing it`, at: Date.now() })
+      void node.reload('unhealthy', instance).catch((error: Error) => {
+        this.emit('notice', { service: node.name, message: `${id} could not be replaced: ${error.message}`, at: Date.now() })
+      })
+      return
+    }
+    this.emit('notice', { service: node.name, message: `unhealthy: ${why}; restarting it`, at: Date.now() })
+    instance.pendingExitReason = 'unhealthy'
+    instance.container.kill('SIGKILL')
   }
 
   // An instance above its service's limits.memoryMb: replaced by a reload of it alone, so no call is lost.

@@ -128,9 +128,10 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
     return this.pick() ?? this.instances.find((i) => i.state === 'starting')?.controller ?? null
   }
 
-  /** Finds an instance by its index. */
+  /** Finds an instance by its index: during a reload, the one that serves (the replacement once it runs). */
   instance(index: number): Instance | undefined {
-    return this.instances.find((i) => i.index === index && i.live) ?? this.instances.find((i) => i.index === index)
+    const withIndex = this.instances.filter((i) => i.index === index)
+    return withIndex.find((i) => i.state === 'running') ?? withIndex.find((i) => i.live) ?? withIndex[0]
   }
 
   /** Boots each instance's next process ahead of its start. */

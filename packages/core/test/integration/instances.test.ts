@@ -282,6 +282,25 @@ describe('instances', () => {
     expect(Object.keys(after.byInstance).sort()).toEqual(['0', '1'])
   })
 
+  test('a method health check runs on each instance: the sick one is replaced alone, by a reload; the service stays up', async () => {
+    manager = fixtureManager({
+      api: { entry: './replica.ts', instances: 2, health: { method: 'check', intervalMs: 30, timeoutMs: 100, failureThreshold: 2 } },
+      front: { entry: './replica.ts', dependsOn: ['api'], config: { next: 'api' } },
+    })
+    await manager.start()
+    const mark = manager.timeline().length
+    const before = manager.service('api').instances.map((i) => i.pid)
+    const sick = Number(await manager.call('api', 'makeSick'))
+    const notice = new Promise<string>((resolve) => manager!.on('notice', (n) => n.message.includes('unhealthy') && resolve(n.message)))
+    expect(await notice).toContain(`api#${sick} unhealthy`)
+    await until(() => manager!.service('api').instances.length === 2 && manager!.service('api').instances[sick]!.pid !== before[sick], 10_000, 'the sick instance replaced')
+    await manager.settled()
+    const after = manager.service('api').instances.map((i) => i.pid)
+    expect(after[1 - sick]).toBe(before[1 - sick]) // the healthy one was left alone
+    expect(transitions(manager.timeline().slice(mark))).toEqual([])
+    expect(manager.service('api').instances.map((i) => i.state)).toEqual(['running', 'running'])
+  })
+
   test('a command service gets SVC_INSTANCE per instance', async () => {
     manager = fixtureManager({ worker: { command: ['sh', '-c', 'echo "instance $SVC_INSTANCE"; exec sleep 1000'], instances: 2 } })
     await manager.start()
