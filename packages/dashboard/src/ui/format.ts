@@ -2,7 +2,7 @@
 // duration/bytes/percent from here too (`@services-cluster/dashboard/format`), so a figure reads the same in `svc ps`
 // and on the page. This module is served to the browser unbundled: it may import only what the dashboard serves.
 
-import type { DisplayState, ExitInfo, ServiceView } from '../protocol.js'
+import type { DisplayState, ExitInfo, InstanceSnapshot, ServiceView } from '../protocol.js'
 
 /** The colour of a service: a crashed service stays red while the supervisor brings it back. */
 export type Tone = 'running' | 'busy' | 'crashed' | 'failed' | 'stopped' | 'pending'
@@ -57,6 +57,25 @@ export function dependsOnText(service: Pick<ServiceView, 'dependsOn' | 'conditio
     return condition && condition !== 'ready' ? `${d} (${condition})` : d
   })
   return named.join(', ') || '-'
+}
+
+/** A service shows its instances (a count, a row each) when it has several, or was asked for other than one. */
+export function showsInstances(service: Pick<ServiceView, 'instances' | 'desiredInstances'>): boolean {
+  return service.instances.length > 1 || service.desiredInstances !== 1
+}
+
+/** "2/3": instances running of those wanted (a draining or starting one is not running). */
+export function instanceCount(service: Pick<ServiceView, 'instances' | 'desiredInstances'>): string {
+  return `${service.instances.filter((i) => i.state === 'running').length}/${service.desiredInstances}`
+}
+
+/** Calls in flight over all its instances. */
+export function inFlightOf(service: Pick<ServiceView, 'instances'>): number {
+  return service.instances.reduce((sum, i) => sum + i.inFlight, 0)
+}
+
+export function instanceUptimeText(instance: Pick<InstanceSnapshot, 'state' | 'startedAt'>, now: number): string {
+  return instance.state === 'running' && instance.startedAt !== null ? duration(now - instance.startedAt) : '-'
 }
 
 /** The corner tag of a box: "cmd" for a command service, "once" for a one-shot, nothing for a Node service. */
