@@ -8,7 +8,7 @@ import { registerCall } from './commands/call.js'
 import { registerDown } from './commands/down.js'
 import { registerExport } from './commands/export.js'
 import { registerGraph } from './commands/graph.js'
-import { registerInstances } from './commands/instances.js'
+import { registerInstances, registerKill } from './commands/instances.js'
 import { registerLifecycle } from './commands/lifecycle.js'
 import { registerLogs } from './commands/logs.js'
 import { registerPs } from './commands/ps.js'
@@ -38,6 +38,7 @@ registerPs(program)
 registerLogs(program)
 registerLifecycle(program)
 registerInstances(program)
+registerKill(program)
 registerCall(program)
 registerGraph(program)
 registerTop(program)

@@ -158,4 +158,25 @@ describe('instances through svc (a detached manager)', () => {
     const picky = (await ps()).find((s) => s.name === 'picky')!
     expect(picky.instances.map((i) => [i.state, i.pid])).toEqual(pids.map((pid) => ['running', pid])) // the old ones keep serving
   })
+
+  it('kill accepts an instance: that one restarts alone, its siblings and dependents keep their processes', async () => {
+    const before = await ps()
+    const pidsOf = (list: Snapshot[], name: string) => list.find((s) => s.name === name)!.instances.map((i) => i.pid)
+    const kill = await svc(dir, ['kill', 'greeter#1'])
+    expect(kill.stderr).toBe('')
+    expect(kill.code).toBe(0)
+    expect(kill.stdout.split('\n')[0]).toBe('killed greeter#1 with SIGKILL; the graph has settled')
+    const after = await ps()
+    expect(pidsOf(after, 'greeter')[0]).toBe(pidsOf(before, 'greeter')[0])
+    expect(pidsOf(after, 'greeter')[1]).not.toBe(pidsOf(before, 'greeter')[1])
+    expect(pidsOf(after, 'front')).toEqual(pidsOf(before, 'front'))
+    expect(after.find((s) => s.name === 'greeter')!.instances.map((i) => i.state)).toEqual(['running', 'running'])
+
+    const missing = await svc(dir, ['kill', 'greeter#7'])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr.split('\n')[0]).toMatch(/^error SVC_ERR_UNKNOWN_SERVICE: Service "greeter" has no instance greeter#7/)
+    const signal = await svc(dir, ['kill', 'greeter', '-s', 'NOPE'])
+    expect(signal.code).toBe(1)
+    expect(signal.stderr).toContain('params.signal must be a signal name')
+  })
 })

@@ -1,7 +1,9 @@
-// `svc scale <service> <n>` and `svc reload [service...]`: the instances of a service, changed on the running manager.
+// `svc scale <service> <n>`, `svc reload [service...]` and `svc kill <service|service#n>`: the instances of a
+// service, changed on the running manager.
 
 import { InvalidArgumentError, type Command } from 'commander'
 import { instanceCount } from '@services-cluster/dashboard/format'
+import { servicesTable } from '../output/services.js'
 import { action, optionsOf } from './action.js'
 import { connectProject } from './project.js'
 
@@ -65,4 +67,30 @@ function count(value: string): number {
   const n = Number(value)
   if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number of instances.')
   return n
+}
+
+export function registerKill(program: Command): void {
+  program
+    .command('kill')
+    .description('signal the processes of a service, or of one instance (api#1), without the close protocol, as a crash would')
+    .argument('<target>', 'a service name, or an instance: <service>#<n>')
+    .option('-s, --signal <name>', 'the signal', 'SIGKILL')
+    .option('--json', 'print the service snapshots afterwards as JSON')
+    .action(
+      action(async (target: string, _opts: { signal: string }, command: Command) => {
+        const opts = optionsOf<{ signal: string }>(command)
+        const { client } = await connectProject(opts.config)
+        try {
+          const signal = opts.signal.toUpperCase().startsWith('SIG') ? opts.signal.toUpperCase() : `SIG${opts.signal.toUpperCase()}`
+          const services = await client.request('kill', { target, signal })
+          if (opts.json) {
+            process.stdout.write(JSON.stringify(services) + '\n')
+            return
+          }
+          process.stdout.write(`killed ${target} with ${signal}; the graph has settled\n${servicesTable(services)}\n`)
+        } finally {
+          client.close()
+        }
+      }),
+    )
 }

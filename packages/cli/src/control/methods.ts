@@ -1,6 +1,7 @@
 // What each control method does, mapped onto ServicesManager. Params are checked here; the server does framing.
 
 import type { LogLine, ServicesManager } from '@services-cluster/core'
+import { constants } from 'node:os'
 import { isAbsolute } from 'node:path'
 import { importManifest } from '../manifest/load.js'
 import { fileTail } from './log-file-tail.js'
@@ -116,6 +117,14 @@ export const methods: Handlers = {
       reloaded.push({ service, instances: ctx.manager.service(service).instances.filter((i) => i.state === 'running').length, ms: Math.round(performance.now() - began) })
     }
     return { reloaded, services: ctx.manager.services() }
+  },
+  async kill(params, ctx) {
+    const signal = params.signal ?? 'SIGKILL'
+    if (typeof signal !== 'string' || !Object.hasOwn(constants.signals, signal)) {
+      throw new RpcError(RPC.invalidParams, `params.signal must be a signal name such as "SIGKILL" or "SIGTERM", not ${JSON.stringify(signal)}.`)
+    }
+    await ctx.manager.kill(name(params, 'target'), signal as NodeJS.Signals) // `api#1`: that instance alone
+    return ctx.manager.services()
   },
   graph: (_params, ctx) => graphInfo(ctx.manager.manifest.graph, (name) => ctx.manager.service(name).conditions),
   usage(params, ctx) {

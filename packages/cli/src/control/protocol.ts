@@ -67,6 +67,9 @@ export interface ControlMethods {
   /** Replaces the instances of the named services (default: every running one) one at a time without downtime, in
    * dependency order (`svc reload`). `reloaded`: each service with how many instances it has and how long it took. */
   reload: { params: { services?: string[] }; result: { reloaded: ReloadedService[]; services: ServiceSnapshot[] } }
+  /** Signals the processes of a service (`api`) or of one instance (`api#1`) without the close protocol, as a crash
+   * would be (`svc kill`); answers once the process exited and the supervisor's recovery settled. */
+  kill: { params: { target: string; signal?: string }; result: ServiceSnapshot[] }
   graph: { params: Record<string, never>; result: GraphInfo }
   /** The recent CPU/RSS samples (oldest first) of the named services (default: all), by service. */
   usage: { params: { services?: string[] }; result: Record<string, UsageSample[]> }
