@@ -87,7 +87,7 @@ export function registerKill(program: Command): void {
             process.stdout.write(JSON.stringify(services) + '\n')
             return
           }
-          process.stdout.write(`killed ${target} with ${signal}; the graph has settled\n${servicesTable(services)}\n`)
+          process.stdout.write(`killed ${target} with ${signal}\n${servicesTable(services)}\n`)
         } finally {
           client.close()
         }

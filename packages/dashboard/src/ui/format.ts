@@ -74,6 +74,18 @@ export function inFlightOf(service: Pick<ServiceView, 'instances'>): number {
   return service.instances.reduce((sum, i) => sum + i.inFlight, 0)
 }
 
+/** The count on a service's box: "×3" when every instance it wants runs, "2/3 ready" otherwise; "" for one instance. */
+export function instanceBadge(service: Pick<ServiceView, 'instances' | 'desiredInstances'>): string {
+  if (!showsInstances(service)) return ''
+  const running = service.instances.filter((i) => i.state === 'running').length
+  return running === service.desiredInstances ? `×${running}` : `${running}/${service.desiredInstances} ready`
+}
+
+/** An instance row's state cell: "running · 2 in flight" while it has calls. */
+export function instanceStateText(instance: Pick<InstanceSnapshot, 'state' | 'inFlight'>): string {
+  return instance.inFlight > 0 ? `${instance.state} · ${instance.inFlight} in flight` : instance.state
+}
+
 export function instanceUptimeText(instance: Pick<InstanceSnapshot, 'state' | 'startedAt'>, now: number): string {
   return instance.state === 'running' && instance.startedAt !== null ? duration(now - instance.startedAt) : '-'
 }
