@@ -59,23 +59,29 @@ export function dependsOnText(service: Pick<ServiceView, 'dependsOn' | 'conditio
   return named.join(', ') || '-'
 }
 
+/** What the instance figures read of a service. */
+interface Instances {
+  instances: readonly Pick<InstanceSnapshot, 'state' | 'inFlight'>[]
+  desiredInstances: number
+}
+
 /** A service shows its instances (a count, a row each) when it has several, or was asked for other than one. */
-export function showsInstances(service: Pick<ServiceView, 'instances' | 'desiredInstances'>): boolean {
+export function showsInstances(service: Instances): boolean {
   return service.instances.length > 1 || service.desiredInstances !== 1
 }
 
 /** "2/3": instances running of those wanted (a draining or starting one is not running). */
-export function instanceCount(service: Pick<ServiceView, 'instances' | 'desiredInstances'>): string {
+export function instanceCount(service: Instances): string {
   return `${service.instances.filter((i) => i.state === 'running').length}/${service.desiredInstances}`
 }
 
 /** Calls in flight over all its instances. */
-export function inFlightOf(service: Pick<ServiceView, 'instances'>): number {
+export function inFlightOf(service: Pick<Instances, 'instances'>): number {
   return service.instances.reduce((sum, i) => sum + i.inFlight, 0)
 }
 
 /** The count on a service's box: "×3" when every instance it wants runs, "2/3 ready" otherwise; "" for one instance. */
-export function instanceBadge(service: Pick<ServiceView, 'instances' | 'desiredInstances'>): string {
+export function instanceBadge(service: Instances): string {
   if (!showsInstances(service)) return ''
   const running = service.instances.filter((i) => i.state === 'running').length
   return running === service.desiredInstances ? `×${running}` : `${running}/${service.desiredInstances} ready`
