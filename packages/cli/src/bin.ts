@@ -8,6 +8,7 @@ import { registerCall } from './commands/call.js'
 import { registerDown } from './commands/down.js'
 import { registerExport } from './commands/export.js'
 import { registerGraph } from './commands/graph.js'
+import { registerInstances, registerKill } from './commands/instances.js'
 import { registerLifecycle } from './commands/lifecycle.js'
 import { registerLogs } from './commands/logs.js'
 import { registerPs } from './commands/ps.js'
@@ -36,6 +37,8 @@ registerDown(program)
 registerPs(program)
 registerLogs(program)
 registerLifecycle(program)
+registerInstances(program)
+registerKill(program)
 registerCall(program)
 registerGraph(program)
 registerTop(program)

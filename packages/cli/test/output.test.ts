@@ -90,6 +90,35 @@ describe('output', () => {
     ])
   })
 
+  it('shows a service of several instances with its count and a row per instance; a graph without one reads as before', () => {
+    const base: ServiceSnapshot = {
+      name: 'db', state: 'running', display: 'running', pid: 9, sparePid: null, directSocket: null, dependsOn: [], conditions: {},
+      kind: 'node', command: null, oneshot: false, waitingFor: null, restarts: 1, startedAt: 1_000, lastExit: null, usage: { at: 0, cpu: 3, rss: 2048 },
+      calls: { count: 0, errors: 0, totalMs: 0 }, critical: false, parent: null, desiredInstances: 1, listen: null,
+      instances: [{ id: 'db#0', index: 0, state: 'running', pid: 9, inFlight: 0, restarts: 1, startedAt: 0, host: 'local', usage: null }],
+    }
+    const one = servicesTable([base], 5_000)
+    expect(one.split('\n').map((r) => r.split(/\s{2,}/))).toEqual([
+      ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'CPU', 'MEM', 'DEPENDS ON'],
+      ['db', 'running', '9', '4s', '1', '3.0%', '2.0KB', '-'],
+    ])
+    const instance = (index: number, state: 'running' | 'starting', inFlight: number) => ({
+      id: `api#${index}`, index, state, pid: state === 'running' ? 20 + index : null, inFlight, restarts: index, startedAt: 1_000, host: 'local',
+      usage: state === 'running' ? { at: 0, cpu: 1.5, rss: 1024 } : null,
+    })
+    const api: ServiceSnapshot = { ...base, name: 'api', pid: 20, restarts: 1, dependsOn: ['db'], desiredInstances: 3, instances: [instance(0, 'running', 2), instance(1, 'running', 0), instance(2, 'starting', 0)] }
+    const rows = servicesTable([base, api], 5_000).split('\n')
+    expect(rows.map((r) => r.trim().split(/\s{2,}/))).toEqual([
+      ['NAME', 'STATE', 'PID', 'INFLIGHT', 'UPTIME', 'RESTARTS', 'CPU', 'MEM', 'DEPENDS ON'],
+      ['db', 'running', '9', '0', '4s', '1', '3.0%', '2.0KB', '-'],
+      ['api', 'running 2/3', '-', '2', '4s', '1', '3.0%', '2.0KB', 'db'],
+      ['api#0', 'running', '20', '2', '4s', '0', '1.5%', '1.0KB'],
+      ['api#1', 'running', '21', '0', '4s', '1', '1.5%', '1.0KB'],
+      ['api#2', 'starting', '-', '0', '-', '2', '-', '-'],
+    ])
+    expect(rows[3]).toMatch(/^ {2}api#0 /)
+  })
+
   it('splits call targets at the last dot and parses arguments as JSON, else strings', () => {
     expect(parseTarget('api.v2.list')).toEqual({ service: 'api.v2', method: 'list' })
     expect(() => parseTarget('nodot')).toThrow('"nodot" is not service.method.')

@@ -7,9 +7,9 @@
 //   GET  /api/logs?service=NAME&limit=N     { lines: LogLine[] }
 //   POST /api/services/NAME/start|stop|restart   { services: ServiceView[] }  or  ApiError
 
-import type { DependencyCondition, DisplayState, ExitInfo, LogLine, ServiceSnapshot, UsageSample } from '@services-cluster/core'
+import type { DependencyCondition, DisplayState, ExitInfo, InstanceSnapshot, LogLine, ServiceSnapshot, UsageSample } from '@services-cluster/core'
 
-export type { DisplayState, ExitInfo, LogLine, ServiceSnapshot, UsageSample }
+export type { DisplayState, ExitInfo, InstanceSnapshot, LogLine, ServiceSnapshot, UsageSample }
 
 /** What a service waits for from a dependency before it starts: 'started', 'ready' (the default) or 'completed'. */
 export type EdgeCondition = DependencyCondition

@@ -2,7 +2,9 @@
 
 import { describe, expect, it } from '@jest/globals'
 import type { ServiceView } from '../src/protocol.js'
-import { crashedLastTime, dependsOnText, duration, escapeControl, exitErrorText, kindTag, lastExitText, stateLabel, stateText, summaryText, toneOf } from '../src/ui/format.js'
+import {
+  crashedLastTime, dependsOnText, duration, escapeControl, exitErrorText, inFlightOf, instanceBadge, instanceCount, instanceStateText, kindTag, lastExitText, showsInstances, stateLabel, stateText, summaryText, toneOf,
+} from '../src/ui/format.js'
 import { BOX, MAX_PER_ROW, dependenciesOf, dependentsOf, layoutGraph } from '../src/ui/graph-layout.js'
 
 const graph = [
@@ -143,6 +145,22 @@ describe('what the header and the table say', () => {
     expect(dependsOnText({ dependsOn: ['redis', 'migrate', 'web'], conditions: { redis: 'ready', migrate: 'completed', web: 'started' } })).toBe('redis, migrate (completed), web (started)')
     expect(dependsOnText({ dependsOn: [], conditions: {} })).toBe('-')
     expect([kindTag({ kind: 'node', oneshot: false }), kindTag({ kind: 'command', oneshot: false }), kindTag({ kind: 'command', oneshot: true })]).toEqual(['', 'cmd', 'once'])
+  })
+})
+
+describe('instances', () => {
+  const instance = (state: 'running' | 'starting' | 'draining' | 'closed', inFlight = 0) => ({ state, inFlight })
+  it('counts only a service that has several, or was asked for other than one: "×3" when all run, "2/3 ready" otherwise', () => {
+    const one = { instances: [instance('running')], desiredInstances: 1 }
+    expect([showsInstances(one), instanceBadge(one)]).toEqual([false, ''])
+    const three = { instances: [instance('running', 2), instance('running', 1), instance('running')], desiredInstances: 3 }
+    expect([showsInstances(three), instanceBadge(three), instanceCount(three), inFlightOf(three)]).toEqual([true, '×3', '3/3', 3])
+    const short = { instances: [instance('running'), instance('closed'), instance('starting')], desiredInstances: 3 }
+    expect([instanceBadge(short), instanceCount(short)]).toEqual(['1/3 ready', '1/3'])
+    // Scaled down to one while the surplus drains: still shown, until only one is left.
+    const draining = { instances: [instance('running'), instance('draining', 1)], desiredInstances: 1 }
+    expect([showsInstances(draining), instanceBadge(draining)]).toEqual([true, '×1'])
+    expect([instanceStateText(instance('running', 2)), instanceStateText(instance('draining'))]).toEqual(['running · 2 in flight', 'draining'])
   })
 })
 

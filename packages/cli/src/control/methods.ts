@@ -1,11 +1,12 @@
 // What each control method does, mapped onto ServicesManager. Params are checked here; the server does framing.
 
 import type { LogLine, ServicesManager } from '@services-cluster/core'
+import { constants } from 'node:os'
 import { isAbsolute } from 'node:path'
 import { importManifest } from '../manifest/load.js'
 import { fileTail } from './log-file-tail.js'
 import { graphInfo } from '../output/graph.js'
-import { CONTROL_PROTOCOL_VERSION, RPC, TOPICS, type ControlMethods, type ManagerInfo, type MethodName, type Topic } from './protocol.js'
+import { CONTROL_PROTOCOL_VERSION, RPC, TOPICS, type ControlMethods, type ManagerInfo, type MethodName, type ReloadedService, type Topic } from './protocol.js'
 
 export class RpcError extends Error {
   constructor(
@@ -93,6 +94,36 @@ export const methods: Handlers = {
     const service = name(params, 'service')
     ctx.manager.state(service) // unknown names fail before anything closes
     await ctx.manager.restart(service)
+    return ctx.manager.services()
+  },
+  async scale(params, ctx) {
+    const service = name(params, 'service')
+    const count = params.instances
+    if (typeof count !== 'number') throw new RpcError(RPC.invalidParams, 'params.instances must be a number.')
+    const began = performance.now()
+    await ctx.manager.scale(service, count) // the manager refuses a count that is not a whole number ≥ 1 (SVC_ERR_BAD_INSTANCES)
+    return { ms: Math.round(performance.now() - began), services: ctx.manager.services() }
+  },
+  // One service at a time, as manager.reload() does, so each one's time can be told.
+  async reload(params, ctx) {
+    const names = optionalNames(params, 'services')
+    for (const s of names ?? []) ctx.manager.state(s) // unknown names fail before anything is replaced
+    const { graph } = ctx.manager.manifest
+    const order = names ? graph.startOrder(names) : graph.startOrder().filter((s) => ctx.manager.state(s) === 'running')
+    const reloaded: ReloadedService[] = []
+    for (const service of order) {
+      const began = performance.now()
+      await ctx.manager.reload(service)
+      reloaded.push({ service, instances: ctx.manager.service(service).instances.filter((i) => i.state === 'running').length, ms: Math.round(performance.now() - began) })
+    }
+    return { reloaded, services: ctx.manager.services() }
+  },
+  async kill(params, ctx) {
+    const signal = params.signal ?? 'SIGKILL'
+    if (typeof signal !== 'string' || !Object.hasOwn(constants.signals, signal)) {
+      throw new RpcError(RPC.invalidParams, `params.signal must be a signal name such as "SIGKILL" or "SIGTERM", not ${JSON.stringify(signal)}.`)
+    }
+    await ctx.manager.kill(name(params, 'target'), signal as NodeJS.Signals) // `api#1`: that instance alone
     return ctx.manager.services()
   },
   graph: (_params, ctx) => graphInfo(ctx.manager.manifest.graph, (name) => ctx.manager.service(name).conditions),

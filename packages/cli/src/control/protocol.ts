@@ -43,6 +43,12 @@ export interface ServiceUpdate {
 
 export type UsagePoint = { service: string } & UsageSample
 
+export interface ReloadedService {
+  service: string
+  instances: number
+  ms: number
+}
+
 /** Every method: its params and its result. */
 export interface ControlMethods {
   hello: { params: { protocol: number }; result: ManagerInfo }
@@ -56,6 +62,14 @@ export interface ControlMethods {
   start: { params: { service: string }; result: ServiceSnapshot[] }
   stop: { params: { service: string }; result: ServiceSnapshot[] }
   restart: { params: { service: string }; result: ServiceSnapshot[] }
+  /** Sets how many instances the service runs (`svc scale`); answers once the new ones run or the surplus closed. */
+  scale: { params: { service: string; instances: number }; result: { ms: number; services: ServiceSnapshot[] } }
+  /** Replaces the instances of the named services (default: every running one) one at a time without downtime, in
+   * dependency order (`svc reload`). `reloaded`: each service with how many instances it has and how long it took. */
+  reload: { params: { services?: string[] }; result: { reloaded: ReloadedService[]; services: ServiceSnapshot[] } }
+  /** Signals the processes of a service (`api`) or of one instance (`api#1`) without the close protocol, as a crash
+   * would be (`svc kill`); answers once the process exited and the supervisor's recovery settled. */
+  kill: { params: { target: string; signal?: string }; result: ServiceSnapshot[] }
   graph: { params: Record<string, never>; result: GraphInfo }
   /** The recent CPU/RSS samples (oldest first) of the named services (default: all), by service. */
   usage: { params: { services?: string[] }; result: Record<string, UsageSample[]> }

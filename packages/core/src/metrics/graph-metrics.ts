@@ -4,7 +4,7 @@
 
 import { createRequire } from 'node:module'
 import type { Registry } from 'prom-client'
-import type { DisplayState, ServiceSnapshot } from '../protocol/snapshot.js'
+import type { DisplayState, InstanceSnapshot, ServiceSnapshot } from '../protocol/snapshot.js'
 import { CALL_BUCKETS_S, type CallMeter, type CallMeters } from '../manager/call-meters.js'
 import type { HealthResults } from '../manager/health-monitor.js'
 import type { OutputCounts } from '../manager/service-output.js'
@@ -58,6 +58,7 @@ export class GraphMetrics {
     const prom = createRequire(import.meta.url)('prom-client') as Prom
     const graph = new prom.Registry()
     this.#serviceFamilies(graph)
+    this.#instanceFamilies(graph)
     this.#outputAndHealthFamilies(graph)
     this.#callFamilies(graph)
     this.#registry = prom.Registry.merge([graph, processMetrics(prom)])
@@ -94,6 +95,24 @@ export class GraphMetrics {
     const tree = "the service's whole process tree and its child services"
     family(r, 'svc_service_cpu_seconds_total', `CPU time (user + system) of ${tree}, across restarts; sampled every usage interval.`, 'counter', this.#each((s) => this.source.cpuSeconds(s.name)))
     family(r, 'svc_service_memory_rss_bytes', `Resident memory of ${tree} at the last sample; absent while closed.`, 'gauge', this.#each((s) => s.usage?.rss ?? null))
+  }
+
+  // Per process of a service (`instance="api#0"`): a service of one instance has one series each too, so a query
+  // need not know how many a service runs.
+  #instanceFamilies(r: Registry): void {
+    family(r, 'svc_service_instances', 'Instances of the service that are running (a draining one no longer counts).', 'gauge', this.#each((s) => s.instances.filter((i) => i.state === 'running').length))
+    family(r, 'svc_service_desired_instances', 'Instances the service is meant to run (`instances` in the manifest, or `svc scale`).', 'gauge', this.#each((s) => s.desiredInstances))
+    const perInstance = (value: (i: InstanceSnapshot) => number | null) => () =>
+      this.#services.flatMap((s) =>
+        s.instances.flatMap((i) => {
+          const v = value(i)
+          return v === null ? [] : [{ labels: { service: s.name, instance: i.id }, value: v }]
+        }),
+      )
+    family(r, 'svc_instance_up', 'The instance is running (1) or not (0: starting, draining, closing, closed).', 'gauge', perInstance((i) => (i.state === 'running' ? 1 : 0)))
+    family(r, 'svc_instance_inflight_calls', 'Calls sent to the instance and not answered yet.', 'gauge', perInstance((i) => i.inFlight))
+    family(r, 'svc_instance_restarts_total', 'Restarts of this instance by the supervisor after its crash.', 'counter', perInstance((i) => i.restarts))
+    family(r, 'svc_instance_memory_rss_bytes', 'Resident memory of the instance\'s process tree at the last sample; absent before one.', 'gauge', perInstance((i) => i.usage?.rss ?? null))
   }
 
   #outputAndHealthFamilies(r: Registry): void {

@@ -2,6 +2,9 @@
 
 import { afterEach, describe, expect, test } from '@jest/globals'
 import type { ServicesManager } from '../../src/index.js'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fixtureManager } from './harness.js'
 
 let manager: ServicesManager | undefined
@@ -129,6 +132,55 @@ describe('metrics of the whole graph', () => {
     expect(value(recovered, `svc_calls_total{${edge}}`)).toBe(5) // counters survive the restart
     await manager.call('front', 'chain', 'y')
     expect(value(await scrape(url), `svc_call_duration_seconds_count{${edge}}`)).toBe(6)
+  })
+
+  test('a service of two instances has a series per instance; killing one moves its figures and only its own', async () => {
+    const restart = { backoff: { initialMs: 0, jitter: 0 } }
+    manager = fixtureManager({ api: { entry: './replica.ts', instances: 2, restart }, one: { entry: './echo.ts' } }, { metrics: { port: 0 } })
+    await manager.start()
+    const url = manager.metricsUrl!
+    const before = await scrape(url)
+    expect(value(before, 'svc_service_instances{service="api"}')).toBe(2)
+    expect(value(before, 'svc_service_desired_instances{service="api"}')).toBe(2)
+    expect(value(before, 'svc_service_instances{service="one"}')).toBe(1)
+    for (const id of ['api#0', 'api#1']) {
+      expect(value(before, `svc_instance_up{instance="${id}",service="api"}`)).toBe(1)
+      expect(value(before, `svc_instance_inflight_calls{instance="${id}",service="api"}`)).toBe(0)
+      expect(value(before, `svc_instance_restarts_total{instance="${id}",service="api"}`)).toBe(0)
+    }
+    expect(value(before, 'svc_instance_up{instance="one#0",service="one"}')).toBe(1)
+
+    // A call held open on each instance is in flight on each.
+    const release = join(mkdtempSync(join(tmpdir(), 'svc-metrics-')), 'release')
+    const held = [manager.call('api', 'held', release), manager.call('api', 'held', release)]
+    for (const deadline = Date.now() + 5_000; manager.service('api').instances.some((i) => i.inFlight !== 1) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10))
+    const busy = await scrape(url)
+    expect(value(busy, 'svc_instance_inflight_calls{instance="api#0",service="api"}')).toBe(1)
+    expect(value(busy, 'svc_instance_inflight_calls{instance="api#1",service="api"}')).toBe(1)
+    writeFileSync(release, '')
+    await Promise.all(held)
+
+    // The figures read the moment api#1 is down (metrics() snapshots the graph synchronously), then after its restart.
+    let down: Promise<string> | undefined
+    const onInstance = (c: { instance: string; to: string }) => {
+      if (c.instance === 'api#1' && c.to === 'closed') down ??= manager!.metrics()
+    }
+    manager.on('instance', onInstance)
+    await manager.kill('api#1')
+    manager.off('instance', onInstance)
+    const during = parse(await down!)
+    expect(value(during, 'svc_instance_up{instance="api#1",service="api"}')).toBe(0)
+    expect(value(during, 'svc_instance_up{instance="api#0",service="api"}')).toBe(1)
+    expect(value(during, 'svc_service_instances{service="api"}')).toBe(1)
+    expect(value(during, 'svc_service_desired_instances{service="api"}')).toBe(2)
+    expect(value(during, 'svc_service_state{service="api",state="running"}')).toBe(1) // the service stays up
+    await manager.waitFor('api', 'running')
+    for (const deadline = Date.now() + 10_000; manager.service('api').instances.some((i) => i.state !== 'running') && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10))
+    const after = await scrape(url)
+    expect(value(after, 'svc_instance_up{instance="api#1",service="api"}')).toBe(1)
+    expect(value(after, 'svc_instance_restarts_total{instance="api#1",service="api"}')).toBe(1)
+    expect(value(after, 'svc_instance_restarts_total{instance="api#0",service="api"}')).toBe(0)
+    expect(value(after, 'svc_service_instances{service="api"}')).toBe(2)
   })
 
   test('only GET /metrics is served, and the port closes with the manager', async () => {

@@ -23,6 +23,13 @@ export function watchServiceChanges(manager: ServicesManager, listener: ChangeLi
     spawned: (spawned) => update(spawned.service, null),
     restart: (restart) => update(restart.service, null),
     failed: (failure) => update(failure.service, null),
+    // An instance that starts, drains, crashes or closes while its service stays running. A service of one instance
+    // is left out: its instance's moves are the service's own, already told by the events above.
+    instance: (change) => {
+      if (!manager.manifest.graph.has(change.service)) return
+      const { instances, desiredInstances } = manager.service(change.service)
+      if (instances.length > 1 || desiredInstances !== 1) update(change.service, null)
+    },
   }
   return on(manager, handlers)
 }

@@ -2,7 +2,7 @@
 // duration/bytes/percent from here too (`@services-cluster/dashboard/format`), so a figure reads the same in `svc ps`
 // and on the page. This module is served to the browser unbundled: it may import only what the dashboard serves.
 
-import type { DisplayState, ExitInfo, ServiceView } from '../protocol.js'
+import type { DisplayState, ExitInfo, InstanceSnapshot, ServiceView } from '../protocol.js'
 
 /** The colour of a service: a crashed service stays red while the supervisor brings it back. */
 export type Tone = 'running' | 'busy' | 'crashed' | 'failed' | 'stopped' | 'pending'
@@ -57,6 +57,43 @@ export function dependsOnText(service: Pick<ServiceView, 'dependsOn' | 'conditio
     return condition && condition !== 'ready' ? `${d} (${condition})` : d
   })
   return named.join(', ') || '-'
+}
+
+/** What the instance figures read of a service. */
+interface Instances {
+  instances: readonly Pick<InstanceSnapshot, 'state' | 'inFlight'>[]
+  desiredInstances: number
+}
+
+/** A service shows its instances (a count, a row each) when it has several, or was asked for other than one. */
+export function showsInstances(service: Instances): boolean {
+  return service.instances.length > 1 || service.desiredInstances !== 1
+}
+
+/** "2/3": instances running of those wanted (a draining or starting one is not running). */
+export function instanceCount(service: Instances): string {
+  return `${service.instances.filter((i) => i.state === 'running').length}/${service.desiredInstances}`
+}
+
+/** Calls in flight over all its instances. */
+export function inFlightOf(service: Pick<Instances, 'instances'>): number {
+  return service.instances.reduce((sum, i) => sum + i.inFlight, 0)
+}
+
+/** The count on a service's box: "×3" when every instance it wants runs, "2/3 ready" otherwise; "" for one instance. */
+export function instanceBadge(service: Instances): string {
+  if (!showsInstances(service)) return ''
+  const running = service.instances.filter((i) => i.state === 'running').length
+  return running === service.desiredInstances ? `×${running}` : `${running}/${service.desiredInstances} ready`
+}
+
+/** An instance row's state cell: "running · 2 in flight" while it has calls. */
+export function instanceStateText(instance: Pick<InstanceSnapshot, 'state' | 'inFlight'>): string {
+  return instance.inFlight > 0 ? `${instance.state} · ${instance.inFlight} in flight` : instance.state
+}
+
+export function instanceUptimeText(instance: Pick<InstanceSnapshot, 'state' | 'startedAt'>, now: number): string {
+  return instance.state === 'running' && instance.startedAt !== null ? duration(now - instance.startedAt) : '-'
 }
 
 /** The corner tag of a box: "cmd" for a command service, "once" for a one-shot, nothing for a Node service. */

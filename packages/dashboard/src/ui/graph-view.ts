@@ -5,7 +5,7 @@
 import type { ServiceView } from '../protocol.js'
 import { setAttr, setText, svg } from './dom.js'
 import { fitText } from './fit-text.js'
-import { kindTag, stateLabel, toneOf } from './format.js'
+import { instanceBadge, kindTag, showsInstances, stateLabel, toneOf } from './format.js'
 import { BOX, LABEL, layoutGraph, type Point } from './graph-layout.js'
 import type { Changes, Store } from './store.js'
 
@@ -13,6 +13,8 @@ interface Box {
   group: SVGGElement
   title: SVGTitleElement
   state: SVGTextElement
+  /** "×3" or "2/3 ready" for a service of several instances; empty otherwise. */
+  count: SVGTextElement
 }
 
 const PAD = 12
@@ -87,9 +89,10 @@ export class GraphView {
       const tag = svg('text', { class: 'svc-kind', x: BOX.width - 8, y: 16, 'text-anchor': 'end' })
       const name = svg('text', { class: 'svc-name', x: PAD, y: 19 })
       const state = svg('text', { class: 'svc-state', x: PAD, y: 36 })
-      group.append(title, svg('rect', { width: BOX.width, height: BOX.height, rx: service.kind === 'command' ? 2 : 7 }), tag, name, state)
+      const count = svg('text', { class: 'svc-count', x: BOX.width - 8, y: 36, 'text-anchor': 'end' })
+      group.append(title, svg('rect', { width: BOX.width, height: BOX.height, rx: service.kind === 'command' ? 2 : 7 }), tag, name, state, count)
       boxLayer.append(group)
-      this.#boxes.set(placed.name, { group, title, state })
+      this.#boxes.set(placed.name, { group, title, state, count })
       const tagText = kindTag(service)
       tag.textContent = tagText
       const tagWidth = tagText ? tag.getComputedTextLength() + 6 : 0
@@ -104,7 +107,13 @@ export class GraphView {
     setAttr(box.group, 'data-state', service.display)
     setAttr(box.group, 'data-tone', toneOf(service))
     setAttr(box.group, 'data-pid', service.pid === null ? null : String(service.pid))
-    fitText(box.state, service.pid === null ? stateLabel(service) : `${stateLabel(service)} · ${service.pid}`, BOX.width - PAD * 2)
+    // One box per service: several instances show their count instead of a pid (the table has a row for each).
+    const badge = instanceBadge(service)
+    setText(box.count, badge)
+    setAttr(box.group, 'data-instances', badge || null)
+    const countWidth = badge ? box.count.getComputedTextLength() + 6 : 0
+    const state = service.pid === null || showsInstances(service) ? stateLabel(service) : `${stateLabel(service)} · ${service.pid}`
+    fitText(box.state, state, BOX.width - PAD * 2 - countWidth)
     setText(box.title, titleOf(service))
   }
 
@@ -120,6 +129,10 @@ export class GraphView {
 function titleOf(service: ServiceView): string {
   const lines = [`${service.name}: ${stateLabel(service)}${service.reason ? ` (${service.reason})` : ''}`]
   if (service.waitingFor) lines.push(`waiting for ${service.waitingFor}`)
+  if (showsInstances(service)) {
+    lines.push(`${service.instances.filter((i) => i.state === 'running').length} of ${service.desiredInstances} instances running`)
+    for (const i of service.instances) lines.push(`  ${i.id}: ${i.state}${i.pid === null ? '' : ` · ${i.pid}`}`)
+  }
   if (service.command) lines.push(`$ ${service.command}`)
   return lines.join('\n')
 }
