@@ -24,7 +24,7 @@ export type { ResolvedHealth, ResolvedManifest, ResolvedService, ResolvedWatch }
 export { ServicesManager } from './manager/services-manager.js'
 export type { ManagerOptions } from './manager/services-manager.js'
 export type { ApplyPlan, ServiceChange } from './manager/apply-plan.js'
-export type { ManagerEvents, StateChange } from './manager/events.js'
+export type { InstanceChange, ManagerEvents, StateChange } from './manager/events.js'
 export type { EventDrop } from './manager/event-fanout.js'
 export type { LogLine } from './manager/log-buffer.js'
 export { DependencyGraph } from './graph/dependency-graph.js'

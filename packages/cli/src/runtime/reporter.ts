@@ -1,6 +1,6 @@
 // What a running manager prints: start-up progress, then `name |` log lines on stdout and status lines on stderr.
 
-import type { LogLine, ServicesManager, StateChange } from '@services-cluster/core'
+import type { InstanceChange, LogLine, ServicesManager, StateChange } from '@services-cluster/core'
 import { relative } from 'node:path'
 import { err } from '../output/colors.js'
 import { escapeControl, logFormatter } from '../output/log-prefix.js'
@@ -47,8 +47,22 @@ export function attachReporter(manager: ServicesManager, names: string[], stdout
   const onNotice = (n: { service: string; message: string }) => status(`svc: ${n.service}: ${escapeControl(n.message)}`)
   const onFilesChanged = (c: { services: string[]; files: string[] }) => {
     const files = c.files.slice(0, 3).map((f) => relative(manager.manifest.cwd, f)).join(', ') + (c.files.length > 3 ? ` and ${c.files.length - 3} more` : '')
-    status(`svc: changed: ${escapeControl(files)}; restarting ${c.services.join(', ')}`)
+    // A running Node service is reloaded, anything else restarted (ServicesManager's watch mode).
+    const reloaded = (name: string) => manager.state(name) === 'running' && manager.service(name).kind === 'node'
+    const what = [
+      ...(c.services.some(reloaded) ? [`reloading ${c.services.filter(reloaded).join(', ')}`] : []),
+      ...(c.services.some((n) => !reloaded(n)) ? [`restarting ${c.services.filter((n) => !reloaded(n)).join(', ')}`] : []),
+    ]
+    status(`svc: changed: ${escapeControl(files)}; ${what.join('; ')}`)
   }
+  // An instance replaced, added or restarted alone while its service runs: the service's own line does not move.
+  const onInstance = (c: InstanceChange) => {
+    if (progress || manager.state(c.service) !== 'running') return
+    if (c.to === 'running') status(plainLine({ name: c.instance, state: 'running', pid: c.pid, readyMs: null, note: c.reason }))
+    else if (c.to === 'closed' && c.from !== 'running') status(plainLine({ name: c.instance, state: 'stopped', pid: null, readyMs: null, note: c.reason }))
+  }
+  const onInstanceCrash = (c: { instance: string; code: number | null; signal: string | null }) =>
+    status(err.red(`svc: ${c.instance} crashed (${c.signal ? `signal ${c.signal}` : `exit code ${c.code}`}); the other instances serve`))
   // An exception is not reported here: the manager writes it, with its stack, into the service's log lines above.
 
   // One table for on and off, so a handler is never left attached (the casts only bridge the per-event types).
@@ -61,6 +75,8 @@ export function attachReporter(manager: ServicesManager, names: string[], stdout
     ['fatal', onFatal],
     ['notice', onNotice],
     ['filesChanged', onFilesChanged],
+    ['instance', onInstance],
+    ['instanceCrash', onInstanceCrash],
   ] as const
   for (const [event, handler] of handlers) manager.on(event, handler as never)
   return {
