@@ -131,9 +131,9 @@ interface CommonSpec<Config> {
   killTimeoutMs?: number
   health?: HealthCheck
   logs?: LogOptions
-  /** Restart the service (its dependents first closed, then started again in order) when its files change. `true`:
-   * a Node service's entry directory; `false`: never, not even under `svc up --watch`. A zero-downtime reload does
-   * not exist yet: the service is down meanwhile. */
+  /** Reload a running Node service when its files change (no downtime: dependents keep running); a command service,
+   * one not running, or one whose replacement cannot start beside it is restarted with its dependents. `true`: a Node
+   * service's entry directory; `false`: never, not even under `svc up --watch`. */
   watch?: boolean | WatchOptions
   /** How many processes run the service (default 1). Calls are balanced over the running ones; one that crashes while
    * others serve is restarted alone, and its dependents never notice. Each gets SVC_INSTANCE (0, 1 …) in its
