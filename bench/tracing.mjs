@@ -11,8 +11,8 @@ const SHAPES = [
   ['64 B, 32 in flight', 64, 32],
 ]
 
-const graph = (setup) => {
-  const sdk = setup ? { nodeArgs: ['--import', here(setup)] } : {}
+const graph = (setup, off = false) => {
+  const sdk = { ...(setup && { nodeArgs: ['--import', here(setup)] }), ...(off && { env: { SVC_TRACING: 'off' } }) }
   return manager({ echo: { entry: './echo.ts', ...sdk }, caller: { entry: './caller.ts', dependsOn: ['echo'], ...sdk } })
 }
 
@@ -21,6 +21,9 @@ export async function tracingCases({ trials = 5, count = 5000 } = {}) {
     ['no SDK', graph(null)],
     ['an SDK that samples nothing (trace context only)', graph('./fixtures/otel-setup-unsampled.mjs')],
     ['an SDK that records every span', graph('./fixtures/otel-setup.mjs')],
+    // The same SDKs with the framework's trace context off (SVC_TRACING=off): what services-cluster itself costs.
+    ['an SDK that samples nothing, services-cluster tracing off', graph('./fixtures/otel-setup-unsampled.mjs', true)],
+    ['an SDK that records every span, services-cluster tracing off', graph('./fixtures/otel-setup.mjs', true)],
   ]
   for (const [, m] of sides) await m.start()
   const rows = []
@@ -36,6 +39,17 @@ export async function tracingCases({ trials = 5, count = 5000 } = {}) {
           framework: median(results[i]),
           baseline: median(results[0]),
           ratio: median(results[i]) / median(results[0]),
+          unit: '/s',
+          higherIsBetter: true,
+        })
+      }
+      // services-cluster's own share: trace context on against off, the same SDK in both (issue 26's ≤ 5 %).
+      for (const [on, off] of [[1, 3], [2, 4]]) {
+        rows.push({
+          case: `tracing: relayed calls ${label}, with ${sides[on][0]} — round trips/s, services-cluster's trace context on against off`,
+          framework: median(results[on]),
+          baseline: median(results[off]),
+          ratio: median(results[on]) / median(results[off]),
           unit: '/s',
           higherIsBetter: true,
         })
