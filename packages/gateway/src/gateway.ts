@@ -172,7 +172,14 @@ export class Gateway {
       debug('services() failed during a scrape: %o', err)
       return undefined
     })
-    return renderMetrics({ requests: this.#metrics, services, redisConnected: this.#redis?.connected, instance: this.#instance })
+    const redis = this.#redis?.stats()
+    return renderMetrics({
+      requests: this.#metrics,
+      services,
+      redisConnected: redis?.connected,
+      redisClaims: redis && { duplicates: redis.duplicates, unclaimed: redis.unclaimed },
+      instance: this.#instance,
+    })
   }
 
   stop(): Promise<void> {

@@ -10,6 +10,7 @@ import { createClient } from 'redis'
 import { RedisRpcClient, type Gateway, type RedisChannelStats } from '../src/index.js'
 import { FakeBackend } from './helpers/fake-backend.js'
 import { startGateway } from './helpers/gateway.js'
+import { request } from './helpers/http.js'
 import { hasRedisServerBinary, freePort, PrivateRedis } from './helpers/redis.js'
 import { REDIS_URL, redisForTests } from '../../../test-support/redis.js'
 
@@ -88,6 +89,9 @@ afterEach(async () => {
       await until(() => total(gateways, 'duplicates') === 20, 'the losers of 20 claims')
       expect(gateways.reduce((sum, { backend }) => sum + backend.calls.length, 0)).toBe(20)
       expect(total(gateways, 'requests')).toBe(20)
+      const scrapes = await Promise.all(gateways.map(({ gateway }) => request(`${gateway.url}/metrics`)))
+      const duplicates = scrapes.map((r) => Number(/^svc_gateway_redis_duplicates_total (\d+)$/m.exec(r.text)?.[1]))
+      expect(duplicates.reduce((a, b) => a + b, 0)).toBe(20)
     } finally {
       await client.close()
     }
@@ -108,6 +112,7 @@ afterEach(async () => {
       await until(() => total(gateways, 'unclaimed') === 2, 'both claims failing')
       expect(gateways.flatMap(({ backend }) => backend.calls)).toEqual([])
       expect(total(gateways, 'requests')).toBe(0)
+      expect((await request(`${gateways[0]!.gateway.url}/metrics`)).text).toContain('svc_gateway_redis_unclaimed_total 1')
       await admin.configSet({ maxmemory: '0' })
       expect(await client.call('checker.echo', ['back'])).toEqual(['back'])
     } finally {

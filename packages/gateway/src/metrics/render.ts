@@ -13,6 +13,8 @@ export interface MetricsInput {
   services: ServiceSnapshot[] | undefined
   /** undefined when Redis is not configured. */
   redisConnected: boolean | undefined
+  /** Redis requests lost to another gateway's claim, and ones nobody could claim (Redis failed the SET). */
+  redisClaims?: { duplicates: number; unclaimed: number } | undefined
   /** The gateway process (SVC_INSTANCE): its own series get `svc_instance`, so two processes behind one port never
    * report the same series (a scraper would see their counters as one that keeps resetting). */
   instance?: string | undefined
@@ -67,6 +69,12 @@ export function renderMetrics(input: MetricsInput): string {
   if (input.redisConnected !== undefined) {
     out.family('svc_gateway_redis_connected', 'gauge', '1 while the Redis RPC channel is connected and subscribed.')
     out.sample('svc_gateway_redis_connected', input.redisConnected ? 1 : 0, own)
+  }
+  if (input.redisClaims) {
+    out.family('svc_gateway_redis_duplicates_total', 'counter', 'Redis RPC requests another gateway claimed first (not executed here).')
+    out.sample('svc_gateway_redis_duplicates_total', input.redisClaims.duplicates, own)
+    out.family('svc_gateway_redis_unclaimed_total', 'counter', 'Redis RPC requests not executed because Redis failed the claim (their callers time out).')
+    out.sample('svc_gateway_redis_unclaimed_total', input.redisClaims.unclaimed, own)
   }
   out.family('svc_gateway_services_scrape_ok', 'gauge', '1 when the service snapshot could be read for this scrape.')
   out.sample('svc_gateway_services_scrape_ok', input.services ? 1 : 0, own)
