@@ -11,6 +11,7 @@ const HERE = fileURLToPath(new URL('.', import.meta.url))
 export const EXAMPLE_DIR = HERE.endsWith('/') ? HERE.slice(0, -1) : HERE
 export const EXAMPLE_NODES_FILE = join(EXAMPLE_DIR, 'nodes.json')
 export const DEFAULT_GATEWAY_PORT = 8545
+export const DEFAULT_GATEWAY_INSTANCES = 2
 export const SIM_NODE_IDS = DEFAULT_SIM_CONFIG.nodes.map((n) => n.id)
 
 export const DEFAULT_REDIS_PORT = 6390
@@ -24,6 +25,8 @@ export type RedisOption = { port?: number } | { url: string }
 export interface NodeManagerOptions {
   /** Gateway HTTP port; 0 picks a free one (then ask `gateway.address()`). Default 8545. */
   gatewayPort?: number
+  /** Gateway processes, all serving the one port (the manager's `listen`) and the one Redis channel. Default 2. */
+  gatewayInstances?: number
   /** Bearer token the gateway requires on POST /rpc. Default: none (it listens on 127.0.0.1 only). */
   gatewayToken?: string
   /** Default `{ port: 6390 }`: the graph runs its own redis-server. null: no Redis (file store, no Redis channel). */
@@ -104,6 +107,9 @@ export function nodeManagerManifest(options: NodeManagerOptions = {}) {
         // The manager holds the gateway's port: while the gateway restarts (a crash, `svc restart`, a watch reload)
         // requests wait in the kernel's backlog instead of being refused. 127.0.0.1: it has no token by default.
         listen: { port: options.gatewayPort ?? DEFAULT_GATEWAY_PORT, host: '127.0.0.1' },
+        // Two processes accept on that port, so one's crash or restart costs only what it had in flight; each
+        // claims a Redis request before executing it, so a request is still executed once (docs/gateway.md).
+        instances: options.gatewayInstances ?? DEFAULT_GATEWAY_INSTANCES,
         config: {
           // Each with the number of params it takes: a call with too few or too many answers -32602.
           expose: [
@@ -159,12 +165,13 @@ function redisService(port: number, stateDir: string) {
   }
 }
 
-// Variables: NM_GATEWAY_PORT, NM_GATEWAY_TOKEN, NM_REDIS (1/0 or a redis:// URL), NM_REDIS_PORT, NM_REDIS_CHANNEL,
+// Variables: NM_GATEWAY_PORT, NM_GATEWAY_INSTANCES, NM_GATEWAY_TOKEN, NM_REDIS (1/0 or a redis:// URL), NM_REDIS_PORT, NM_REDIS_CHANNEL,
 // NM_STORE (redis|file), NM_SIMULATE (1/0), NM_SIM_PORTS ("btc-a=1,eth-b=2"), NM_STATE_DIR, NM_CHECK_EVERY.
 // REDIS_URL is not read: the example's Redis is its own unless NM_REDIS names another.
 export function optionsFromEnv(env: Record<string, string | undefined> = process.env): NodeManagerOptions {
   const options: NodeManagerOptions = {}
   if (env.NM_GATEWAY_PORT) options.gatewayPort = port('NM_GATEWAY_PORT', env.NM_GATEWAY_PORT)
+  if (env.NM_GATEWAY_INSTANCES) options.gatewayInstances = count('NM_GATEWAY_INSTANCES', env.NM_GATEWAY_INSTANCES)
   if (env.NM_GATEWAY_TOKEN) options.gatewayToken = env.NM_GATEWAY_TOKEN
   const redis = redisChoice(env)
   if (redis !== undefined) options.redis = redis
@@ -197,6 +204,12 @@ function flag(variable: string, value: string): boolean {
 function port(variable: string, value: string, min = 0): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n < min || n > 65535) throw errors.manifest(variable, `"${value}" is not a port (${min}-65535).`)
+  return n
+}
+
+function count(variable: string, value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw errors.manifest(variable, `"${value}" is not a whole number of processes (1 or more).`)
   return n
 }
 

@@ -29,6 +29,8 @@ describe('nodeManagerManifest', () => {
     expect(scheduler.config.tasks).toEqual([{ name: 'check', every: '5s', call: { service: 'checker', method: 'check', args: [] }, timeoutMs: 15_000 }])
     expect(gateway.dependsOn).toEqual(['checker', 'scheduler', 'redis'])
     expect(gateway.listen).toEqual({ port: DEFAULT_GATEWAY_PORT, host: '127.0.0.1' }) // held by the manager
+    expect(gateway.instances).toBe(2) // two processes on that port
+    expect(nodeManagerManifest({ gatewayInstances: 1 }).services.gateway.instances).toBe(1)
     expect(resolved.services.find((s) => s.name === 'gateway')!.listen).toEqual({ port: DEFAULT_GATEWAY_PORT, host: '127.0.0.1' })
     expect(gateway.config.redis).toEqual({ url: 'redis://127.0.0.1:6390', channel: 'node-manager' })
     // Every exposed method belongs to a service the gateway depends on.
@@ -86,8 +88,9 @@ describe('optionsFromEnv', () => {
   })
 
   it('reads ports, state dir and schedule', () => {
-    expect(optionsFromEnv({ NM_GATEWAY_PORT: '0', NM_SIM_PORTS: 'btc-a=1, eth-b=2', NM_STATE_DIR: '/tmp/x', NM_CHECK_EVERY: '1s' })).toEqual({
+    expect(optionsFromEnv({ NM_GATEWAY_PORT: '0', NM_GATEWAY_INSTANCES: '3', NM_SIM_PORTS: 'btc-a=1, eth-b=2', NM_STATE_DIR: '/tmp/x', NM_CHECK_EVERY: '1s' })).toEqual({
       gatewayPort: 0,
+      gatewayInstances: 3,
       simPorts: { 'btc-a': 1, 'eth-b': 2 },
       stateDir: '/tmp/x',
       checkEvery: '1s',
@@ -104,7 +107,7 @@ describe('optionsFromEnv', () => {
   })
 
   it('refuses values it cannot use, naming the variable', () => {
-    const bad = [{ NM_GATEWAY_PORT: '85a' }, { NM_REDIS: 'maybe' }, { NM_REDIS_PORT: '0' }, { NM_STORE: 'sqlite' }, { NM_SIM_PORTS: 'btc-a' }]
+    const bad = [{ NM_GATEWAY_PORT: '85a' }, { NM_GATEWAY_INSTANCES: '0' }, { NM_REDIS: 'maybe' }, { NM_REDIS_PORT: '0' }, { NM_STORE: 'sqlite' }, { NM_SIM_PORTS: 'btc-a' }]
     for (const env of bad) {
       const variable = Object.keys(env)[0]
       expect(() => optionsFromEnv(env)).toThrow(expect.objectContaining({ code: 'SVC_ERR_NM_MANIFEST', details: { variable } }))

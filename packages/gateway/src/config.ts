@@ -13,6 +13,8 @@ export interface RedisConfig {
   /** Reconnect backoff bounds. Defaults 100 ms … 5000 ms. */
   minReconnectDelayMs?: number
   maxReconnectDelayMs?: number
+  /** How long the claim key of a request lives (see redis/channel.ts). Default 30 000 ms. */
+  claimTtlMs?: number
 }
 
 export interface GatewayConfig {
@@ -40,6 +42,7 @@ export interface ResolvedRedis {
   scope: string
   minReconnectDelayMs: number
   maxReconnectDelayMs: number
+  claimTtlMs: number
 }
 
 export interface ResolvedConfig {
@@ -56,6 +59,10 @@ export interface ResolvedConfig {
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
 export const DEFAULT_MAX_BATCH = 100
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
+/** How long a request's claim key lives. Long enough that every subscriber has seen the request (pub/sub reaches them
+ * within milliseconds; this covers event-loop stalls of seconds and outlives the client's 10 s timeout), short enough
+ * that 10 000 requests/s keep only ~300 000 small keys (tens of MB) in Redis. */
+export const DEFAULT_CLAIM_TTL_MS = 30_000
 
 const positiveInt = (field: string, v: unknown, fallback: number): number => {
   if (v === undefined) return fallback
@@ -83,6 +90,7 @@ function resolveRedis(raw: unknown, env: Readonly<Record<string, string | undefi
     scope,
     minReconnectDelayMs: min,
     maxReconnectDelayMs: max,
+    claimTtlMs: positiveInt('redis.claimTtlMs', cfg.claimTtlMs, DEFAULT_CLAIM_TTL_MS),
   }
 }
 

@@ -3,6 +3,7 @@
 
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { hostname } from 'node:os'
 import { debuglog } from 'node:util'
 import { defaultLogger, type Backend, type GatewayLogger } from './backend.js'
 import { resolveConfig, type GatewayConfig, type ResolvedConfig } from './config.js'
@@ -28,6 +29,10 @@ export interface GatewayOptions {
   /** Makes the HTTP server listen on a socket someone else holds (the service adapter passes ctx.listen when the
    * manifest gives the gateway `listen`); config.port and config.host are then not used. Default: bind them. */
   listen?: (server: Server) => Promise<void>
+  /** Which process of several this is (the service adapter passes SVC_INSTANCE): every HTTP response carries it as
+   * `x-svc-instance`, /healthz as `instance`, /metrics as the `svc_instance` label of the gateway's own series, and
+   * it names the claimant of Redis requests. Default: none (a single gateway). */
+  instance?: string
 }
 
 export interface GatewayAddress {
@@ -41,6 +46,8 @@ export interface GatewayStats {
   methods: Record<string, MethodStats>
   rejections: Record<string, number>
   redis: RedisChannelStats | null
+  /** The process that answered (options.instance), null for a single gateway. Every figure here is this process's. */
+  instance: string | null
 }
 
 export class Gateway {
@@ -53,6 +60,7 @@ export class Gateway {
   readonly #redis: RedisRpcChannel | undefined
   readonly #stopGraceMs: number
   readonly #listen: ((server: Server) => Promise<void>) | undefined
+  readonly #instance: string | undefined
   #state: GatewayState = 'idle'
   #address: GatewayAddress | undefined
   #stopping: Promise<void> | undefined
@@ -64,6 +72,7 @@ export class Gateway {
     this.#log = options.log ?? defaultLogger
     this.#stopGraceMs = options.stopGraceMs ?? 5000
     this.#listen = options.listen
+    this.#instance = options.instance
     this.#dispatcher = new Dispatcher(this.#backend, this.config, this.#metrics, this.#log)
     this.#server = createServer(
       createHttpHandler({
@@ -74,10 +83,12 @@ export class Gateway {
         health: () => this.#health(),
         metricsText: () => this.#metricsText(),
         log: this.#log,
+        instance: this.#instance,
       }),
     )
     const redis = this.config.redis
-    this.#redis = redis && new RedisRpcChannel(redis, (m, p) => this.#dispatcher.invoke(m, p, 'redis'), this.#log, this.config.bodyLimit)
+    const claimant = `${hostname()}/${process.pid}${this.#instance === undefined ? '' : `#${this.#instance}`}`
+    this.#redis = redis && new RedisRpcChannel(redis, (m, p) => this.#dispatcher.invoke(m, p, 'redis'), this.#log, this.config.bodyLimit, { claimant })
   }
 
   get state(): GatewayState {
@@ -133,6 +144,7 @@ export class Gateway {
       methods: this.#metrics.byMethod(),
       rejections: Object.fromEntries(this.#metrics.rejections()),
       redis: this.#redis?.stats() ?? null,
+      instance: this.#instance ?? null,
     }
   }
 
@@ -145,12 +157,13 @@ export class Gateway {
         healthy,
         body: {
           status: !healthy ? 'unhealthy' : redis === 'disconnected' ? 'degraded' : 'ok',
+          ...(this.#instance === undefined ? {} : { instance: this.#instance }),
           redis,
           services: services.map((s) => ({ name: s.name, state: s.state, display: s.display, pid: s.pid, restarts: s.restarts })),
         },
       }
     } catch (err) {
-      return { healthy: false, body: { status: 'unknown', redis, error: `could not read the service graph: ${(err as Error)?.message ?? err}` } }
+      return { healthy: false, body: { status: 'unknown', ...(this.#instance === undefined ? {} : { instance: this.#instance }), redis, error: `could not read the service graph: ${(err as Error)?.message ?? err}` } }
     }
   }
 
@@ -159,7 +172,14 @@ export class Gateway {
       debug('services() failed during a scrape: %o', err)
       return undefined
     })
-    return renderMetrics({ requests: this.#metrics, services, redisConnected: this.#redis?.connected })
+    const redis = this.#redis?.stats()
+    return renderMetrics({
+      requests: this.#metrics,
+      services,
+      redisConnected: redis?.connected,
+      redisClaims: redis && { duplicates: redis.duplicates, unclaimed: redis.unclaimed },
+      instance: this.#instance,
+    })
   }
 
   stop(): Promise<void> {

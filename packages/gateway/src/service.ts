@@ -25,7 +25,9 @@ export default defineService<GatewayServiceApi, GatewayConfig>(async (ctx) => {
   if (shared && ctx.config?.port !== undefined) ctx.log.warn(`config.port ${ctx.config.port} is ignored: the manifest's listen holds the gateway's port`)
   const config = shared ? { ...ctx.config, port: 0 } : ctx.config
   const listen = shared ? (server: Server) => ctx.listen(server) : undefined
-  const gateway = new Gateway({ backend: backendFromContext(ctx), config, log: ctx.log, env: ctx.env, listen })
+  // With `instances: n` several gateway processes serve the one port; each says which it is (x-svc-instance).
+  const instance = ctx.env.SVC_INSTANCE
+  const gateway = new Gateway({ backend: backendFromContext(ctx), config, log: ctx.log, env: ctx.env, listen, instance })
   ctx.onClose(() => gateway.stop())
   await gateway.start()
   ctx.log.info(`gateway listening on ${gateway.url}`)

@@ -208,6 +208,36 @@ describe('GET /metrics', () => {
   })
 })
 
+describe('which process answered (the instance option, SVC_INSTANCE under the framework)', () => {
+  test('every response carries x-svc-instance; /healthz, stats() and the gateway\'s own metric series name it', async () => {
+    const gateway = new Gateway({ backend: new FakeBackend(), config: { port: 0, expose: ['checker.echo'] }, instance: '1' })
+    await gateway.start()
+    try {
+      const base = gateway.url!
+      expect((await rpc(base, call)).headers['x-svc-instance']).toBe('1')
+      expect((await request(`${base}/nowhere`)).headers['x-svc-instance']).toBe('1')
+      const health = await request(`${base}/healthz`)
+      expect(health.headers['x-svc-instance']).toBe('1')
+      expect(health.json()).toMatchObject({ instance: '1' })
+      expect(gateway.stats().instance).toBe('1')
+      const text = (await request(`${base}/metrics`)).text
+      expect(text).toContain('svc_gateway_requests_total{svc_instance="1",method="checker.echo",transport="http",outcome="ok"} 1')
+      expect(text).toContain('svc_gateway_http_rejections_total{svc_instance="1",reason="not_found"} 1')
+      expect(text).toContain('svc_service_up{service="checker"} 1') // the manager's view: the same from every process
+    } finally {
+      await gateway.stop()
+    }
+  })
+
+  test('a lone gateway (no instance) sends no such header and no label', async () => {
+    const { gateway, base } = await startGateway()
+    await rpc(base, call)
+    expect((await request(`${base}/healthz`)).headers).not.toHaveProperty('x-svc-instance')
+    expect((await request(`${base}/metrics`)).text).toContain('svc_gateway_requests_total{method="checker.echo",transport="http",outcome="ok"} 1')
+    expect(gateway.stats().instance).toBeNull()
+  })
+})
+
 describe('lifecycle and config', () => {
   test('start twice is a coded state error; stop is idempotent; stats reflect the calls', async () => {
     const { gateway, base } = await startGateway()

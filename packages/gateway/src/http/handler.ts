@@ -26,6 +26,8 @@ export interface HttpDeps {
   health(): Promise<HealthReport>
   metricsText(): Promise<string>
   log: GatewayLogger
+  /** Sent as `x-svc-instance` on every response, so a client of a shared port can tell which process answered. */
+  instance?: string
 }
 
 // application/json plus the two historical JSON-RPC media types; parameters such as charset are fine.
@@ -97,6 +99,7 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
   }
 
   return (req, res) => {
+    if (deps.instance !== undefined) res.setHeader('x-svc-instance', deps.instance)
     route(req, res).catch((err: unknown) => {
       // A bug must cost one request, never the process.
       deps.log.error('gateway internal error on', req.method, req.url, err)

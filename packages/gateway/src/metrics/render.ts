@@ -2,7 +2,7 @@
 // from the manager's snapshot.
 
 import type { ServiceSnapshot, ServiceState } from '@services-cluster/core/remote'
-import { Exposition } from './exposition.js'
+import { Exposition, type Labels } from './exposition.js'
 import { LATENCY_BUCKETS, type RequestMetrics } from './request-metrics.js'
 
 const STATES: ServiceState[] = ['starting', 'running', 'closing', 'closed']
@@ -13,24 +13,30 @@ export interface MetricsInput {
   services: ServiceSnapshot[] | undefined
   /** undefined when Redis is not configured. */
   redisConnected: boolean | undefined
+  /** Redis requests lost to another gateway's claim, and ones nobody could claim (Redis failed the SET). */
+  redisClaims?: { duplicates: number; unclaimed: number } | undefined
+  /** The gateway process (SVC_INSTANCE): its own series get `svc_instance`, so two processes behind one port never
+   * report the same series (a scraper would see their counters as one that keeps resetting). */
+  instance?: string | undefined
 }
 
-function renderRequests(out: Exposition, requests: RequestMetrics): void {
+function renderRequests(out: Exposition, requests: RequestMetrics, own: Labels): void {
   out.family('svc_gateway_requests_total', 'counter', 'JSON-RPC calls answered, by method, transport and outcome.')
   const series = requests.series()
   for (const s of series) {
-    out.sample('svc_gateway_requests_total', s.ok, { method: s.method, transport: s.transport, outcome: 'ok' })
-    out.sample('svc_gateway_requests_total', s.error, { method: s.method, transport: s.transport, outcome: 'error' })
+    out.sample('svc_gateway_requests_total', s.ok, { ...own, method: s.method, transport: s.transport, outcome: 'ok' })
+    out.sample('svc_gateway_requests_total', s.error, { ...own, method: s.method, transport: s.transport, outcome: 'error' })
   }
   out.family('svc_gateway_request_duration_seconds', 'histogram', 'Time from request to answer, by method and transport.')
   for (const s of series) {
     out.histogram('svc_gateway_request_duration_seconds', LATENCY_BUCKETS, s.buckets, s.sumSeconds, {
+      ...own,
       method: s.method,
       transport: s.transport,
     })
   }
   out.family('svc_gateway_http_rejections_total', 'counter', 'HTTP requests refused before JSON-RPC processing, by reason.')
-  for (const [reason, count] of requests.rejections()) out.sample('svc_gateway_http_rejections_total', count, { reason })
+  for (const [reason, count] of requests.rejections()) out.sample('svc_gateway_http_rejections_total', count, { ...own, reason })
 }
 
 function renderServices(out: Exposition, services: ServiceSnapshot[]): void {
@@ -58,13 +64,20 @@ function renderServices(out: Exposition, services: ServiceSnapshot[]): void {
 
 export function renderMetrics(input: MetricsInput): string {
   const out = new Exposition()
-  renderRequests(out, input.requests)
+  const own: Labels = input.instance === undefined ? {} : { svc_instance: input.instance }
+  renderRequests(out, input.requests, own)
   if (input.redisConnected !== undefined) {
     out.family('svc_gateway_redis_connected', 'gauge', '1 while the Redis RPC channel is connected and subscribed.')
-    out.sample('svc_gateway_redis_connected', input.redisConnected ? 1 : 0)
+    out.sample('svc_gateway_redis_connected', input.redisConnected ? 1 : 0, own)
+  }
+  if (input.redisClaims) {
+    out.family('svc_gateway_redis_duplicates_total', 'counter', 'Redis RPC requests another gateway claimed first (not executed here).')
+    out.sample('svc_gateway_redis_duplicates_total', input.redisClaims.duplicates, own)
+    out.family('svc_gateway_redis_unclaimed_total', 'counter', 'Redis RPC requests not executed because Redis failed the claim (their callers time out).')
+    out.sample('svc_gateway_redis_unclaimed_total', input.redisClaims.unclaimed, own)
   }
   out.family('svc_gateway_services_scrape_ok', 'gauge', '1 when the service snapshot could be read for this scrape.')
-  out.sample('svc_gateway_services_scrape_ok', input.services ? 1 : 0)
+  out.sample('svc_gateway_services_scrape_ok', input.services ? 1 : 0, own)
   if (input.services) renderServices(out, input.services)
   return out.toString()
 }

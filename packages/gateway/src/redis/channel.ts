@@ -1,8 +1,12 @@
 // The gateway's Redis side: answers node-redis-rpc requests on `<scope:>channel`.
+// Pub/sub delivers every request to every subscribed gateway (the processes of one service, other hosts): each claims
+// a request in Redis before it executes it (SET NX on a key named after the request's back channel), and only the
+// one that wins executes and replies, so a request is executed once and answered once however many subscribe.
 // Redis is optional at run time: while it is away the gateway keeps serving HTTP, logs one warning
 // per outage, and node-redis reconnects with backoff (restoring the PSUBSCRIBE on its own).
 
 import { EventEmitter } from 'node:events'
+import { hostname } from 'node:os'
 import { debuglog } from 'node:util'
 import type { GatewayLogger } from '../backend.js'
 import type { ResolvedRedis } from '../config.js'
@@ -10,17 +14,27 @@ import { GatewayErrorCode } from '../errors.js'
 import type { CallOutcome } from '../jsonrpc/dispatcher.js'
 import { rpcError, RpcCode } from '../jsonrpc/protocol.js'
 import { createRpcClient, shutdownClient, type RedisClient } from './connect.js'
-import { encodeReply, literalPattern, parseIncoming, scoped, sniffBackChannel, type WireReply } from './wire.js'
+import { claimKey, encodeReply, literalPattern, parseIncoming, scoped, sniffBackChannel, type WireReply } from './wire.js'
 
 const debug = debuglog('svc:gateway')
 
 export type Invoke = (method: string, params: unknown) => Promise<CallOutcome>
 
+export interface ChannelIdentity {
+  /** Written as the claim key's value, for whoever looks at Redis. Default `<hostname>/<pid>`. */
+  claimant?: string
+}
+
 export interface RedisChannelStats {
   connected: boolean
   channel: string
+  /** Requests this process claimed, executed and answered. */
   requests: number
   ignored: number
+  /** Requests another subscriber had claimed first: not executed here. */
+  duplicates: number
+  /** Requests that could not be claimed because Redis failed the claim: executed by nobody (their callers time out). */
+  unclaimed: number
   outages: number
 }
 
@@ -46,10 +60,14 @@ export class RedisRpcChannel extends EventEmitter<Events> {
   #stopping = false
   #requests = 0
   #ignored = 0
+  #duplicates = 0
+  #unclaimed = 0
   #outages = 0
+  readonly #claimant: string
 
-  constructor(cfg: ResolvedRedis, invoke: Invoke, log: GatewayLogger, bodyLimit: number) {
+  constructor(cfg: ResolvedRedis, invoke: Invoke, log: GatewayLogger, bodyLimit: number, identity: ChannelIdentity = {}) {
     super()
+    this.#claimant = identity.claimant ?? `${hostname()}/${process.pid}`
     this.#cfg = cfg
     this.#invoke = invoke
     this.#log = log
@@ -144,11 +162,14 @@ export class RedisRpcChannel extends EventEmitter<Events> {
   async #answer(message: string): Promise<void> {
     if (Buffer.byteLength(message) > this.#bodyLimit) {
       const backChannel = sniffBackChannel(message)
-      this.#ignored++
-      if (backChannel) {
-        await this.#reply(backChannel, { err: rpcError(RpcCode.BODY_TOO_LARGE,
-          `Payload too large: the message exceeds ${this.#bodyLimit} bytes`, GatewayErrorCode.BODY_TOO_LARGE, { limit: this.#bodyLimit }) })
+      if (!backChannel) {
+        this.#ignored++
+        return
       }
+      if (!(await this.#claim(backChannel, message))) return
+      this.#ignored++
+      await this.#reply(backChannel, { err: rpcError(RpcCode.BODY_TOO_LARGE,
+        `Payload too large: the message exceeds ${this.#bodyLimit} bytes`, GatewayErrorCode.BODY_TOO_LARGE, { limit: this.#bodyLimit }) })
       return
     }
     const incoming = parseIncoming(message)
@@ -157,6 +178,7 @@ export class RedisRpcChannel extends EventEmitter<Events> {
       debug('redis message ignored: %s', incoming.reason)
       return
     }
+    if (!(await this.#claim(incoming.backChannel, message))) return
     this.#requests++
     if (incoming.kind === 'invalid') {
       await this.#reply(incoming.backChannel, {
@@ -166,6 +188,25 @@ export class RedisRpcChannel extends EventEmitter<Events> {
     }
     const outcome = await this.#invoke(incoming.method, incoming.params)
     await this.#reply(incoming.backChannel, outcome.ok ? { err: null, result: outcome.result ?? null } : { err: outcome.error })
+  }
+
+  // One round trip: SET key NX PX ttl. True when this process won the request. When Redis fails the claim (it went
+  // away after the message arrived) nobody can claim it, so nobody executes it: the caller's timeout reports it.
+  // Executing it unclaimed instead could run it once per subscriber, which is what the claim exists to prevent.
+  async #claim(backChannel: string, message: string): Promise<boolean> {
+    let won: boolean
+    try {
+      won = (await this.#pub.set(claimKey(this.#channel, backChannel, message), this.#claimant, { NX: true, PX: this.#cfg.claimTtlMs })) === 'OK'
+    } catch (err) {
+      this.#unclaimed++
+      debug('redis request %s not claimed (%o): not executed', backChannel, err)
+      return false
+    }
+    if (!won) {
+      this.#duplicates++
+      debug('redis request %s claimed by another subscriber', backChannel)
+    }
+    return won
   }
 
   async #reply(backChannel: string, reply: WireReply): Promise<void> {
@@ -185,7 +226,15 @@ export class RedisRpcChannel extends EventEmitter<Events> {
   }
 
   stats(): RedisChannelStats {
-    return { connected: this.#up, channel: this.#channel, requests: this.#requests, ignored: this.#ignored, outages: this.#outages }
+    return {
+      connected: this.#up,
+      channel: this.#channel,
+      requests: this.#requests,
+      ignored: this.#ignored,
+      duplicates: this.#duplicates,
+      unclaimed: this.#unclaimed,
+      outages: this.#outages,
+    }
   }
 
   // Stops taking requests, lets in-flight ones reply, then closes both connections.

@@ -9,9 +9,14 @@
 //   and routes with `payload.to` ("checker"), so the gateway reads `payload.method` (or `${payload.to}.${method}`
 //   when the method has no dot). A flat `{ method, params }` body is accepted too.
 // - `params`: an array is spread into arguments, an object is passed as the one argument (as pg_nm's `{ node_type }`).
+// - Claims (not part of node-redis-rpc, gateway to gateway only): before executing a request a gateway runs
+//   `SET <scope:>channel:claim:<backChannel>:<sha1 of the message> <claimant> NX PX <ttl>`; only the one that gets OK
+//   executes and replies. The digest keeps two different requests that share a back channel (a client with a fixed
+//   reply channel) apart; byte-identical ones within the TTL are one request.
 // - `err` from the gateway is the JSON-RPC error object `{ code, message, data: { code: "SVC_ERR_…" } }`;
 //   old node-redis-rpc servers sent strings, so clients only test it for truthiness.
 
+import { createHash } from 'node:crypto'
 import type { RpcErrorObject } from '../jsonrpc/protocol.js'
 
 export const RPC_TYPE = 'rpc'
@@ -33,6 +38,10 @@ export type Incoming =
   | { kind: 'call'; backChannel: string; method: string; params: unknown }
 
 export const scoped = (scope: string, name: string): string => (scope ? `${scope}:${name}` : name)
+
+/** The key gateways race for with SET NX before executing a request; `channel` is the scoped channel name. */
+export const claimKey = (channel: string, backChannel: string, message: string): string =>
+  `${channel}:claim:${backChannel}:${createHash('sha1').update(message).digest('base64url')}`
 
 /** Escapes glob characters so a PSUBSCRIBE pattern matches exactly one channel name. */
 export const literalPattern = (name: string): string => name.replace(/[*?[\]\\]/g, '\\$&')

@@ -1,8 +1,17 @@
 import { describe, expect, test } from '@jest/globals'
-import { encodeRequest, literalPattern, parseIncoming, scoped, sniffBackChannel } from '../../src/redis/wire.js'
+import { claimKey, encodeRequest, literalPattern, parseIncoming, scoped, sniffBackChannel } from '../../src/redis/wire.js'
 import { backoffDelay } from '../../src/redis/connect.js'
 
 describe('node-redis-rpc wire format', () => {
+  test('a claim key is the scoped channel, the back channel and a digest of the message: the same for every subscriber', () => {
+    const message = encodeRequest('checker.addNode', [{ id: 'x' }], 'b-1')
+    const key = claimKey('dev:pg_nm:master', 'b-1', message)
+    expect(key).toMatch(/^dev:pg_nm:master:claim:b-1:[A-Za-z0-9_-]{27}$/)
+    expect(claimKey('dev:pg_nm:master', 'b-1', message)).toBe(key)
+    // Two different requests on one (reused) back channel are two claims.
+    expect(claimKey('dev:pg_nm:master', 'b-1', encodeRequest('checker.rmNode', ['x'], 'b-1'))).not.toBe(key)
+  })
+
   test('a request carries payload, __type and __backChannel', () => {
     expect(JSON.parse(encodeRequest('checker.getBestNode', ['btc'], 'b-1'))).toEqual({
       payload: { method: 'checker.getBestNode', params: ['btc'] },
