@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import type { Manifest, ServicesManager } from '../../src/index.js'
 import { promisify } from 'node:util'
 import { execFile } from 'node:child_process'
-import { fixtureManager, FIXTURES, runningAgain } from './harness.js'
+import { fixtureManager, FIXTURES, runningAgain, until } from './harness.js'
 
 const run = promisify(execFile)
 
@@ -123,6 +123,32 @@ describe('listen: a port the manager holds for a service', () => {
     expect(counts.slowestMs).toBeGreaterThanOrEqual(150) // one waited in the backlog through the restart backoff (200 ms)
     expect(counts.other.filter((code) => code !== 'ECONNRESET')).toEqual([])
     expect(m.service('web').listen!.port).toBe(port) // port 0 was resolved once; restarts keep it
+  })
+
+  test('a reload of 1 and of 2 instances under HTTP load fails no request at all; both answer on the one port', async () => {
+    const m = start({ one: WEB, two: { ...WEB, instances: 2 } })
+    await m.start()
+    for (const name of ['one', 'two']) {
+      const { port } = m.service(name).listen!
+      const loads = Array.from({ length: 4 }, () => hammer(port))
+      const served = () => loads.reduce((sum, l) => sum + l.counts.ok, 0)
+      const before = m.service(name).instances.map((i) => i.pid)
+      await until(() => served() >= 50, 10_000, 'requests before the reload')
+      await m.reload(name)
+      const after = served()
+      await until(() => served() >= after + 50, 10_000, 'requests after the reload')
+      const counts = await Promise.all(loads.map((l) => l.stop()))
+      expect(counts.flatMap((c) => c.other)).toEqual([])
+      expect(counts.reduce((sum, c) => sum + c.refused, 0)).toBe(0)
+      expect(m.service(name).instances.map((i) => i.pid).filter((pid) => before.includes(pid))).toEqual([])
+    }
+    // Two processes accept on one port: each answers.
+    const { port } = m.service('two').listen!
+    const instances = new Set<string>()
+    for (let batch = 0; batch < 100 && instances.size < 2; batch++) {
+      for (const instance of await Promise.all(Array.from({ length: 8 }, () => get(port, '/instance')))) instances.add(instance)
+    }
+    expect([...instances].sort()).toEqual(['0', '1'])
   })
 
   // The control for the test above: the same load against a service that binds its port itself does see refusals,
