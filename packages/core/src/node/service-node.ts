@@ -343,10 +343,11 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
   }
 
   #onExit(instance: Instance, report: ExitReport): void {
+    const retiring = instance.state === 'draining' // a reload or a scale-down was letting it go anyway
     if (!instance.exited(report) || this.state !== 'running' || this.#closing) return
     if (this.#ready.length > 0) {
       // Others still serve: this one comes back alone, and nothing else notices.
-      if (this.instances.includes(instance) && instance.index < this.desired) {
+      if (!retiring && this.instances.includes(instance) && instance.index < this.desired) {
         this.emit('instanceCrash', instance, report)
         void this.#restartAlone(instance)
       } else this.#remove(instance)
@@ -387,9 +388,14 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
     this.#remove(instance)
   }
 
-  /** Makes the instances match the count it is meant to have, while none runs. */
+  /** Makes the instances match the count it is meant to have, while none runs: one per number below it. */
   #fit(): void {
-    for (const extra of this.instances.filter((i) => i.index >= this.desired && !i.live)) this.#remove(extra)
+    const kept = new Set(this.instances.filter((i) => i.live).map((i) => i.index))
+    for (const instance of this.instances.filter((i) => !i.live)) {
+      // Beyond the count, or a second one with its number (a reload that a close interrupted).
+      if (instance.index >= this.desired || kept.has(instance.index)) this.#remove(instance)
+      else kept.add(instance.index)
+    }
     for (let index = 0; index < this.desired; index++) if (!this.instances.some((i) => i.index === index)) this.#add(index)
   }
 
