@@ -17,8 +17,8 @@ export interface InstanceFields {
 
 const BALANCES: BalanceStrategy[] = ['least-inflight', 'round-robin']
 const LIMIT_FIELDS = ['memoryMb']
-/** More processes than this for one service is a typo, not a plan. */
-const MAX_INSTANCES = 1024
+/** More processes than this for one service is a typo, not a plan (manifest and scale() alike). */
+export const MAX_INSTANCES = 1024
 
 export function readInstanceFields(c: Checker, s: Record<string, unknown>, oneshot: boolean): InstanceFields {
   const instances = c.count(s.instances, 'instances', 1, 1, MAX_INSTANCES)

@@ -11,6 +11,7 @@ import { debuglog } from 'node:util'
 import type { ExitReport, ServiceContainer } from '../container/service-container.js'
 import type { ServiceController } from '../controller/service-controller.js'
 import { svcError } from '../errors.js'
+import { MAX_INSTANCES } from '../manifest/instance-fields.js'
 import type { ResolvedService } from '../manifest/normalize.js'
 import type { DependencyCondition } from '../manifest/types.js'
 import type { ExitInfo, InstanceState, ServiceState } from '../protocol/snapshot.js'
@@ -216,9 +217,9 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
   /** Sets how many instances the service has; while it runs, starts the new ones (resolving once they run) or drains
    * and closes the highest-numbered ones. Applies to its next start when it does not run. */
   scale(count: number): Promise<void> {
-    if (!Number.isInteger(count) || count < 1) {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_INSTANCES) {
       return Promise.reject(
-        svcError('SVC_ERR_BAD_INSTANCES', `Service "${this.name}" cannot have ${count} instances: give a whole number of at least 1 (close the service to run none).`, {
+        svcError('SVC_ERR_BAD_INSTANCES', `Service "${this.name}" cannot have ${count} instances: give a whole number from 1 to ${MAX_INSTANCES} (close the service to run none).`, {
           service: this.name,
         }),
       )

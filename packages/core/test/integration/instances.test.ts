@@ -1,6 +1,6 @@
 // Replicas: calls balanced over instances, an instance's crash contained to itself, scale and reload under load.
 import { afterEach, describe, expect, test } from '@jest/globals'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Manifest, ServicesManager } from '../../src/index.js'
@@ -238,6 +238,26 @@ describe('instances', () => {
     expect(manager.service('api').instances.map((i) => i.pid)).toEqual(before)
     await expect(manager.call('api', 'who')).resolves.toMatchObject({ pid: expect.any(Number) })
     await expect(manager.reload('nope')).rejects.toMatchObject({ code: 'SVC_ERR_UNKNOWN_SERVICE' })
+  })
+
+  test('hostile replacements and callers: one that never gets ready, and calls that never end, bound a reload', async () => {
+    const dir = tempDir()
+    const hang = join(dir, 'hang')
+    manager = fixtureManager({ api: { entry: './replica.ts', startTimeoutMs: 300, drainTimeoutMs: 200, config: { hangStartIf: hang } } })
+    await manager.start()
+    const before = manager.service('api').pid
+    writeFileSync(hang, '')
+    await expect(manager.reload('api')).rejects.toMatchObject({ code: 'SVC_ERR_RELOAD_FAILED', message: expect.stringContaining('300 ms') })
+    expect(manager.service('api').instances.map((i) => [i.pid, i.state])).toEqual([[before, 'running']])
+    rmSync(hang)
+    // A call that never ends holds the old instance no longer than drainTimeoutMs, then fails, coded.
+    const stuck = manager.call('api', 'held', join(dir, 'never')).catch((e: { code: string }) => e.code)
+    await until(() => manager!.service('api').instances[0]!.inFlight === 1, 5000, 'the call in flight')
+    await manager.reload('api')
+    expect(await stuck).toBe('SVC_ERR_SERVICE_CLOSED')
+    expect(manager.service('api').pid).not.toBe(before)
+    await expect(manager.scale('api', 100_000)).rejects.toMatchObject({ code: 'SVC_ERR_BAD_INSTANCES' })
+    await expect(manager.scale('api', 1.5)).rejects.toMatchObject({ code: 'SVC_ERR_BAD_INSTANCES' })
   })
 
   test('events of every instance reach each subscribing service once, whatever its instance count', async () => {
