@@ -1,0 +1,209 @@
+// Replicas (instances, listen, reload), each against a baseline measured in the same run, alternating trials:
+//   reload under HTTP load  a steady keep-alive HTTP load (fixtures/http-load.mjs, a process of its own) on the bare
+//                           JSON app (fixtures/http-json.cjs) while it is reloaded: requests that failed, and the p99
+//                           during the reload against the steady p99 just before; services-cluster (`listen`, 2
+//                           instances and 1) and PM2 7 `reload` (cluster mode, 2 instances; fork mode, 1)
+//   HTTP requests/s         the steady windows of the same trials, and a bare node:http child, one process
+//   CPU-bound calls         manager.call to a method that burns `burnMs` of CPU time, 2 instances vs 1
+//   replace an instance     reload() of a 1-instance service until it resolves, vs a raw fork until its first message
+// PM2 runs through fixtures/pm2-driver.mjs with its own PM2_HOME, as in bench/pm2.mjs, and is reaped the same way.
+// Alone: node bench/replicas.mjs [--quick] [--json]; `npm run bench` runs it as the "replicas" section.
+import { fork } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { manager } from './core.mjs'
+import { fmt, forkHelper, freePort, here, median, rawForks } from './lib.mjs'
+import { reapPm2 } from './pm2.mjs'
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const WARM_MS = 300 // load before the steady window, discarded
+const TAIL_MS = 300 // load after reload() resolves, still in the reload's window (closing processes, late resets)
+
+/** The sides served the HTTP load: `up()` resolves { port, reload, down }; reload is absent for the bare child. */
+function httpSides(driver) {
+  const ours = (instances) => async () => {
+    const m = manager({ web: { entry: './http-service.mjs', instances, listen: { port: 0, host: '127.0.0.1' } } })
+    await m.start()
+    return {
+      port: m.service('web').listen.port,
+      reload: async () => {
+        const t0 = performance.now()
+        await m.reload('web')
+        return performance.now() - t0
+      },
+      down: () => m.close(),
+    }
+  }
+  const pm2 = (mode, instances) => async () => {
+    const port = await freePort()
+    const name = `http-${mode}-${instances}`
+    await driver.request('startHttp', name, mode, instances, port)
+    return { port, reload: () => driver.request('reload', name), down: () => driver.request('remove', name) }
+  }
+  const bare = async () => {
+    const port = await freePort()
+    const child = fork(here('./fixtures/http-app.cjs'), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], env: { ...process.env, PORT: String(port) } })
+    await new Promise((resolve, reject) => {
+      child.once('message', resolve)
+      child.once('exit', (code) => reject(new Error(`the bare HTTP child exited (${code}) before it listened`)))
+    })
+    return { port, down: () => new Promise((r) => { child.once('exit', r); child.disconnect() }) }
+  }
+  return {
+    sc2: { label: 'services-cluster, 2 instances', up: ours(2) },
+    sc1: { label: 'services-cluster, 1 instance', up: ours(1) },
+    pm2c: { label: 'PM2 cluster mode, 2 instances', up: pm2('cluster', 2) },
+    pm2f: { label: 'PM2 fork mode, 1 instance', up: pm2('fork', 1) },
+    bare: { label: 'a bare node:http child', up: bare },
+  }
+}
+
+/** One trial of one side: the steady window, then (if it reloads) the window from reload() to TAIL_MS after it. */
+async function httpTrial(side, load, { seconds, concurrency }) {
+  const s = await side.up()
+  try {
+    await load.request('start', s.port, concurrency)
+    try {
+      await sleep(WARM_MS)
+      await load.request('take')
+      await sleep(seconds * 1000)
+      const steady = await load.request('take')
+      if (!s.reload) return { steady }
+      const reloadMs = await s.reload()
+      await sleep(TAIL_MS)
+      const during = await load.request('take')
+      return { steady, during, reloadMs }
+    } finally {
+      await load.request('stop')
+    }
+  } finally {
+    await s.down()
+  }
+}
+
+async function cpuRate(m, { calls, inflight, burnMs }) {
+  let next = 0
+  const t0 = performance.now()
+  const worker = async () => {
+    while (next++ < calls) await m.call('cpu', 'burn', burnMs)
+  }
+  await Promise.all(Array.from({ length: inflight }, worker))
+  return calls / ((performance.now() - t0) / 1000)
+}
+
+export async function replicasCases({ trials = 1, seconds = 0.5, concurrency = 32, calls = 100, inflight = 16, burnMs = 3 } = {}) {
+  const home = mkdtempSync(join(tmpdir(), 'svc-bench-pm2-'))
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^PM2_|^pm_/i.test(k)))
+  const driver = forkHelper(here('./fixtures/pm2-driver.mjs'), [], { env: { ...env, PM2_HOME: home } })
+  const load = forkHelper(here('./fixtures/http-load.mjs'))
+  const sides = httpSides(driver)
+  const http = Object.fromEntries(Object.keys(sides).map((k) => [k, []]))
+  const cpu = { 1: [], 2: [] }
+  const replace = { ours: [], raw: [] }
+  try {
+    await Promise.all([driver.ready, load.ready])
+    for (let t = 0; t < trials; t++) {
+      for (const [key, side] of Object.entries(sides)) http[key].push(await httpTrial(side, load, { seconds, concurrency }))
+      for (const instances of [1, 2]) {
+        const m = manager({ cpu: { entry: './cpu-service.mjs', instances } })
+        try {
+          await m.start()
+          await cpuRate(m, { calls: inflight * 2, inflight, burnMs }) // warm: both instances' JIT, the relay
+          cpu[instances].push(await cpuRate(m, { calls, inflight, burnMs }))
+        } finally {
+          await m.close()
+        }
+      }
+      replace.raw.push(await rawForks(1))
+      const m = manager({ echo: { entry: './echo.mjs' } })
+      try {
+        await m.start()
+        const t0 = performance.now()
+        await m.reload('echo')
+        replace.ours.push(performance.now() - t0)
+      } finally {
+        await m.close()
+      }
+    }
+  } finally {
+    await Promise.all([load.close(), driver.close()])
+    const left = reapPm2(home)
+    rmSync(home, { recursive: true, force: true })
+    if (left.length) process.stderr.write(`bench: pm2 left ${left.length} process(es) behind (${left.join(', ')}): SIGKILLed\n`)
+  }
+  return [...reloadRows(sides, http), ...rpsRows(http, concurrency), ...cpuRows(cpu, { inflight, burnMs }), ...replaceRows(replace)]
+}
+
+function reloadRows(sides, http) {
+  const rows = []
+  for (const key of ['sc2', 'sc1', 'pm2c', 'pm2f']) {
+    const trials = http[key]
+    const during = trials.map((t) => t.during)
+    const sent = during.reduce((n, w) => n + w.ok + w.failed, 0)
+    const failed = during.reduce((n, w) => n + w.failed, 0)
+    const codes = {}
+    for (const w of during) for (const [code, n] of Object.entries(w.codes)) codes[code] = (codes[code] ?? 0) + n
+    const why = Object.entries(codes).map(([code, n]) => `${code} ${n}`).join(', ')
+    const label = `replicas: reload under HTTP load, ${sides[key].label}`
+    // The target is 0: no baseline, no ratio; the unit carries how many were sent and how the failures failed.
+    rows.push({ case: `${label} — requests failed`, framework: failed, unit: `of ${sent} failed${why ? ` (${why})` : ''}`, baseline: null, ratio: null })
+    const [p99, steady] = [median(during.map((w) => w.p99)), median(trials.map((t) => t.steady.p99))]
+    rows.push({ case: `${label} — p99 during the reload vs steady p99 (target ≤ 3×)`, framework: p99, baseline: steady, baselineLabel: 'steady, same trial', ratio: p99 / steady, unit: 'ms' })
+  }
+  const [ours, pm2] = [median(http.sc2.map((t) => t.reloadMs)), median(http.pm2c.map((t) => t.reloadMs))]
+  rows.push({ case: 'replicas: reload of 2 instances under HTTP load, reload() → resolved, vs PM2 cluster mode reload', framework: ours, baseline: pm2, baselineLabel: 'PM2', ratio: ours / pm2, unit: 'ms' })
+  return rows
+}
+
+function rpsRows(http, concurrency) {
+  const rps = (key) => median(http[key].map((t) => t.steady.rps))
+  const row = (a, b, what, baselineLabel) => ({
+    case: `replicas: HTTP requests/s (${concurrency} keep-alive connections), ${what}`,
+    framework: rps(a),
+    baseline: rps(b),
+    baselineLabel,
+    ratio: rps(a) / rps(b),
+    unit: '/s',
+    higherIsBetter: true,
+  })
+  return [
+    row('sc2', 'sc1', 'services-cluster 2 instances vs 1', '1 instance'),
+    row('sc2', 'pm2c', 'services-cluster 2 instances vs PM2 cluster mode 2 instances', 'PM2 cluster'),
+    row('sc1', 'bare', 'services-cluster 1 instance vs a bare node:http child', 'bare child'),
+    row('pm2c', 'bare', 'PM2 cluster mode 2 instances vs a bare node:http child', 'bare child'),
+  ]
+}
+
+function cpuRows(cpu, { inflight, burnMs }) {
+  const [two, one] = [median(cpu[2]), median(cpu[1])]
+  return [
+    {
+      case: `replicas: CPU-bound calls/s (${burnMs} ms of CPU each, ${inflight} in flight, manager.call), 2 instances vs 1 (target ≥ 1.7×)`,
+      framework: two,
+      baseline: one,
+      baselineLabel: '1 instance',
+      ratio: two / one,
+      unit: '/s',
+      higherIsBetter: true,
+    },
+  ]
+}
+
+function replaceRows(replace) {
+  const [ours, raw] = [median(replace.ours), median(replace.raw)]
+  return [{ case: 'replicas: replace an instance, reload() of a 1-instance service → resolved, vs raw fork of 1', framework: ours, baseline: raw, ratio: ours / raw, unit: 'ms' }]
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const quick = process.argv.includes('--quick')
+  const opts = quick ? { trials: 1, seconds: 0.5, calls: 100 } : { trials: 3, seconds: 2, calls: 600 }
+  const rows = await replicasCases(opts)
+  if (process.argv.includes('--json')) console.log(JSON.stringify({ benchmark: 'replicas', opts, rows }))
+  else {
+    for (const r of rows) {
+      const base = r.baseline == null ? '—' : `${fmt(r.baseline)} ${r.unit}${r.baselineLabel ? ` (${r.baselineLabel})` : ''}`
+      console.log(`| ${r.case} | ${fmt(r.framework)} ${r.unit} | ${base} | ${r.ratio == null ? '—' : `${r.ratio.toFixed(2)}×`} |`)
+    }
+  }
+}
