@@ -16,14 +16,20 @@ import { manager } from './core.mjs'
 import { fmt, forkHelper, freePort, here, median, rawForks } from './lib.mjs'
 import { reapPm2 } from './pm2.mjs'
 
+/** The sizes `npm run bench` and the CLI run (the smoke test runs smaller). */
+export const replicasSizes = { quick: { trials: 1, seconds: 0.5, calls: 100 }, full: { trials: 3, seconds: 2, calls: 600 } }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const WARM_MS = 300 // load before the steady window, discarded
 const TAIL_MS = 300 // load after reload() resolves, still in the reload's window (closing processes, late resets)
 
-/** The sides served the HTTP load: `up()` resolves { port, reload, down }; reload is absent for the bare child. */
+/**
+ * The sides served the HTTP load, keyed; `up()` resolves { port, reload, down } (no reload for the bare child).
+ * `close` is how the app stops (fixtures/http-json.cjs): 'drain' everywhere, and for reference Node's own
+ * server.close() ('node') on the sides that reload without downtime.
+ */
 function httpSides(driver) {
-  const ours = (instances) => async () => {
-    const m = manager({ web: { entry: './http-service.mjs', instances, listen: { port: 0, host: '127.0.0.1' } } })
+  const ours = (instances, close) => async () => {
+    const m = manager({ web: { entry: './http-service.mjs', instances, listen: { port: 0, host: '127.0.0.1' }, config: { close } } })
     await m.start()
     return {
       port: m.service('web').listen.port,
@@ -35,27 +41,32 @@ function httpSides(driver) {
       down: () => m.close(),
     }
   }
-  const pm2 = (mode, instances) => async () => {
+  const pm2 = (mode, instances, close) => async () => {
     const port = await freePort()
-    const name = `http-${mode}-${instances}`
-    await driver.request('startHttp', name, mode, instances, port)
+    const name = `http-${mode}-${instances}-${close}`
+    await driver.request('startHttp', name, mode, instances, port, close)
     return { port, reload: () => driver.request('reload', name), down: () => driver.request('remove', name) }
   }
   const bare = async () => {
     const port = await freePort()
-    const child = fork(here('./fixtures/http-app.cjs'), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], env: { ...process.env, PORT: String(port) } })
+    const env = { ...process.env, PORT: String(port), CLOSE: 'drain' }
+    const child = fork(here('./fixtures/http-app.cjs'), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [], env })
     await new Promise((resolve, reject) => {
       child.once('message', resolve)
       child.once('exit', (code) => reject(new Error(`the bare HTTP child exited (${code}) before it listened`)))
     })
     return { port, down: () => new Promise((r) => { child.once('exit', r); child.disconnect() }) }
   }
+  const NODE_CLOSE = ", app closing with Node's server.close()"
   return {
-    sc2: { label: 'services-cluster, 2 instances', up: ours(2) },
-    sc1: { label: 'services-cluster, 1 instance', up: ours(1) },
-    pm2c: { label: 'PM2 cluster mode, 2 instances', up: pm2('cluster', 2) },
-    pm2f: { label: 'PM2 fork mode, 1 instance', up: pm2('fork', 1) },
+    sc2: { label: 'services-cluster, 2 instances', up: ours(2, 'drain') },
+    sc1: { label: 'services-cluster, 1 instance', up: ours(1, 'drain') },
+    pm2c: { label: 'PM2 cluster mode, 2 instances', up: pm2('cluster', 2, 'drain') },
+    pm2f: { label: 'PM2 fork mode, 1 instance', up: pm2('fork', 1, 'drain') },
     bare: { label: 'a bare node:http child', up: bare },
+    sc2Node: { label: `services-cluster, 2 instances${NODE_CLOSE}`, up: ours(2, 'node') },
+    sc1Node: { label: `services-cluster, 1 instance${NODE_CLOSE}`, up: ours(1, 'node') },
+    pm2cNode: { label: `PM2 cluster mode, 2 instances${NODE_CLOSE}`, up: pm2('cluster', 2, 'node') },
   }
 }
 
@@ -92,12 +103,13 @@ async function cpuRate(m, { calls, inflight, burnMs }) {
   return calls / ((performance.now() - t0) / 1000)
 }
 
-export async function replicasCases({ trials = 1, seconds = 0.5, concurrency = 32, calls = 100, inflight = 16, burnMs = 3 } = {}) {
+/** `sides` picks HTTP sides by key (the smoke test runs a few); rows that need a side left out are left out. */
+export async function replicasCases({ trials = 1, seconds = 0.5, concurrency = 32, calls = 100, inflight = 16, burnMs = 3, sides: only } = {}) {
   const home = mkdtempSync(join(tmpdir(), 'svc-bench-pm2-'))
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^PM2_|^pm_/i.test(k)))
   const driver = forkHelper(here('./fixtures/pm2-driver.mjs'), [], { env: { ...env, PM2_HOME: home } })
   const load = forkHelper(here('./fixtures/http-load.mjs'))
-  const sides = httpSides(driver)
+  const sides = Object.fromEntries(Object.entries(httpSides(driver)).filter(([key]) => !only || only.includes(key)))
   const http = Object.fromEntries(Object.keys(sides).map((k) => [k, []]))
   const cpu = { 1: [], 2: [] }
   const replace = { ours: [], raw: [] }
@@ -132,12 +144,13 @@ export async function replicasCases({ trials = 1, seconds = 0.5, concurrency = 3
     rmSync(home, { recursive: true, force: true })
     if (left.length) process.stderr.write(`bench: pm2 left ${left.length} process(es) behind (${left.join(', ')}): SIGKILLed\n`)
   }
-  return [...reloadRows(sides, http), ...rpsRows(http, concurrency), ...cpuRows(cpu, { inflight, burnMs }), ...replaceRows(replace)]
+  return [...reloadRows(sides, http), ...rpsRows(sides, http, concurrency), ...cpuRows(cpu, { inflight, burnMs }), ...replaceRows(replace)]
 }
 
 function reloadRows(sides, http) {
   const rows = []
-  for (const key of ['sc2', 'sc1', 'pm2c', 'pm2f']) {
+  for (const key of ['sc2', 'sc1', 'pm2c', 'pm2f', 'sc2Node', 'sc1Node', 'pm2cNode']) {
+    if (!sides[key]) continue
     const trials = http[key]
     const during = trials.map((t) => t.during)
     const sent = during.reduce((n, w) => n + w.ok + w.failed, 0)
@@ -151,12 +164,13 @@ function reloadRows(sides, http) {
     const [p99, steady] = [median(during.map((w) => w.p99)), median(trials.map((t) => t.steady.p99))]
     rows.push({ case: `${label} — p99 during the reload vs steady p99 (target ≤ 3×)`, framework: p99, baseline: steady, baselineLabel: 'steady, same trial', ratio: p99 / steady, unit: 'ms' })
   }
+  if (!sides.sc2 || !sides.pm2c) return rows
   const [ours, pm2] = [median(http.sc2.map((t) => t.reloadMs)), median(http.pm2c.map((t) => t.reloadMs))]
   rows.push({ case: 'replicas: reload of 2 instances under HTTP load, reload() → resolved, vs PM2 cluster mode reload', framework: ours, baseline: pm2, baselineLabel: 'PM2', ratio: ours / pm2, unit: 'ms' })
   return rows
 }
 
-function rpsRows(http, concurrency) {
+function rpsRows(sides, http, concurrency) {
   const rps = (key) => median(http[key].map((t) => t.steady.rps))
   const row = (a, b, what, baselineLabel) => ({
     case: `replicas: HTTP requests/s (${concurrency} keep-alive connections), ${what}`,
@@ -168,11 +182,13 @@ function rpsRows(http, concurrency) {
     higherIsBetter: true,
   })
   return [
-    row('sc2', 'sc1', 'services-cluster 2 instances vs 1', '1 instance'),
-    row('sc2', 'pm2c', 'services-cluster 2 instances vs PM2 cluster mode 2 instances', 'PM2 cluster'),
-    row('sc1', 'bare', 'services-cluster 1 instance vs a bare node:http child', 'bare child'),
-    row('pm2c', 'bare', 'PM2 cluster mode 2 instances vs a bare node:http child', 'bare child'),
+    ['sc2', 'sc1', 'services-cluster 2 instances vs 1', '1 instance'],
+    ['sc2', 'pm2c', 'services-cluster 2 instances vs PM2 cluster mode 2 instances', 'PM2 cluster'],
+    ['sc1', 'bare', 'services-cluster 1 instance vs a bare node:http child', 'bare child'],
+    ['pm2c', 'bare', 'PM2 cluster mode 2 instances vs a bare node:http child', 'bare child'],
   ]
+    .filter(([a, b]) => sides[a] && sides[b])
+    .map((args) => row(...args))
 }
 
 function cpuRows(cpu, { inflight, burnMs }) {
@@ -197,7 +213,7 @@ function replaceRows(replace) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const quick = process.argv.includes('--quick')
-  const opts = quick ? { trials: 1, seconds: 0.5, calls: 100 } : { trials: 3, seconds: 2, calls: 600 }
+  const opts = replicasSizes[quick ? 'quick' : 'full']
   const rows = await replicasCases(opts)
   if (process.argv.includes('--json')) console.log(JSON.stringify({ benchmark: 'replicas', opts, rows }))
   else {
