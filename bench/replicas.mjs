@@ -10,7 +10,7 @@
 // Alone: node bench/replicas.mjs [--quick] [--json]; `npm run bench` runs it as the "replicas" section.
 import { fork } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { manager } from './core.mjs'
 import { fmt, forkHelper, freePort, here, median, rawForks } from './lib.mjs'
@@ -93,14 +93,44 @@ async function httpTrial(side, load, { seconds, concurrency }) {
   }
 }
 
-async function cpuRate(m, { calls, inflight, burnMs }) {
+/** `calls` calls of `call()`, `inflight` at a time: calls per second. */
+async function rate(call, { calls, inflight }) {
   let next = 0
   const t0 = performance.now()
   const worker = async () => {
-    while (next++ < calls) await m.call('cpu', 'burn', burnMs)
+    while (next++ < calls) await call()
   }
   await Promise.all(Array.from({ length: inflight }, worker))
   return calls / ((performance.now() - t0) / 1000)
+}
+
+/** CPU-bound calls/s through services-cluster: manager.call to `instances` instances of cpu-service.mjs. */
+async function oursBurning(instances, { calls, inflight, burnMs }) {
+  const m = manager({ cpu: { entry: './cpu-service.mjs', instances } })
+  try {
+    await m.start()
+    const call = () => m.call('cpu', 'burn', burnMs)
+    await rate(call, { calls: inflight * 2, inflight }) // warm: every instance's JIT, the relay
+    return await rate(call, { calls, inflight })
+  } finally {
+    await m.close()
+  }
+}
+
+/** The same with `children` bare forked children (raw-burn.mjs) over IPC, calls spread round-robin: the baseline. */
+async function rawBurning(children, { calls, inflight, burnMs }) {
+  const procs = Array.from({ length: children }, () => fork(here('./fixtures/raw-burn.mjs'), { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] }))
+  const pending = new Map()
+  let id = 0
+  try {
+    await Promise.all(procs.map((c) => new Promise((r) => c.once('message', r))))
+    for (const c of procs) c.on('message', (m) => { pending.get(m.id)?.(); pending.delete(m.id) })
+    const call = () => new Promise((resolve) => { pending.set(++id, resolve); procs[id % children].send({ id, ms: burnMs }) })
+    await rate(call, { calls: inflight * 2, inflight })
+    return await rate(call, { calls, inflight })
+  } finally {
+    await Promise.all(procs.map((c) => new Promise((r) => { c.once('exit', r); c.disconnect() })))
+  }
 }
 
 /** `sides` picks HTTP sides by key (the smoke test runs a few); rows that need a side left out are left out. */
@@ -111,21 +141,17 @@ export async function replicasCases({ trials = 1, seconds = 0.5, concurrency = 3
   const load = forkHelper(here('./fixtures/http-load.mjs'))
   const sides = Object.fromEntries(Object.entries(httpSides(driver)).filter(([key]) => !only || only.includes(key)))
   const http = Object.fromEntries(Object.keys(sides).map((k) => [k, []]))
-  const cpu = { 1: [], 2: [] }
+  const cpu = { ours1: [], ours2: [], raw1: [], raw2: [] }
   const replace = { ours: [], raw: [] }
+  const load1 = [loadavg()[0]] // the machine is shared: how busy it was, sampled before and after each trial
   try {
     await Promise.all([driver.ready, load.ready])
     for (let t = 0; t < trials; t++) {
       for (const [key, side] of Object.entries(sides)) http[key].push(await httpTrial(side, load, { seconds, concurrency }))
-      for (const instances of [1, 2]) {
-        const m = manager({ cpu: { entry: './cpu-service.mjs', instances } })
-        try {
-          await m.start()
-          await cpuRate(m, { calls: inflight * 2, inflight, burnMs }) // warm: both instances' JIT, the relay
-          cpu[instances].push(await cpuRate(m, { calls, inflight, burnMs }))
-        } finally {
-          await m.close()
-        }
+      // 1 and 2 alternate in order from trial to trial, so that a drifting machine favours neither.
+      for (const n of t % 2 ? [2, 1] : [1, 2]) {
+        cpu[`raw${n}`].push(await rawBurning(n, { calls, inflight, burnMs }))
+        cpu[`ours${n}`].push(await oursBurning(n, { calls, inflight, burnMs }))
       }
       replace.raw.push(await rawForks(1))
       const m = manager({ echo: { entry: './echo.mjs' } })
@@ -137,6 +163,7 @@ export async function replicasCases({ trials = 1, seconds = 0.5, concurrency = 3
       } finally {
         await m.close()
       }
+      load1.push(loadavg()[0])
     }
   } finally {
     await Promise.all([load.close(), driver.close()])
@@ -144,7 +171,8 @@ export async function replicasCases({ trials = 1, seconds = 0.5, concurrency = 3
     rmSync(home, { recursive: true, force: true })
     if (left.length) process.stderr.write(`bench: pm2 left ${left.length} process(es) behind (${left.join(', ')}): SIGKILLed\n`)
   }
-  return [...reloadRows(sides, http), ...rpsRows(sides, http, concurrency), ...cpuRows(cpu, { inflight, burnMs }), ...replaceRows(replace)]
+  const busy = { case: "replicas: the machine's 1-minute load average while the section ran (median of samples between trials)", framework: median(load1), unit: `(${cpus().length} cores)`, baseline: null, ratio: null }
+  return [busy, ...reloadRows(sides, http), ...rpsRows(sides, http, concurrency), ...cpuRows(cpu, { inflight, burnMs }), ...replaceRows(replace)]
 }
 
 function reloadRows(sides, http) {
@@ -157,7 +185,8 @@ function reloadRows(sides, http) {
     const failed = during.reduce((n, w) => n + w.failed, 0)
     const codes = {}
     for (const w of during) for (const [code, n] of Object.entries(w.codes)) codes[code] = (codes[code] ?? 0) + n
-    const why = Object.entries(codes).map(([code, n]) => `${code} ${n}`).join(', ')
+    const span = median(during.map((w) => w.failSpanMs))
+    const why = [...Object.entries(codes).map(([code, n]) => `${code} ${n}`), ...(failed ? [`first to last in ${fmt(span)} ms`] : [])].join(', ')
     const label = `replicas: reload under HTTP load, ${sides[key].label}`
     // The target is 0: no baseline, no ratio; the unit carries how many were sent and how the failures failed.
     rows.push({ case: `${label} — requests failed`, framework: failed, unit: `of ${sent} failed${why ? ` (${why})` : ''}`, baseline: null, ratio: null })
@@ -181,28 +210,28 @@ function rpsRows(sides, http, concurrency) {
     unit: '/s',
     higherIsBetter: true,
   })
+  const cores = median(Object.keys(sides).map((key) => median(http[key].map((t) => t.steady.cores))))
+  const generator = { case: `replicas: HTTP load generator's own CPU in the steady windows (of ${cpus().length} cores, median of sides)`, framework: cores, unit: 'cores', baseline: null, ratio: null }
   return [
+    generator,
     ['sc2', 'sc1', 'services-cluster 2 instances vs 1', '1 instance'],
     ['sc2', 'pm2c', 'services-cluster 2 instances vs PM2 cluster mode 2 instances', 'PM2 cluster'],
     ['sc1', 'bare', 'services-cluster 1 instance vs a bare node:http child', 'bare child'],
     ['pm2c', 'bare', 'PM2 cluster mode 2 instances vs a bare node:http child', 'bare child'],
   ]
-    .filter(([a, b]) => sides[a] && sides[b])
-    .map((args) => row(...args))
+    .filter((r) => !Array.isArray(r) || (sides[r[0]] && sides[r[1]]))
+    .map((r) => (Array.isArray(r) ? row(...r) : r))
 }
 
 function cpuRows(cpu, { inflight, burnMs }) {
-  const [two, one] = [median(cpu[2]), median(cpu[1])]
+  const m = Object.fromEntries(Object.entries(cpu).map(([k, xs]) => [k, median(xs)]))
+  const label = `replicas: CPU-bound calls/s (${burnMs} ms of CPU each, ${inflight} in flight)`
+  const row = (what, a, b, baselineLabel) => ({ case: `${label}, ${what}`, framework: m[a], baseline: m[b], baselineLabel, ratio: m[a] / m[b], unit: '/s', higherIsBetter: true })
   return [
-    {
-      case: `replicas: CPU-bound calls/s (${burnMs} ms of CPU each, ${inflight} in flight, manager.call), 2 instances vs 1 (target ≥ 1.7×)`,
-      framework: two,
-      baseline: one,
-      baselineLabel: '1 instance',
-      ratio: two / one,
-      unit: '/s',
-      higherIsBetter: true,
-    },
+    row('manager.call, 2 instances vs 1 (target ≥ 1.7×)', 'ours2', 'ours1', '1 instance'),
+    // What this machine gives two processes at this moment: the ceiling of the row above.
+    row('bare forked children over IPC, 2 vs 1 (reference)', 'raw2', 'raw1', '1 child'),
+    row('manager.call to 2 instances vs 2 bare forked children', 'ours2', 'raw2', '2 bare children'),
   ]
 }
 
