@@ -20,6 +20,7 @@ import { reapPm2 } from './pm2.mjs'
 export const replicasSizes = { quick: { trials: 1, seconds: 0.5, calls: 100 }, full: { trials: 3, seconds: 2, calls: 600 } }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const WARM_MS = 300 // load before the steady window, discarded
+const FRESH = ['sc2', 'sc1', 'pm2c', 'bare'] // the sides also measured with a new connection per request
 const TAIL_MS = 300 // load after reload() resolves, still in the reload's window (closing processes, late resets)
 
 /**
@@ -71,16 +72,16 @@ function httpSides(driver) {
 }
 
 /** One trial of one side: the steady window, then (if it reloads) the window from reload() to TAIL_MS after it. */
-async function httpTrial(side, load, { seconds, concurrency }) {
+async function httpTrial(side, load, { seconds, concurrency, keepAlive = true, reload = true }) {
   const s = await side.up()
   try {
-    await load.request('start', s.port, concurrency)
+    await load.request('start', s.port, concurrency, keepAlive)
     try {
       await sleep(WARM_MS)
       await load.request('take')
       await sleep(seconds * 1000)
       const steady = await load.request('take')
-      if (!s.reload) return { steady }
+      if (!s.reload || !reload) return { steady }
       const reloadMs = await s.reload()
       await sleep(TAIL_MS)
       const during = await load.request('take')
@@ -141,6 +142,8 @@ export async function replicasCases({ trials = 1, seconds = 0.5, concurrency = 3
   const load = forkHelper(here('./fixtures/http-load.mjs'))
   const sides = Object.fromEntries(Object.entries(httpSides(driver)).filter(([key]) => !only || only.includes(key)))
   const http = Object.fromEntries(Object.keys(sides).map((k) => [k, []]))
+  // Steady load only, a new connection per request: how accept spreads connections over the processes.
+  const fresh = Object.fromEntries(FRESH.filter((k) => sides[k]).map((k) => [k, []]))
   const cpu = { ours1: [], ours2: [], raw1: [], raw2: [] }
   const replace = { ours: [], raw: [] }
   const load1 = [loadavg()[0]] // the machine is shared: how busy it was, sampled before and after each trial
@@ -148,6 +151,7 @@ export async function replicasCases({ trials = 1, seconds = 0.5, concurrency = 3
     await Promise.all([driver.ready, load.ready])
     for (let t = 0; t < trials; t++) {
       for (const [key, side] of Object.entries(sides)) http[key].push(await httpTrial(side, load, { seconds, concurrency }))
+      for (const key of Object.keys(fresh)) fresh[key].push(await httpTrial(sides[key], load, { seconds, concurrency, keepAlive: false, reload: false }))
       // 1 and 2 alternate in order from trial to trial, so that a drifting machine favours neither.
       for (const n of t % 2 ? [2, 1] : [1, 2]) {
         cpu[`raw${n}`].push(await rawBurning(n, { calls, inflight, burnMs }))
@@ -172,7 +176,7 @@ export async function replicasCases({ trials = 1, seconds = 0.5, concurrency = 3
     if (left.length) process.stderr.write(`bench: pm2 left ${left.length} process(es) behind (${left.join(', ')}): SIGKILLed\n`)
   }
   const busy = { case: "replicas: the machine's 1-minute load average while the section ran (median of samples between trials)", framework: median(load1), unit: `(${cpus().length} cores)`, baseline: null, ratio: null }
-  return [busy, ...reloadRows(sides, http), ...rpsRows(sides, http, concurrency), ...cpuRows(cpu, { inflight, burnMs }), ...replaceRows(replace)]
+  return [busy, ...reloadRows(sides, http), ...rpsRows(sides, http, `${concurrency} keep-alive connections`), ...rpsRows(fresh, fresh, `${concurrency} loops, a new connection per request`), ...cpuRows(cpu, { inflight, burnMs }), ...replaceRows(replace)]
 }
 
 function reloadRows(sides, http) {
@@ -199,10 +203,10 @@ function reloadRows(sides, http) {
   return rows
 }
 
-function rpsRows(sides, http, concurrency) {
+function rpsRows(sides, http, how) {
   const rps = (key) => median(http[key].map((t) => t.steady.rps))
   const row = (a, b, what, baselineLabel) => ({
-    case: `replicas: HTTP requests/s (${concurrency} keep-alive connections), ${what}`,
+    case: `replicas: HTTP requests/s (${how}), ${what}`,
     framework: rps(a),
     baseline: rps(b),
     baselineLabel,
@@ -210,10 +214,20 @@ function rpsRows(sides, http, concurrency) {
     unit: '/s',
     higherIsBetter: true,
   })
-  const cores = median(Object.keys(sides).map((key) => median(http[key].map((t) => t.steady.cores))))
-  const generator = { case: `replicas: HTTP load generator's own CPU in the steady windows (of ${cpus().length} cores, median of sides)`, framework: cores, unit: 'cores', baseline: null, ratio: null }
+  // The generator shares the cores with the servers: how much CPU it got with one server process and with two.
+  const generator = (keys, what) => {
+    const present = keys.filter((k) => sides[k])
+    if (!present.length) return []
+    const cores = median(present.flatMap((k) => http[k].map((t) => t.steady.cores)))
+    return [{ case: `replicas: HTTP load generator's own CPU in the steady windows (${how}), ${what} (of ${cpus().length} cores)`, framework: cores, unit: 'cores', baseline: null, ratio: null }]
+  }
+  const busiest = (key, what) =>
+    sides[key] ? [{ case: `replicas: HTTP share of steady requests answered by the busiest of the 2 processes (${how}), ${what}`, framework: median(http[key].map((t) => t.steady.busiest)) * 100, unit: '%', baseline: null, ratio: null }] : []
   return [
-    generator,
+    ...busiest('sc2', 'services-cluster (kernel spreads connections, shared socket)'),
+    ...busiest('pm2c', "PM2 cluster mode (Node cluster's primary, round-robin)"),
+    ...generator(['sc1', 'pm2f', 'bare', 'sc1Node'], 'one server process'),
+    ...generator(['sc2', 'pm2c', 'sc2Node', 'pm2cNode'], 'two server processes'),
     ['sc2', 'sc1', 'services-cluster 2 instances vs 1', '1 instance'],
     ['sc2', 'pm2c', 'services-cluster 2 instances vs PM2 cluster mode 2 instances', 'PM2 cluster'],
     ['sc1', 'bare', 'services-cluster 1 instance vs a bare node:http child', 'bare child'],
