@@ -58,6 +58,22 @@ function httpSides(driver) {
     })
     return { port, down: () => new Promise((r) => { child.once('exit', r); child.disconnect() }) }
   }
+  // The gateway package (JSON-RPC over HTTP) in front of the echo service, served through `listen`.
+  const gateway = (instances) => async () => {
+    const gw = { entry: '@services-cluster/gateway', dependsOn: ['echo'], instances, listen: { port: 0, host: '127.0.0.1' }, config: { expose: ['echo.echo'] } }
+    const m = manager({ echo: { entry: './echo.mjs' }, gw })
+    await m.start()
+    return {
+      port: m.service('gw').listen.port,
+      rpc: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'echo.echo', params: ['hello'] }),
+      reload: async () => {
+        const t0 = performance.now()
+        await m.reload('gw')
+        return performance.now() - t0
+      },
+      down: () => m.close(),
+    }
+  }
   const NODE_CLOSE = ", app closing with Node's server.close()"
   return {
     sc2: { label: 'services-cluster, 2 instances', up: ours(2, 'drain') },
@@ -68,6 +84,8 @@ function httpSides(driver) {
     sc2Node: { label: `services-cluster, 2 instances${NODE_CLOSE}`, up: ours(2, 'node') },
     sc1Node: { label: `services-cluster, 1 instance${NODE_CLOSE}`, up: ours(1, 'node') },
     pm2cNode: { label: `PM2 cluster mode, 2 instances${NODE_CLOSE}`, up: pm2('cluster', 2, 'node') },
+    gw2: { label: 'the gateway (JSON-RPC to echo.echo), 2 instances', up: gateway(2) },
+    gw1: { label: 'the gateway (JSON-RPC to echo.echo), 1 instance', up: gateway(1) },
   }
 }
 
@@ -75,7 +93,7 @@ function httpSides(driver) {
 async function httpTrial(side, load, { seconds, concurrency, keepAlive = true, reload = true }) {
   const s = await side.up()
   try {
-    await load.request('start', s.port, concurrency, keepAlive)
+    await load.request('start', s.port, concurrency, keepAlive, s.rpc)
     try {
       await sleep(WARM_MS)
       await load.request('take')
@@ -181,7 +199,7 @@ export async function replicasCases({ trials = 1, seconds = 0.5, concurrency = 3
 
 function reloadRows(sides, http) {
   const rows = []
-  for (const key of ['sc2', 'sc1', 'pm2c', 'pm2f', 'sc2Node', 'sc1Node', 'pm2cNode']) {
+  for (const key of ['sc2', 'sc1', 'pm2c', 'pm2f', 'sc2Node', 'sc1Node', 'pm2cNode', 'gw2', 'gw1']) {
     if (!sides[key]) continue
     const trials = http[key]
     const during = trials.map((t) => t.during)
@@ -232,6 +250,8 @@ function rpsRows(sides, http, how) {
     ['sc2', 'pm2c', 'services-cluster 2 instances vs PM2 cluster mode 2 instances', 'PM2 cluster'],
     ['sc1', 'bare', 'services-cluster 1 instance vs a bare node:http child', 'bare child'],
     ['pm2c', 'bare', 'PM2 cluster mode 2 instances vs a bare node:http child', 'bare child'],
+    ['gw2', 'gw1', 'the gateway (JSON-RPC to echo.echo through the manager) 2 instances vs 1', '1 instance'],
+    ['gw1', 'sc1', 'the gateway 1 instance vs the bare app as a 1-instance service', 'bare app'],
   ]
     .filter((r) => !Array.isArray(r) || (sides[r[0]] && sides[r[1]]))
     .map((r) => (Array.isArray(r) ? row(...r) : r))
