@@ -2,8 +2,11 @@
 //   reload under HTTP load  a steady keep-alive HTTP load (fixtures/http-load.mjs, a process of its own) on the bare
 //                           JSON app (fixtures/http-json.cjs) while it is reloaded: requests that failed, and the p99
 //                           during the reload against the steady p99 just before; services-cluster (`listen`, 2
-//                           instances and 1) and PM2 7 `reload` (cluster mode, 2 instances; fork mode, 1)
-//   HTTP requests/s         the steady windows of the same trials, and a bare node:http child, one process
+//                           instances and 1) and PM2 7 `reload` (cluster mode, 2 instances; fork mode, 1); the app
+//                           drains its connections as it stops, and for reference stops with Node's server.close();
+//                           and the gateway package (JSON-RPC to an echo service) with `listen`, 2 instances and 1
+//   HTTP requests/s         the steady windows of the same trials, a bare node:http child, and a second pass with a
+//                           new connection per request; how requests spread over a service's two processes
 //   CPU-bound calls         manager.call to a method that burns `burnMs` of CPU time, 2 instances vs 1
 //   replace an instance     reload() of a 1-instance service until it resolves, vs a raw fork until its first message
 // PM2 runs through fixtures/pm2-driver.mjs with its own PM2_HOME, as in bench/pm2.mjs, and is reaped the same way.
@@ -23,6 +26,18 @@ const WARM_MS = 300 // load before the steady window, discarded
 const FRESH = ['sc2', 'sc1', 'pm2c', 'bare'] // the sides also measured with a new connection per request
 const TAIL_MS = 300 // load after reload() resolves, still in the reload's window (closing processes, late resets)
 
+/** A started manager of `services`; closed again if its start fails. */
+async function started(services) {
+  const m = manager(services)
+  try {
+    await m.start()
+    return m
+  } catch (error) {
+    await m.close()
+    throw error
+  }
+}
+
 /**
  * The sides served the HTTP load, keyed; `up()` resolves { port, reload, down } (no reload for the bare child).
  * `close` is how the app stops (fixtures/http-json.cjs): 'drain' everywhere, and for reference Node's own
@@ -30,8 +45,7 @@ const TAIL_MS = 300 // load after reload() resolves, still in the reload's windo
  */
 function httpSides(driver) {
   const ours = (instances, close) => async () => {
-    const m = manager({ web: { entry: './http-service.mjs', instances, listen: { port: 0, host: '127.0.0.1' }, config: { close } } })
-    await m.start()
+    const m = await started({ web: { entry: './http-service.mjs', instances, listen: { port: 0, host: '127.0.0.1' }, config: { close } } })
     return {
       port: m.service('web').listen.port,
       reload: async () => {
@@ -61,8 +75,7 @@ function httpSides(driver) {
   // The gateway package (JSON-RPC over HTTP) in front of the echo service, served through `listen`.
   const gateway = (instances) => async () => {
     const gw = { entry: '@services-cluster/gateway', dependsOn: ['echo'], instances, listen: { port: 0, host: '127.0.0.1' }, config: { expose: ['echo.echo'] } }
-    const m = manager({ echo: { entry: './echo.mjs' }, gw })
-    await m.start()
+    const m = await started({ echo: { entry: './echo.mjs' }, gw })
     return {
       port: m.service('gw').listen.port,
       rpc: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'echo.echo', params: ['hello'] }),
@@ -213,6 +226,7 @@ function reloadRows(sides, http) {
     // The target is 0: no baseline, no ratio; the unit carries how many were sent and how the failures failed.
     rows.push({ case: `${label} — requests failed`, framework: failed, unit: `of ${sent} failed${why ? ` (${why})` : ''}`, baseline: null, ratio: null })
     const [p99, steady] = [median(during.map((w) => w.p99)), median(trials.map((t) => t.steady.p99))]
+    rows.push({ case: `${label} — reload → resolved`, framework: median(trials.map((t) => t.reloadMs)), unit: 'ms', baseline: null, ratio: null })
     rows.push({ case: `${label} — p99 during the reload vs steady p99 (target ≤ 3×)`, framework: p99, baseline: steady, baselineLabel: 'steady, same trial', ratio: p99 / steady, unit: 'ms' })
   }
   if (!sides.sc2 || !sides.pm2c) return rows
