@@ -13,6 +13,7 @@ import { metricsCases } from './metrics.mjs'
 import { moleculerCases } from './moleculer.mjs'
 import { pm2Cases } from './pm2.mjs'
 import { readinessCases } from './readiness.mjs'
+import { replicasCases, replicasSizes } from './replicas.mjs'
 import { tracingCases } from './tracing.mjs'
 
 const quick = process.argv.includes('--quick')
@@ -44,6 +45,8 @@ await section('startup', () => startupCases(opts))
 await section('containment', () => containmentCases({ trials: quick ? 1 : 7, services: quick ? 10 : 30 }))
 await section('startup vs PM2', () => pm2Cases(opts), { peer: true })
 await section('readiness', () => readinessCases({ trials: quick ? 5 : 40 }))
+// PM2 is a side of most of its rows: a PM2 that cannot run is reported as a failure, not the end of the run.
+await section('replicas', () => replicasCases(replicasSizes[quick ? 'quick' : 'full']), { peer: true })
 await section('tracing', () => tracingCases({ trials: opts.trials, count: opts.count }))
 await section('command services', () => commandCases({ trials: quick ? 1 : 7, services: 10 }), { peer: true })
 await section('metrics', () => metricsCases({ trials: quick ? 2 : 30, count: quick ? 300 : 2000 }))
@@ -171,6 +174,7 @@ ${existsSync(here('targets.md')) ? readFileSync(here('targets.md'), 'utf8') : ''
 ${existsSync(here('memory-attacks.md')) ? readFileSync(here('memory-attacks.md'), 'utf8') : ''}
 ${existsSync(here('containment.md')) ? readFileSync(here('containment.md'), 'utf8') : ''}
 ${existsSync(here('readiness.md')) ? readFileSync(here('readiness.md'), 'utf8') : ''}
+${existsSync(here('replicas.md')) ? readFileSync(here('replicas.md'), 'utf8') : ''}
 ${existsSync(here('commands.md')) ? readFileSync(here('commands.md'), 'utf8') : ''}
 ${existsSync(here('tracing.md')) ? readFileSync(here('tracing.md'), 'utf8') : ''}
 ${existsSync(here('metrics.md')) ? readFileSync(here('metrics.md'), 'utf8') : ''}

@@ -25,6 +25,7 @@ const bench: Cases = {
   ...(await load('commands.mjs')),
   ...(await load('tracing.mjs')),
   ...(await load('metrics.mjs')),
+  ...(await load('replicas.mjs')),
 }
 const { clusterClientCases } = (await load('cluster-client-calls.mjs')) as unknown as { clusterClientCases: ClusterClientCases }
 bench.eggClusterClientCases = (o) => clusterClientCases('egg', o)
@@ -45,6 +46,8 @@ describe('benchmark smoke run (quick sizes)', () => {
     ['tracingCases', { trials: 1, count: 20 }],
     ['metricsCases', { trials: 1, count: 20, routerCalls: 1000 }],
     ['pm2Cases', { trials: 1, apps: 2 }],
+    // A reload under load on our side and PM2's fork mode (its reload path in the driver); the CPU-bound and replace cases.
+    ['replicasCases', { trials: 1, seconds: 0.1, calls: 16, sides: ['sc1', 'pm2f'] }],
     ['memoryCases', { services: 3 }],
   ])('%s produces finite figures', async (name, options) => {
     const rows = await bench[name]!(options)
