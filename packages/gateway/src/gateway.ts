@@ -2,6 +2,7 @@
 // Lifecycle: idle → starting → running → stopping → stopped; stop() is idempotent and also ends a failed start.
 
 import { createServer, type Server } from 'node:http'
+import { Server as NetServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { hostname } from 'node:os'
 import { debuglog } from 'node:util'
@@ -74,8 +75,7 @@ export class Gateway {
     this.#listen = options.listen
     this.#instance = options.instance
     this.#dispatcher = new Dispatcher(this.#backend, this.config, this.#metrics, this.#log)
-    this.#server = createServer(
-      createHttpHandler({
+    const handler = createHttpHandler({
         dispatcher: this.#dispatcher,
         metrics: this.#metrics,
         token: this.config.token,
@@ -84,8 +84,13 @@ export class Gateway {
         metricsText: () => this.#metricsText(),
         log: this.#log,
         instance: this.#instance,
-      }),
-    )
+      })
+    // While it stops, each answer closes its connection: a keep-alive client sends its next request on a new one —
+    // to another process of the service on a shared port — instead of on a socket about to be cut.
+    this.#server = createServer((req, res) => {
+      if (this.#state === 'stopping') res.setHeader('connection', 'close')
+      return handler(req, res)
+    })
     const redis = this.config.redis
     const claimant = `${hostname()}/${process.pid}${this.#instance === undefined ? '' : `#${this.#instance}`}`
     this.#redis = redis && new RedisRpcChannel(redis, (m, p) => this.#dispatcher.invoke(m, p, 'redis'), this.#log, this.config.bodyLimit, { claimant })
@@ -193,16 +198,26 @@ export class Gateway {
       return
     }
     this.#state = 'stopping'
+    // net's close, not http's: http.Server#close (Node ≥ 19) also closes idle keep-alive connections at once, and a
+    // client sending on one at that moment gets a reset; net's only stops accepting, and calls back once every
+    // connection has ended as below.
     const closed = this.#server.listening
-      ? new Promise<void>((resolve) => this.#server.close(() => resolve()))
+      ? new Promise<void>((resolve) => NetServer.prototype.close.call(this.#server, () => resolve()))
       : Promise.resolve()
-    this.#server.closeIdleConnections()
+    // Idle keep-alive connections are closed after a moment, not at once: a client may be sending on one right now, and
+    // would get a reset instead of an answer (with `connection: close`). Busy ones close after their answer.
+    const idle = setTimeout(() => this.#server.closeIdleConnections(), Math.min(IDLE_CLOSE_MS, this.#stopGraceMs))
+    idle.unref()
     const grace = setTimeout(() => this.#server.closeAllConnections(), this.#stopGraceMs)
     grace.unref()
     await Promise.all([closed, this.#redis?.stop()])
+    clearTimeout(idle)
     clearTimeout(grace)
     this.#state = 'stopped'
   }
 }
+
+/** How long idle keep-alive connections stay open once the gateway stops (see #stop). */
+const IDLE_CLOSE_MS = 1000
 
 export const createGateway = (options: GatewayOptions): Gateway => new Gateway(options)
