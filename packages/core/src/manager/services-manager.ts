@@ -10,7 +10,6 @@ import { Spawner } from '../container/spawner.js'
 import { svcError } from '../errors.js'
 import { normalizeManifest, type ResolvedManifest, type ResolvedService } from '../manifest/normalize.js'
 import type { Manifest } from '../manifest/types.js'
-import type { Instance } from '../node/instance.js'
 import { ServiceNode } from '../node/service-node.js'
 import type { ServiceSnapshot, ServiceState, UsageSample } from '../protocol/snapshot.js'
 import { privateDir } from '../supervision/private-dir.js'
@@ -34,6 +33,7 @@ import { FaultInjection } from './fault-injection.js'
 import { HealthMonitor } from './health-monitor.js'
 import { limitConcurrency } from './limit.js'
 import { MemoryLimits } from './memory-limits.js'
+import { InstanceCare } from './instance-care.js'
 import { ManagerMethods, type Denial } from './manager-methods.js'
 import { createMetrics, metricsOff, type ManagerMetrics } from '../metrics/manager-metrics.js'
 import type { LogLine } from './log-buffer.js'
@@ -51,8 +51,6 @@ export type { ManagerOptions } from './options.js'
 
 const TIMELINE_LIMIT = 10_000
 
-/** Its health check is a method: checked on each instance. */
-const perInstance = (service: ResolvedService) => service.health !== null && 'method' in service.health.check
 
 export class ServicesManager extends EventEmitter<ManagerEvents> {
   readonly manifest: ResolvedManifest
@@ -75,6 +73,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   readonly #supervisor: Supervisor
   readonly #usage: UsageSampler
   readonly #health: HealthMonitor
+  readonly #care: InstanceCare
   readonly #metrics: ManagerMetrics | null
   readonly #options: ManagerOptions
   // One boot per core, plus one so that no core idles while a boot waits on the disk. More than that only queues
@@ -144,9 +143,17 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       random: options.random ?? Math.random,
       fail: (node, why) => void this.#fail(node, why),
     })
+    this.#care = new InstanceCare({
+      node: (name) => this.#node(name),
+      find: (name) => this.#nodes.get(name),
+      health: () => this.#health,
+      router: this.#router,
+      events: this,
+      closing: () => this.#closing,
+    })
     const memoryLimits = new MemoryLimits({
-      limitMb: (id) => this.#nodes.get(id.slice(0, id.lastIndexOf('#')))?.service.limits.memoryMb ?? null,
-      replace: (id, rss, limitMb) => this.#overLimit(id, rss, limitMb),
+      limitMb: (id) => this.#care.memoryLimitMb(id),
+      replace: (id, rss, limitMb) => this.#care.overLimit(id, rss, limitMb),
     })
     this.#usage = new UsageSampler(
       { pids: () => pidsByService(this.#nodes) },
@@ -154,35 +161,8 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       (key, sample) => (key.includes('#') ? memoryLimits.sample(key, sample) : this.emit('usage', { service: key, ...sample })),
       options.usageIntervalMs,
     )
-    this.#health = new HealthMonitor({
-      call: (target, method, timeoutMs) => {
-        if (!target.includes('#')) return this.#router.call(target, method, [], timeoutMs)
-        const [instance] = this.#instances(target)
-        const via = instance?.state === 'running' ? instance.controller : null
-        if (!via) return Promise.reject(new Error(`${target} is not running`))
-        return this.#router.call(instance!.service, method, [], timeoutMs, via)
-      },
-      unhealthy: (target, why) => {
-        if (target.includes('#')) return this.#unhealthyInstance(target, why)
-        const service = target
-        const node = this.#nodes.get(service)
-        if (!node || node.state !== 'running') return
-        // A probe (port, URL, program) is the service's, not one instance's: with several, each is replaced in turn by
-        // a reload — no call is lost — rather than all killed at once.
-        if (node.instances.length > 1) {
-          this.emit('notice', { service, message: `unhealthy: ${why}; reloading it (each instance replaced in turn)`, at: Date.now() })
-          void node.reload('unhealthy').then(
-            () => this.#health.watch(node.service),
-            (error: Error) => this.emit('notice', { service, message: `the reload after a failed health check failed: ${error.message}`, at: Date.now() }),
-          )
-          return
-        }
-        this.emit('notice', { service, message: `unhealthy: ${why}; restarting it`, at: Date.now() })
-        for (const instance of node.instances) if (instance.state === 'running') instance.pendingExitReason = 'unhealthy'
-        node.kill('SIGKILL')
-      },
-    })
-    this.faults = new FaultInjection({ node: (name) => this.#node(name), instances: (target) => this.#instances(target) })
+    this.#health = new HealthMonitor(this.#care.healthHost)
+    this.faults = new FaultInjection({ node: (name) => this.#node(name), instances: (target) => this.#care.resolve(target) })
     this.#watch = new WatchRestarts({
       watched: () => watchedServices([...this.#nodes.values()].map((n) => n.service), options.watch === true),
       // Not one stopped by hand, never started, waiting for its dependencies, or removed by apply() meanwhile.
@@ -434,7 +414,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
    * does not end a process (SIGSTOP, SIGCONT…) or when nothing runs. Rejects with SVC_ERR_WAIT_TIMEOUT if the process
    * outlives the signal (a SIGTERM it handles) or the graph does not settle within `timeoutMs`. */
   kill(service: string, signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 30_000): Promise<void> {
-    const instances = this.#instances(service)
+    const instances = this.#care.resolve(service)
     const exits = instances.map((i) => exitOf(i.container, signal)).filter((exit) => exit !== null)
     for (const instance of instances) instance.container.kill(signal)
     const done = exits.length > 0
@@ -522,8 +502,8 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       const change: StateChange = { service: service.name, from, to, at: Date.now(), reason }
       this.#timeline.push(change)
       if (this.#timeline.length > TIMELINE_LIMIT) this.#timeline.shift()
-      if (to === 'running') this.#watchHealth(node, true)
-      if (from === 'running') this.#watchHealth(node, false)
+      if (to === 'running') this.#care.serviceRunning(node, true)
+      if (from === 'running') this.#care.serviceRunning(node, false)
       if (to === 'closed' && node.lastExit) {
         // The service's own error (a start failure's too, with its stack) says more than the manager's wrapper.
         node.lastExit.error = output.takeException() ?? node.lastExit.error
@@ -537,13 +517,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     })
     node.on('started', () => this.emit('spawned', { service: service.name, pid: node.pid, at: Date.now() }))
     node.on('instance', (instance, from, to, reason) => {
-      if (node.state === 'running' && perInstance(service) && to === 'running') this.#health.watch(service, instance.id)
-      if (perInstance(service) && from === 'running') {
-        this.#health.unwatch(instance.id)
-        // A reload's replacement has the same id and ran first: its watch starts now.
-        const replacement = node.instances.find((i) => i !== instance && i.id === instance.id && i.state === 'running')
-        if (replacement && node.state === 'running') this.#health.watch(service, instance.id)
-      }
+      this.#care.instanceChanged(node, instance, from, to)
       this.emit('instance', { service: service.name, instance: instance.id, index: instance.index, pid: instance.pid, from, to, at: Date.now(), reason })
     })
     node.on('instanceCrash', (instance, report) => {
@@ -554,42 +528,6 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       void this.#supervisor.onCrash(node, report)
     })
     return node
-  }
-
-  // A method check is watched per instance while the service runs (health-monitor.ts says why); a probe, per service.
-  #watchHealth(node: ServiceNode, on: boolean): void {
-    const targets = perInstance(node.service) ? node.instances.filter((i) => !on || i.state === 'running').map((i) => i.id) : [node.name]
-    for (const target of targets) on ? this.#health.watch(node.service, target) : this.#health.unwatch(target)
-  }
-
-  // A method health check failed on one instance: with others serving, it is replaced by a reload of it alone (no call
-  // lost); the only one running is killed, a crash, as a service with one instance always was.
-  #unhealthyInstance(id: string, why: string): void {
-    const node = this.#nodes.get(id.slice(0, id.lastIndexOf('#')))
-    const instance = node?.instance(Number(id.slice(id.lastIndexOf('#') + 1)))
-    if (!node || !instance || node.state !== 'running' || instance.state !== 'running') return
-    if (node.instances.some((i) => i !== instance && i.state === 'running')) {
-      this.emit('notice', { service: node.name, message: `${id} unhealthy: ${why}; replacing it`, at: Date.now() })
-      void node.reload('unhealthy', instance).catch((error: Error) => {
-        this.emit('notice', { service: node.name, message: `${id} could not be replaced: ${error.message}`, at: Date.now() })
-      })
-      return
-    }
-    this.emit('notice', { service: node.name, message: `unhealthy: ${why}; restarting it`, at: Date.now() })
-    instance.pendingExitReason = 'unhealthy'
-    instance.container.kill('SIGKILL')
-  }
-
-  // An instance above its service's limits.memoryMb: replaced by a reload of it alone, so no call is lost.
-  async #overLimit(id: string, rss: number, limitMb: number): Promise<void> {
-    const node = this.#nodes.get(id.slice(0, id.lastIndexOf('#')))
-    const instance = node?.instance(Number(id.slice(id.lastIndexOf('#') + 1)))
-    if (!node || !instance || instance.state !== 'running' || this.#closing) return
-    this.emit('overLimit', { service: node.name, instance: id, rss, limitMb, at: Date.now() })
-    this.emit('notice', { service: node.name, message: `${id} uses ${Math.round(rss / 2 ** 20)} MiB, above limits.memoryMb (${limitMb}): replacing it`, at: Date.now() })
-    await node.reload(`above limits.memoryMb (${limitMb} MiB)`, instance).catch((error: Error) => {
-      this.emit('notice', { service: node.name, message: `${id} could not be replaced: ${error.message}`, at: Date.now() })
-    })
   }
 
   // A one-shot that failed stays failed (its dependents do not start), as a service the supervisor gave up on.
@@ -660,20 +598,6 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     const list = [...names]
     for (const n of list) this.#node(n)
     return list
-  }
-
-  /** `api`: every instance of api; `api#1`: that one (SVC_ERR_UNKNOWN_SERVICE if it has no such instance). */
-  #instances(target: string): Instance[] {
-    const at = target.lastIndexOf('#')
-    if (at === -1) return this.#node(target).instances.filter((i) => i.live)
-    const node = this.#node(target.slice(0, at))
-    const instance = node.instance(Number(target.slice(at + 1)))
-    if (!instance || !/^\d+$/.test(target.slice(at + 1))) {
-      throw svcError('SVC_ERR_UNKNOWN_SERVICE', `Service "${node.name}" has no instance ${target}. Its instances: ${node.instances.map((i) => i.id).join(', ') || 'none'}.`, {
-        service: node.name,
-      })
-    }
-    return [instance]
   }
 
   #node(name: string): ServiceNode {
