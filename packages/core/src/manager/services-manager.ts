@@ -17,6 +17,7 @@ import { RunRecord } from '../supervision/run-record.js'
 import type { Supervisor } from '../supervision/supervisor.js'
 import { WatchRestarts } from '../watch/watch-restarts.js'
 import { watchedServices } from '../watch/watched-services.js'
+import { afterChange } from '../watch/after-change.js'
 import { carryOut } from './apply.js'
 import { planApply, type ApplyPlan } from './apply-plan.js'
 import { createChildService, finishedChildren } from './child-services.js'
@@ -171,7 +172,16 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
         return node !== undefined && ['running', 'starting', 'crashed', 'restarting', 'failed'].includes(displayState(node))
       },
       runningDependents: (names) => [...this.manifest.graph.transitiveDependents(names)].filter((n) => this.#node(n).state !== 'closed'),
-      restart: (names, andStart) => this.#serially(() => this.#afterChange(names, andStart)),
+      restart: (names, andStart) =>
+        this.#serially(() =>
+          afterChange({
+            inStartOrder: (names) => this.manifest.graph.startOrder(names),
+            node: (name) => this.#node(name),
+            restart: (names) => this.restart(names),
+            start: (names) => this.start(names),
+            notice: (service, message) => this.emit('notice', { service, message, at: Date.now() }),
+          }, names, andStart),
+        ),
       changed: (services, files) => this.emit('filesChanged', { services, files, at: Date.now() }),
       notice: (service, message) => this.emit('notice', { service, message, at: Date.now() }),
     }, { base: this.manifest.cwd, stateDir: this.manifest.stateDir, debounceMs: options.watchDebounceMs })
@@ -288,28 +298,6 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
    * their calls and close, highest-numbered first. A service that does not run gets the count at its next start. */
   scale(name: string, instances: number): Promise<void> {
     return this.#node(name).scale(instances)
-  }
-
-  // Watch mode: a running Node service is reloaded (no downtime, its dependents untouched); one that cannot be (its
-  // replacement did not start beside it: new code that throws, a port it binds itself), a command service, or one not
-  // running, is restarted with its dependents as the graph's rules say.
-  async #afterChange(names: string[], andStart: string[]): Promise<void> {
-    const restarted: string[] = []
-    for (const name of this.manifest.graph.startOrder(names)) {
-      const node = this.#node(name)
-      if (node.state !== 'running' || node.kind !== 'node') {
-        restarted.push(name)
-        continue
-      }
-      try {
-        await node.reload('files changed')
-      } catch (error) {
-        this.emit('notice', { service: name, message: `reload after a change failed (${(error as Error).message}); restarting it with its dependents`, at: Date.now() })
-        restarted.push(name)
-      }
-    }
-    if (restarted.length > 0) await this.restart(restarted)
-    if (andStart.length > 0) await this.start(andStart)
   }
 
   /** What apply(manifest) would do, without doing it. Throws what the constructor would for a bad manifest
