@@ -298,6 +298,9 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
    * All or nothing: when one fails, the others are closed again. */
   async #attempt(reason: string, signal: AbortSignal): Promise<boolean> {
     this.#hasProcess = false
+    // One still closing (stopped when the service went down, while it was coming back alone) ends first: it is
+    // started below with the others, not left out.
+    await Promise.all(this.instances.filter((i) => i.state === 'closing').map((i) => i.stop('the service went down')))
     this.#fit()
     this.#setState('starting', reason)
     const results = await Promise.allSettled(this.instances.map((i) => (i.state === 'closed' ? i.start(reason) : Promise.resolve())))
