@@ -2,23 +2,7 @@
 // manifest problem naming the service and the field.
 
 import { describe, expect, test } from '@jest/globals'
-import type { ManifestProblem } from '../../src/manifest/checks.js'
-import { normalizeManifest } from '../../src/manifest/normalize.js'
-import type { Manifest } from '../../src/manifest/types.js'
-
-const entryIn = (_name: string, entry: string, cwd: string) => `${cwd}/${entry.replace(/^\.\//, '')}`
-const normalize = (services: unknown) => normalizeManifest({ services } as Manifest, '/project', entryIn)
-
-function problemsOf(services: unknown): ManifestProblem[] {
-  try {
-    normalize(services)
-  } catch (error) {
-    const e = error as { code: string; details?: { problems?: ManifestProblem[] } }
-    expect(e.code).toBe('SVC_ERR_MANIFEST_INVALID')
-    return e.details?.problems ?? []
-  }
-  throw new Error('the manifest was accepted')
-}
+import { normalize, problemsOf } from './manifest-problems.js'
 
 describe('listen field', () => {
   test('a number is the port on 0.0.0.0; the object form takes an IPv4 or IPv6 host; absent is null', () => {

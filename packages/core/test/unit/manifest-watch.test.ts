@@ -2,25 +2,9 @@
 // the manifest) and ignore patterns; every problem is reported, unknown keys refused.
 
 import { describe, expect, test } from '@jest/globals'
-import type { ManifestProblem } from '../../src/manifest/checks.js'
-import { normalizeManifest } from '../../src/manifest/normalize.js'
-import type { Manifest } from '../../src/manifest/types.js'
 import { ignoreTest } from '../../src/watch/ignore.js'
 import { watchedServices } from '../../src/watch/watched-services.js'
-
-const entryIn = (_name: string, entry: string, cwd: string) => `${cwd}/${entry.replace(/^\.\//, '')}`
-const normalize = (services: unknown) => normalizeManifest({ services } as Manifest, '/project', entryIn)
-
-function problemsOf(services: unknown): ManifestProblem[] {
-  try {
-    normalize(services)
-  } catch (error) {
-    const e = error as { code: string; details?: { problems?: ManifestProblem[] } }
-    expect(e.code).toBe('SVC_ERR_MANIFEST_INVALID')
-    return e.details?.problems ?? []
-  }
-  throw new Error('the manifest was accepted')
-}
+import { normalize, problemsOf } from './manifest-problems.js'
 
 describe('watch field', () => {
   test('true is the entry directory; paths resolve from the manifest; absent is not set; false is never', () => {
