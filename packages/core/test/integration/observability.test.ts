@@ -153,7 +153,15 @@ describe('child services (seed 003)', () => {
     await manager.call('p', 'spawnKid', 'kid')
     expect(manager.service('kid')).toMatchObject({ state: 'running', parent: 'p', dependsOn: ['p'] })
     await expect(manager.call('kid', 'echo', 'hi')).resolves.toBe('hi')
-    await new Promise<void>((r) => manager!.on('usage', (u) => u.service === 'p' && manager!.usage('kid').length > 0 && r()))
+    // The listener leaves once satisfied: after close(['p']) there is no 'kid' to ask about.
+    await new Promise<void>((r) => {
+      const seen = (u: { service: string }): void => {
+        if (u.service !== 'p' || manager!.usage('kid').length === 0) return
+        manager!.off('usage', seen)
+        r()
+      }
+      manager!.on('usage', seen)
+    })
     const own = manager.usage('kid').at(-1)!.rss
     expect(manager.usage('p').at(-1)!.rss).toBeGreaterThan(own)
     await manager.close(['p'])
