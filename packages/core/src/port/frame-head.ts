@@ -38,8 +38,19 @@ export function asCompact(message: Record<string, unknown>): CompactMessage | nu
   if (message.type === 'response') return message.ok === true ? (message as CompactMessage) : null
   if (message.type !== 'request' || typeof message.method !== 'string') return null
   const name = typeof message.to === 'string' ? message.to : message.from
-  if (message.trace !== undefined && !(typeof message.trace === 'string' && message.trace.length <= MAX_TRACE_CHARS && /^[\x20-\x7e]*$/.test(message.trace))) return null
+  if (message.trace !== undefined && !fitsCompact(message.trace)) return null
   return typeof name === 'string' && name.length <= MAX_NAME_CHARS ? (message as CompactMessage) : null
+}
+
+// Calls made from one span carry the same traceparent: the last one that fits is kept, so a burst checks it once.
+let lastTrace = ''
+
+/** Whether a trace goes in a compact header: printable ASCII (what a traceparent is) that fits its length byte. */
+function fitsCompact(trace: unknown): boolean {
+  if (trace === lastTrace) return true
+  if (!(typeof trace === 'string' && trace.length <= MAX_TRACE_CHARS && /^[\x20-\x7e]*$/.test(trace))) return false
+  lastTrace = trace
+  return true
 }
 
 /** A request on its way to the manager (it names `to`), rather than to the callee (it names `from`). */

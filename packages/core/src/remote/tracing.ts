@@ -32,9 +32,10 @@ function otel(): typeof Otel | null {
 
 // The wire carries W3C's traceparent and nothing else, so it is written and read here rather than through the globally
 // registered propagator (which may be B3 or another format for the service's HTTP edges, and costs more per call).
-// Calls made from one served call share its span, and calls served for one caller share its traceparent: the last
-// of each is kept, so a burst of calls formats and parses it once.
-let lastOut: { span: Otel.SpanContext; header: string } | null = null
+// Calls made from one served call share its context, and calls served for one caller share its traceparent: the
+// last of each is kept (contexts are immutable, so the same object means the same span), so a burst of calls looks
+// up, formats and parses it once.
+let lastOut: { context: Otel.Context; header: string | undefined } | null = null
 let lastIn: { header: string; context: Otel.Context } | null = null
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 
@@ -42,11 +43,11 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 export function outgoingTrace(): string | undefined {
   const api = otel()
   if (!api) return undefined
-  const span = api.trace.getSpanContext(api.context.active())
-  if (!span || !api.isSpanContextValid(span)) return undefined
-  if (lastOut?.span === span) return lastOut.header
-  const header = `00-${span.traceId}-${span.spanId}-${(span.traceFlags & 0xff).toString(16).padStart(2, '0')}`
-  lastOut = { span, header }
+  const active = api.context.active()
+  if (lastOut?.context === active) return lastOut.header
+  const span = api.trace.getSpanContext(active)
+  const header = span && api.isSpanContextValid(span) ? `00-${span.traceId}-${span.spanId}-${(span.traceFlags & 0xff).toString(16).padStart(2, '0')}` : undefined
+  lastOut = { context: active, header }
   return header
 }
 
