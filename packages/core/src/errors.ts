@@ -50,6 +50,7 @@ export type ErrorCode =
   | 'SVC_ERR_LISTEN_FAILED'
   | 'SVC_ERR_LISTEN_UNSUPPORTED'
   | 'SVC_ERR_NO_LISTEN'
+  | 'SVC_ERR_CLUSTER_UNREACHABLE'
 
 export class ServiceError extends Error {
   override name = 'ServiceError'

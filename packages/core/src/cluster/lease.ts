@@ -1,0 +1,106 @@
+// A lease on a NATS KV key: who runs a singleton now. Taken with `create` (only one host can create a key that is
+// not there), kept by `update` against the revision it holds (compare-and-set), and gone when its holder stops
+// writing for the bucket's TTL (JetStream removes the value). The revision is the fencing token: it only grows, and
+// a holder whose update is refused knows at once that someone else has held the key since.
+//
+// A holder that is frozen (SIGSTOP, a VM pause, a long GC) cannot learn it lost until it runs again, so it does not
+// wait to be told: it counts the lease as held only until ttlMs after it *sent* its last successful write (its own
+// monotonic clock), and past that reports it lost on its own — before its first round trip after waking up.
+
+import { EventEmitter } from 'eventemitter3'
+import type { KV } from 'nats'
+
+export interface LeaseEvents {
+  /** The lease is no longer held: stop what it guarded, now. */
+  lost: [reason: string]
+}
+
+export class Lease extends EventEmitter<LeaseEvents> {
+  #token: number
+  /** performance.now() until which the lease is surely ours: when the last good write was sent, plus the TTL. */
+  #validUntil: number
+  #timer: NodeJS.Timeout | undefined
+  #ended = false
+
+  private constructor(
+    private readonly kv: KV,
+    readonly key: string,
+    readonly holder: string,
+    private readonly ttlMs: number,
+    token: number,
+    sentAt: number,
+  ) {
+    super()
+    this.#token = token
+    this.#validUntil = sentAt + ttlMs
+    this.#schedule()
+  }
+
+  /** Takes the lease if no one holds it; null when someone does. */
+  static async acquire(kv: KV, key: string, holder: string, ttlMs: number): Promise<Lease | null> {
+    const sentAt = performance.now()
+    try {
+      const token = await kv.create(key, holder)
+      return new Lease(kv, key, holder, ttlMs, token, sentAt)
+    } catch (error) {
+      if (isTaken(error)) return null
+      throw error
+    }
+  }
+
+  /** The fencing token: higher than any earlier holder's. */
+  get token(): number {
+    return this.#token
+  }
+
+  /** Whether the lease is still surely held, by this process's own clock. */
+  get held(): boolean {
+    return !this.#ended && performance.now() < this.#validUntil
+  }
+
+  /** Gives the lease up at once, so another host need not wait for the TTL. */
+  async release(): Promise<void> {
+    if (this.#ended) return
+    this.#end()
+    // Only if it is still ours: a delete against our revision.
+    await this.kv.delete(this.key, { previousSeq: this.#token }).catch(() => undefined)
+  }
+
+  #schedule(): void {
+    // Three writes per TTL: one lost or slow write does not lose the lease.
+    this.#timer = setTimeout(() => void this.#renew(), Math.max(1, Math.floor(this.ttlMs / 3)))
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#ended) return
+    if (!this.held) return this.#lose(`not renewed within ${this.ttlMs} ms (this process was frozen or cut off)`)
+    const sentAt = performance.now()
+    try {
+      this.#token = await this.kv.update(this.key, this.holder, this.#token)
+      this.#validUntil = sentAt + this.ttlMs
+    } catch (error) {
+      if (isTaken(error)) return this.#lose('another holder took it (the key changed since our last write)')
+      // NATS unreachable for a moment: keep trying until our own clock says the lease is gone.
+    }
+    if (this.#ended) return
+    if (!this.held) return this.#lose(`not renewed within ${this.ttlMs} ms (NATS unreachable)`)
+    this.#schedule()
+  }
+
+  #lose(reason: string): void {
+    if (this.#ended) return
+    this.#end()
+    this.emit('lost', reason)
+  }
+
+  #end(): void {
+    this.#ended = true
+    clearTimeout(this.#timer)
+  }
+}
+
+/** JetStream's refusal of a compare-and-set: the key exists (create) or is at another revision (update). */
+function isTaken(error: unknown): boolean {
+  const message = String((error as Error)?.message ?? '')
+  return message.includes('wrong last sequence') || (error as { api_error?: { err_code?: number } })?.api_error?.err_code === 10071
+}

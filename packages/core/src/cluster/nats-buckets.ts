@@ -1,0 +1,36 @@
+// The cluster's shared state lives in NATS JetStream key-value buckets, one per concern, named after the cluster:
+// `svc-<cluster>-hosts` (who is up) and `svc-<cluster>-leases` (who runs each singleton). A bucket's TTL is what
+// makes a silent host's entries disappear: JetStream removes a value that was not written again within it.
+// `nats` is loaded only here, when a cluster is used: a single-host graph never loads it.
+
+import type { KV, NatsConnection } from 'nats'
+import { svcError } from '../errors.js'
+
+/** KV bucket names allow letters, digits, '-' and '_'. */
+const BUCKET_NAME = /^[A-Za-z0-9_-]+$/
+
+export function bucketName(cluster: string, concern: 'hosts' | 'leases'): string {
+  if (!BUCKET_NAME.test(cluster)) {
+    throw svcError('SVC_ERR_MANIFEST_INVALID', `cluster.name "${cluster}" cannot name a NATS bucket: use letters, digits, '-' and '_' only.`)
+  }
+  return `svc-${cluster}-${concern}`
+}
+
+/** Connects to NATS, or fails with a coded error that says where it looked. */
+export async function connectNats(servers: string, name: string): Promise<NatsConnection> {
+  const { connect } = await import('nats')
+  try {
+    return await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250 })
+  } catch (cause) {
+    throw svcError('SVC_ERR_CLUSTER_UNREACHABLE', `Cannot reach NATS at ${servers} (${(cause as Error).message}). Start nats-server with JetStream (-js), or fix cluster.nats.`, { cause })
+  }
+}
+
+/** Opens (creating it if needed) a bucket that keeps one value per key, each removed `ttlMs` after its last write. */
+export async function openBucket(nc: NatsConnection, bucket: string, ttlMs: number): Promise<KV> {
+  try {
+    return await nc.jetstream().views.kv(bucket, { ttl: ttlMs, history: 1 })
+  } catch (cause) {
+    throw svcError('SVC_ERR_CLUSTER_UNREACHABLE', `NATS at ${nc.getServer()} has no JetStream for bucket ${bucket} (${(cause as Error).message}). Start nats-server with -js.`, { cause })
+  }
+}

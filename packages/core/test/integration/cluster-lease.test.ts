@@ -1,0 +1,152 @@
+// The two primitives the multi-host graph (issue 25) stands on, against a real nats-server with JetStream: which
+// hosts are up (cluster/membership.ts) and who runs a singleton (cluster/lease.ts). The lease is attacked the way
+// hosts fail: a holder killed with SIGKILL, one frozen with SIGSTOP past its TTL and woken, and NATS restarting.
+
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import type { NatsConnection } from 'nats'
+import { Lease } from '../../src/cluster/lease.js'
+import { Membership } from '../../src/cluster/membership.js'
+import { bucketName, connectNats, openBucket } from '../../src/cluster/nats-buckets.js'
+import { NATS_URL, natsForTests, OwnNats } from '../../../../test-support/nats.js'
+
+const HOLDER = fileURLToPath(new URL('../fixtures/cluster/mini-host.mjs', import.meta.url))
+const TTL = 1000
+const enabled = await natsForTests('the cluster lease and membership tests')
+const describeNats = enabled ? describe : describe.skip
+
+const cluster = (): string => `t${process.pid}-${randomBytes(3).toString('hex')}`
+const children: ChildProcess[] = []
+let nc: NatsConnection | undefined
+const observers: Membership[] = []
+
+/** A holder process: its report lines, in order, as they come. */
+function holder(url: string, name: string, key: string, id: string): { child: ChildProcess; next: () => Promise<{ held?: number; lost?: string }> } {
+  const child = spawn(process.execPath, [HOLDER, url, name, key, id, String(TTL)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  children.push(child)
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]()
+  return {
+    child,
+    next: async () => {
+      const line = await lines.next()
+      if (line.done) throw new Error(`host ${id} exited (${child.exitCode ?? child.signalCode}) before reporting`)
+      return JSON.parse(line.value as string)
+    },
+  }
+}
+
+afterEach(async () => {
+  for (const m of observers.splice(0)) await m.leave()
+  for (const child of children.splice(0)) {
+    child.kill('SIGCONT')
+    child.kill('SIGKILL')
+  }
+  await nc?.close()
+  nc = undefined
+})
+
+describeNats('membership (real NATS at NATS_URL)', () => {
+  test('hosts that join are listed; one that leaves is gone at once; one killed is gone after the TTL', async () => {
+    nc = await connectNats(NATS_URL, 'test')
+    const name = cluster()
+    const hosts = ['a', 'b', 'c'].map((h) => holder(NATS_URL, name, 'checker', h))
+    const observer = await Membership.join(nc, name, 'observer', TTL)
+    observers.push(observer)
+    const up = async (): Promise<string[]> => (await observer.hosts()).map((h) => h.host)
+    while ((await up()).length < 4) await new Promise((r) => setTimeout(r, 20))
+    expect(await up()).toEqual(['a', 'b', 'c', 'observer'])
+    hosts[1]!.child.kill('SIGTERM')
+    await new Promise((r) => hosts[1]!.child.once('exit', r))
+    expect(await up()).toEqual(['a', 'c', 'observer'])
+    const killedAt = performance.now()
+    hosts[2]!.child.kill('SIGKILL')
+    while ((await up()).includes('c')) await new Promise((r) => setTimeout(r, 50))
+    const gone = performance.now() - killedAt
+    expect(gone).toBeLessThan(TTL * 3)
+    expect(await up()).toEqual(['a', 'observer'])
+    process.stdout.write(`membership: a host killed with SIGKILL was gone from the list after ${Math.round(gone)} ms (TTL ${TTL} ms)\n`)
+  })
+})
+
+describeNats('lease (real NATS at NATS_URL)', () => {
+  test('of three contenders exactly one holds it; released, the next holder has a higher token', async () => {
+    nc = await connectNats(NATS_URL, 'test')
+    const kv = await openBucket(nc, bucketName(cluster(), 'leases'), TTL)
+    const got = await Promise.all(['a', 'b', 'c'].map((h) => Lease.acquire(kv, 'checker', h, TTL)))
+    const holders = got.filter((l): l is Lease => l !== null)
+    expect(holders).toHaveLength(1)
+    const first = holders[0]!
+    expect(first.held).toBe(true)
+    // Renewed past several TTLs, it is still held and no one else can take it.
+    await new Promise((r) => setTimeout(r, TTL * 2))
+    expect(first.held).toBe(true)
+    expect(await Lease.acquire(kv, 'checker', 'b', TTL)).toBeNull()
+    const token = first.token
+    await first.release()
+    const next = await Lease.acquire(kv, 'checker', 'b', TTL)
+    expect(next?.token).toBeGreaterThan(token)
+    await next!.release()
+  })
+
+  test('a holder killed with SIGKILL: another takes the lease once the TTL has passed, with a higher token', async () => {
+    const name = cluster()
+    const a = holder(NATS_URL, name, 'checker', 'a')
+    const aHeld = (await a.next()).held!
+    const b = holder(NATS_URL, name, 'checker', 'b')
+    const killedAt = performance.now()
+    a.child.kill('SIGKILL')
+    const bHeld = (await b.next()).held!
+    const took = performance.now() - killedAt
+    expect(bHeld).toBeGreaterThan(aHeld)
+    expect(took).toBeGreaterThan(TTL / 3) // not before a's last write could have expired
+    process.stdout.write(`lease: taken over ${Math.round(took)} ms after its holder's SIGKILL (TTL ${TTL} ms)\n`)
+  })
+
+  test('a holder frozen past the TTL reports the lease lost on waking, and does not take it back from the new holder', async () => {
+    const name = cluster()
+    const a = holder(NATS_URL, name, 'checker', 'a')
+    const aHeld = (await a.next()).held!
+    const b = holder(NATS_URL, name, 'checker', 'b')
+    a.child.kill('SIGSTOP')
+    const bHeld = (await b.next()).held!
+    expect(bHeld).toBeGreaterThan(aHeld)
+    a.child.kill('SIGCONT')
+    expect((await a.next()).lost).toMatch(/frozen|another holder/)
+    // b keeps it through several renewals: a is contending again but cannot create the key.
+    nc = await connectNats(NATS_URL, 'test')
+    const kv = await openBucket(nc, bucketName(name, 'leases'), TTL)
+    await new Promise((r) => setTimeout(r, TTL * 2))
+    const entry = await kv.get('checker')
+    expect(entry?.string()).toBe('b')
+    expect(entry!.revision).toBeGreaterThan(bHeld) // b renewed it
+  })
+})
+
+describeNats('lease across a NATS restart (a nats-server of its own)', () => {
+  let server: OwnNats
+  beforeAll(async () => {
+    server = await OwnNats.start()
+  })
+  afterAll(async () => {
+    for (const child of children.splice(0)) child.kill('SIGKILL')
+    await server.destroy()
+  })
+
+  test('restarted within the TTL, NATS neither doubles nor loses the lease', async () => {
+    const name = cluster()
+    const a = holder(server.url, name, 'checker', 'a')
+    const aHeld = (await a.next()).held!
+    holder(server.url, name, 'checker', 'b')
+    await server.stop()
+    await server.restart()
+    await new Promise((r) => setTimeout(r, TTL * 2))
+    nc = await connectNats(server.url, 'test')
+    const kv = await openBucket(nc, bucketName(name, 'leases'), TTL)
+    const entry = await kv.get('checker')
+    expect(entry?.string()).toBe('a')
+    expect(entry!.revision).toBeGreaterThan(aHeld)
+  })
+})
