@@ -3,7 +3,7 @@
 // CI=true, where a missing NATS fails the run (the CI script starts one). Tests that restart NATS start their own.
 
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -37,10 +37,14 @@ export async function natsForTests(what: string): Promise<boolean> {
 export class OwnNats {
   readonly #dir = mkdtempSync(join(tmpdir(), 'svc-nats-'))
   #process: ChildProcess | undefined
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    /** nats-server configuration text (users and permissions, say), or none. */
+    private readonly config: string | undefined,
+  ) {}
 
-  static async start(): Promise<OwnNats> {
-    const server = new OwnNats(await freePort())
+  static async start(config?: string): Promise<OwnNats> {
+    const server = new OwnNats(await freePort(), config)
     await server.restart()
     return server
   }
@@ -51,7 +55,12 @@ export class OwnNats {
 
   /** Starts it (again, on the same port and store) and resolves once it greets clients. */
   async restart(): Promise<void> {
-    this.#process = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.#dir], { stdio: 'ignore' })
+    const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.#dir]
+    if (this.config !== undefined) {
+      writeFileSync(join(this.#dir, 'nats.conf'), this.config)
+      args.push('-c', join(this.#dir, 'nats.conf'))
+    }
+    this.#process = spawn('nats-server', args, { stdio: 'ignore' })
     while (!(await natsAnswers(this.url, 200))) {
       if (this.#process.exitCode !== null) throw new Error(`nats-server on port ${this.port} exited (${this.#process.exitCode})`)
       await new Promise((r) => setTimeout(r, 20))

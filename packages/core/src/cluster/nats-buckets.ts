@@ -16,13 +16,23 @@ export function bucketName(cluster: string, concern: 'hosts' | 'leases'): string
   return `svc-${cluster}-${concern}`
 }
 
-/** Connects to NATS, or fails with a coded error that says where it looked. */
-export async function connectNats(servers: string, name: string): Promise<NatsConnection> {
+/** Connects to NATS, or fails with a coded error that says where it looked. Credentials may be in the URL
+ * (`nats://user:password@host:port`, or `nats://token@host:port`); they never appear in a message. */
+export async function connectNats(url: string, name: string): Promise<NatsConnection> {
   const { connect } = await import('nats')
+  const parsed = new URL(url)
+  const credentials = parsed.password
+    ? { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) }
+    : parsed.username
+      ? { token: decodeURIComponent(parsed.username) }
+      : {}
+  parsed.username = ''
+  parsed.password = ''
+  const servers = parsed.toString().replace(/\/$/, '')
   try {
-    return await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 250 })
+    return await connect({ servers, name, ...credentials, maxReconnectAttempts: -1, reconnectTimeWait: 250 })
   } catch (cause) {
-    throw svcError('SVC_ERR_CLUSTER_UNREACHABLE', `Cannot reach NATS at ${servers} (${(cause as Error).message}). Start nats-server with JetStream (-js), or fix cluster.nats.`, { cause })
+    throw svcError('SVC_ERR_CLUSTER_UNREACHABLE', `Cannot reach NATS at ${servers} (${(cause as Error).message}). Start nats-server with JetStream (-js), check the credentials, or fix cluster.nats.`, { cause })
   }
 }
 

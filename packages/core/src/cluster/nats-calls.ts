@@ -1,0 +1,108 @@
+// Calls between hosts over NATS request/reply. A host serves each service it runs on
+//   svc.<cluster>.call.<service>.<calling host>
+// in a queue group per service, so NATS balances a service's calls over the hosts that run it; a call goes out on
+// the subject naming its own host. The calling *host* is therefore a subject token, which NATS permissions can pin
+// to the host's credentials (`publish: svc.<cluster>.call.*.<host>`: a host cannot speak as another, and a service
+// process, which never has the credentials, cannot speak at all); the calling *service* is a header the calling
+// host's manager sets from the channel the call came on, as it does for calls within one host. Arguments and
+// results cross as the bytes they are (this module never decodes them).
+
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection, type Subscription } from 'nats'
+import { restoreError, serializeError, svcError, type SerializedError } from '../errors.js'
+
+/** Service names may hold '.', a subject separator; '~' may not appear in one, so this is reversible. */
+const token = (name: string): string => name.replaceAll('.', '~')
+const TOKEN = /^[A-Za-z0-9_~-]+$/
+
+export function callSubject(cluster: string, service: string, fromHost: string): string {
+  for (const [what, value] of [['cluster', cluster], ['host', fromHost]] as const) {
+    if (!TOKEN.test(value)) throw svcError('SVC_ERR_MANIFEST_INVALID', `The ${what} id "${value}" cannot be part of a NATS subject: use letters, digits, '-' and '_'.`)
+  }
+  return `svc.${cluster}.call.${token(service)}.${fromHost}`
+}
+
+export interface IncomingCall {
+  /** The host the call came from: the subject's last token (what NATS let that connection publish on). */
+  fromHost: string
+  /** The service that made it, as its host's manager says. */
+  from: string
+  method: string
+  traceparent: string | undefined
+  args: Uint8Array
+}
+
+/** Serves `service`'s calls from every host. `handle` answers with the result's bytes, or throws (sent back, coded). */
+export function serveCalls(nc: NatsConnection, cluster: string, service: string, handle: (call: IncomingCall) => Promise<Uint8Array>): Subscription {
+  const prefix = `svc.${cluster}.call.${token(service)}.`
+  return nc.subscribe(`${prefix}*`, {
+    queue: `svc.${cluster}.${token(service)}`,
+    callback: (error, msg) => {
+      if (error || !msg.reply) return
+      const h = msg.headers
+      const call: IncomingCall = {
+        fromHost: msg.subject.slice(prefix.length),
+        from: h?.get('svc-from') ?? '',
+        method: h?.get('svc-method') ?? '',
+        traceparent: h?.get('traceparent') || undefined,
+        args: msg.data,
+      }
+      Promise.resolve()
+        .then(() => handle(call))
+        .then(
+          (result) => msg.respond(result),
+          (failure) => {
+            const reply = natsHeaders()
+            reply.set('svc-error', JSON.stringify(serializeError(failure)))
+            msg.respond(new Uint8Array(0), { headers: reply })
+          },
+        )
+    },
+  })
+}
+
+export interface OutgoingCall {
+  fromHost: string
+  from: string
+  to: string
+  method: string
+  args: Uint8Array
+  traceparent?: string
+  timeoutMs: number
+}
+
+/** Calls `to` on whichever host runs it (this one's own subscription included); resolves with the result's bytes. */
+export async function callOverNats(nc: NatsConnection, cluster: string, call: OutgoingCall): Promise<Uint8Array> {
+  const h: MsgHdrs = natsHeaders()
+  h.set('svc-from', call.from)
+  h.set('svc-method', call.method)
+  if (call.traceparent) h.set('traceparent', call.traceparent)
+  const what = `${call.to}.${call.method}`
+  if (call.args.length > nc.info!.max_payload) {
+    throw svcError('SVC_ERR_MESSAGE_TOO_LARGE', `The arguments of ${what} from "${call.from}" are ${call.args.length} bytes; NATS takes at most ${nc.info!.max_payload} (its max_payload). Send less, or raise max_payload.`, {
+      service: call.from,
+      details: { bytes: call.args.length, limitBytes: nc.info!.max_payload },
+    })
+  }
+  let reply
+  try {
+    reply = await nc.request(callSubject(cluster, call.to, call.fromHost), call.args, { timeout: call.timeoutMs, headers: h })
+  } catch (error) {
+    const code = (error as { code?: string }).code
+    if (code === '503') {
+      throw svcError('SVC_ERR_SERVICE_NOT_RUNNING', `Service "${call.to}" runs on no host of cluster "${cluster}" now; ${call.method} was not called. Retry once it runs.`, { service: call.to, details: { method: call.method } })
+    }
+    if (code === 'TIMEOUT') {
+      throw svcError('SVC_ERR_CALL_TIMEOUT', `Call from "${call.from}" to ${what} across hosts got no answer within ${call.timeoutMs} ms. Is "${call.to}" stuck, or a host cut off?`, {
+        service: call.to,
+        details: { caller: call.from, method: call.method, timeoutMs: call.timeoutMs },
+      })
+    }
+    if (code === 'PERMISSIONS_VIOLATION') {
+      throw svcError('SVC_ERR_ACCESS_DENIED', `NATS refused host "${call.fromHost}" the subject of ${what}: its credentials do not allow calling as this host. Check cluster.nats credentials and the host id.`, { service: call.from, cause: error })
+    }
+    throw svcError('SVC_ERR_CLUSTER_UNREACHABLE', `Call from "${call.from}" to ${what} could not cross hosts (${(error as Error).message}).`, { service: call.from, cause: error })
+  }
+  const failure = reply.headers?.get('svc-error')
+  if (failure) throw restoreError(JSON.parse(failure) as SerializedError)
+  return reply.data
+}

@@ -1,0 +1,38 @@
+// Events between hosts over NATS subjects. A host publishes an event of a service it runs on
+//   svc.<cluster>.event.<source>.<publishing host>     (the event's name and payload in the message)
+// and each subscribing service receives them in a queue group of its own, so one of its instances — on whichever
+// host — gets each event once, as within one host. As with calls (nats-calls.ts), the publishing host is a subject
+// token that NATS permissions can pin to its credentials.
+
+import { headers as natsHeaders, type NatsConnection, type Subscription } from 'nats'
+import { svcError } from '../errors.js'
+
+const token = (name: string): string => name.replaceAll('.', '~')
+const TOKEN = /^[A-Za-z0-9_~-]+$/
+
+export interface ClusterEvent {
+  fromHost: string
+  source: string
+  event: string
+  payload: Uint8Array
+}
+
+export function publishEvent(nc: NatsConnection, cluster: string, fromHost: string, source: string, event: string, payload: Uint8Array): void {
+  if (!TOKEN.test(fromHost)) throw svcError('SVC_ERR_MANIFEST_INVALID', `The host id "${fromHost}" cannot be part of a NATS subject: use letters, digits, '-' and '_'.`)
+  const h = natsHeaders()
+  h.set('svc-event', event)
+  nc.publish(`svc.${cluster}.event.${token(source)}.${fromHost}`, payload, { headers: h })
+}
+
+/** Delivers `source`'s events named in `events` to one instance of `subscriber`, cluster-wide. */
+export function subscribeEvents(nc: NatsConnection, cluster: string, subscriber: string, source: string, events: ReadonlySet<string>, deliver: (event: ClusterEvent) => void): Subscription {
+  const prefix = `svc.${cluster}.event.${token(source)}.`
+  return nc.subscribe(`${prefix}*`, {
+    queue: `svc.${cluster}.events.${token(subscriber)}`,
+    callback: (error, msg) => {
+      const event = msg?.headers?.get('svc-event')
+      if (error || !event || !events.has(event)) return
+      deliver({ fromHost: msg.subject.slice(prefix.length), source, event, payload: msg.data })
+    },
+  })
+}
