@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
+import { clusterCases } from './cluster.mjs'
 import { clusterClientCases } from './cluster-client-calls.mjs'
 import { commandCases } from './commands.mjs'
 import { containmentCases } from './containment.mjs'
@@ -49,6 +50,8 @@ await section('readiness', () => readinessCases({ trials: quick ? 5 : 40 }))
 await section('replicas', () => replicasCases(replicasSizes[quick ? 'quick' : 'full']), { peer: true })
 await section('tracing', () => tracingCases({ trials: opts.trials, count: opts.count }))
 await section('command services', () => commandCases({ trials: quick ? 1 : 7, services: 10 }), { peer: true })
+// Needs NATS at NATS_URL: a missing one is reported, not the end of the run.
+await section('calls across hosts (NATS)', () => clusterCases({ trials: opts.trials, count: opts.count }), { peer: true })
 await section('metrics', () => metricsCases({ trials: quick ? 2 : 30, count: quick ? 300 : 2000 }))
 if (caCerts) {
   // NODE_EXTRA_CA_CERTS makes every Node start ≈3× slower: measure start-up without it as well.
@@ -178,6 +181,7 @@ ${existsSync(here('replicas.md')) ? readFileSync(here('replicas.md'), 'utf8') : 
 ${existsSync(here('commands.md')) ? readFileSync(here('commands.md'), 'utf8') : ''}
 ${existsSync(here('tracing.md')) ? readFileSync(here('tracing.md'), 'utf8') : ''}
 ${existsSync(here('metrics.md')) ? readFileSync(here('metrics.md'), 'utf8') : ''}
+${existsSync(here('cluster.md')) ? readFileSync(here('cluster.md'), 'utf8') : ''}
 ## Other packages
 
 ${extra.map((e) => `- \`bench/${e.script}\`: \`${e.result.replace(/\n/g, ' ')}\``).join('\n')}

@@ -20,6 +20,8 @@ export class Lease extends EventEmitter<LeaseEvents> {
   /** performance.now() until which the lease is surely ours: when the last good write was sent, plus the TTL. */
   #validUntil: number
   #timer: NodeJS.Timeout | undefined
+  /** Fires when #validUntil passes without a good write: a write that hangs (NATS away) must not delay the loss. */
+  #expiry: NodeJS.Timeout | undefined
   #ended = false
 
   private constructor(
@@ -32,7 +34,8 @@ export class Lease extends EventEmitter<LeaseEvents> {
   ) {
     super()
     this.#token = token
-    this.#validUntil = sentAt + ttlMs
+    this.#validUntil = sentAt
+    this.#extend(sentAt)
     this.#schedule()
   }
 
@@ -76,8 +79,10 @@ export class Lease extends EventEmitter<LeaseEvents> {
     if (!this.held) return this.#lose(`not renewed within ${this.ttlMs} ms (this process was frozen or cut off)`)
     const sentAt = performance.now()
     try {
-      this.#token = await this.kv.update(this.key, this.holder, this.#token)
-      this.#validUntil = sentAt + this.ttlMs
+      const token = await this.kv.update(this.key, this.holder, this.#token)
+      if (this.#ended) return
+      this.#token = token
+      this.#extend(sentAt)
     } catch (error) {
       if (isTaken(error)) return this.#lose('another holder took it (the key changed since our last write)')
       // NATS unreachable for a moment: keep trying until our own clock says the lease is gone.
@@ -85,6 +90,15 @@ export class Lease extends EventEmitter<LeaseEvents> {
     if (this.#ended) return
     if (!this.held) return this.#lose(`not renewed within ${this.ttlMs} ms (NATS unreachable)`)
     this.#schedule()
+  }
+
+  /** The lease is surely ours until TTL after `sentAt` (when the write that kept it was sent). */
+  #extend(sentAt: number): void {
+    this.#validUntil = sentAt + this.ttlMs
+    clearTimeout(this.#expiry)
+    this.#expiry = setTimeout(() => {
+      if (!this.held) this.#lose(`not renewed within ${this.ttlMs} ms (NATS unreachable, or this process was frozen)`)
+    }, Math.max(0, this.#validUntil - performance.now()))
   }
 
   #lose(reason: string): void {
@@ -96,6 +110,7 @@ export class Lease extends EventEmitter<LeaseEvents> {
   #end(): void {
     this.#ended = true
     clearTimeout(this.#timer)
+    clearTimeout(this.#expiry)
   }
 }
 

@@ -149,4 +149,17 @@ describeNats('lease across a NATS restart (a nats-server of its own)', () => {
     expect(entry?.string()).toBe('a')
     expect(entry!.revision).toBeGreaterThan(aHeld)
   })
+
+  test('NATS away longer than the TTL: the holder reports the lease lost by its own clock, not after a request timeout', async () => {
+    const a = holder(server.url, cluster(), 'checker', 'a')
+    await a.next()
+    await server.stop() // (a server with streams to flush takes a while to exit: the clock starts once it has)
+    const stoppedAt = performance.now()
+    expect((await a.next()).lost).toMatch(/not renewed within/)
+    const after = performance.now() - stoppedAt
+    expect(after).toBeLessThan(TTL * 2) // the JetStream request timeout (5 s) would be far past it
+    process.stdout.write(`lease: reported lost ${Math.round(after)} ms after NATS went away (TTL ${TTL} ms)\n`)
+    await server.restart()
+    expect((await a.next()).held).toBeGreaterThan(0) // taken again once NATS is back
+  })
 })
