@@ -95,10 +95,16 @@ export class Lease extends EventEmitter<LeaseEvents> {
   /** The lease is surely ours until TTL after `sentAt` (when the write that kept it was sent). */
   #extend(sentAt: number): void {
     this.#validUntil = sentAt + this.ttlMs
+    this.#armExpiry()
+  }
+
+  #armExpiry(): void {
     clearTimeout(this.#expiry)
+    // A timer may fire a fraction of a millisecond before performance.now() reaches its time: then it is armed again.
     this.#expiry = setTimeout(() => {
-      if (!this.held) this.#lose(`not renewed within ${this.ttlMs} ms (NATS unreachable, or this process was frozen)`)
-    }, Math.max(0, this.#validUntil - performance.now()))
+      if (this.held) this.#armExpiry()
+      else this.#lose(`not renewed within ${this.ttlMs} ms (NATS unreachable, or this process was frozen)`)
+    }, Math.max(0, Math.ceil(this.#validUntil - performance.now())))
   }
 
   #lose(reason: string): void {
