@@ -2,6 +2,7 @@
 // peers (PM2, Moleculer, egg's cluster-client; installed by the bench/ workspace) and our cluster-client. Nothing
 // here judges speed; that is the full benchmark's job (docs/benchmarks.md).
 import { afterAll, describe, expect, test } from '@jest/globals'
+import { natsForTests } from '../../../../test-support/nats.js'
 
 interface Row {
   case: string
@@ -26,10 +27,12 @@ const bench: Cases = {
   ...(await load('tracing.mjs')),
   ...(await load('metrics.mjs')),
   ...(await load('replicas.mjs')),
+  ...(await load('cluster.mjs')),
 }
 const { clusterClientCases } = (await load('cluster-client-calls.mjs')) as unknown as { clusterClientCases: ClusterClientCases }
 bench.eggClusterClientCases = (o) => clusterClientCases('egg', o)
 bench.ourClusterClientCases = (o) => clusterClientCases('ours', o)
+const withNats = await natsForTests('the cross-host bench case')
 
 describe('benchmark smoke run (quick sizes)', () => {
   afterAll(removeStateDir)
@@ -49,6 +52,8 @@ describe('benchmark smoke run (quick sizes)', () => {
     // A reload under load on our side and PM2's fork mode (its reload path in the driver); the CPU-bound and replace cases.
     ['replicasCases', { trials: 1, seconds: 0.1, calls: 16, sides: ['sc1', 'pm2f'] }],
     ['memoryCases', { services: 3 }],
+    // Calls across hosts need NATS (skipped with a line saying so without it, a failure under CI=true).
+    ...(withNats ? [['clusterCases', { trials: 1, count: 20 }] as [string, object]] : []),
   ])('%s produces finite figures', async (name, options) => {
     const rows = await bench[name]!(options)
     expect(rows.length).toBeGreaterThan(0)
