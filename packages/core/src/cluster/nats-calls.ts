@@ -46,16 +46,26 @@ export function serveCalls(nc: NatsConnection, cluster: string, service: string,
         traceparent: h?.get('traceparent') || undefined,
         args: msg.data,
       }
+      const fail = (failure: unknown): void => {
+        const reply = natsHeaders()
+        reply.set('svc-error', JSON.stringify(serializeError(failure)))
+        msg.respond(new Uint8Array(0), { headers: reply })
+      }
       Promise.resolve()
         .then(() => handle(call))
-        .then(
-          (result) => msg.respond(result),
-          (failure) => {
-            const reply = natsHeaders()
-            reply.set('svc-error', JSON.stringify(serializeError(failure)))
-            msg.respond(new Uint8Array(0), { headers: reply })
-          },
-        )
+        .then((result) => {
+          // NATS refuses (throws on) a message over its max_payload: the caller gets that, coded, not a timeout.
+          const limit = nc.info?.max_payload ?? Infinity
+          if (result.length <= limit) return void msg.respond(result)
+          fail(
+            svcError('SVC_ERR_MESSAGE_TOO_LARGE', `The result of ${service}.${call.method} is ${result.length} bytes; NATS takes at most ${limit} (its max_payload). Return less, or raise max_payload.`, {
+              service,
+              details: { bytes: result.length, limitBytes: limit },
+            }),
+          )
+        }, fail)
+        // Whatever still fails here (the connection closed under the answer) is the caller's timeout, never a crash.
+        .catch(() => undefined)
     },
   })
 }

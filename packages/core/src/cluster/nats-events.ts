@@ -19,6 +19,13 @@ export interface ClusterEvent {
 
 export function publishEvent(nc: NatsConnection, cluster: string, fromHost: string, source: string, event: string, payload: Uint8Array): void {
   if (!TOKEN.test(fromHost)) throw svcError('SVC_ERR_MANIFEST_INVALID', `The host id "${fromHost}" cannot be part of a NATS subject: use letters, digits, '-' and '_'.`)
+  const limit = nc.info?.max_payload ?? Infinity
+  if (payload.length > limit) {
+    throw svcError('SVC_ERR_MESSAGE_TOO_LARGE', `Event ${source}.${event} is ${payload.length} bytes; NATS takes at most ${limit} (its max_payload). Emit less, or raise max_payload.`, {
+      service: source,
+      details: { bytes: payload.length, limitBytes: limit },
+    })
+  }
   const h = natsHeaders()
   h.set('svc-event', event)
   nc.publish(`svc.${cluster}.event.${token(source)}.${fromHost}`, payload, { headers: h })

@@ -56,6 +56,11 @@ describeNats('calls across hosts (real NATS at NATS_URL)', () => {
     await expect(callOverNats(a, cluster, { ...call, to: 'stuck' })).rejects.toMatchObject({ code: 'SVC_ERR_CALL_TIMEOUT', service: 'stuck' })
     const huge = new Uint8Array(a.info!.max_payload + 1)
     await expect(callOverNats(a, cluster, { ...call, to: 'stuck', args: huge })).rejects.toMatchObject({ code: 'SVC_ERR_MESSAGE_TOO_LARGE' })
+    // A result too large for NATS comes back as that error, coded, and the serving host keeps serving.
+    serveCalls(b, cluster, 'bloated', async (c) => (c.method === 'big' ? huge : bytes('small')))
+    await b.flush()
+    await expect(callOverNats(a, cluster, { ...call, to: 'bloated', method: 'big' })).rejects.toMatchObject({ code: 'SVC_ERR_MESSAGE_TOO_LARGE', service: 'bloated' })
+    expect(text(await callOverNats(a, cluster, { ...call, to: 'bloated', method: 'small' }))).toBe('small')
   })
 
   test('a service on two hosts: NATS balances its calls over them, and each call is answered once', async () => {

@@ -43,4 +43,8 @@ testNats('every subscribing service gets each event once, across its hosts; even
   expect(gateway.sort((x, y) => x - y)).toEqual(Array.from({ length: all }, (_, i) => i))
   expect(got['scheduler@b']).toHaveLength(all)
   expect(got['scheduler@b']![0]).toMatchObject({ fromHost: 'a', source: 'checker.v1', event: 'nodeDown' })
+  // Too large for NATS: refused at once, coded, naming the event.
+  expect(() => publishEvent(a!, cluster, 'a', 'checker.v1', 'nodeDown', new Uint8Array(a!.info!.max_payload + 1))).toThrow(
+    expect.objectContaining({ code: 'SVC_ERR_MESSAGE_TOO_LARGE', service: 'checker.v1' }),
+  )
 })
