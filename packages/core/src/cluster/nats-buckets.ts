@@ -1,19 +1,15 @@
 // The cluster's shared state lives in NATS JetStream key-value buckets, one per concern, named after the cluster:
 // `svc-<cluster>-hosts` (who is up) and `svc-<cluster>-leases` (who runs each singleton). A bucket's TTL is what
 // makes a silent host's entries disappear: JetStream removes a value that was not written again within it.
-// `nats` is loaded only here, when a cluster is used: a single-host graph never loads it.
+// `nats` is loaded with these modules, which nothing a single-host graph runs imports.
 
 import type { KV, NatsConnection } from 'nats'
 import { svcError } from '../errors.js'
+import { idToken } from './subjects.js'
 
-/** KV bucket names allow letters, digits, '-' and '_'. */
-const BUCKET_NAME = /^[A-Za-z0-9_-]+$/
-
+/** KV bucket names allow letters, digits, '-' and '_': what a cluster id may hold anyway (subjects.ts). */
 export function bucketName(cluster: string, concern: 'hosts' | 'leases'): string {
-  if (!BUCKET_NAME.test(cluster)) {
-    throw svcError('SVC_ERR_MANIFEST_INVALID', `cluster.name "${cluster}" cannot name a NATS bucket: use letters, digits, '-' and '_' only.`)
-  }
-  return `svc-${cluster}-${concern}`
+  return `svc-${idToken('cluster', cluster)}-${concern}`
 }
 
 /** Connects to NATS, or fails with a coded error that says where it looked. Credentials may be in the URL

@@ -9,16 +9,10 @@
 
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection, type Subscription } from 'nats'
 import { restoreError, serializeError, svcError, type SerializedError } from '../errors.js'
-
-/** Service names may hold '.', a subject separator; '~' may not appear in one, so this is reversible. */
-const token = (name: string): string => name.replaceAll('.', '~')
-const TOKEN = /^[A-Za-z0-9_~-]+$/
+import { idToken, serviceToken } from './subjects.js'
 
 export function callSubject(cluster: string, service: string, fromHost: string): string {
-  for (const [what, value] of [['cluster', cluster], ['host', fromHost]] as const) {
-    if (!TOKEN.test(value)) throw svcError('SVC_ERR_MANIFEST_INVALID', `The ${what} id "${value}" cannot be part of a NATS subject: use letters, digits, '-' and '_'.`)
-  }
-  return `svc.${cluster}.call.${token(service)}.${fromHost}`
+  return `svc.${idToken('cluster', cluster)}.call.${serviceToken(service)}.${idToken('host', fromHost)}`
 }
 
 export interface IncomingCall {
@@ -33,9 +27,9 @@ export interface IncomingCall {
 
 /** Serves `service`'s calls from every host. `handle` answers with the result's bytes, or throws (sent back, coded). */
 export function serveCalls(nc: NatsConnection, cluster: string, service: string, handle: (call: IncomingCall) => Promise<Uint8Array>): Subscription {
-  const prefix = `svc.${cluster}.call.${token(service)}.`
+  const prefix = `svc.${idToken('cluster', cluster)}.call.${serviceToken(service)}.`
   return nc.subscribe(`${prefix}*`, {
-    queue: `svc.${cluster}.${token(service)}`,
+    queue: `svc.${cluster}.${serviceToken(service)}`,
     callback: (error, msg) => {
       if (error || !msg.reply) return
       const h = msg.headers

@@ -6,9 +6,7 @@
 
 import { headers as natsHeaders, type NatsConnection, type Subscription } from 'nats'
 import { svcError } from '../errors.js'
-
-const token = (name: string): string => name.replaceAll('.', '~')
-const TOKEN = /^[A-Za-z0-9_~-]+$/
+import { idToken, serviceToken } from './subjects.js'
 
 export interface ClusterEvent {
   fromHost: string
@@ -18,7 +16,6 @@ export interface ClusterEvent {
 }
 
 export function publishEvent(nc: NatsConnection, cluster: string, fromHost: string, source: string, event: string, payload: Uint8Array): void {
-  if (!TOKEN.test(fromHost)) throw svcError('SVC_ERR_MANIFEST_INVALID', `The host id "${fromHost}" cannot be part of a NATS subject: use letters, digits, '-' and '_'.`)
   const limit = nc.info?.max_payload ?? Infinity
   if (payload.length > limit) {
     throw svcError('SVC_ERR_MESSAGE_TOO_LARGE', `Event ${source}.${event} is ${payload.length} bytes; NATS takes at most ${limit} (its max_payload). Emit less, or raise max_payload.`, {
@@ -28,14 +25,14 @@ export function publishEvent(nc: NatsConnection, cluster: string, fromHost: stri
   }
   const h = natsHeaders()
   h.set('svc-event', event)
-  nc.publish(`svc.${cluster}.event.${token(source)}.${fromHost}`, payload, { headers: h })
+  nc.publish(`svc.${idToken('cluster', cluster)}.event.${serviceToken(source)}.${idToken('host', fromHost)}`, payload, { headers: h })
 }
 
 /** Delivers `source`'s events named in `events` to one instance of `subscriber`, cluster-wide. */
 export function subscribeEvents(nc: NatsConnection, cluster: string, subscriber: string, source: string, events: ReadonlySet<string>, deliver: (event: ClusterEvent) => void): Subscription {
-  const prefix = `svc.${cluster}.event.${token(source)}.`
+  const prefix = `svc.${idToken('cluster', cluster)}.event.${serviceToken(source)}.`
   return nc.subscribe(`${prefix}*`, {
-    queue: `svc.${cluster}.events.${token(subscriber)}`,
+    queue: `svc.${cluster}.events.${serviceToken(subscriber)}`,
     callback: (error, msg) => {
       const event = msg?.headers?.get('svc-event')
       if (error || !event || !events.has(event)) return

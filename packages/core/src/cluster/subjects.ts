@@ -1,0 +1,16 @@
+// Names inside NATS subjects, where '.' separates tokens and '*', '>' and spaces mean something else.
+
+import { svcError } from '../errors.js'
+
+const ID = /^[A-Za-z0-9_-]+$/
+
+/** A service name as one subject token: service names may hold '.', which travels as '~' (no service name holds one). */
+export function serviceToken(name: string): string {
+  return name.replaceAll('.', '~')
+}
+
+/** A cluster or host id as a subject token, or a coded error that says what to use instead. */
+export function idToken(what: 'cluster' | 'host', value: string): string {
+  if (!ID.test(value)) throw svcError('SVC_ERR_MANIFEST_INVALID', `The ${what} id "${value}" cannot be part of a NATS subject: use letters, digits, '-' and '_'.`)
+  return value
+}
