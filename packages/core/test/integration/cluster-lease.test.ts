@@ -18,7 +18,14 @@ const TTL = 1000
 const enabled = await natsForTests('the cluster lease and membership tests')
 const describeNats = enabled ? describe : describe.skip
 
-const cluster = (): string => `t${process.pid}-${randomBytes(3).toString('hex')}`
+/** Every cluster a test makes on the shared NATS: its buckets are deleted once the file is done (values expire by
+ * themselves; JetStream keeps the streams behind the buckets until they are deleted). */
+const clusters: string[] = []
+const cluster = (): string => {
+  const name = `t${process.pid}-${randomBytes(3).toString('hex')}`
+  clusters.push(name)
+  return name
+}
 const children: ChildProcess[] = []
 let nc: NatsConnection | undefined
 const observers: Membership[] = []
@@ -37,6 +44,16 @@ function holder(url: string, name: string, key: string, id: string, ttlMs = TTL)
     },
   }
 }
+
+afterAll(async () => {
+  if (!enabled) return
+  const admin = await connectNats(NATS_URL, 'test cleanup')
+  const jsm = await admin.jetstreamManager()
+  for (const name of clusters) {
+    for (const concern of ['hosts', 'leases'] as const) await jsm.streams.delete(`KV_${bucketName(name, concern)}`).catch(() => false)
+  }
+  await admin.close()
+})
 
 afterEach(async () => {
   for (const m of observers.splice(0)) await m.leave()
