@@ -45,8 +45,12 @@ export class Membership {
     const hosts: HostEntry[] = []
     for (const [i, entry] of entries.entries()) {
       // Gone (expired: no value; left: a delete marker) until it writes again, which the watch will see.
-      if (entry?.operation === 'PUT') hosts.push(entry.json<HostEntry>())
-      else this.#seen.delete(keys[i]!)
+      if (entry?.operation !== 'PUT') this.#seen.delete(keys[i]!)
+      else {
+        // Anything else written into the bucket (a broken or hostile writer) is not a host, and must not hide the rest.
+        const host = parsed(entry.string())
+        if (host?.host === entry.key) hosts.push(host)
+      }
     }
     return hosts.sort((a, b) => a.host.localeCompare(b.host))
   }
@@ -64,5 +68,14 @@ export class Membership {
     // A failed write (NATS away for a moment) is retried at the next tick; the TTL is what tolerates it.
     await this.kv.put(this.entry.host, JSON.stringify(this.entry)).catch(() => undefined)
     if (!this.#left) this.#timer = setTimeout(() => void this.#write(), Math.max(1, Math.floor(this.ttlMs / 3)))
+  }
+}
+
+function parsed(text: string): HostEntry | null {
+  try {
+    const value = JSON.parse(text) as Partial<HostEntry> | null
+    return typeof value?.host === 'string' && typeof value.pid === 'number' && typeof value.since === 'number' ? (value as HostEntry) : null
+  } catch {
+    return null
   }
 }

@@ -74,6 +74,11 @@ describeNats('membership (real NATS at NATS_URL)', () => {
     observers.push(observer)
     const up = async (): Promise<string[]> => (await observer.hosts()).map((h) => h.host)
     while ((await up()).length < 4) await new Promise((r) => setTimeout(r, 20))
+    // Garbage in the bucket (not JSON; an entry naming another host) is not a host and hides none of the others.
+    const kv = await openBucket(nc, bucketName(name, 'hosts'), TTL)
+    await kv.put('junk', 'not json')
+    await kv.put('liar', JSON.stringify({ host: 'a', pid: 1, since: 0 }))
+    await nc.flush()
     expect(await up()).toEqual(['a', 'b', 'c', 'observer'])
     hosts[1]!.child.kill('SIGTERM')
     await new Promise((r) => hosts[1]!.child.once('exit', r))
