@@ -3,6 +3,7 @@ export { defineServices } from './manifest/types.js'
 export type {
   BackoffOptions,
   ClusterOptions,
+  Placement,
   CommandServiceSpec,
   DependencyCondition,
   HealthCheck,

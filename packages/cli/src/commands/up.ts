@@ -22,6 +22,7 @@ interface UpOptions {
   watch?: boolean
   metrics?: MetricsAddress
   readyFd?: number
+  host?: string
 }
 
 export function registerUp(program: Command): void {
@@ -33,12 +34,15 @@ export function registerUp(program: Command): void {
     .option('--ui [port]', 'serve the live dashboard on 127.0.0.1 (default: any free port); the printed URL carries its token', portOption)
     .option('-w, --watch', "restart a service when a file under its entry's directory changes (and its dependents with it)")
     .option('--metrics <[host:]port>', 'serve the metrics of every service for Prometheus at http://host:port/metrics (host 127.0.0.1 unless given; port 0: any free port); overrides the manifest\'s metrics', metricsOption)
+    .option('--host <id>', "in a cluster on NATS (the manifest's cluster.nats): the id this host goes by (default: SVC_HOST, else the machine's hostname up to its first '.')")
     .option('--json', 'with --detach: print the result as JSON')
     .option('--ready-fd <n>', 'write "READY=1" to this file descriptor once everything runs, then close it (for s6, dinit, scripts; systemd needs nothing: NOTIFY_SOCKET)', parseReadyFd)
     .addOption(new Option('--foreground-daemon', 'internal: the background manager of --detach').hideHelp())
     .action(
       action(async (services: string[], _opts: UpOptions, command: Command) => {
         const opts = optionsOf<UpOptions>(command)
+        // Through the environment, so that a --detach daemon has it too (and every service can read it).
+        if (opts.host !== undefined) process.env.SVC_HOST = opts.host
         const ui = opts.ui === undefined ? undefined : opts.ui === true ? 0 : opts.ui
         const watch = opts.watch === true
         if (opts.foregroundDaemon) return daemon(opts.config, services, ui, watch, opts.metrics)

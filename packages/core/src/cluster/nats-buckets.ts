@@ -3,6 +3,7 @@
 // makes a silent host's entries disappear: JetStream removes a value that was not written again within it.
 // `nats` is loaded with these modules, which nothing a single-host graph runs imports.
 
+import { readFile } from 'node:fs/promises'
 import type { KV, NatsConnection } from 'nats'
 import { svcError } from '../errors.js'
 import { idToken } from './subjects.js'
@@ -14,8 +15,8 @@ export function bucketName(cluster: string, concern: 'hosts' | 'leases'): string
 
 /** Connects to NATS, or fails with a coded error that says where it looked. Credentials may be in the URL
  * (`nats://user:password@host:port`, or `nats://token@host:port`); they never appear in a message. */
-export async function connectNats(url: string, name: string): Promise<NatsConnection> {
-  const { connect } = await import('nats')
+export async function connectNats(url: string, name: string, credentialsFile: string | null = null): Promise<NatsConnection> {
+  const { connect, credsAuthenticator } = await import('nats')
   const parsed = new URL(url)
   const credentials = parsed.password
     ? { user: decodeURIComponent(parsed.username), pass: decodeURIComponent(parsed.password) }
@@ -25,8 +26,16 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
   parsed.username = ''
   parsed.password = ''
   const servers = parsed.toString().replace(/\/$/, '')
+  let authenticator
+  if (credentialsFile) {
+    try {
+      authenticator = credsAuthenticator(await readFile(credentialsFile))
+    } catch (cause) {
+      throw svcError('SVC_ERR_CLUSTER_UNREACHABLE', `Cannot read the NATS credentials file ${credentialsFile} (${(cause as Error).message}). Fix cluster.natsCredentials.`, { cause })
+    }
+  }
   try {
-    return await connect({ servers, name, ...credentials, maxReconnectAttempts: -1, reconnectTimeWait: 250 })
+    return await connect({ servers, name, ...credentials, ...(authenticator && { authenticator }), maxReconnectAttempts: -1, reconnectTimeWait: 250 })
   } catch (cause) {
     throw svcError('SVC_ERR_CLUSTER_UNREACHABLE', `Cannot reach NATS at ${servers} (${(cause as Error).message}). Start nats-server with JetStream (-js), check the credentials, or fix cluster.nats.`, { cause })
   }

@@ -5,10 +5,20 @@
 // to the host's credentials (`publish: svc.<cluster>.call.*.<host>`: a host cannot speak as another, and a service
 // process, which never has the credentials, cannot speak at all); the calling *service* is a header the calling
 // host's manager sets from the channel the call came on, as it does for calls within one host. Arguments and
-// results cross as the bytes they are (this module never decodes them).
+// results cross as the bytes they are (this module never decodes them), with their codec in a header when it is not
+// JSON.
+
+/** A body as it crosses: its bytes, and how they are encoded. */
+export interface Body {
+  bytes: Uint8Array
+  codec: BodyCodec
+}
+
+const json = (bytes: Uint8Array): Body => ({ bytes, codec: 'json' })
 
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection, type Subscription } from 'nats'
 import { restoreError, serializeError, svcError, type SerializedError } from '../errors.js'
+import type { BodyCodec } from '../protocol/body-codec.js'
 import { idToken, serviceToken } from './subjects.js'
 
 export function callSubject(cluster: string, service: string, fromHost: string): string {
@@ -23,10 +33,11 @@ export interface IncomingCall {
   method: string
   traceparent: string | undefined
   args: Uint8Array
+  codec: BodyCodec
 }
 
-/** Serves `service`'s calls from every host. `handle` answers with the result's bytes, or throws (sent back, coded). */
-export function serveCalls(nc: NatsConnection, cluster: string, service: string, handle: (call: IncomingCall) => Promise<Uint8Array>): Subscription {
+/** Serves `service`'s calls from every host. `handle` answers with the result (bytes: JSON), or throws (sent back, coded). */
+export function serveCalls(nc: NatsConnection, cluster: string, service: string, handle: (call: IncomingCall) => Promise<Uint8Array | Body>): Subscription {
   const prefix = `svc.${idToken('cluster', cluster)}.call.${serviceToken(service)}.`
   return nc.subscribe(`${prefix}*`, {
     queue: `svc.${cluster}.${serviceToken(service)}`,
@@ -39,6 +50,7 @@ export function serveCalls(nc: NatsConnection, cluster: string, service: string,
         method: h?.get('svc-method') ?? '',
         traceparent: h?.get('traceparent') || undefined,
         args: msg.data,
+        codec: h?.get('svc-codec') === 'v8' ? 'v8' : 'json',
       }
       const fail = (failure: unknown): void => {
         const reply = natsHeaders()
@@ -47,14 +59,15 @@ export function serveCalls(nc: NatsConnection, cluster: string, service: string,
       }
       Promise.resolve()
         .then(() => handle(call))
-        .then((result) => {
+        .then((answer) => {
+          const result = answer instanceof Uint8Array ? json(answer) : answer
           // NATS refuses (throws on) a message over its max_payload: the caller gets that, coded, not a timeout.
           const limit = nc.info?.max_payload ?? Infinity
-          if (result.length <= limit) return void msg.respond(result)
+          if (result.bytes.length <= limit) return void msg.respond(result.bytes, result.codec === 'json' ? undefined : { headers: codecHeader(result.codec) })
           fail(
-            svcError('SVC_ERR_MESSAGE_TOO_LARGE', `The result of ${service}.${call.method} is ${result.length} bytes; NATS takes at most ${limit} (its max_payload). Return less, or raise max_payload.`, {
+            svcError('SVC_ERR_MESSAGE_TOO_LARGE', `The result of ${service}.${call.method} is ${result.bytes.length} bytes; NATS takes at most ${limit} (its max_payload). Return less, or raise max_payload.`, {
               service,
-              details: { bytes: result.length, limitBytes: limit },
+              details: { bytes: result.bytes.length, limitBytes: limit },
             }),
           )
         }, fail)
@@ -70,13 +83,15 @@ export interface OutgoingCall {
   to: string
   method: string
   args: Uint8Array
+  /** How `args` are encoded (default JSON). */
+  codec?: BodyCodec
   traceparent?: string
   timeoutMs: number
 }
 
-/** Calls `to` on whichever host runs it (this one's own subscription included); resolves with the result's bytes. */
-export async function callOverNats(nc: NatsConnection, cluster: string, call: OutgoingCall): Promise<Uint8Array> {
-  const h: MsgHdrs = natsHeaders()
+/** Calls `to` on whichever host runs it (this one's own subscription included); resolves with the result. */
+export async function callOverNats(nc: NatsConnection, cluster: string, call: OutgoingCall): Promise<Body> {
+  const h: MsgHdrs = call.codec === 'v8' ? codecHeader('v8') : natsHeaders()
   h.set('svc-from', call.from)
   h.set('svc-method', call.method)
   if (call.traceparent) h.set('traceparent', call.traceparent)
@@ -108,5 +123,11 @@ export async function callOverNats(nc: NatsConnection, cluster: string, call: Ou
   }
   const failure = reply.headers?.get('svc-error')
   if (failure) throw restoreError(JSON.parse(failure) as SerializedError)
-  return reply.data
+  return { bytes: reply.data, codec: reply.headers?.get('svc-codec') === 'v8' ? 'v8' : 'json' }
+}
+
+function codecHeader(codec: BodyCodec): MsgHdrs {
+  const h = natsHeaders()
+  h.set('svc-codec', codec)
+  return h
 }

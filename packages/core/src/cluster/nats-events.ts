@@ -6,6 +6,7 @@
 
 import { headers as natsHeaders, type NatsConnection, type Subscription } from 'nats'
 import { svcError } from '../errors.js'
+import type { BodyCodec } from '../protocol/body-codec.js'
 import { idToken, serviceToken } from './subjects.js'
 
 export interface ClusterEvent {
@@ -13,9 +14,10 @@ export interface ClusterEvent {
   source: string
   event: string
   payload: Uint8Array
+  codec: BodyCodec
 }
 
-export function publishEvent(nc: NatsConnection, cluster: string, fromHost: string, source: string, event: string, payload: Uint8Array): void {
+export function publishEvent(nc: NatsConnection, cluster: string, fromHost: string, source: string, event: string, payload: Uint8Array, codec: BodyCodec = 'json'): void {
   const limit = nc.info?.max_payload ?? Infinity
   if (payload.length > limit) {
     throw svcError('SVC_ERR_MESSAGE_TOO_LARGE', `Event ${source}.${event} is ${payload.length} bytes; NATS takes at most ${limit} (its max_payload). Emit less, or raise max_payload.`, {
@@ -25,6 +27,7 @@ export function publishEvent(nc: NatsConnection, cluster: string, fromHost: stri
   }
   const h = natsHeaders()
   h.set('svc-event', event)
+  if (codec !== 'json') h.set('svc-codec', codec)
   nc.publish(`svc.${idToken('cluster', cluster)}.event.${serviceToken(source)}.${idToken('host', fromHost)}`, payload, { headers: h })
 }
 
@@ -36,7 +39,7 @@ export function subscribeEvents(nc: NatsConnection, cluster: string, subscriber:
     callback: (error, msg) => {
       const event = msg?.headers?.get('svc-event')
       if (error || !event || !events.has(event)) return
-      deliver({ fromHost: msg.subject.slice(prefix.length), source, event, payload: msg.data })
+      deliver({ fromHost: msg.subject.slice(prefix.length), source, event, payload: msg.data, codec: msg.headers?.get('svc-codec') === 'v8' ? 'v8' : 'json' })
     },
   })
 }

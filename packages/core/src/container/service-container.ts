@@ -10,6 +10,7 @@ import { directToken } from '../protocol/direct-token.js'
 import type { DirectGrant, StartMessage } from '../protocol/messages.js'
 import type { ResolvedService } from '../manifest/normalize.js'
 import type { ListenAddress, ListenSocket } from './listen-socket.js'
+import type { CallTarget } from '../manager/router.js'
 
 /** Gives the socket a service with `listen` shares between its processes (manager/listen-sockets.ts): opened on
  * first use, the same one for every later process. */
@@ -69,6 +70,16 @@ export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
 
   abstract readonly controller: ServiceController | null
   abstract readonly pid: number | null
+  /** The host this instance runs on when it is not this one (a graph across hosts: cluster/placed-container.ts). */
+  get host(): string | null {
+    return null
+  }
+
+  /** How to call it while it runs on another host; null while it runs here (calls go to `controller`). */
+  get peer(): CallTarget | null {
+    return null
+  }
+
   /** The warm spare's pid (restart.warmSpare), once it has booted. */
   get sparePid(): number | null {
     return null

@@ -25,6 +25,8 @@ export interface FanoutHost {
   /** The controller of a service that may receive events now, if any. */
   target(name: string): ServiceController | null
   dropped(drop: EventDrop): void
+  /** Takes the event elsewhere instead (a graph across hosts: to NATS, which delivers it back through deliver()). */
+  across?(source: string, message: EmitMessage): boolean
 }
 
 interface Congestion {
@@ -46,25 +48,29 @@ export class EventFanout {
   ) {}
 
   emit(source: string, message: EmitMessage): void {
-    for (const subscriber of this.host.subscribersOf(source, message.event)) {
-      const controller = this.host.target(subscriber)
-      if (!controller) continue
-      // The router's measure: past it the subscriber has not read 16 MiB (by default), and the emitter must not pay for that.
-      const queuedBytes = controller.queuedBytes
-      if (queuedBytes >= this.maxQueuedBytes) {
-        this.#drop(subscriber, source, message.event, queuedBytes)
-        continue
-      }
-      try {
-        controller.send({ type: 'event', from: source, event: message.event, payload: message.payload })
-      } catch {
-        // Only an event within a few bytes of the size limit (its header grows by `from`): dropped, as events may be.
-      }
-      // It reads again: the congestion is over, so say so now, unless a subscriber that hovers at the bound (reads a
-      // little, misses a little) would then be reported on every turn: within a second of the last report, the timer does.
-      if (this.#congested.has(subscriber) && performance.now() - (this.#reportedAt.get(subscriber) ?? -Infinity) >= this.reportMs) {
-        this.#report(subscriber)
-      }
+    if (this.host.across?.(source, message)) return
+    for (const subscriber of this.host.subscribersOf(source, message.event)) this.deliver(subscriber, source, message)
+  }
+
+  /** Delivers one event to one subscriber, unless it is not reading its channel. */
+  deliver(subscriber: string, source: string, message: EmitMessage): void {
+    const controller = this.host.target(subscriber)
+    if (!controller) return
+    // The router's measure: past it the subscriber has not read 16 MiB (by default), and the emitter must not pay for that.
+    const queuedBytes = controller.queuedBytes
+    if (queuedBytes >= this.maxQueuedBytes) {
+      this.#drop(subscriber, source, message.event, queuedBytes)
+      return
+    }
+    try {
+      controller.send({ type: 'event', from: source, event: message.event, payload: message.payload })
+    } catch {
+      // Only an event within a few bytes of the size limit (its header grows by `from`): dropped, as events may be.
+    }
+    // It reads again: the congestion is over, so say so now, unless a subscriber that hovers at the bound (reads a
+    // little, misses a little) would then be reported on every turn: within a second of the last report, the timer does.
+    if (this.#congested.has(subscriber) && performance.now() - (this.#reportedAt.get(subscriber) ?? -Infinity) >= this.reportMs) {
+      this.#report(subscriber)
     }
   }
 

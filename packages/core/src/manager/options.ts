@@ -37,4 +37,9 @@ export interface ManagerOptions {
   /** Metrics of the whole graph for Prometheus (docs/operations.md): `true` counts them for metrics(); `{ port, host? }`
    * also serves them at http://host:port/metrics from start() to close(). Default: the manifest's `metrics`, else off. */
   metrics?: boolean | { port: number; host?: string }
+  /** In a cluster on NATS (the manifest's `cluster.nats`): the id this host goes by, as `svc up --host` gives it.
+   * Default: SVC_HOST, else the machine's hostname up to its first '.'. */
+  host?: string
+  /** In a cluster on NATS: how long a silent host stays a member and an unrenewed lease lasts. Default 3000 ms. */
+  clusterTtlMs?: number
 }

@@ -9,11 +9,17 @@ import { materialize, type RawBody } from '../protocol/raw-body.js'
 import { isTooLarge, tooLargeFor, wholeMiB } from '../port/message-size.js'
 import type { CallMeters } from './call-meters.js'
 
+/** Where a call can be sent: a local instance's controller, or an instance on another host (cluster/remote-peer.ts). */
+export type CallTarget = Pick<ServiceController, 'inFlight' | 'connected' | 'queuedBytes' | 'send' | 'callStarted' | 'callEnded' | 'whenIdle'>
+
 export interface RouteTarget {
   readonly state: string
   readonly kind: 'node' | 'command'
-  /** The running instance a call goes to (node/service-node.ts balances), or null when none runs. */
-  pick(): ServiceController | null
+  /** The running instance a call goes to (node/service-node.ts balances; one here before one on another host), or null
+   * when none runs. */
+  pick(): CallTarget | null
+  /** The same among the instances on this host only. */
+  pickLocal(): CallTarget | null
 }
 
 export interface RouterHost {
@@ -25,7 +31,7 @@ export interface RouterHost {
 }
 
 /** What a call comes back with. A response message is one too: it is passed on as it is. */
-type Answer = { ok: true; value: unknown } | { ok: false; error: SerializedError }
+export type Answer = { ok: true; value: unknown } | { ok: false; error: SerializedError }
 
 interface Pending {
   from: string
@@ -36,7 +42,7 @@ interface Pending {
   channel: ServiceController | null
   callerId: number
   /** The instance it was sent to: only that one may answer it, and its exit fails it. */
-  via: ServiceController | null
+  via: CallTarget | null
   /** A call from outside the graph: settles its promise. */
   settle: ((answer: Answer) => void) | null
 }
@@ -49,6 +55,9 @@ interface Pending {
  * more than the bytes counted: docs/benchmarks.md, "Memory under attack").
  */
 export const MAX_QUEUED_BYTES = 16 * 1024 * 1024
+
+/** The caller of a call from outside the graph: tests, the CLI, the control socket, another host's manager. */
+export const OUTSIDE = '(manager)'
 
 export interface CallStats {
   count: number
@@ -83,19 +92,7 @@ export class Router {
         )
       return
     }
-    if (!this.host.mayCall(from, message.to, message.method)) {
-      this.#end(pending, {
-        ok: false,
-        error: serializeError(
-          svcError(
-            'SVC_ERR_ACCESS_DENIED',
-            `Service "${from}" may not call "${message.to}": it is not in its dependsOn (or permissions.calls). Declare the dependency in the manifest.`,
-            { service: from, details: { target: message.to } },
-          ),
-        ),
-      })
-      return
-    }
+    if (!this.host.mayCall(from, message.to, message.method)) return this.#end(pending, { ok: false, error: serializeError(denied(from, message.to)) })
     this.#forward(pending, message.args, message.trace)
   }
 
@@ -112,27 +109,46 @@ export class Router {
           reject(error)
         }
       }
-      const id = this.#forward({ from: '(manager)', to, method, at: 0, channel: null, callerId: 0, via: null, settle }, args, undefined, via)
-      if (id !== undefined) {
-        timer = setTimeout(() => {
-          const pending = this.#pending.get(id)
-          if (pending) {
-            this.#forget(id, pending)
-            this.meters?.ended(pending.from, to, method, true)
-          }
-          reject(
-            svcError('SVC_ERR_CALL_TIMEOUT', `Call to ${to}.${method} got no answer within ${timeoutMs} ms. Is "${to}" stuck?`, {
-              service: to,
-              details: { method, timeoutMs },
-            }),
-          )
-        }, timeoutMs)
+      const pending: Pending = { from: OUTSIDE, to, method, at: 0, channel: null, callerId: 0, via: null, settle }
+      const id = this.#forward(pending, args, undefined, via && (() => (via.connected ? via : null)))
+      if (id !== undefined) timer = setTimeout(() => this.#expire(id, pending, timeoutMs), timeoutMs)
+    })
+  }
+
+  /** A call from outside the graph (or another host) got no answer in time: forgotten, and failed. */
+  #expire(id: number, pending: Pending, timeoutMs: number): void {
+    const { to, method } = pending
+    if (this.#pending.get(id) === pending) {
+      this.#forget(id, pending)
+      this.meters?.ended(pending.from, to, method, true)
+    }
+    pending.settle!({
+      ok: false,
+      error: serializeError(svcError('SVC_ERR_CALL_TIMEOUT', `Call to ${to}.${method} got no answer within ${timeoutMs} ms. Is "${to}" stuck?`, { service: to, details: { method, timeoutMs } })),
+    })
+  }
+
+  /**
+   * A call from a service on another host (cluster/cluster-link.ts): the manifest's access rule is checked here, on
+   * the host that serves it, and it goes to an instance on this host only. Resolves with the answer as it came back
+   * (a relayed result stays bytes).
+   */
+  relay(from: string, to: string, method: string, args: RawBody, trace: string | undefined, timeoutMs: number): Promise<Answer> {
+    const pending: Pending = { from, to, method, at: 0, channel: null, callerId: 0, via: null, settle: null }
+    if (from !== OUTSIDE && !this.host.mayCall(from, to, method)) return Promise.resolve({ ok: false, error: serializeError(denied(from, to)) })
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined
+      pending.settle = (answer) => {
+        clearTimeout(timer)
+        resolve(answer)
       }
+      const id = this.#forward(pending, args, trace, (target) => target.pickLocal())
+      if (id !== undefined) timer = setTimeout(() => this.#expire(id, pending, timeoutMs), timeoutMs)
     })
   }
 
   /** A response from service `from`, arriving on `controller`: only the instance a request went to may answer it. */
-  fromResponse(from: string, controller: ServiceController, message: ResponseMessage): void {
+  fromResponse(from: string, controller: CallTarget, message: ResponseMessage): void {
     const pending = this.#pending.get(message.id)
     if (!pending || pending.via !== controller) return
     this.#forget(message.id, pending)
@@ -165,7 +181,7 @@ export class Router {
   }
 
   /** An instance stopped: everything waiting on it fails now rather than at its timeout. */
-  failPendingOn(instance: ServiceController, why: string): void {
+  failPendingOn(instance: CallTarget, why: string): void {
     if (instance.inFlight === 0) return
     for (const [id, p] of this.#pending) {
       if (p.via !== instance) continue
@@ -187,8 +203,9 @@ export class Router {
     return { ...this.#statsOf(service) }
   }
 
-  /** Sends the call on to its target, or answers the caller at once when it cannot be. Returns the routed id. */
-  #forward(pending: Pending, args: unknown[], trace?: string, pinned?: ServiceController): number | undefined {
+  /** Sends the call on to its target (the instance `choose` gives, by default the balanced pick), or answers the caller
+   * at once when it cannot be. Returns the routed id. */
+  #forward(pending: Pending, args: unknown[] | RawBody, trace?: string, choose: (target: RouteTarget) => CallTarget | null = (target) => target.pick()): number | undefined {
     const { to, method } = pending
     const target = this.host.target(to)
     if (!target) {
@@ -203,7 +220,7 @@ export class Router {
       this.#end(pending, { ok: false, error: serializeError(svcError('SVC_ERR_NOT_CALLABLE', message, { service: to, details: { method } })) })
       return undefined
     }
-    const controller = target.state !== 'running' ? null : pinned ? (pinned.connected ? pinned : null) : target.pick()
+    const controller = target.state !== 'running' ? null : choose(target)
     if (!controller) {
       this.#end(pending, {
         ok: false,
@@ -233,7 +250,9 @@ export class Router {
     this.#pending.set(id, pending)
     let sent: boolean
     try {
-      sent = controller.send(trace ? { type: 'request', id, from: pending.from, method, args, trace } : { type: 'request', id, from: pending.from, method, args })
+      // A relayed body (RawBody) goes on as the bytes it came in; the frame writer knows it.
+      const body = args as unknown[]
+      sent = controller.send(trace ? { type: 'request', id, from: pending.from, method, args: body, trace } : { type: 'request', id, from: pending.from, method, args: body })
     } catch (cause) {
       this.#forget(id, pending)
       this.#end(pending, {
@@ -276,6 +295,13 @@ export class Router {
 function answer(pending: Pending, r: Answer): void {
   if (pending.channel) void pending.channel.send({ type: 'response', id: pending.callerId, ...r } as ResponseMessage)
   else pending.settle!(r)
+}
+
+function denied(from: string, to: string): Error {
+  return svcError('SVC_ERR_ACCESS_DENIED', `Service "${from}" may not call "${to}": it is not in its dependsOn (or permissions.calls). Declare the dependency in the manifest.`, {
+    service: from,
+    details: { target: to },
+  })
 }
 
 function overloaded(to: string, method: string, queuedBytes: number, limitBytes: number): Error {

@@ -4,7 +4,6 @@
 import { EventEmitter } from 'eventemitter3'
 import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
-import { hostContainment } from '../container/containment.js'
 import { launchInlineInTurns, type Launch } from '../container/launch.js'
 import { Spawner } from '../container/spawner.js'
 import { svcError } from '../errors.js'
@@ -24,6 +23,8 @@ import { createChildService, finishedChildren } from './child-services.js'
 import { createSupervisor } from './recovery.js'
 import { defaultContainers } from './default-containers.js'
 import { ListenSockets } from './listen-sockets.js'
+import { ClusterMode } from './cluster-mode.js'
+import { openRun, reportPermissions } from './first-start.js'
 import { displayState } from './display-state.js'
 import { snapshotOf } from './snapshot.js'
 import { deniedLine, droppedLine } from './log-notes.js'
@@ -89,9 +90,12 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   readonly #watch: WatchRestarts
   /** The ports of services with `listen`, held across their restarts (manager/listen-sockets.ts). */
   readonly #listenSockets = new ListenSockets()
+  /** Its part of a graph across hosts (the manifest's `cluster.nats`); null on a host alone. */
+  readonly #cluster: ClusterMode | null
   /** Applies and watch restarts never overlap: each starts from the graph the one before left. */
   #changes: Promise<unknown> = Promise.resolve()
   #runOpened = false
+  readonly #notice = (service: string, message: string): void => void this.emit('notice', { service, message, at: Date.now() })
   #permissionsReported = false
   #closing = false
   #fatal: Error | null = null
@@ -127,6 +131,14 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       mayCall: (from, to, method) => this.#methods.mayUse(from, to, `call ${method}`),
       manager: (from, method, args) => this.#methods.call(from, method, args),
     }, options.maxQueuedBytes, this.#metrics?.calls)
+    const notice = this.#notice
+    this.#cluster = ClusterMode.of(this.manifest, options, {
+      router: this.#router,
+      bus: this.#bus,
+      fanout: () => this.#fanout,
+      down: (host) => void (notice('(manager)', `host "${host}" closes the whole cluster`), this.close()),
+      notice,
+    })
     this.#fanout = new EventFanout({
       subscribersOf: (source, event) => this.#bus.subscribersOf(source, event),
       target: (name) => {
@@ -134,6 +146,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
         return target?.state === 'running' || target?.state === 'starting' ? target.eventTarget() : null
       },
       dropped: (drop) => this.#eventsDropped(drop),
+      across: (source, message) => this.#cluster?.emit(source, message) ?? false,
     }, options.maxQueuedBytes)
     this.#supervisor = createSupervisor({
       closing: () => this.#closing,
@@ -202,8 +215,11 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     if (this.#closing) throw svcError('SVC_ERR_MANAGER_CLOSED', 'The manager is closed. Create a new ServicesManager to start again.')
     const wanted = this.manifest.graph.withDependencies(this.#known(names ?? this.manifest.graph.names))
     let nodes = this.manifest.graph.startOrder(wanted).map((n) => this.#node(n))
-    this.#reportPermissions()
-    this.#openRun()
+    if (!this.#permissionsReported) reportPermissions(this.#nodes.values(), this.#options.containers !== undefined, this.#notice)
+    this.#permissionsReported = true
+    if (this.#run && !this.#runOpened) openRun(this.#run, this.manifest.stateDir, this.#notice)
+    this.#runOpened = true
+    await this.#cluster?.open()
     for (const node of nodes) {
       node.stopped = false
       if (node.failed) this.resetFailed(node.name)
@@ -236,8 +252,10 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.#supervisor.forget(name)
   }
 
-  /** Closes the named services (default: all), dependents first. A closed service is not restarted. */
-  close(names?: string[]): Promise<void> {
+  /** Closes the named services (default: all), dependents first. A closed service is not restarted. In a cluster
+   * on NATS, this host's part; `{ cluster: true }`: every host's, in reverse dependency order across hosts. */
+  async close(names?: string[], options?: { cluster?: boolean }): Promise<void> {
+    if (options?.cluster && !names) await this.#cluster?.downAll()
     return this.#close(names, false)
   }
 
@@ -251,6 +269,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       const order = this.manifest.graph.startOrder().reverse().map((n) => this.#node(n))
       await Promise.all(order.map((node) => node.close('manager closing')))
       await Promise.all(order.map((node) => node.dispose()))
+      await this.#cluster?.close()
       await this.#spawner?.close()
       await this.#listenSockets.closeAll()
       this.#fanout.forgetAll()
@@ -476,13 +495,15 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       dependencies: (n) => this.manifest.graph.dependenciesOf(n.name).map((d) => this.#node(d)),
       dependents: (n) => this.manifest.graph.dependentsOf(n.name).map((d) => this.#node(d)),
       container: (n, index) => {
-        const container = containers(instanceOf(service, index))
+        const local = containers(instanceOf(service, index))
+        const container = this.#cluster?.place(n, index, local) ?? local
         wireContainer(n, container, output, wiring)
         return container
       },
       retire: (_n, instance) => void instance.container.dispose(),
       retryStart: (n) => (this.#closing || n.stopped ? null : this.#supervisor.startRetry(n)),
       retryInstance: (n, instance) => this.#supervisor.instanceRetry(n, instance, instance.lastExit ?? { code: 1, signal: null }),
+      ...(this.#cluster && { dependentsElsewhere: (n, moment) => this.#cluster!.dependentsElsewhere(n, moment) }),
     })
     this.#output.set(service.name, output)
     this.#nodes.set(service.name, node)
@@ -506,6 +527,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     node.on('started', () => this.emit('spawned', { service: service.name, pid: node.pid, at: Date.now() }))
     node.on('instance', (instance, from, to, reason) => {
       this.#care.instanceChanged(node, instance, from, to)
+      this.#cluster?.instancesChanged(this.#nodes.values())
       this.emit('instance', { service: service.name, instance: instance.id, index: instance.index, pid: instance.pid, from, to, at: Date.now(), reason })
     })
     node.on('instanceCrash', (instance, report) => {
@@ -544,32 +566,6 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.#add(service)
     this.emit('notice', { service: service.name, message: `child service of "${from}" created`, at: Date.now() })
     await this.#node(service.name).start('spawned by its parent')
-  }
-
-  // Say what is enforced and what is not, once, for every service that asked for restrictions.
-  #reportPermissions(): void {
-    if (this.#permissionsReported) return
-    this.#permissionsReported = true
-    if (!this.#options.containers) this.emit('notice', { service: '(manager)', message: `containment: ${hostContainment().describe()}`, at: Date.now() })
-    for (const node of this.#nodes.values()) {
-      if (Object.keys(node.service.permissions).length === 0) continue
-      for (const line of node.instances[0]?.container.permissionReport ?? []) {
-        this.emit('notice', { service: node.name, message: `permissions: ${line}`, at: Date.now() })
-      }
-    }
-  }
-
-  #openRun(): void {
-    if (!this.#run || this.#runOpened) return
-    this.#runOpened = true
-    try {
-      const { killed } = this.#run.open()
-      if (killed.length > 0) {
-        this.emit('notice', { service: '(manager)', message: `killed leftovers of a dead run: process groups ${killed.join(', ')}`, at: Date.now() })
-      }
-    } catch (cause) {
-      throw svcError('SVC_ERR_STATE_DIR', `Cannot use the state directory ${this.manifest.stateDir} (${(cause as Error).message}). Make it writable or set stateDir in the manifest.`, { cause })
-    }
   }
 
   // A critical service is gone for good: close everything in reverse order; start()/`svc up` fail.

@@ -54,6 +54,8 @@ export function wireContainer(node: ServiceNode, container: ServiceContainer, ou
   container.on('output', (stream, line) => output.line(stream, line))
   container.on('exit', (report) => {
     output.reportDrops() // its output has ended: drops of a last burst are reported now
+    const peer = container.peer // an instance on another host that this host no longer sees running
+    if (peer) host.router.failPendingOn(peer, 'is gone from its host')
     for (const controller of controllers) {
       host.router.failPendingOn(controller, report.expected ? 'closed' : 'exited')
       if (!controller.connected) controllers.delete(controller)

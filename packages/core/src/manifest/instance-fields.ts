@@ -1,8 +1,8 @@
 // How many processes a service runs and how calls are spread over them (node/instance.ts): `instances`, `balance`,
-// `drainTimeoutMs` and `limits`.
+// `drainTimeoutMs`, `limits`, and on which hosts they run (`placement`, in a cluster on NATS).
 
 import { Checker } from './checks.js'
-import type { BalanceStrategy } from './types.js'
+import type { BalanceStrategy, Placement } from './types.js'
 
 export interface InstanceFields {
   /** How many processes run the service (default 1). */
@@ -13,6 +13,8 @@ export interface InstanceFields {
   drainTimeoutMs: number
   /** An instance whose process tree's RSS stays above `memoryMb` is replaced by a reload. */
   limits: { memoryMb: number | null }
+  /** Where its instances run in a cluster on NATS; null: not given ('any'). */
+  placement: Placement | null
 }
 
 const BALANCES: BalanceStrategy[] = ['least-inflight', 'round-robin']
@@ -31,5 +33,21 @@ export function readInstanceFields(c: Checker, s: Record<string, unknown>, onesh
   const limits = c.object(s.limits, 'limits', LIMIT_FIELDS, '{ memoryMb: 512 }')
   const memoryMb = limits?.memoryMb === undefined ? null : c.count(limits.memoryMb, 'limits.memoryMb', 0, 16, 1024 * 1024)
   if (oneshot && memoryMb !== null) c.fail('limits.memoryMb', 'does not apply to a one-shot: it is not reloaded')
-  return { instances, balance, drainTimeoutMs: c.ms(s.drainTimeoutMs, 'drainTimeoutMs', 10_000), limits: { memoryMb } }
+  return { instances, balance, drainTimeoutMs: c.ms(s.drainTimeoutMs, 'drainTimeoutMs', 10_000), limits: { memoryMb }, placement: placementOf(c, s.placement) }
+}
+
+const HOST_ID = /^[A-Za-z0-9_-]+$/
+
+function placementOf(c: Checker, value: unknown): Placement | null {
+  if (value === undefined) return null
+  if (value === 'any' || value === 'every') return value
+  const accepted = `'any' (one host at a time), 'every' (each host) or { hosts: ['a', 'b'] }`
+  const pinned = c.object(value, 'placement', ['hosts'], accepted)
+  if (!pinned) return null
+  const hosts = pinned.hosts
+  if (!Array.isArray(hosts) || hosts.length === 0 || !hosts.every((h) => typeof h === 'string' && HOST_ID.test(h))) {
+    c.fail('placement.hosts', `must list host ids (letters, digits, '-' and '_'), got ${JSON.stringify(hosts)}`)
+    return null
+  }
+  return { hosts: [...new Set(hosts as string[])] }
 }

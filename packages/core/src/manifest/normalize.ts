@@ -11,7 +11,7 @@ import { readEnvFiles } from './env-files.js'
 import { DEFAULT_METRICS_HOST } from '../metrics/metrics-server.js'
 import type { PolledProbe, ResolvedProbe } from '../probes/types.js'
 import type { RetryRule } from '../remote/retry.js'
-import type { BalanceStrategy, DependencyCondition, LogOptions, Manifest, Permissions, RestartPolicyName, ServiceSpec } from './types.js'
+import type { BalanceStrategy, DependencyCondition, LogOptions, Manifest, Placement, Permissions, RestartPolicyName, ServiceSpec } from './types.js'
 
 /** A graph of up to this many services runs no spawner unless its manifest asks: with one, 3 and 10 services took
  * 13–19 % longer to start than forked in the manager, one per turn of its event loop, at about the same worst stall;
@@ -87,6 +87,8 @@ export interface ResolvedService {
   balance: BalanceStrategy
   drainTimeoutMs: number
   limits: { memoryMb: number | null }
+  /** Where its instances run in a cluster on NATS; null: not given ('any'). */
+  placement: Placement | null
   /** Per dependency: how its calls are retried when their instance ended first (remote/retry.ts). */
   retry: Record<string, RetryRule>
   /** A TCP port the manager holds and every process of the service accepts on (fd 4, ctx.listen); null: none. */
@@ -98,8 +100,9 @@ export interface ResolvedManifest {
   graph: DependencyGraph
   stateDir: string
   cwd: string
-  /** `cluster` from the manifest; every service also gets it as SVC_CLUSTER_REDIS / SVC_CLUSTER_NAME. */
-  cluster: { redis: string; name: string } | null
+  /** `cluster` from the manifest; every service also gets it as SVC_CLUSTER_NAME (and SVC_CLUSTER_REDIS). With `nats`,
+   * the graph spreads over the hosts that run it (cluster/cluster-link.ts). */
+  cluster: ResolvedCluster | null
   /** Services are forked by a spawner process (container/spawner.ts): as the manifest says, else by its size. */
   spawner: boolean
   /** Where to serve `/metrics`; null: not served (unless the manager's options say so). */
@@ -107,7 +110,7 @@ export interface ResolvedManifest {
 }
 
 const MANIFEST_FIELDS = ['services', 'stateDir', 'cluster', 'spawner', 'metrics']
-const CLUSTER_FIELDS = ['redis', 'name']
+const CLUSTER_FIELDS = ['redis', 'name', 'nats', 'natsCredentials']
 const METRICS_FIELDS = ['port', 'host']
 
 export type EntryResolver = (service: string, entry: string, cwd: string) => string
@@ -128,12 +131,13 @@ export function normalizeManifest(manifest: Manifest, cwd: string, resolve: Entr
   const names = Object.keys(manifest.services)
   const fields = Object.entries(manifest.services).map(([name, spec]) => readService(top.forService(name), spec, names))
   checkConditions(top, fields)
+  if (!cluster?.nats) for (const f of fields) if (f.placement !== null) top.forService(f.name).fail('placement', 'needs cluster: { name, nats } (a graph across hosts); without it every service runs here')
   if (problems.length > 0) throw manifestInvalid(problems)
   const graph = new DependencyGraph(fields.map((f) => [f.name, f.dependsOn]))
   const services = fields.map((f): ResolvedService => {
     const service = resolveFields(f, cwd, null, resolve)
     // Cluster membership reaches every service as environment (the scheduler joins the pool with it).
-    if (cluster) service.env = { SVC_CLUSTER_REDIS: cluster.redis, SVC_CLUSTER_NAME: cluster.name, ...service.env }
+    if (cluster) service.env = { ...(cluster.redis && { SVC_CLUSTER_REDIS: cluster.redis }), SVC_CLUSTER_NAME: cluster.name, ...service.env }
     return service
   })
   const spawner = spawnerFlag ?? services.length > INLINE_UP_TO_SERVICES
@@ -149,16 +153,30 @@ function metricsOf(c: Checker, value: unknown): ResolvedManifest['metrics'] {
   return { port, host }
 }
 
+export interface ResolvedCluster {
+  name: string
+  /** The node pool and the scheduler's cluster mode (Redis). */
+  redis: string | null
+  /** Services across hosts (NATS with JetStream); credentials in the URL or in `natsCredentials`. */
+  nats: string | null
+  /** A NATS credentials file (`nsc`'s .creds: a user JWT and its seed). */
+  natsCredentials: string | null
+}
+
 function clusterOf(c: Checker, value: unknown): ResolvedManifest['cluster'] {
-  const accepted = '{ redis: "redis://host:port", name: "pool-name" }'
+  const accepted = '{ name: "my-cluster", nats: "nats://host:4222" } and/or redis: "redis://host:port"'
   const cluster = c.object(value, 'cluster', CLUSTER_FIELDS, accepted)
   if (!cluster) return null
-  const redis = c.text(cluster.redis, 'cluster.redis', 'a Redis URL such as "redis://host:port"')
-  const name = c.text(cluster.name, 'cluster.name', 'the name of the pool')
-  for (const [key, v] of [['redis', redis], ['name', name]] as const) {
-    if (cluster[key] === undefined && v === undefined) c.fail(`cluster.${key}`, `is missing: cluster needs ${accepted}`)
-  }
-  return redis && name ? { redis, name } : null
+  const name = c.text(cluster.name, 'cluster.name', 'the name of the cluster (letters, digits, - and _)')
+  const redis = c.text(cluster.redis, 'cluster.redis', 'a Redis URL such as "redis://host:port"') ?? null
+  const nats = c.text(cluster.nats, 'cluster.nats', 'a NATS URL such as "nats://host:4222"') ?? null
+  const natsCredentials = c.text(cluster.natsCredentials, 'cluster.natsCredentials', 'the path of a NATS .creds file') ?? null
+  if (cluster.name === undefined) c.fail('cluster.name', `is missing: cluster needs ${accepted}`)
+  if (cluster.redis === undefined && cluster.nats === undefined) c.fail('cluster', `needs nats (services across hosts) or redis (the node pool): ${accepted}`)
+  if (nats !== null && !/^(nats|tls|wss?):\/\//.test(nats)) c.fail('cluster.nats', `must be a nats:// URL, got ${JSON.stringify(nats)}`)
+  if (natsCredentials !== null && nats === null) c.fail('cluster.natsCredentials', 'needs cluster.nats')
+  if (name !== undefined && nats !== null && !/^[A-Za-z0-9_-]+$/.test(name)) c.fail('cluster.name', `must use letters, digits, '-' and '_' with nats (it names NATS subjects), got ${JSON.stringify(name)}`)
+  return name && (redis || nats) ? { name, redis, nats, natsCredentials } : null
 }
 
 /** One service, checked and resolved; throws SVC_ERR_MANIFEST_INVALID with every problem it has. */

@@ -18,7 +18,7 @@ const POLICIES: RestartPolicyName[] = ['never', 'on-failure', 'always']
 const SERVICE_FIELDS = [
   'entry', 'command', 'dependsOn', 'config', 'env', 'envFile', 'cwd', 'nodeArgs', 'stopSignal', 'ready', 'oneshot',
   'permissions', 'restart', 'critical', 'direct', 'startTimeoutMs', 'stopTimeoutMs', 'killTimeoutMs', 'health', 'logs', 'watch',
-  'instances', 'balance', 'drainTimeoutMs', 'limits', 'retry',
+  'instances', 'balance', 'drainTimeoutMs', 'limits', 'retry', 'placement',
   'listen',
 ]
 const RESTART_FIELDS = ['policy', 'backoff', 'maxRestarts', 'windowMs', 'warmSpare']

@@ -141,6 +141,8 @@ interface CommonSpec<Config> {
   instances?: number
   /** Default 'least-inflight'. */
   balance?: BalanceStrategy
+  /** In a cluster on NATS (`cluster.nats`): where its instances run. Default 'any'. */
+  placement?: Placement
   /** How long an instance being replaced (reload) or scaled away may take to finish its calls (default 10 000). */
   drainTimeoutMs?: number
   /**
@@ -195,9 +197,20 @@ export interface CommandServiceSpec<Config = unknown> extends CommonSpec<Config>
 export type ServiceSpec<Config = unknown> = NodeServiceSpec<Config> | CommandServiceSpec<Config>
 
 export interface ClusterOptions {
-  redis: string
+  /** Names the cluster: its NATS subjects and buckets, and the node pool's keys. */
   name: string
+  /** The node pool and the scheduler's cluster mode. */
+  redis?: string
+  /** Runs the graph across hosts (docs/cluster.md): 'nats://host:4222', credentials in the URL if needed. Each host
+   * runs the same manifest with `svc up --host <id>`. */
+  nats?: string
+  /** A NATS credentials file (a user JWT and seed, as `nsc` writes them), instead of credentials in the URL. */
+  natsCredentials?: string
 }
+
+/** Where a service's instances run in a cluster on NATS: one host at a time, failing over ('any', the default);
+ * one instance on every host ('every'); or spread over the listed hosts. */
+export type Placement = 'any' | 'every' | { hosts: string[] }
 
 /** Where the manager serves `/metrics` for Prometheus (docs/operations.md, "Metrics"). */
 export interface MetricsOptions {

@@ -5,6 +5,7 @@
 import { hostname } from 'node:os'
 import type { ExitReport, ServiceContainer } from '../container/service-container.js'
 import type { ServiceController } from '../controller/service-controller.js'
+import type { CallTarget } from '../manager/router.js'
 import { svcError } from '../errors.js'
 import type { ExitInfo, InstanceState } from '../protocol/snapshot.js'
 
@@ -16,12 +17,17 @@ const ALLOWED: Record<InstanceState, InstanceState[]> = {
   closing: ['closed'],
 }
 
-/** Where an instance runs. One host today; the model has room for several (a graph across hosts). */
+/** Where an instance runs: this host, or another of the cluster (cluster/placed-container.ts decides at each start). */
 export interface Placement {
   host: string
 }
 
-const LOCAL: Placement = Object.freeze({ host: hostname() })
+let LOCAL: Placement = Object.freeze({ host: hostname() })
+
+/** The id this host goes by in snapshots: its hostname, or the cluster host id it was started with. */
+export function setLocalHost(host: string): void {
+  LOCAL = Object.freeze({ host })
+}
 
 export class Instance {
   state: InstanceState = 'closed'
@@ -33,7 +39,6 @@ export class Instance {
   pendingExitReason: 'unhealthy' | 'lost-channel' | null = null
   /** A restart of this instance alone is waiting or under way; aborted when the service closes or goes down. */
   restart: AbortController | null = null
-  readonly placement: Placement = LOCAL
 
   constructor(
     readonly service: string,
@@ -50,13 +55,29 @@ export class Instance {
     return this.container.controller
   }
 
+  /** Where it runs now. */
+  get placement(): Placement {
+    const host = this.container.host
+    return host === null ? LOCAL : { host }
+  }
+
+  /** Runs on another host: calls reach it over the cluster (`peer`), and this host neither starts nor stops it. */
+  get remote(): boolean {
+    return this.container.host !== null
+  }
+
+  /** Where calls to it go while it runs: its controller here, or its peer on another host. */
+  get target(): CallTarget | null {
+    return this.container.peer ?? this.container.controller
+  }
+
   get pid(): number | null {
     return this.container.pid
   }
 
   /** Calls sent to it and not answered yet. */
   get inFlight(): number {
-    return this.controller?.inFlight ?? 0
+    return this.target?.inFlight ?? 0
   }
 
   get live(): boolean {
@@ -109,7 +130,7 @@ export class Instance {
   async drain(timeoutMs: number): Promise<void> {
     if (this.state !== 'running') return
     this.set('draining', 'draining')
-    await this.controller?.whenIdle(timeoutMs)
+    await this.target?.whenIdle(timeoutMs)
   }
 
   /** A one-shot's process exited 0: nothing runs any more, and its next start runs it again. */

@@ -10,6 +10,7 @@ import { EventEmitter } from 'eventemitter3'
 import { debuglog } from 'node:util'
 import type { ExitReport, ServiceContainer } from '../container/service-container.js'
 import type { ServiceController } from '../controller/service-controller.js'
+import type { CallTarget } from '../manager/router.js'
 import { svcError } from '../errors.js'
 import { MAX_INSTANCES } from '../manifest/instance-fields.js'
 import type { ResolvedService } from '../manifest/normalize.js'
@@ -45,6 +46,9 @@ export interface NodeLinks {
   /** An instance crashed while others serve (or failed to come back): how long to wait before restarting it, or null
    * to leave it down. Absent: never restarted. */
   retryInstance?(node: ServiceNode, instance: Instance): number | null
+  /** A graph across hosts: resolves once its dependents on other hosts have closed, where they will (the service
+   * starts again after a crash, or closes in a cascade or with the whole cluster). Absent: one host. */
+  dependentsElsewhere?(node: ServiceNode, moment: 'start' | 'close'): Promise<void>
 }
 
 export class ServiceNode extends EventEmitter<NodeEvents> {
@@ -64,8 +68,10 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
   desired: number
   /** Its processes, oldest first. */
   readonly instances: Instance[] = []
-  /** The controllers of running instances: where calls go. */
+  /** The controllers of running instances on this host: where calls go. */
   #ready: ServiceController[] = []
+  /** Running instances on other hosts (a graph across hosts): where calls go when none runs here. */
+  #remote: CallTarget[] = []
   #turn = 0
   /** The current start has its process: a Node service got its code, a command was spawned. */
   #hasProcess = false
@@ -108,10 +114,19 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
     return this.instances.some((i) => (i.state !== 'running' && i.state !== 'closed') || i.restart !== null)
   }
 
-  /** A running instance to send a call to: the one with the fewest calls in flight (ties in turn), or each in turn
+  /** A running instance to send a call to: one on this host if any runs here (as Moleculer prefers local services),
+   * else one on another host; among them the one with the fewest calls in flight (ties in turn), or each in turn
    * (`balance: 'round-robin'`); null when none runs. */
-  pick(): ServiceController | null {
-    const ready = this.#ready
+  pick(): CallTarget | null {
+    return this.#ready.length > 0 ? this.#choose(this.#ready) : this.#choose(this.#remote)
+  }
+
+  /** A running instance on this host to send a call to, or null. */
+  pickLocal(): ServiceController | null {
+    return this.#choose(this.#ready)
+  }
+
+  #choose<T extends CallTarget>(ready: T[]): T | null {
     const n = ready.length
     if (n <= 1) return ready[0] ?? null
     const first = this.#turn++ % n
@@ -126,7 +141,7 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
 
   /** Where an event for this service goes: a running instance, else one still starting (it may subscribe first). */
   eventTarget(): ServiceController | null {
-    return this.pick() ?? this.instances.find((i) => i.state === 'starting')?.controller ?? null
+    return this.pickLocal() ?? this.instances.find((i) => i.state === 'starting')?.controller ?? null
   }
 
   /** Finds an instance by its index: during a reload, the one that serves (the replacement once it runs). */
@@ -196,7 +211,8 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
           details: { state: this.state },
         })
       }
-      for (const old of this.instances.filter((i) => i.state === 'running' && (!only || i === only))) {
+      // One on another host is its own host's to replace.
+      for (const old of this.instances.filter((i) => i.state === 'running' && !i.remote && (!only || i === only))) {
         if (this.state !== 'running') break
         const fresh = this.#add(old.index)
         try {
@@ -278,6 +294,7 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
       this.delayNextStartMs = 0
       await sleep(ms, abort.signal).catch(() => {})
     }
+    if (this.links.dependentsElsewhere) await untilAborted(this.links.dependentsElsewhere(this, 'start'), abort.signal).catch(() => {})
     if (abort.signal.aborted) throw this.#aborted()
     // Dependents waiting for this start keep waiting while a failed attempt is retried (see #attempt).
     while (!(await this.#attempt(reason, abort.signal))) reason = 'restart (start failed)'
@@ -329,6 +346,7 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
     // waited for here: each would wait for the other.
     const cancelled = this.#starting
     await Promise.all(this.links.dependents(this).map((d) => d.close(`dependency "${this.name}" closing`)))
+    await this.links.dependentsElsewhere?.(this, 'close')
     if (this.state === 'completed') return this.#setState('closed', reason) // no process left: what it did stays
     if (this.state === 'running' || this.state === 'starting') this.#setState('closing', reason)
     const reports = await Promise.all(this.instances.map((i) => i.stop(reason)))
@@ -427,7 +445,9 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
 
   #instanceChanged(instance: Instance, from: InstanceState, to: InstanceState, reason: string): void {
     if (from === 'running' || to === 'running') {
-      this.#ready = this.instances.filter((i) => i.state === 'running' && i.controller).map((i) => i.controller!)
+      const running = this.instances.filter((i) => i.state === 'running')
+      this.#ready = running.filter((i) => i.controller).map((i) => i.controller!)
+      this.#remote = running.filter((i) => i.remote && i.target).map((i) => i.target!)
     }
     trace('%s %s → %s (%s)', instance.id, from, to, reason)
     this.emit('instance', instance, from, to, reason)

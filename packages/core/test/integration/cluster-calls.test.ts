@@ -14,7 +14,7 @@ import { NATS_URL, natsForTests, OwnNats } from '../../../../test-support/nats.j
 const enabled = await natsForTests('the cross-host call tests')
 const describeNats = enabled ? describe : describe.skip
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
-const text = (b: Uint8Array): string => new TextDecoder().decode(b)
+const text = (b: Uint8Array | { bytes: Uint8Array }): string => new TextDecoder().decode(b instanceof Uint8Array ? b : b.bytes)
 
 const connections: NatsConnection[] = []
 async function host(name: string, url = NATS_URL, credentials?: { user: string; pass: string }): Promise<NatsConnection> {

@@ -1,24 +1,25 @@
 // Where a service's instances run, decided alike on every host from its placement and the hosts up.
 
 import { expect, test } from '@jest/globals'
-import { decide } from '../../src/cluster/placement.js'
+import { eligible, preferredHost, unplaceable } from '../../src/cluster/placement.js'
 
-test('pinned: instances spread in turn over the listed hosts that are up; every instance runs on exactly one host', () => {
-  const up = ['a', 'b', 'c']
-  const here = (host: string) => decide({ hosts: ['a', 'b'] }, 5, host, up)
-  expect(here('a')).toEqual({ kind: 'here', instances: [0, 2, 4] })
-  expect(here('b')).toEqual({ kind: 'here', instances: [1, 3] })
-  expect(here('c')).toEqual({ kind: 'here', instances: [] })
-  // b down: a takes them all.
-  expect(decide({ hosts: ['a', 'b'] }, 5, 'a', ['a', 'c'])).toEqual({ kind: 'here', instances: [0, 1, 2, 3, 4] })
+test('pinned: slots are preferred in turn on the listed hosts that are up; only listed hosts may hold them', () => {
+  const pinned = { hosts: ['a', 'b'] }
+  expect([0, 1, 2, 3, 4].map((i) => preferredHost(pinned, i, ['a', 'b', 'c']))).toEqual(['a', 'b', 'a', 'b', 'a'])
+  // b down: a is preferred for all of them.
+  expect([0, 1, 2].map((i) => preferredHost(pinned, i, ['a', 'c']))).toEqual(['a', 'a', 'a'])
+  expect([eligible(pinned, 'a'), eligible(pinned, 'c')]).toEqual([true, false])
 })
 
-test('pinned to hosts none of which is up: pending, with the reason', () => {
-  expect(decide({ hosts: ['x', 'y'] }, 1, 'a', ['a', 'b'])).toEqual({ kind: 'pending', reason: 'none of its hosts (x, y) is up' })
+test('pinned to hosts none of which is up: no preferred host, and the reason', () => {
+  expect(preferredHost({ hosts: ['x', 'y'] }, 0, ['a', 'b'])).toBeNull()
+  expect(unplaceable({ hosts: ['x', 'y'] }, ['a', 'b'])).toBe('none of its hosts (x, y) is up')
+  expect(unplaceable({ hosts: ['x', 'b'] }, ['a', 'b'])).toBeNull()
 })
 
-test("'every': each host up runs all instances; 'any': whoever holds the lease", () => {
-  expect(decide('every', 2, 'b', ['a', 'b'])).toEqual({ kind: 'here', instances: [0, 1] })
-  expect(decide('every', 2, 'z', ['a', 'b'])).toEqual({ kind: 'here', instances: [] })
-  expect(decide('any', 1, 'a', ['a'])).toEqual({ kind: 'lease' })
+test("'any' (the default) spreads slots over every host up; 'every' has no slots: each host runs its own", () => {
+  expect([0, 1, 2].map((i) => preferredHost(null, i, ['a', 'b']))).toEqual(['a', 'b', 'a'])
+  expect(preferredHost('any', 0, [])).toBeNull()
+  expect(preferredHost('every', 0, ['a'])).toBeNull()
+  expect([eligible('any', 'z'), eligible('every', 'z'), eligible(null, 'z')]).toEqual([true, true, true])
 })

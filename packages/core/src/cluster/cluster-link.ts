@@ -1,0 +1,248 @@
+// One host's link to the others of a cluster on NATS: it joins the membership (cluster/membership.ts) and says there,
+// at each change, which instances it runs; it holds the leases of the slots it runs (cluster/lease.ts); it serves the
+// calls to services it runs (cluster/nats-calls.ts) and carries events (cluster/nats-events.ts); and it answers what
+// the instances placed across hosts ask (cluster/placed-container.ts).
+
+import { EventEmitter } from 'eventemitter3'
+import type { KV, NatsConnection, Subscription } from 'nats'
+import { restoreError, svcError } from '../errors.js'
+import type { Answer } from '../manager/router.js'
+import type { ResolvedCluster, ResolvedService } from '../manifest/normalize.js'
+import type { EmitMessage, ResponseMessage } from '../protocol/messages.js'
+import type { InstanceState } from '../protocol/snapshot.js'
+import { RawBody } from '../protocol/raw-body.js'
+import { Lease } from './lease.js'
+import { Membership } from './membership.js'
+import { bucketName, connectNats, openBucket } from './nats-buckets.js'
+import { callOverNats, serveCalls } from './nats-calls.js'
+import { publishEvent, subscribeEvents } from './nats-events.js'
+import type { PlacementLink } from './placed-container.js'
+import { eligible, preferredHost } from './placement.js'
+import { bodyOf, RemotePeer, valueOf } from './remote-peer.js'
+import { idToken } from './subjects.js'
+
+/** What the link needs of this host's manager. */
+export interface LinkHost {
+  service(name: string): ResolvedService | undefined
+  /** A call from another host to a service running here (Router.relay: the access rule is checked here). */
+  relay(from: string, to: string, method: string, args: RawBody, trace: string | undefined): Promise<Answer>
+  /** An answer from a peer, to the router. */
+  answered(service: string, peer: RemotePeer, message: ResponseMessage): void
+  /** An event from the cluster for a subscriber running here. */
+  deliver(subscriber: string, source: string, message: EmitMessage): void
+  transitiveDependents(service: string): string[]
+  transitiveDependencies(service: string): string[]
+  /** Another host asked the whole cluster to close. */
+  down(fromHost: string): void
+  notice(service: string, message: string): void
+}
+
+export interface LinkOptions {
+  host: string
+  /** How long a silent host stays in the membership, and a lease without renewal lasts (default 3000 ms). */
+  ttlMs?: number
+  callTimeoutMs: number
+}
+
+const LIVE: ReadonlySet<InstanceState | undefined> = new Set(['starting', 'running', 'draining', 'closing'])
+
+export class ClusterLink extends EventEmitter<{ change: [] }> implements PlacementLink {
+  readonly host: string
+  readonly ttlMs: number
+  closingAll = false
+  #nc: NatsConnection | null = null
+  #membership: Membership | null = null
+  #leases: KV | null = null
+  readonly #served = new Map<string, Subscription>()
+  /** What this host runs, as it last said. */
+  #local: Record<string, InstanceState> = {}
+  /** `${subscriber}\0${source}` → its subscription, and the event names it takes. */
+  readonly #subscribed = new Map<string, { sub: Subscription; events: Set<string> }>()
+  #opening: Promise<void> | null = null
+
+  constructor(
+    private readonly cluster: ResolvedCluster,
+    private readonly linkHost: LinkHost,
+    private readonly options: LinkOptions,
+  ) {
+    super()
+    this.host = idToken('host', options.host)
+    this.ttlMs = options.ttlMs ?? 3000
+  }
+
+  /** Connects and joins (once); rejects, coded, when NATS cannot be reached. */
+  open(): Promise<void> {
+    this.#opening ??= (async () => {
+        const { name, nats } = this.cluster
+        const nc = (this.#nc = await connectNats(nats!, `svc ${name} ${this.host}`, this.cluster.natsCredentials))
+        nc.closed().then(() => this.emit('change')).catch(() => undefined)
+        this.#leases = await openBucket(nc, bucketName(name, 'leases'), this.ttlMs)
+        const membership = (this.#membership = await Membership.join(nc, name, this.host, this.ttlMs))
+        membership.on('change', () => this.emit('change'))
+        nc.subscribe(`svc.${name}.down.*`, {
+          callback: (error, msg) => {
+            const from = msg?.subject.split('.').pop()
+            if (error || !from || from === this.host) return
+            this.closingAll = true
+            this.linkHost.down(from)
+          },
+        })
+    })()
+    return this.#opening
+  }
+
+  /** The hosts up, as last seen. */
+  hosts(): string[] {
+    return this.#membership?.up().map((e) => e.host) ?? []
+  }
+
+  /** Says what runs here now; serves calls for each service with a running instance here, and only those. */
+  publishInstances(instances: Record<string, InstanceState>): void {
+    if (!this.#membership) return
+    this.#local = instances
+    void this.#membership.publish(instances)
+    const running = new Set(Object.entries(instances).filter(([, s]) => s === 'running').map(([id]) => serviceOf(id)))
+    for (const [service, sub] of this.#served) if (!running.has(service)) (sub.unsubscribe(), this.#served.delete(service))
+    for (const service of running) if (!this.#served.has(service)) this.#served.set(service, serveCalls(this.#nc!, this.cluster.name, service, (call) => this.#serve(service, call)))
+  }
+
+  async #serve(service: string, call: Parameters<Parameters<typeof serveCalls>[3]>[0]) {
+    // The calling host is what NATS let its connection publish as; the calling service must be one that host may run.
+    const caller = call.from === '(manager)' ? null : this.linkHost.service(call.from)
+    if (call.from !== '(manager)' && (!caller || !eligible(caller.placement, call.fromHost))) {
+      throw svcError('SVC_ERR_ACCESS_DENIED', `Host "${call.fromHost}" sent a call to "${service}" as "${call.from}", which it does not run; refused.`, {
+        service,
+        details: { fromHost: call.fromHost, caller: call.from },
+      })
+    }
+    const args = new RawBody(Buffer.from(call.args.buffer, call.args.byteOffset, call.args.length), call.codec)
+    const answer = await this.linkHost.relay(call.from, service, call.method, args, call.traceparent)
+    if (!answer.ok) throw restoreError(answer.error)
+    return bodyOf(answer.value)
+  }
+
+  /** A way to call `service`'s instances on other hosts. */
+  peer(service: string): RemotePeer {
+    const peer: RemotePeer = new RemotePeer(
+      (from, method, args, trace) => {
+        const body = bodyOf(args)
+        return callOverNats(this.#nc!, this.cluster.name, { fromHost: this.host, from, to: service, method, args: body.bytes, codec: body.codec, traceparent: trace, timeoutMs: this.options.callTimeoutMs })
+      },
+      (p, message) => this.linkHost.answered(service, p, message),
+    )
+    return peer
+  }
+
+  /** Sends an event to the cluster: every subscribing service gets it once, on whichever host (this one included). */
+  publishEvent(source: string, message: EmitMessage): void {
+    if (!this.#nc) return
+    const body = bodyOf(message.payload)
+    try {
+      publishEvent(this.#nc, this.cluster.name, this.host, source, message.event, body.bytes, body.codec)
+    } catch (error) {
+      this.linkHost.notice(source, `event ${message.event} not sent: ${(error as Error).message}`)
+    }
+  }
+
+  /** A service running here subscribed to `source`'s `event`. */
+  subscribe(subscriber: string, source: string, event: string): void {
+    if (!this.#nc) return
+    const key = `${subscriber}\0${source}`
+    const existing = this.#subscribed.get(key)
+    if (existing) return void existing.events.add(event)
+    const events = new Set([event])
+    const sub = subscribeEvents(this.#nc, this.cluster.name, subscriber, source, events, (e) => {
+      this.linkHost.deliver(subscriber, source, { type: 'emit', event: e.event, payload: valueOf({ bytes: e.payload, codec: e.codec }) })
+    })
+    this.#subscribed.set(key, { sub, events })
+  }
+
+  /** A subscriber's last instance here ended: its subscriptions go. */
+  unsubscribe(subscriber: string): void {
+    for (const [key, { sub }] of this.#subscribed) {
+      if (key.startsWith(`${subscriber}\0`)) {
+        sub.unsubscribe()
+        this.#subscribed.delete(key)
+      }
+    }
+  }
+
+  /** Asks every other host to close the whole graph. */
+  async downAll(): Promise<void> {
+    this.closingAll = true
+    if (!this.#nc) return
+    this.#nc.publish(`svc.${this.cluster.name}.down.${this.host}`)
+    await this.#nc.flush().catch(() => undefined)
+  }
+
+  // What placed instances ask (cluster/placed-container.ts).
+
+  mayTake(service: ResolvedService, index: number, waitingSinceMs: number): boolean {
+    if (!eligible(service.placement, this.host)) return false
+    if (performance.now() - waitingSinceMs >= this.ttlMs) return true // its preferred host has not run it for a TTL
+    return preferredHost(service.placement, index, this.hosts()) === this.host
+  }
+
+  async acquire(id: string): Promise<Lease | null> {
+    const lease = await Lease.acquire(this.#leases!, id.replace('#', '.'), this.host, this.ttlMs)
+    return lease
+  }
+
+  runningOn(id: string): string | null {
+    for (const entry of this.#membership?.up() ?? []) if (entry.host !== this.host && entry.instances?.[id] === 'running') return entry.host
+    return null
+  }
+
+  nextChange(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.off('change', done)
+        signal.removeEventListener('abort', done)
+        resolve()
+      }
+      const timer = setTimeout(done, Math.max(1, ms))
+      this.once('change', done)
+      signal.addEventListener('abort', done, { once: true })
+    })
+  }
+
+  async quietDependents(service: string): Promise<void> {
+    const dependents = this.linkHost.transitiveDependents(service)
+    if (dependents.length === 0) return
+    const busy = () =>
+      (this.#membership?.up() ?? []).some(
+        (entry) => entry.host !== this.host && Object.entries(entry.instances ?? {}).some(([id, state]) => LIVE.has(state) && dependents.includes(serviceOf(id))),
+      )
+    // Bounded: a host that never closes them (cut off, its manager stuck) holds this start back one TTL at most after
+    // it would have dropped out.
+    const deadline = performance.now() + 2 * this.ttlMs
+    const abort = new AbortController()
+    while (busy() && performance.now() < deadline) await this.nextChange(this.ttlMs / 3, abort.signal)
+  }
+
+  dependencyDown(service: string): boolean {
+    const running = new Set<string>()
+    for (const instances of [this.#local, ...(this.#membership?.up() ?? []).filter((e) => e.host !== this.host).map((e) => e.instances ?? {})]) {
+      for (const [id, state] of Object.entries(instances)) if (state === 'running') running.add(serviceOf(id))
+    }
+    return this.linkHost.transitiveDependencies(service).some((d) => !running.has(d))
+  }
+
+  notice(service: string, message: string): void {
+    this.linkHost.notice(service, message)
+  }
+
+  /** Leaves the cluster at once (rather than a TTL later) and closes the connection. */
+  async close(): Promise<void> {
+    if (!this.#opening) return
+    await this.#opening.catch(() => undefined)
+    await this.#membership?.leave()
+    await this.#nc?.drain().catch(() => undefined)
+  }
+}
+
+/** The service of an instance id (`api#0` → `api`). */
+function serviceOf(id: string): string {
+  return id.slice(0, id.lastIndexOf('#'))
+}

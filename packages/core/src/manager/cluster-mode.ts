@@ -1,0 +1,129 @@
+// A manager whose manifest has `cluster.nats` runs its part of a graph across hosts: each instance becomes a
+// PlacedContainer (cluster/placed-container.ts), this host says what it runs, serves calls to it from the other hosts,
+// and events go through NATS (so a subscribing service gets each event once, on whichever host). Without
+// `cluster.nats` nothing here is made, and nothing of NATS is loaded.
+
+import { hostname } from 'node:os'
+import type { ServiceContainer } from '../container/service-container.js'
+import type { ClusterLink } from '../cluster/cluster-link.js'
+import { PlacedContainer } from '../cluster/placed-container.js'
+import type { ResolvedManifest } from '../manifest/normalize.js'
+import { setLocalHost } from '../node/instance.js'
+import type { ServiceNode } from '../node/service-node.js'
+import type { EmitMessage } from '../protocol/messages.js'
+import type { InstanceState } from '../protocol/snapshot.js'
+import type { EventBus } from './event-bus.js'
+import type { EventFanout } from './event-fanout.js'
+import type { ManagerOptions } from './options.js'
+import type { Router } from './router.js'
+
+export interface ClusterParts {
+  router: Router
+  bus: EventBus
+  fanout: () => EventFanout
+  /** Another host asked the whole cluster to close. */
+  down(fromHost: string): void
+  notice(service: string, message: string): void
+}
+
+export class ClusterMode {
+  #link: ClusterLink | null = null
+  #opened: { resolve(link: ClusterLink): void; reject(error: Error): void } | null = null
+  #opening: Promise<void> | null = null
+  /** The link once open(): what placed instances wait for at their first start. */
+  readonly link: Promise<ClusterLink>
+  readonly host: string
+
+  private constructor(
+    private readonly manifest: ResolvedManifest,
+    private readonly options: ManagerOptions,
+    private readonly parts: ClusterParts,
+  ) {
+    this.host = options.host ?? process.env.SVC_HOST ?? hostname().split('.')[0]!.replace(/[^A-Za-z0-9_-]/g, '-')
+    setLocalHost(this.host)
+    for (const service of manifest.services) service.env = { SVC_HOST: this.host, ...service.env }
+    this.link = new Promise((resolve, reject) => (this.#opened = { resolve, reject }))
+    this.link.catch(() => {})
+  }
+
+  /** The cluster part of a manager, or null when its manifest runs on this host alone. */
+  static of(manifest: ResolvedManifest, options: ManagerOptions, parts: ClusterParts): ClusterMode | null {
+    return manifest.cluster?.nats ? new ClusterMode(manifest, options, parts) : null
+  }
+
+  /** Joins the cluster (once): loads NATS, connects, joins. Rejects, coded, when NATS cannot be reached. */
+  open(): Promise<void> {
+    this.#opening ??= this.#open().catch((error: Error) => {
+      this.#opened!.reject(error)
+      this.#opening = null
+      throw error
+    })
+    return this.#opening
+  }
+
+  async #open(): Promise<void> {
+    const { manifest, parts } = this
+    const { router, bus } = parts
+    const { ClusterLink } = await import('../cluster/cluster-link.js')
+    const timeoutMs = this.options.callTimeoutMs ?? 30_000
+    const link = new ClusterLink(manifest.cluster!, {
+      service: (name) => manifest.services.find((s) => s.name === name),
+      relay: (from, to, method, args, trace) => router.relay(from, to, method, args, trace, timeoutMs),
+      answered: (service, peer, message) => router.fromResponse(service, peer, message),
+      deliver: (subscriber, source, message) => {
+        if ([...bus.subscribersOf(source, message.event)].includes(subscriber)) parts.fanout().deliver(subscriber, source, message)
+      },
+      transitiveDependents: (service) => [...manifest.graph.transitiveDependents([service])],
+      transitiveDependencies: (service) => [...manifest.graph.withDependencies([service])].filter((n) => n !== service),
+      down: parts.down,
+      notice: parts.notice,
+    }, { host: this.host, ttlMs: this.options.clusterTtlMs, callTimeoutMs: timeoutMs })
+    await link.open()
+    bus.listener = { subscribed: (subscriber, source, event) => link.subscribe(subscriber, source, event), dropped: (subscriber) => link.unsubscribe(subscriber) }
+    this.#link = link
+    this.#opened!.resolve(link)
+  }
+
+  /** Wraps a new instance's container: where it runs is decided at each of its starts. */
+  place(node: ServiceNode, index: number, local: ServiceContainer): ServiceContainer {
+    return new PlacedContainer(local.service, index, local, this.link)
+  }
+
+  /**
+   * Before a service starts again, and before it closes, its dependents on other hosts close first — where they will
+   * close anyway: when the whole cluster closes, or when a service it depends on runs nowhere (a crash cascade, which
+   * every host carries out for its own part). A close asked of this host alone does not wait for the others. Bounded
+   * (cluster/cluster-link.ts, quietDependents).
+   */
+  async dependentsElsewhere(node: ServiceNode, moment: 'start' | 'close'): Promise<void> {
+    const link = this.#link
+    if (!link) return
+    if (moment === 'start' || link.closingAll || (node.instances.some((i) => i.live && !i.remote) && link.dependencyDown(node.name))) {
+      await link.quietDependents(node.name)
+    }
+  }
+
+  /** An event a service emitted: to the cluster, whose subscribers (here too) get it from NATS. */
+  emit(source: string, message: EmitMessage): boolean {
+    this.#link?.publishEvent(source, message)
+    return true
+  }
+
+  /** An instance changed: say what this host runs now. */
+  instancesChanged(nodes: Iterable<ServiceNode>): void {
+    if (!this.#link) return
+    const instances: Record<string, InstanceState> = {}
+    for (const node of nodes) for (const i of node.instances) if (!i.remote && i.live) instances[i.id] = i.state
+    this.#link.publishInstances(instances)
+  }
+
+  /** Asks every host to close the whole graph; this host's manager closes its own part after. */
+  async downAll(): Promise<void> {
+    await this.#link?.downAll()
+  }
+
+  /** Leaves the cluster at once (a clean shutdown) and closes the connection. */
+  async close(): Promise<void> {
+    await this.#link?.close()
+  }
+}

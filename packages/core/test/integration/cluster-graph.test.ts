@@ -1,0 +1,240 @@
+// One graph across three hosts (issue 25): three ServicesManagers, each its own process with its own state folder and
+// its own SVC_HOST, one manifest, one nats-server. What is proved: typed calls and events cross hosts; a service starts
+// only once its dependencies run on other hosts; a crash on one host closes its dependents on the others in reverse
+// order, and they come back in order; a singleton ('any') fails over when its host is killed, and never runs twice;
+// `close({ cluster: true })` from one host closes every host's part, dependents first.
+
+import { afterAll, afterEach, describe, expect, test } from '@jest/globals'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { bucketName, connectNats } from '../../src/cluster/nats-buckets.js'
+import { NATS_URL, natsForTests } from '../../../../test-support/nats.js'
+
+const HOST = fileURLToPath(new URL('../fixtures/cluster/host.mjs', import.meta.url))
+const TTL = 1000
+const enabled = await natsForTests('the cross-host graph tests')
+const describeNats = enabled ? describe : describe.skip
+
+interface Change {
+  service: string
+  from: string
+  to: string
+  at: number
+  reason: string
+}
+type Line = { state?: Change; ready?: true; failed?: string; closed?: true; notice?: string; id?: number; ok?: boolean; value?: unknown; error?: { code: string; message: string } }
+
+const clusters: string[] = []
+const hosts: Host[] = []
+const dirs: string[] = []
+
+class Host {
+  readonly lines: Line[] = []
+  readonly child: ChildProcess
+  #waiters = new Set<() => void>()
+  #id = 0
+
+  constructor(
+    readonly name: string,
+    manifest: object,
+  ) {
+    const dir = mkdtempSync(join(tmpdir(), `svc-host-${name}-`))
+    dirs.push(dir)
+    this.child = spawn(process.execPath, [HOST, JSON.stringify(manifest), dir, String(TTL)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, SVC_HOST: name },
+    })
+    createInterface({ input: this.child.stdout! }).on('line', (text) => {
+      this.lines.push(JSON.parse(text) as Line)
+      for (const wake of this.#waiters) wake()
+    })
+    this.child.on('exit', () => {
+      for (const wake of this.#waiters) wake()
+    })
+    hosts.push(this)
+  }
+
+  /** Resolves with the first line (from `from` on) that matches; rejects if the host exits first or after `ms`. */
+  until(match: (line: Line) => boolean, from = 0, ms = 20_000): Promise<Line> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const line = this.lines.slice(from).find(match)
+        if (line) return done(() => resolve(line))
+        if (this.child.exitCode !== null || this.child.signalCode !== null) done(() => reject(new Error(`host ${this.name} exited`)))
+      }
+      const timer = setTimeout(() => done(() => reject(new Error(`host ${this.name}: nothing matched within ${ms} ms; last lines ${JSON.stringify(this.lines.slice(-8))}`))), ms)
+      const done = (settle: () => void) => {
+        clearTimeout(timer)
+        this.#waiters.delete(check)
+        settle()
+      }
+      this.#waiters.add(check)
+      check()
+    })
+  }
+
+  /** The moment `service` reached `to` here (the first time at or after line `from`). */
+  async reached(service: string, to: string, from = 0): Promise<number> {
+    const line = await this.until((l) => l.state?.service === service && l.state.to === to, from)
+    return line.state!.at
+  }
+
+  async ask(command: object): Promise<unknown> {
+    const id = ++this.#id
+    this.child.stdin!.write(`${JSON.stringify({ id, ...command })}\n`)
+    const line = await this.until((l) => l.id === id)
+    if (!line.ok) throw Object.assign(new Error(line.error!.message), { code: line.error!.code })
+    return line.value
+  }
+
+  call(service: string, method: string, ...args: unknown[]): Promise<unknown> {
+    return this.ask({ call: [service, method, ...args] })
+  }
+}
+
+function manifestOf(services: object): object {
+  const name = `g${process.pid}-${randomBytes(3).toString('hex')}`
+  clusters.push(name)
+  return { cluster: { name, nats: NATS_URL }, services }
+}
+
+const exited = (child: ChildProcess) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve())))
+
+afterEach(async () => {
+  for (const host of hosts.splice(0)) {
+    if (host.child.exitCode === null && host.child.signalCode === null) host.child.kill('SIGTERM')
+    await exited(host.child)
+  }
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+}, 30_000)
+
+afterAll(async () => {
+  if (!enabled) return
+  const admin = await connectNats(NATS_URL, 'test cleanup')
+  const jsm = await admin.jetstreamManager()
+  for (const name of clusters) {
+    for (const concern of ['hosts', 'leases'] as const) await jsm.streams.delete(`KV_${bucketName(name, concern)}`).catch(() => false)
+  }
+  await admin.close()
+})
+
+/** store on a ← api on b ← web on c: each calls its dependency while it starts. */
+const CHAIN = {
+  store: { entry: './cluster/node.ts', placement: { hosts: ['a'] } },
+  api: { entry: './cluster/node.ts', dependsOn: ['store'], placement: { hosts: ['b'] }, config: { needs: ['store'], next: 'store', listen: { source: 'store', event: 'saved' } } },
+  web: { entry: './cluster/node.ts', dependsOn: ['api'], placement: { hosts: ['c'] }, config: { needs: ['api'], next: 'api' } },
+}
+
+describeNats('one graph across three hosts', () => {
+  test('start order across hosts, typed calls through three hosts, events across hosts, and where each instance runs', async () => {
+    const manifest = manifestOf(CHAIN)
+    // The dependents' hosts first: each waits for what it depends on, wherever that runs.
+    const [c, b, a] = [new Host('c', manifest), new Host('b', manifest), new Host('a', manifest)]
+    await Promise.all([a, b, c].map((h) => h.until((l) => l.ready === true || l.failed !== undefined)))
+    expect([a, b, c].map((h) => h.lines.find((l) => l.failed)?.failed)).toEqual([undefined, undefined, undefined])
+    // Each started on its own host only once its dependency ran on another (and it called it while starting).
+    const storeRunning = await a.reached('store', 'running')
+    const apiStarting = await b.reached('api', 'starting')
+    const apiRunning = await b.reached('api', 'running')
+    const webStarting = await c.reached('web', 'starting')
+    expect(apiStarting).toBeGreaterThanOrEqual(storeRunning)
+    expect(webStarting).toBeGreaterThanOrEqual(apiRunning)
+    expect(await a.call('web', 'chain', 'x')).toBe('web@c>api@b>store@a:x')
+    // An event emitted on a reaches api on b.
+    expect(await c.call('store', 'save', { n: 1 })).toBe(true)
+    await expect(waitForValue(() => b.call('api', 'received'), (v) => (v as unknown[]).length === 1)).resolves.toEqual([{ n: 1 }])
+    // A large result crosses as it is.
+    expect(((await a.call('web', 'big', 200_000)) as string).length).toBe(200_000)
+    const snapshot = (await b.ask({ services: true })) as { name: string; state: string; instances: { host: string; pid: number | null }[] }[]
+    expect(snapshot.map((s) => [s.name, s.state, s.instances.map((i) => i.host)])).toEqual([
+      ['store', 'running', ['a']],
+      ['api', 'running', ['b']],
+      ['web', 'running', ['c']],
+    ])
+    expect(snapshot.find((s) => s.name === 'store')!.instances[0]!.pid).toBeNull() // not a process of this host
+  }, 60_000)
+
+  test('a crash on one host closes its dependents on the others in reverse order, restarts it, and brings them back in order', async () => {
+    const manifest = manifestOf(CHAIN)
+    const [a, b, c] = [new Host('a', manifest), new Host('b', manifest), new Host('c', manifest)]
+    await Promise.all([a, b, c].map((h) => h.until((l) => l.ready === true)))
+    const marks = [a, b, c].map((h) => h.lines.length)
+    const pidOn = async (host: Host, service: string) => ((await host.ask({ services: true })) as { name: string; pid: number }[]).find((s) => s.name === service)!.pid
+    const pid = await pidOn(a, 'store') // as this host sees it (the service's own process.pid is its PID namespace's)
+    process.kill(pid, 'SIGKILL')
+    const webClosed = await c.reached('web', 'closed', marks[2]).catch((e: Error) => {
+      throw new Error(`${e.message}\na: ${JSON.stringify(a.lines.slice(marks[0]))}\nb: ${JSON.stringify(b.lines.slice(marks[1]))}`)
+    })
+    const apiClosing = await b.reached('api', 'closing', marks[1])
+    const apiClosed = await b.reached('api', 'closed', marks[1])
+    const storeStarting = await a.reached('store', 'starting', marks[0])
+    const storeRunning = await a.reached('store', 'running', marks[0])
+    const apiRunning = await b.reached('api', 'running', marks[1])
+    const webRunning = await c.reached('web', 'running', marks[2])
+    expect(apiClosing).toBeGreaterThanOrEqual(webClosed)
+    expect(storeStarting).toBeGreaterThanOrEqual(apiClosed)
+    expect(apiRunning).toBeGreaterThanOrEqual(storeRunning)
+    expect(webRunning).toBeGreaterThanOrEqual(apiRunning)
+    // Each host's view follows: b sees web run again on c.
+    await b.reached('web', 'running', marks[1])
+    expect(await b.call('web', 'chain', 'again')).toBe('web@c>api@b>store@a:again')
+    expect(await pidOn(a, 'store')).not.toBe(pid)
+  }, 60_000)
+
+  test("a singleton ('any') runs on exactly one host, and fails over when that host is killed (lease TTL + one start)", async () => {
+    const manifest = manifestOf({ solo: { entry: './cluster/node.ts' } })
+    const all = [new Host('a', manifest), new Host('b', manifest), new Host('c', manifest)]
+    await Promise.all(all.map((h) => h.until((l) => l.ready === true)))
+    const where = (await all[0]!.call('solo', 'where')) as string
+    const holder = all.find((h) => `solo@${h.name}` === where)!
+    const others = all.filter((h) => h !== holder)
+    // Exactly one host started a process for it.
+    expect(all.filter((h) => h.lines.some((l) => l.state?.service === 'solo' && l.state.to === 'running' && l.state.reason !== 'restart')).length).toBe(3) // each host sees it run…
+    const processes = await Promise.all(all.map((h) => h.ask({ services: true }) as Promise<{ instances: { pid: number | null }[] }[]>))
+    expect(processes.filter((s) => s[0]!.instances[0]!.pid !== null).length).toBe(1) // …one host runs it
+    const marks = others.map((h) => h.lines.length)
+    const killedAt = Date.now()
+    holder.child.kill('SIGKILL')
+    await exited(holder.child)
+    // Both survivors see it run again, on one of them.
+    await Promise.all(others.map((h, k) => h.reached('solo', 'running', marks[k])))
+    const failedOver = Date.now() - killedAt
+    const now = (await others[0]!.call('solo', 'where')) as string
+    expect(others.map((h) => `solo@${h.name}`)).toContain(now)
+    expect(await others[1]!.call('solo', 'where')).toBe(now)
+    // The documented bound: the lease TTL plus one start (a start here takes well under 5 s even on a loaded machine).
+    expect(failedOver).toBeLessThan(TTL * 3 + 5000)
+    const after = await Promise.all(others.map((h) => h.ask({ services: true }) as Promise<{ instances: { pid: number | null }[] }[]>))
+    expect(after.filter((s) => s[0]!.instances[0]!.pid !== null).length).toBe(1)
+  }, 60_000)
+
+  test('close({ cluster: true }) on one host closes every host, dependents first', async () => {
+    const manifest = manifestOf(CHAIN)
+    const [a, b, c] = [new Host('a', manifest), new Host('b', manifest), new Host('c', manifest)]
+    await Promise.all([a, b, c].map((h) => h.until((l) => l.ready === true)))
+    await a.ask({ close: 'cluster' })
+    // Every host closes its part (the others on a's word).
+    await Promise.all([a, b, c].map((h) => Promise.all(['store', 'api', 'web'].map((s) => h.reached(s, 'closed')))))
+    const webClosed = await c.reached('web', 'closed')
+    const apiClosing = await b.reached('api', 'closing')
+    const apiClosed = await b.reached('api', 'closed')
+    const storeClosing = await a.reached('store', 'closing')
+    expect(apiClosing).toBeGreaterThanOrEqual(webClosed)
+    expect(storeClosing).toBeGreaterThanOrEqual(apiClosed)
+  }, 60_000)
+})
+
+/** Asks until the answer satisfies `done` (events are asynchronous); the last answer. */
+async function waitForValue(ask: () => Promise<unknown>, done: (value: unknown) => boolean, ms = 5000): Promise<unknown> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await ask()
+    if (done(value) || Date.now() > deadline) return value
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
