@@ -219,7 +219,6 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.#permissionsReported = true
     if (this.#run && !this.#runOpened) openRun(this.#run, this.manifest.stateDir, this.#notice)
     this.#runOpened = true
-    await this.#cluster?.open()
     for (const node of nodes) {
       node.stopped = false
       if (node.failed) this.resetFailed(node.name)
@@ -229,6 +228,10 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       if (metricsUrl) this.emit('metrics', { url: metricsUrl, at: Date.now() })
       // A close asked for while the port opened came after this start: it wins.
       nodes = nodes.filter((node) => !node.stopped)
+    }
+    if (this.#cluster) {
+      await this.#cluster.open()
+      nodes = nodes.filter((node) => !node.stopped) // as above, while it joined the cluster
     }
     this.#usage.start()
     if (!this.#watch.active) this.#watch.start()

@@ -346,7 +346,8 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
     // waited for here: each would wait for the other.
     const cancelled = this.#starting
     await Promise.all(this.links.dependents(this).map((d) => d.close(`dependency "${this.name}" closing`)))
-    await this.links.dependentsElsewhere?.(this, 'close')
+    const elsewhere = this.links.dependentsElsewhere?.(this, 'close')
+    if (elsewhere) await elsewhere // (no await at all on one host: a close keeps its timing)
     if (this.state === 'completed') return this.#setState('closed', reason) // no process left: what it did stays
     if (this.state === 'running' || this.state === 'starting') this.#setState('closing', reason)
     const reports = await Promise.all(this.instances.map((i) => i.stop(reason)))

@@ -54,6 +54,8 @@ const OPTIONS = {
   watch: true,
   watchDebounceMs: true,
   metrics: true,
+  host: true,
+  clusterTtlMs: true,
 } as const satisfies Record<keyof ManagerOptions, true>
 
 const methods = Object.getOwnPropertyNames(ServicesManager.prototype).filter((name) => name !== 'constructor')

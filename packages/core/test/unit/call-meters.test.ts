@@ -50,7 +50,7 @@ describe('Router with meters', () => {
     const a = channel()
     const b = channel()
     const meters = new CallMeters()
-    const r = new Router({ target: () => ({ state: 'running', kind: 'node', pick: () => b.controller }), mayCall: (_f, to) => to === 'b', manager: async () => 1 }, undefined, meters)
+    const r = new Router({ target: () => ({ state: 'running', kind: 'node', pick: () => b.controller, pickLocal: () => b.controller }), mayCall: (_f, to) => to === 'b', manager: async () => 1 }, undefined, meters)
     for (const id of [1, 2]) r.fromService('a', a.controller, { type: 'request', id, to: 'b', method: 'get', args: [] })
     const [first, second] = b.sent as Extract<HostMessage, { type: 'request' }>[]
     r.fromResponse('b', b.controller, { type: 'response', id: first!.id, ok: true, value: 1 })
@@ -63,7 +63,7 @@ describe('Router with meters', () => {
   test('without meters (metrics off), the router counts per target only, as before', () => {
     const a = channel()
     const b = channel()
-    const r = new Router({ target: () => ({ state: 'running', kind: 'node', pick: () => b.controller }), mayCall: () => true, manager: async () => 1 })
+    const r = new Router({ target: () => ({ state: 'running', kind: 'node', pick: () => b.controller, pickLocal: () => b.controller }), mayCall: () => true, manager: async () => 1 })
     r.fromService('a', a.controller, { type: 'request', id: 1, to: 'b', method: 'get', args: [] })
     r.fromResponse('b', b.controller, { type: 'response', id: (b.sent[0] as { id: number }).id, ok: true, value: 1 })
     expect(r.stats('b')).toMatchObject({ count: 1, errors: 0 })

@@ -22,7 +22,7 @@ function channel() {
 /** A running service with these instances, as the router sees it (node/service-node.ts balances in the product). */
 function running(...instances: ReturnType<typeof channel>[]) {
   let turn = 0
-  return { state: 'running', kind: 'node' as const, pick: () => instances[turn++ % instances.length]!.controller }
+  return { state: 'running', kind: 'node' as const, pick: () => instances[turn++ % instances.length]!.controller, pickLocal: () => instances[turn++ % instances.length]!.controller }
 }
 
 function router(calls: Record<string, string[]>, targets: Record<string, ReturnType<typeof channel>>) {
