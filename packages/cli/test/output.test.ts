@@ -119,6 +119,24 @@ describe('output', () => {
     expect(rows[3]).toMatch(/^ {2}api#0 /)
   })
 
+  it('adds a HOST column once the graph spans several hosts (a cluster on NATS): each instance where it runs', () => {
+    const on = (id: string, host: string, pid: number | null) => ({ id, index: Number(id.slice(-1)), state: 'running' as const, pid, inFlight: 0, restarts: 0, startedAt: 1_000, host, usage: null })
+    const base: ServiceSnapshot = {
+      name: 'store', state: 'running', display: 'running', pid: null, sparePid: null, directSocket: null, dependsOn: [], conditions: {},
+      kind: 'node', command: null, oneshot: false, waitingFor: null, restarts: 0, startedAt: 1_000, lastExit: null, usage: null,
+      calls: { count: 0, errors: 0, totalMs: 0 }, critical: false, parent: null, desiredInstances: 1, listen: null, instances: [on('store#0', 'a', null)],
+    }
+    const api: ServiceSnapshot = { ...base, name: 'api', pid: 7, dependsOn: ['store'], desiredInstances: 2, instances: [on('api#0', 'b', 7), on('api#1', 'c', null)] }
+    const rows = servicesTable([base, api], 5_000).split('\n').map((r) => r.trim().split(/\s{2,}/))
+    expect(rows.map((r) => r.slice(0, 4))).toEqual([
+      ['NAME', 'STATE', 'HOST', 'PID'],
+      ['store', 'running', 'a', '-'],
+      ['api', 'running 2/2', 'b,c', '-'],
+      ['api#0', 'running', 'b', '7'],
+      ['api#1', 'running', 'c', '-'],
+    ])
+  })
+
   it('splits call targets at the last dot and parses arguments as JSON, else strings', () => {
     expect(parseTarget('api.v2.list')).toEqual({ service: 'api.v2', method: 'list' })
     expect(() => parseTarget('nodot')).toThrow('"nodot" is not service.method.')

@@ -10,18 +10,19 @@ import { connectProject } from './project.js'
 export function registerDown(program: Command): void {
   program
     .command('down')
-    .description('close every service in reverse dependency order and stop the manager')
+    .description('close every service in reverse dependency order and stop the manager (in a cluster on NATS: on every host)')
+    .option('--host <id>', "in a cluster on NATS: close only this host's part (its singletons start elsewhere at once); <id> must be this host's")
     .option('--json', 'print the result as JSON')
     .action(
       action(async (_opts: unknown, command: Command) => {
-        const opts = optionsOf(command)
+        const opts = optionsOf<{ host?: string }>(command)
         const { client } = await connectProject(opts.config)
         const gone = new Promise<void>((resolve) => client.once('close', resolve))
         client.on('state', (c) => {
           if (!opts.json && c.to === 'closed') process.stderr.write(`svc: ${c.service} closed\n`)
         })
         await client.request('subscribe', { topics: ['state'] })
-        const { closed } = await client.request('down', {})
+        const { closed } = await client.request('down', opts.host === undefined ? {} : { host: opts.host })
         await gone // the manager removes its socket and lock before it ends the connection
         if (!(await waitForExit(client.info.pid, 10_000))) {
           process.stderr.write(`svc: the manager (pid ${client.info.pid}) closed every service but has not exited yet.\n`)

@@ -29,7 +29,8 @@ export interface MethodContext {
   info: ManagerInfo
   subscription: Subscription
   /** Closes every service in reverse order; the manager process exits after the answer is sent. */
-  down(): Promise<string[]>
+  /** Closes every host's part (`host` undefined), or only this host's, which must be `host`. */
+  down(host?: string): Promise<string[]>
 }
 
 type Handlers = {
@@ -140,8 +141,13 @@ export const methods: Handlers = {
     const plan = params.dryRun ? ctx.manager.plan(manifest) : await ctx.manager.apply(manifest)
     return { plan, applied: !params.dryRun, services: ctx.manager.services() }
   },
-  async down(_params, ctx) {
-    return { closed: await ctx.down() }
+  async down(params, ctx) {
+    const host = params.host === undefined ? undefined : String(params.host)
+    if (host !== undefined && host !== ctx.manager.host) {
+      const runs = ctx.manager.host === null ? 'is not in a cluster on NATS' : `runs host "${ctx.manager.host}"`
+      throw new RpcError(RPC.invalidParams, `This manager ${runs}, not "${host}": \`svc down --host\` closes the host it is run on. Run it on host ${host}.`)
+    }
+    return { closed: await ctx.down(host) }
   },
 }
 

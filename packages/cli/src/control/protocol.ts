@@ -77,7 +77,8 @@ export interface ControlMethods {
    * with dryRun, only plans. `applied` is false for a dry run. */
   apply: { params: { file: string; dryRun?: boolean }; result: { plan: ApplyPlan; applied: boolean; services: ServiceSnapshot[] } }
   /** Closes every service in reverse order, answers, then the manager process exits. */
-  down: { params: Record<string, never>; result: { closed: string[] } }
+  /** Without `host`: every service of the graph, on every host of a cluster on NATS; with it: this host's part. */
+  down: { params: { host?: string }; result: { closed: string[] } }
 }
 export type MethodName = keyof ControlMethods
 export type ParamsOf<M extends MethodName> = ControlMethods[M]['params']

@@ -32,7 +32,7 @@ export interface ControlServerOptions {
   /** The manifest file, reported to clients. */
   configFile: string
   /** Called by the `down` method: close every service, return the names in the order they closed. */
-  down(): Promise<string[]>
+  down(host?: string): Promise<string[]>
   /** What one client may cost the manager (docs/cli.md); the defaults are CONTROL_LIMITS. */
   limits?: Partial<ControlLimits>
   /** Told when a client is disconnected for breaking a limit (`svc up` prints it as a status line). */

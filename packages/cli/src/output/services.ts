@@ -46,6 +46,12 @@ export function servicesTable(services: ServiceSnapshot[], now = Date.now()): st
   // Likewise the calls in flight, only once some service runs several instances: what balancing looks at.
   const several = services.filter(showsInstances)
   if (several.length > 0) columns.splice(3, 0, { header: 'INFLIGHT', value: of((s) => String(inFlightOf(s)), (i) => String(i.inFlight)), align: 'right' })
+  // And where each runs, once the graph spans several hosts (a cluster on NATS): the whole graph is seen from any host.
+  const hosts = new Set(services.flatMap((s) => s.instances.map((i) => i.host)))
+  if (hosts.size > 1) {
+    const hostsOf = (s: ServiceSnapshot) => [...new Set(s.instances.filter((i) => i.state !== 'closed').map((i) => i.host))].join(',') || '-'
+    columns.splice(2, 0, { header: 'HOST', value: of(hostsOf, (i) => i.host) })
+  }
   const rows = services.flatMap((service): Row[] => [
     { service, instance: null },
     ...(showsInstances(service) ? service.instances.map((instance) => ({ service, instance })) : []),

@@ -53,10 +53,11 @@ export async function runManager(options: RunOptions): Promise<number> {
   const finished = new Promise<number>((resolve) => (finish = resolve))
   let closing: Promise<string[]> | null = null
   let exitCode: number = EXIT.ok
-  const closeAll = (code: number): Promise<string[]> => {
+  /** `cluster`: every host's part (`svc down`); else this host's (a signal, a fatal error, `svc down --host`). */
+  const closeAll = (code: number, cluster = false): Promise<string[]> => {
     exitCode = Math.max(exitCode, code)
     if (!closing) options.readiness?.stopping()
-    closing ??= closeInOrder(manager).finally(() => finish(exitCode))
+    closing ??= closeInOrder(manager, cluster).finally(() => finish(exitCode))
     return closing
   }
 
@@ -64,7 +65,7 @@ export async function runManager(options: RunOptions): Promise<number> {
   const server: ControlServer = await startControlServer({
     manager,
     configFile: loaded.file,
-    down: () => closeAll(EXIT.ok),
+    down: (host) => closeAll(EXIT.ok, host === undefined),
     onClientDropped: (reason) => reporter?.status(`svc: ${reason}`),
   })
   let dashboard: Dashboard | null = null
@@ -136,14 +137,14 @@ export async function runManager(options: RunOptions): Promise<number> {
   return code
 }
 
-async function closeInOrder(manager: ServicesManager): Promise<string[]> {
+async function closeInOrder(manager: ServicesManager, cluster: boolean): Promise<string[]> {
   const order: string[] = []
   const onState = (c: { service: string; to: string }) => {
     if (c.to === 'closed') order.push(c.service)
   }
   manager.on('state', onState)
   try {
-    await manager.close()
+    await manager.close(undefined, { cluster })
   } catch (error) {
     process.stderr.write(`svc: closing failed: ${serializeError(error).message}\n`)
   } finally {

@@ -205,6 +205,11 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     return this.#closing
   }
 
+  /** In a cluster on NATS, the id this host goes by (ManagerOptions.host); null on a host alone. */
+  get host(): string | null {
+    return this.#cluster?.host ?? null
+  }
+
   /** Set when a critical service failed and the manager closed everything. */
   get fatalError(): Error | null {
     return this.#fatal
@@ -248,8 +253,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     }
   }
 
-  /** Clears a service's `failed` state and its restart history (as `systemctl reset-failed` does): started again,
-   * by hand or by start(), its next crash is counted from zero instead of giving up at once. */
+  /** Clears a service's `failed` state and restart history (`systemctl reset-failed`): its next crash counts from zero. */
   resetFailed(name: string): void {
     this.#node(name).failed = false
     this.#supervisor.forget(name)

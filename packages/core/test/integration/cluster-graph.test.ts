@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { bucketName, connectNats } from '../../src/cluster/nats-buckets.js'
+import { callOverNats } from '../../src/cluster/nats-calls.js'
 import { NATS_URL, natsForTests } from '../../../../test-support/nats.js'
 
 const HOST = fileURLToPath(new URL('../fixtures/cluster/host.mjs', import.meta.url))
@@ -184,6 +185,27 @@ describeNats('one graph across three hosts', () => {
     await b.reached('web', 'running', marks[1])
     expect(await b.call('web', 'chain', 'again')).toBe('web@c>api@b>store@a:again')
     expect(await pidOn(a, 'store')).not.toBe(pid)
+  }, 60_000)
+
+  test('the access rule is checked on the serving host: a host cannot call as a service it does not run, nor past dependsOn', async () => {
+    const manifest = manifestOf(CHAIN) as { cluster: { name: string } }
+    const all = [new Host('a', manifest), new Host('b', manifest), new Host('c', manifest)]
+    await Promise.all(all.map((h) => h.until((l) => l.ready === true)))
+    const nc = await connectNats(NATS_URL, 'test: hostile host')
+    try {
+      const as = (fromHost: string, from: string, to: string) =>
+        callOverNats(nc, manifest.cluster.name, { fromHost, from, to, method: 'where', args: Buffer.from('[]'), timeoutMs: 5000 })
+      // Host c runs web only: it may not speak as store (pinned to a), whatever store may call.
+      await expect(as('c', 'store', 'api')).rejects.toMatchObject({ code: 'SVC_ERR_ACCESS_DENIED' })
+      // web (on c) depends on api, not on store: refused by store's host, from the manifest.
+      await expect(as('c', 'web', 'store')).rejects.toMatchObject({ code: 'SVC_ERR_ACCESS_DENIED' })
+      // A service name nobody declared.
+      await expect(as('c', 'intruder', 'store')).rejects.toMatchObject({ code: 'SVC_ERR_ACCESS_DENIED' })
+      // What the manifest allows goes through.
+      expect(new TextDecoder().decode((await as('c', 'web', 'api')).bytes)).toBe('"api@b"')
+    } finally {
+      await nc.close()
+    }
   }, 60_000)
 
   test("a singleton ('any') runs on exactly one host, and fails over when that host is killed (lease TTL + one start)", async () => {

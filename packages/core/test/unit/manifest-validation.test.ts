@@ -211,3 +211,43 @@ describe('every problem is reported at once', () => {
     )
   })
 })
+
+describe('a graph across hosts: cluster.nats and placement', () => {
+  const nats = { name: 'prod', nats: 'nats://127.0.0.1:4222' }
+
+  test('placement without cluster.nats is refused, naming the service and what it needs', () => {
+    const problems = problemsOf({ cluster: { name: 'p', redis: 'redis://r' }, services: { api: { entry: './api.ts', placement: 'every' } } })
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toMatchObject({ service: 'api', field: 'placement' })
+    expect(problems[0]!.message).toContain('cluster: { name, nats }')
+  })
+
+  test.each([
+    [{ hosts: [] }, 'must list host ids'],
+    [{ hosts: ['a.b'] }, 'must list host ids'],
+    [{ hosts: 'a' }, 'must list host ids'],
+    ['anywhere', "'any' (one host at a time), 'every' (each host) or { hosts"],
+    [{ host: ['a'] }, 'host'],
+  ])('placement %j is refused', (placement, says) => {
+    const problems = problemsOf({ cluster: nats, services: { api: { entry: './api.ts', placement } } })
+    expect(problems.map((p) => p.message).join(' ')).toContain(says)
+  })
+
+  test('cluster ids that would break a NATS subject, a URL that is not NATS, credentials without nats, nothing to run on', () => {
+    expect(problemsOf({ services: {}, cluster: { name: 'my.prod', nats: 'nats://n' } }).map((p) => p.path)).toEqual(['cluster.name'])
+    expect(problemsOf({ services: {}, cluster: { name: 'p', nats: 'http://n' } }).map((p) => p.path)).toEqual(['cluster.nats'])
+    expect(problemsOf({ services: {}, cluster: { name: 'p', redis: 'redis://r', natsCredentials: '/x.creds' } }).map((p) => p.path)).toEqual(['cluster.natsCredentials'])
+    expect(problemsOf({ services: {}, cluster: { name: 'p' } }).map((p) => p.path)).toEqual(['cluster'])
+  })
+
+  test('accepted: the three placements, duplicates in a host list removed; SVC_CLUSTER_REDIS only with redis', () => {
+    const m = normalize({
+      cluster: nats,
+      services: { a: { entry: './a.ts', placement: { hosts: ['x', 'y', 'x'] } }, b: { entry: './b.ts', placement: 'every' }, c: { entry: './c.ts' } },
+    })
+    expect(m.services.map((s) => s.placement)).toEqual([{ hosts: ['x', 'y'] }, 'every', null])
+    expect(m.cluster).toEqual({ name: 'prod', nats: 'nats://127.0.0.1:4222', redis: null, natsCredentials: null })
+    expect(m.services[0]!.env).toMatchObject({ SVC_CLUSTER_NAME: 'prod' })
+    expect(m.services[0]!.env.SVC_CLUSTER_REDIS).toBeUndefined()
+  })
+})
