@@ -1,13 +1,21 @@
 // What a call across hosts costs (issue 25): services-cluster's NATS call transport (cluster/nats-calls.ts: the
 // subject, the identity and method headers, errors coded) against a bare NATS request/reply, between the same two
 // processes and connections, trials alternating in one run: round trips/s with 1 and 32 in flight, and p50 latency
-// one at a time. Alone: node bench/cluster.mjs [--trials N] [--count N]. Needs NATS at NATS_URL.
+// one at a time. The other cross-host cases live beside it and are run from here too: a service→service call across
+// two hosts against bare NATS and Moleculer (cluster-calls.mjs), failover of a singleton (cluster-failover.mjs), the
+// node pool's claim on Redis against JetStream KV (cluster-claims.mjs).
+// Alone: node bench/cluster.mjs [--trials N] [--count N]. Needs NATS at NATS_URL (and Redis for the claims).
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import { connect } from 'nats'
 import { callOverNats } from '../packages/core/dist/cluster/nats-calls.js'
-import { here, median } from './lib.mjs'
+import { clusterClaimCases } from './cluster-claims.mjs'
+import { clusterServiceCases } from './cluster-calls.mjs'
+import { clusterFailoverCases } from './cluster-failover.mjs'
+import { fmt, here, median } from './lib.mjs'
+
+export { clusterClaimCases, clusterFailoverCases, clusterServiceCases }
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222'
 
@@ -72,7 +80,11 @@ export async function clusterCases({ trials = 5, count = 5000 } = {}) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const arg = (name, fallback) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback)
-  for (const r of await clusterCases({ trials: arg('--trials', 5), count: arg('--count', 5000) })) {
-    console.log(`| ${r.case} | ${r.framework.toFixed(r.unit === 'ms' ? 3 : 0)} | ${r.baseline.toFixed(r.unit === 'ms' ? 3 : 0)} | ${r.ratio.toFixed(2)}× |`)
+  const opts = { trials: arg('--trials', 5), count: arg('--count', 5000) }
+  for (const cases of [clusterCases, clusterServiceCases, clusterFailoverCases, clusterClaimCases]) {
+    for (const r of await cases(opts)) {
+      const cell = (n) => (n == null ? '—' : `${fmt(n)} ${r.unit}`)
+      console.log(`| ${r.case} | ${cell(r.framework)} | ${cell(r.baseline)} | ${r.ratio == null ? '—' : `${r.ratio.toFixed(2)}×`} |`)
+    }
   }
 }

@@ -7,7 +7,7 @@ import { forkHelper, freePort, here, peerCallRows } from './lib.mjs'
 
 export async function moleculerCases({ trials, count }) {
   const [echoPort, callerPort] = [await freePort(), await freePort()]
-  const node = (role, own, peer) => forkHelper(here('./fixtures/moleculer-node.mjs'), [role, own, peer])
+  const node = (role, own, peer) => forkHelper(here('./fixtures/moleculer-node.mjs'), [role, 'tcp', own, peer])
   const echo = node('echo', echoPort, callerPort)
   const caller = node('caller', callerPort, echoPort)
   try {

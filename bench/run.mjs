@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
-import { clusterCases } from './cluster.mjs'
+import { clusterCases, clusterClaimCases, clusterFailoverCases, clusterServiceCases } from './cluster.mjs'
 import { clusterClientCases } from './cluster-client-calls.mjs'
 import { commandCases } from './commands.mjs'
 import { containmentCases } from './containment.mjs'
@@ -52,6 +52,10 @@ await section('tracing', () => tracingCases({ trials: opts.trials, count: opts.c
 await section('command services', () => commandCases({ trials: quick ? 1 : 7, services: 10 }), { peer: true })
 // Needs NATS at NATS_URL: a missing one is reported, not the end of the run.
 await section('calls across hosts (NATS)', () => clusterCases({ trials: opts.trials, count: opts.count }), { peer: true })
+await section('service calls across hosts (NATS, Moleculer NATS)', () => clusterServiceCases({ trials: opts.trials, count: opts.count }), { peer: true })
+await section('failover across hosts (NATS)', () => clusterFailoverCases({ trials: opts.trials }), { peer: true })
+// Also needs Redis at REDIS_URL.
+await section('node pool claims: Redis vs JetStream KV', () => clusterClaimCases({ trials: opts.trials, count: opts.count }), { peer: true })
 await section('metrics', () => metricsCases({ trials: quick ? 2 : 30, count: quick ? 300 : 2000 }))
 if (caCerts) {
   // NODE_EXTRA_CA_CERTS makes every Node start ≈3× slower: measure start-up without it as well.

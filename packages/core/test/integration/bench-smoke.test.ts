@@ -3,6 +3,7 @@
 // here judges speed; that is the full benchmark's job (docs/benchmarks.md).
 import { afterAll, describe, expect, test } from '@jest/globals'
 import { natsForTests } from '../../../../test-support/nats.js'
+import { redisForTests } from '../../../../test-support/redis.js'
 
 interface Row {
   case: string
@@ -32,7 +33,8 @@ const bench: Cases = {
 const { clusterClientCases } = (await load('cluster-client-calls.mjs')) as unknown as { clusterClientCases: ClusterClientCases }
 bench.eggClusterClientCases = (o) => clusterClientCases('egg', o)
 bench.ourClusterClientCases = (o) => clusterClientCases('ours', o)
-const withNats = await natsForTests('the cross-host bench case')
+const withNats = await natsForTests('the cross-host bench cases')
+const withRedis = withNats && (await redisForTests("the bench case of the node pool's claims (Redis against JetStream KV)"))
 
 describe('benchmark smoke run (quick sizes)', () => {
   afterAll(removeStateDir)
@@ -53,7 +55,14 @@ describe('benchmark smoke run (quick sizes)', () => {
     ['replicasCases', { trials: 1, seconds: 0.1, calls: 16, sides: ['sc1', 'pm2f'] }],
     ['memoryCases', { services: 3 }],
     // Calls across hosts need NATS (skipped with a line saying so without it, a failure under CI=true).
-    ...(withNats ? [['clusterCases', { trials: 1, count: 20 }] as [string, object]] : []),
+    ...(withNats
+      ? ([
+          ['clusterCases', { trials: 1, count: 20 }],
+          ['clusterServiceCases', { trials: 1, count: 20 }],
+          ['clusterFailoverCases', { trials: 1 }],
+        ] as [string, object][])
+      : []),
+    ...(withRedis ? [['clusterClaimCases', { trials: 1, count: 20 }] as [string, object]] : []),
   ])('%s produces finite figures', async (name, options) => {
     const rows = await bench[name]!(options)
     expect(rows.length).toBeGreaterThan(0)
