@@ -2,8 +2,9 @@
 // of the TTL, and at once when one of its instances changes state; a host that stops writing (killed, frozen, cut
 // off) drops out when JetStream removes its entry, TTL after its last write.
 // The entries come from a watch of the bucket (KV's `keys()` lists from a snapshot and misses keys rewritten while it
-// reads, which heartbeats always are). JetStream says nothing when a value expires, so every third of the TTL each
-// known entry is asked of the bucket itself, and the ones gone are dropped from the view.
+// reads, which heartbeats always are). JetStream says nothing when a value expires, so a host is dropped from the view
+// TTL after the watch last delivered its entry (when JetStream removes it too), and every third of the TTL each known
+// entry is also asked of the bucket itself.
 
 import { EventEmitter } from 'eventemitter3'
 import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats'
@@ -30,6 +31,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   #left = false
   /** The entries of the hosts up, as last written. */
   readonly #entries = new Map<string, HostEntry>()
+  /** Per host: drops it once it has not written for a TTL. */
+  readonly #silence = new Map<string, NodeJS.Timeout>()
   #instances: Record<string, InstanceState> = {}
   /** A write is under way, and another was asked for meanwhile. */
   #writing: Promise<void> | null = null
@@ -93,6 +96,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.#left = true
     clearTimeout(this.#timer)
     clearInterval(this.#poll)
+    for (const timer of this.#silence.values()) clearTimeout(timer)
     this.watch.stop()
     await this.#writing
     await this.kv.delete(this.entry.host).catch(() => undefined)
@@ -102,8 +106,14 @@ export class Membership extends EventEmitter<MembershipEvents> {
     // Anything written into the bucket that is not a host's own entry (a broken or hostile writer) is not a host.
     if (entry?.host !== undefined && entry.host !== host) entry = null
     if (entry === null && !this.#entries.has(host)) return
-    if (entry) this.#entries.set(host, entry)
-    else this.#entries.delete(host)
+    clearTimeout(this.#silence.get(host))
+    if (entry) {
+      this.#entries.set(host, entry)
+      this.#silence.set(host, setTimeout(() => this.#seen(host, null), this.ttlMs))
+    } else {
+      this.#entries.delete(host)
+      this.#silence.delete(host)
+    }
     this.emit('change', host, entry)
   }
 

@@ -35,7 +35,10 @@ export async function connectNats(url: string, name: string, credentialsFile: st
     }
   }
   try {
-    return await connect({ servers, name, ...credentials, ...(authenticator && { authenticator }), maxReconnectAttempts: -1, reconnectTimeWait: 250 })
+    return await connect({ servers, name, ...credentials, ...(authenticator && { authenticator }), maxReconnectAttempts: -1, reconnectTimeWait: 250,
+      // A request() otherwise builds Errors with stack traces for every call, in case it fails: 18 % of a calling
+      // host's manager's time in a profile of calls across hosts (bench/cluster.md).
+      noAsyncTraces: true })
   } catch (cause) {
     throw svcError('SVC_ERR_CLUSTER_UNREACHABLE', `Cannot reach NATS at ${servers} (${(cause as Error).message}). Start nats-server with JetStream (-js), check the credentials, or fix cluster.nats.`, { cause })
   }

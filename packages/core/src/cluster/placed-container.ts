@@ -116,7 +116,9 @@ export class PlacedContainer extends Container {
           if (host) return this.#follow(host)
           if (this.link.mayTake(this.service, this.index, since) && (this.#lease = await this.link.acquire(this.id))) break
           if (abort.signal.aborted) throw this.#aborted()
-          await this.link.nextChange(Math.floor(this.link.ttlMs / 3), abort.signal)
+          // Woken by any change of the membership; else tries again soon: a lease outlives its holder's last entry
+          // by up to a third of the TTL (its last renewal), and failover waits for no longer than that.
+          await this.link.nextChange(Math.floor(this.link.ttlMs / 10), abort.signal)
           if (abort.signal.aborted) throw this.#aborted()
         }
       } finally {
