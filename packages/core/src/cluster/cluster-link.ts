@@ -17,7 +17,7 @@ import { bucketName, connectNats, openBucket } from './nats-buckets.js'
 import { callOverNats, serveCalls } from './nats-calls.js'
 import { publishEvent, subscribeEvents } from './nats-events.js'
 import type { PlacementLink } from './placed-container.js'
-import { eligible, preferredHost } from './placement.js'
+import { eligible, preferredHost, unplaceable } from './placement.js'
 import { bodyOf, RemotePeer, valueOf } from './remote-peer.js'
 import { idToken } from './subjects.js'
 
@@ -181,6 +181,13 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
     if (!eligible(service.placement, this.host)) return false
     if (performance.now() - waitingSinceMs >= this.ttlMs) return true // its preferred host has not run it for a TTL
     return preferredHost(service.placement, index, this.hosts()) === this.host
+  }
+
+  waitReason(service: ResolvedService, index: number): string {
+    const up = this.hosts()
+    const why = unplaceable(service.placement, up)
+    if (why) return `a host: ${why}`
+    return `host ${preferredHost(service.placement, index, up)} to run it`
   }
 
   async acquire(id: string): Promise<Lease | null> {

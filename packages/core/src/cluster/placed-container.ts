@@ -23,6 +23,8 @@ import type { RemotePeer } from './remote-peer.js'
 /** What an instance asks of the cluster (cluster/cluster-link.ts). */
 export interface PlacementLink {
   readonly ttlMs: number
+  /** What a slot that nobody runs waits for: a host up among its hosts, or the one it is preferred on. */
+  waitReason(service: ResolvedService, index: number): string
   /** Whether this host should try to take the slot now (it is the preferred one, or the slot went unserved long enough). */
   mayTake(service: ResolvedService, index: number, waitingSinceMs: number): boolean
   acquire(id: string): Promise<Lease | null>
@@ -44,6 +46,7 @@ export class PlacedContainer extends Container {
   #link: PlacementLink | null = null
   #lease: Lease | null = null
   #waiting: AbortController | null = null
+  #waitingFor: string | null = null
 
   constructor(
     service: ResolvedService,
@@ -84,6 +87,10 @@ export class PlacedContainer extends Container {
     return this.#followed?.host ?? null
   }
 
+  override get waitingFor(): string | null {
+    return this.#waitingFor
+  }
+
   override get peer(): RemotePeer | null {
     return this.#followed?.peer ?? null
   }
@@ -116,6 +123,7 @@ export class PlacedContainer extends Container {
           if (host) return this.#follow(host)
           if (this.link.mayTake(this.service, this.index, since) && (this.#lease = await this.link.acquire(this.id))) break
           if (abort.signal.aborted) throw this.#aborted()
+          this.#waitingFor = this.link.waitReason(this.service, this.index)
           // Woken by any change of the membership; else tries again soon: a lease outlives its holder's last entry
           // by up to a third of the TTL (its last renewal), and failover waits for no longer than that.
           await this.link.nextChange(Math.floor(this.link.ttlMs / 10), abort.signal)
@@ -123,6 +131,7 @@ export class PlacedContainer extends Container {
         }
       } finally {
         this.#waiting = null
+        this.#waitingFor = null
       }
       const lease = this.#lease
       lease.once('lost', (why) => {

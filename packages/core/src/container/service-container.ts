@@ -75,6 +75,11 @@ export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
     return null
   }
 
+  /** What its start waits for beyond its own process, when something does (a place in the cluster). */
+  get waitingFor(): string | null {
+    return null
+  }
+
   /** How to call it while it runs on another host; null while it runs here (calls go to `controller`). */
   get peer(): CallTarget | null {
     return null

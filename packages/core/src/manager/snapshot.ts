@@ -25,7 +25,7 @@ export function snapshotOf(
     kind: service.kind,
     command: service.commandLine,
     oneshot: service.oneshot,
-    waitingFor: node.state === 'starting' ? startWaitsFor(service) : null,
+    waitingFor: node.state === 'starting' ? (node.instances.find((i) => i.container.waitingFor)?.container.waitingFor ?? startWaitsFor(service)) : null,
     restarts: node.restarts,
     startedAt: node.startedAt,
     lastExit: node.lastExit,

@@ -111,7 +111,7 @@ function manifestOf(services: object, nats = NATS_URL): object {
   return { cluster: { name, nats }, services }
 }
 
-type Snapshot = { name: string; state: string; pid: number | null; instances: { host: string; pid: number | null }[] }
+type Snapshot = { name: string; state: string; display: string; waitingFor: string | null; pid: number | null; instances: { host: string; pid: number | null }[] }
 const snapshotOf = async (host: Host, service: string) => ((await host.ask({ services: true })) as Snapshot[]).find((s) => s.name === service)!
 
 /** A process and every process below it (/proc), leaves first. */
@@ -236,6 +236,19 @@ describeNats('one graph across three hosts', () => {
     } finally {
       await nc.close()
     }
+  }, 60_000)
+
+  test('a service none of whose hosts is up waits, saying why, and runs once one comes up', async () => {
+    const manifest = manifestOf({ lonely: { entry: './cluster/node.ts', placement: { hosts: ['x'] } }, user: { entry: './cluster/node.ts', dependsOn: ['lonely'], placement: { hosts: ['a'] } } })
+    const a = new Host('a', manifest)
+    // a's start cannot finish: what it depends on has no host.
+    await a.until((l) => l.state?.service === 'lonely' && l.state.to === 'starting')
+    const waiting = await waitForValue(() => snapshotOf(a, 'lonely'), (s) => (s as Snapshot).waitingFor !== null)
+    expect(waiting).toMatchObject({ state: 'starting', waitingFor: 'a host: none of its hosts (x) is up' })
+    expect((await snapshotOf(a, 'user')).display).toBe('pending')
+    const x = new Host('x', manifest)
+    await Promise.all([a, x].map((h) => h.until((l) => l.ready === true)))
+    expect(await a.call('lonely', 'where')).toBe('lonely@x')
   }, 60_000)
 
   test("a singleton ('any') runs on exactly one host, and fails over when that host is killed (lease TTL + one start)", async () => {
