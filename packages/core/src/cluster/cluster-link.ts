@@ -233,7 +233,8 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
     for (const instances of [this.#local, ...(this.#membership?.up() ?? []).filter((e) => e.host !== this.host).map((e) => e.instances ?? {})]) {
       for (const [id, state] of Object.entries(instances)) if (state === 'running') running.add(serviceOf(id))
     }
-    return this.linkHost.transitiveDependencies(service).some((d) => !running.has(d))
+    // (A one-shot that completed runs nowhere by design: it is not down.)
+    return this.linkHost.transitiveDependencies(service).some((d) => !running.has(d) && !this.linkHost.service(d)?.oneshot)
   }
 
   notice(service: string, message: string): void {

@@ -103,9 +103,14 @@ export class PlacedContainer extends Container {
     return this.#followed ? null : this.local.directGrant(caller)
   }
 
+  /** Runs here whatever other hosts do: 'every', and a one-shot (it runs on each host that starts it). */
+  get #own(): boolean {
+    return this.service.placement === 'every' || this.service.oneshot
+  }
+
   /** Boots the next process ahead only where it surely runs here. */
   prepare(): Promise<void> {
-    return this.service.placement === 'every' ? this.local.prepare() : Promise.resolve()
+    return this.#own ? this.local.prepare() : Promise.resolve()
   }
 
   private get link(): PlacementLink {
@@ -114,7 +119,7 @@ export class PlacedContainer extends Container {
 
   async start(): Promise<void> {
     this.#link ??= await this.joined
-    if (this.service.placement !== 'every' && !this.#lease?.held) {
+    if (!this.#own && !this.#lease?.held) {
       const abort = (this.#waiting = new AbortController())
       const since = performance.now()
       try {

@@ -33,7 +33,11 @@ export function readInstanceFields(c: Checker, s: Record<string, unknown>, onesh
   const limits = c.object(s.limits, 'limits', LIMIT_FIELDS, '{ memoryMb: 512 }')
   const memoryMb = limits?.memoryMb === undefined ? null : c.count(limits.memoryMb, 'limits.memoryMb', 0, 16, 1024 * 1024)
   if (oneshot && memoryMb !== null) c.fail('limits.memoryMb', 'does not apply to a one-shot: it is not reloaded')
-  return { instances, balance, drainTimeoutMs: c.ms(s.drainTimeoutMs, 'drainTimeoutMs', 10_000), limits: { memoryMb }, placement: placementOf(c, s.placement) }
+  const placement = placementOf(c, s.placement)
+  // A one-shot's dependents wait for it to have exited 0, which another host cannot be told after the fact: it runs
+  // on each host that starts it, as 'every' (cluster/placed-container.ts).
+  if (oneshot && placement !== null && placement !== 'every') c.fail('placement', "of a one-shot can only be 'every' (the default for one): it runs on each host that starts it")
+  return { instances, balance, drainTimeoutMs: c.ms(s.drainTimeoutMs, 'drainTimeoutMs', 10_000), limits: { memoryMb }, placement }
 }
 
 const HOST_ID = /^[A-Za-z0-9_-]+$/

@@ -154,9 +154,11 @@ afterAll(async () => {
   await admin.close()
 })
 
-/** store on a ← api on b ← web on c: each calls its dependency while it starts. */
+/** store on a ← api on b ← web on c: each calls its dependency while it starts; setup, a one-shot store waits for,
+ * runs on each host that starts it. */
 const CHAIN = {
-  store: { entry: './cluster/node.ts', placement: { hosts: ['a'] } },
+  setup: { command: ['true'], oneshot: true },
+  store: { entry: './cluster/node.ts', placement: { hosts: ['a'] }, dependsOn: { setup: 'completed' } },
   api: { entry: './cluster/node.ts', dependsOn: ['store'], placement: { hosts: ['b'] }, config: { needs: ['store'], next: 'store', listen: { source: 'store', event: 'saved' } } },
   web: { entry: './cluster/node.ts', dependsOn: ['api'], placement: { hosts: ['c'] }, config: { needs: ['api'], next: 'api' } },
 }
@@ -183,6 +185,7 @@ describeNats('one graph across three hosts', () => {
     expect(((await a.call('web', 'big', 200_000)) as string).length).toBe(200_000)
     const snapshot = (await b.ask({ services: true })) as { name: string; state: string; instances: { host: string; pid: number | null }[] }[]
     expect(snapshot.map((s) => [s.name, s.state, s.instances.map((i) => i.host)])).toEqual([
+      ['setup', 'completed', ['b']],
       ['store', 'running', ['a']],
       ['api', 'running', ['b']],
       ['web', 'running', ['c']],

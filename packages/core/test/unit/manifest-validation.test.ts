@@ -240,6 +240,13 @@ describe('a graph across hosts: cluster.nats and placement', () => {
     expect(problemsOf({ services: {}, cluster: { name: 'p' } }).map((p) => p.path)).toEqual(['cluster'])
   })
 
+  test("a one-shot runs on each host that starts it: 'every', and nothing else", () => {
+    const problems = problemsOf({ cluster: nats, services: { migrate: { command: 'true', oneshot: true, placement: { hosts: ['db'] } } } })
+    expect(problems.map((p) => p.field)).toEqual(['placement'])
+    expect(problems[0]!.message).toContain("of a one-shot can only be 'every' (the default for one)")
+    expect(normalize({ cluster: nats, services: { migrate: { command: 'true', oneshot: true, placement: 'every' } } }).services[0]!.placement).toBe('every')
+  })
+
   test('accepted: the three placements, duplicates in a host list removed; SVC_CLUSTER_REDIS only with redis', () => {
     const m = normalize({
       cluster: nats,
