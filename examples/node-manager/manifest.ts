@@ -43,6 +43,12 @@ export interface NodeManagerOptions {
   stateDir?: string
   /** How often the scheduler checks every node. Default '5s'. */
   checkEvery?: string
+  /**
+   * Run across hosts (docs/node-manager.md, "On three hosts"): every host starts this manifest with `svc up --host
+   * <id>`; the gateway runs on every host, the checker, the scheduler and the simulated nodes each on one host at a
+   * time, failing over. Needs a Redis every host reaches (`redis: { url }`): the store and the RPC channel live there.
+   */
+  cluster?: { name?: string; nats: string }
 }
 
 // Every crash restarts with backoff; more than 5 restarts in a minute means something is really wrong.
@@ -59,6 +65,12 @@ export function nodeManagerManifest(options: NodeManagerOptions = {}) {
   const nodesFile = moved ? writeMovedNodesFile(stateDir, simPorts) : EXAMPLE_NODES_FILE
 
   const { ownRedisPort, store, channel } = redisPlan(options, stateDir)
+  const cluster = options.cluster
+  if (cluster && ownRedisPort !== null) {
+    throw errors.manifest('redis', 'across hosts the store and the RPC channel need a Redis every host reaches: give redis: { url } (NM_REDIS=redis://…).')
+  }
+  // Across hosts: one of each on the cluster (the default placement, 'any'), the gateway on every host.
+  const everyHost = cluster ? { placement: 'every' as const } : {}
   // Who waits for the graph's own Redis: whatever keeps the store in it, and the gateway for its channel.
   const storeOnOwnRedis = ownRedisPort !== null && store.kind === 'redis'
   const checkerNeeds: Record<string, DependencyCondition> = {
@@ -69,6 +81,7 @@ export function nodeManagerManifest(options: NodeManagerOptions = {}) {
 
   return defineServices({
     stateDir,
+    ...(cluster && { cluster: { name: cluster.name ?? 'node-manager', nats: cluster.nats, redis: store.kind === 'redis' ? store.url : undefined } }),
     services: {
       ...(ownRedisPort !== null ? { redis: redisService(ownRedisPort, stateDir) } : {}),
       ...(simulate ? { 'chain-sim': { entry: join(EXAMPLE_DIR, 'services/chain-sim.ts'), config: sim, restart } } : {}),
@@ -129,6 +142,7 @@ export function nodeManagerManifest(options: NodeManagerOptions = {}) {
         restart,
         // Stopping lets in-flight requests finish for up to 5 s.
         stopTimeoutMs: 6000,
+        ...everyHost,
       },
     },
   })
@@ -166,7 +180,8 @@ function redisService(port: number, stateDir: string) {
 }
 
 // Variables: NM_GATEWAY_PORT, NM_GATEWAY_INSTANCES, NM_GATEWAY_TOKEN, NM_REDIS (1/0 or a redis:// URL), NM_REDIS_PORT, NM_REDIS_CHANNEL,
-// NM_STORE (redis|file), NM_SIMULATE (1/0), NM_SIM_PORTS ("btc-a=1,eth-b=2"), NM_STATE_DIR, NM_CHECK_EVERY.
+// NM_STORE (redis|file), NM_SIMULATE (1/0), NM_SIM_PORTS ("btc-a=1,eth-b=2"), NM_STATE_DIR, NM_CHECK_EVERY,
+// NM_CLUSTER_NATS (a nats:// URL: run across hosts) and NM_CLUSTER_NAME.
 // REDIS_URL is not read: the example's Redis is its own unless NM_REDIS names another.
 export function optionsFromEnv(env: Record<string, string | undefined> = process.env): NodeManagerOptions {
   const options: NodeManagerOptions = {}
@@ -183,6 +198,7 @@ export function optionsFromEnv(env: Record<string, string | undefined> = process
   if (env.NM_SIM_PORTS) options.simPorts = simPorts(env.NM_SIM_PORTS)
   if (env.NM_STATE_DIR) options.stateDir = isAbsolute(env.NM_STATE_DIR) ? env.NM_STATE_DIR : resolve(env.NM_STATE_DIR)
   if (env.NM_CHECK_EVERY) options.checkEvery = env.NM_CHECK_EVERY
+  if (env.NM_CLUSTER_NATS) options.cluster = { nats: env.NM_CLUSTER_NATS, ...(env.NM_CLUSTER_NAME ? { name: env.NM_CLUSTER_NAME } : {}) }
   return options
 }
 
