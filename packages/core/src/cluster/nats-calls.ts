@@ -8,6 +8,11 @@
 // results cross as the bytes they are (this module never decodes them), with their codec in a header when it is not
 // JSON.
 
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection, type Subscription } from 'nats'
+import { restoreError, serializeError, svcError, type SerializedError } from '../errors.js'
+import type { BodyCodec } from '../protocol/body-codec.js'
+import { idToken, serviceToken } from './subjects.js'
+
 /** A body as it crosses: its bytes, and how they are encoded. */
 export interface Body {
   bytes: Uint8Array
@@ -15,11 +20,6 @@ export interface Body {
 }
 
 const json = (bytes: Uint8Array): Body => ({ bytes, codec: 'json' })
-
-import { headers as natsHeaders, type MsgHdrs, type NatsConnection, type Subscription } from 'nats'
-import { restoreError, serializeError, svcError, type SerializedError } from '../errors.js'
-import type { BodyCodec } from '../protocol/body-codec.js'
-import { idToken, serviceToken } from './subjects.js'
 
 export function callSubject(cluster: string, service: string, fromHost: string): string {
   return `svc.${idToken('cluster', cluster)}.call.${serviceToken(service)}.${idToken('host', fromHost)}`
