@@ -64,6 +64,10 @@ function boxCount(page: Page, name: string): Promise<string | null> {
     const pids = await page.$$eval('#services-body tr.instance .col-pid', (tds) => tds.map((td) => td.textContent))
     expect(pids).toEqual(manager.service('api').instances.map((i) => String(i.pid)))
     expect(await page.textContent('#services-body tr[data-service="api"]:not(.instance) .col-pid')).toBe('-')
+    // Where each runs: this host (in a graph across hosts, each instance's own).
+    const hosts = await page.$$eval('#services-body tr .col-host', (tds) => tds.map((td) => td.textContent))
+    const here = manager.service('api').instances[0]!.host
+    expect(hosts).toEqual([here, here, here, here])
   })
 
   it('follows scale(): a third box count and row appear once the new instance runs', async () => {

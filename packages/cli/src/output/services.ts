@@ -1,7 +1,7 @@
 // The services table shared by `ps`, `top`, `up --detach` and the lifecycle commands.
 
 import type { InstanceSnapshot, ServiceSnapshot } from '@services-cluster/core'
-import { inFlightOf, instanceCount, instanceUptimeText, showsInstances } from '@services-cluster/dashboard/format'
+import { hostsText, inFlightOf, instanceCount, instanceUptimeText, showsInstances } from '@services-cluster/dashboard/format'
 import { out, stateColor } from './colors.js'
 import { bytes, duration, percent } from './format.js'
 import { table, type Column } from './table.js'
@@ -49,8 +49,7 @@ export function servicesTable(services: ServiceSnapshot[], now = Date.now()): st
   // And where each runs, once the graph spans several hosts (a cluster on NATS): the whole graph is seen from any host.
   const hosts = new Set(services.flatMap((s) => s.instances.map((i) => i.host)))
   if (hosts.size > 1) {
-    const hostsOf = (s: ServiceSnapshot) => [...new Set(s.instances.filter((i) => i.state !== 'closed').map((i) => i.host))].join(',') || '-'
-    columns.splice(2, 0, { header: 'HOST', value: of(hostsOf, (i) => i.host) })
+    columns.splice(2, 0, { header: 'HOST', value: of(hostsText, (i) => i.host) })
   }
   const rows = services.flatMap((service): Row[] => [
     { service, instance: null },

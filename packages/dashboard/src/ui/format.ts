@@ -59,6 +59,11 @@ export function dependsOnText(service: Pick<ServiceView, 'dependsOn' | 'conditio
   return named.join(', ') || '-'
 }
 
+/** Where a service's live instances run: "a" or "a,b" (a graph across hosts), '-' when none runs. */
+export function hostsText(service: { instances: readonly Pick<InstanceSnapshot, 'state' | 'host'>[] }): string {
+  return [...new Set(service.instances.filter((i) => i.state !== 'closed').map((i) => i.host))].join(',') || '-'
+}
+
 /** What the instance figures read of a service. */
 interface Instances {
   instances: readonly Pick<InstanceSnapshot, 'state' | 'inFlight'>[]

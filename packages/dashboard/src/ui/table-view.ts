@@ -4,10 +4,10 @@
 
 import { el, setAttr, setText } from './dom.js'
 import type { InstanceSnapshot } from '../protocol.js'
-import { bytes, dependsOnText, instanceCount, instanceStateText, instanceUptimeText, lastExitText, percent, showsInstances, stateText, toneOf, uptimeText, type Tone } from './format.js'
+import { bytes, dependsOnText, hostsText, instanceCount, instanceStateText, instanceUptimeText, lastExitText, percent, showsInstances, stateText, toneOf, uptimeText, type Tone } from './format.js'
 import type { Changes, Store } from './store.js'
 
-const COLUMNS = ['name', 'state', 'pid', 'uptime', 'restarts', 'lastExit', 'cpu', 'rss', 'dependsOn', 'command'] as const
+const COLUMNS = ['name', 'state', 'host', 'pid', 'uptime', 'restarts', 'lastExit', 'cpu', 'rss', 'dependsOn', 'command'] as const
 type Column = (typeof COLUMNS)[number]
 
 interface Row {
@@ -76,6 +76,7 @@ export class TableView {
     const several = showsInstances(service)
     setText(cells.state.lastChild!, several ? `${stateText(service)} ${instanceCount(service)}` : stateText(service))
     setAttr(cells.state, 'title', service.reason)
+    setText(cells.host, hostsText(service))
     setText(cells.pid, service.pid === null || several ? '-' : String(service.pid))
     setText(cells.uptime, uptimeText(service, Date.now()))
     setText(cells.restarts, String(service.restarts))
@@ -109,6 +110,7 @@ export class TableView {
       setAttr(r.tr, 'data-state', instance.state)
       setText(cells.name, instance.id)
       setText(cells.state.lastChild!, instanceStateText(instance))
+      setText(cells.host, instance.host)
       setText(cells.pid, instance.pid === null ? '-' : String(instance.pid))
       setText(cells.uptime, instanceUptimeText(instance, now))
       setText(cells.restarts, String(instance.restarts))
