@@ -59,6 +59,12 @@ export const methods: Handlers = {
       const buffered = ctx.manager.logs(s, limit)
       return buffered.length < limit ? (fileTail(ctx.manager, s, limit) ?? buffered) : buffered
     })
+    if (params.follow !== true) {
+      // In a cluster on NATS, the other hosts' lines too (named service@host: no service name holds '@'). Not when
+      // following: the tail and the subscription must be taken in one tick, and the live lines are this host's.
+      const everywhere = await Promise.all(services.map((s) => ctx.manager.clusterLogs(s, limit)))
+      perService.push(...everywhere.map((lines) => lines.filter((line) => line.service.includes('@'))))
+    }
     const lines = mergeLogs(perService, limit)
     // Same tick as the tail above, so a follower neither misses nor repeats a line.
     if (params.follow === true) {

@@ -4,8 +4,9 @@
 // the instances placed across hosts ask (cluster/placed-container.ts).
 
 import { EventEmitter } from 'eventemitter3'
-import type { KV, NatsConnection, Subscription } from 'nats'
+import type { KV, Msg, NatsConnection, Subscription } from 'nats'
 import { restoreError, svcError } from '../errors.js'
+import type { LogLine } from '../manager/log-buffer.js'
 import type { Answer } from '../manager/router.js'
 import type { ResolvedCluster, ResolvedService } from '../manifest/normalize.js'
 import type { EmitMessage, ResponseMessage } from '../protocol/messages.js'
@@ -34,6 +35,8 @@ export interface LinkHost {
   transitiveDependencies(service: string): string[]
   /** Another host asked the whole cluster to close. */
   down(fromHost: string): void
+  /** This host's last lines of a service. */
+  logs(service: string, limit: number): LogLine[]
   notice(service: string, message: string): void
 }
 
@@ -43,6 +46,9 @@ export interface LinkOptions {
   ttlMs?: number
   callTimeoutMs: number
 }
+
+/** At most this many lines of a service are sent to another host at once. */
+const MAX_REMOTE_LINES = 10_000
 
 const LIVE: ReadonlySet<InstanceState | undefined> = new Set(['starting', 'running', 'draining', 'closing'])
 
@@ -87,8 +93,42 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
             this.linkHost.down(from)
           },
         })
+        nc.subscribe(`svc.${name}.logs.${this.host}`, { callback: (error, msg) => error || this.#serveLogs(msg) })
     })()
     return this.#opening
+  }
+
+  // Another host asks for this host's last lines of a service (`svc logs` from any host).
+  #serveLogs(msg: Msg): void {
+    let lines: LogLine[] = []
+    try {
+      const { service, limit } = JSON.parse(msg.string()) as { service: string; limit: number }
+      lines = this.linkHost.logs(service, Math.min(Math.max(1, Math.floor(limit) || 100), MAX_REMOTE_LINES))
+    } catch {
+      // Not a request this host understands, or a service it does not know: no lines.
+    }
+    // What fits in one NATS message: the newest lines.
+    const limit = this.#nc?.info?.max_payload ?? 1024 * 1024
+    let body = JSON.stringify(lines)
+    while (Buffer.byteLength(body) > limit && lines.length > 0) body = JSON.stringify((lines = lines.slice(Math.ceil(lines.length / 2))))
+    msg.respond(body)
+  }
+
+  /** The last `limit` lines of `service` on every other host up, each named `service@host`; a host that does not
+   * answer within 2 s gives none. */
+  async remoteLogs(service: string, limit: number): Promise<LogLine[]> {
+    const nc = this.#nc
+    if (!nc) return []
+    const others = this.hosts().filter((h) => h !== this.host)
+    const replies = await Promise.all(
+      others.map((host) =>
+        nc.request(`svc.${this.cluster.name}.logs.${host}`, JSON.stringify({ service, limit }), { timeout: 2000 }).then(
+          (reply) => JSON.parse(reply.string()) as LogLine[],
+          () => [],
+        ),
+      ),
+    )
+    return replies.flatMap((lines, k) => lines.map((line) => ({ ...line, service: `${line.service}@${others[k]}` })))
   }
 
   /** The hosts up, as last seen. */

@@ -13,6 +13,7 @@ import type { ServiceNode } from '../node/service-node.js'
 import type { EmitMessage } from '../protocol/messages.js'
 import type { InstanceState } from '../protocol/snapshot.js'
 import type { EventBus } from './event-bus.js'
+import type { LogLine } from './log-buffer.js'
 import type { EventFanout } from './event-fanout.js'
 import type { ManagerOptions } from './options.js'
 import type { Router } from './router.js'
@@ -23,6 +24,8 @@ export interface ClusterParts {
   fanout: () => EventFanout
   /** Another host asked the whole cluster to close. */
   down(fromHost: string): void
+  /** This host's last lines of a service (ServicesManager.logs). */
+  logs(service: string, limit: number): LogLine[]
   notice(service: string, message: string): void
 }
 
@@ -77,6 +80,7 @@ export class ClusterMode {
       transitiveDependencies: (service) => [...manifest.graph.withDependencies([service])].filter((n) => n !== service),
       down: parts.down,
       notice: parts.notice,
+      logs: parts.logs,
     }, { host: this.host, ttlMs: this.options.clusterTtlMs, callTimeoutMs: timeoutMs })
     await link.open()
     bus.listener = { subscribed: (subscriber, source, event) => link.subscribe(subscriber, source, event), dropped: (subscriber) => link.unsubscribe(subscriber) }
@@ -115,6 +119,11 @@ export class ClusterMode {
     const instances: Record<string, InstanceState> = {}
     for (const node of nodes) for (const i of node.instances) if (!i.remote && i.live) instances[i.id] = i.state
     this.#link.publishInstances(instances)
+  }
+
+  /** The last `limit` lines of `service` on every other host up, each named `service@host`. */
+  remoteLogs(service: string, limit: number): Promise<LogLine[]> {
+    return this.#link?.remoteLogs(service, limit) ?? Promise.resolve([])
   }
 
   /** Asks every host to close the whole graph; this host's manager closes its own part after. */

@@ -32,3 +32,11 @@ export class LogBuffer {
     return out
   }
 }
+
+/** The newest `limit` lines of several lists each oldest first, oldest first. */
+export function mergeByTime(lists: LogLine[][], limit: number): LogLine[] {
+  return lists
+    .flat()
+    .sort((a, b) => a.at - b.at)
+    .slice(-limit)
+}

@@ -38,7 +38,7 @@ import { MemoryLimits } from './memory-limits.js'
 import { InstanceCare } from './instance-care.js'
 import { ManagerMethods, type Denial } from './manager-methods.js'
 import { createMetrics, metricsOff, type ManagerMetrics } from '../metrics/manager-metrics.js'
-import type { LogLine } from './log-buffer.js'
+import { mergeByTime, type LogLine } from './log-buffer.js'
 import { Router } from './router.js'
 import { ServiceOutput } from './service-output.js'
 import { exitOf, settled, within } from './settle.js'
@@ -46,13 +46,11 @@ import { pidsByService, UsageSampler } from './usage-sampler.js'
 import { waitForState } from './wait-for.js'
 import { instanceOf } from './instance-service.js'
 import { wireContainer } from './wire-container.js'
-
 import type { ManagerOptions } from './options.js'
 
 export type { ManagerOptions } from './options.js'
 
 const TIMELINE_LIMIT = 10_000
-
 
 export class ServicesManager extends EventEmitter<ManagerEvents> {
   readonly manifest: ResolvedManifest
@@ -131,14 +129,8 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       mayCall: (from, to, method) => this.#methods.mayUse(from, to, `call ${method}`),
       manager: (from, method, args) => this.#methods.call(from, method, args),
     }, options.maxQueuedBytes, this.#metrics?.calls)
-    const notice = this.#notice
-    this.#cluster = ClusterMode.of(this.manifest, options, {
-      router: this.#router,
-      bus: this.#bus,
-      fanout: () => this.#fanout,
-      down: (host) => void (notice('(manager)', `host "${host}" closes the whole cluster`), this.close()),
-      notice,
-    })
+    const down = (host: string) => void (this.#notice('(manager)', `host "${host}" closes the whole cluster`), this.close())
+    this.#cluster = ClusterMode.of(this.manifest, options, { router: this.#router, bus: this.#bus, fanout: () => this.#fanout, down, notice: this.#notice, logs: (service, limit) => this.logs(service, limit) })
     this.#fanout = new EventFanout({
       subscribersOf: (source, event) => this.#bus.subscribersOf(source, event),
       target: (name) => {
@@ -411,6 +403,11 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   logs(service: string, limit?: number): LogLine[] {
     this.#node(service)
     return this.#output.get(service)!.tail(limit)
+  }
+
+  /** logs() of every host of a cluster on NATS, oldest first (another host's named `service@host`); on a host alone, logs(). */
+  async clusterLogs(service: string, limit = 100): Promise<LogLine[]> {
+    return mergeByTime([this.logs(service, limit), (await this.#cluster?.remoteLogs(service, limit)) ?? []], limit)
   }
 
   /** Resolves once every line recorded so far is in its service's log file (`logs.file`), all at the same moment. */

@@ -191,6 +191,9 @@ describeNats('one graph across three hosts', () => {
       ['web', 'running', ['c']],
     ])
     expect(snapshot.find((s) => s.name === 'store')!.instances[0]!.pid).toBeNull() // not a process of this host
+    // Its output, from any host: clusterLogs() asks the host that runs it (`svc logs`).
+    const lines = (await c.ask({ logs: ['store', 10] })) as { service: string; line: string }[]
+    expect(lines.filter((l) => l.line.includes('store@a up')).map((l) => l.service)).toEqual(['store@a'])
   }, 60_000)
 
   test('a crash on one host closes its dependents on the others in reverse order, restarts it, and brings them back in order', async () => {
