@@ -7,7 +7,7 @@ import { EventEmitter } from 'eventemitter3'
 import type { KV, Msg, NatsConnection, Subscription } from 'nats'
 import { restoreError, svcError } from '../errors.js'
 import type { LogLine } from '../manager/log-buffer.js'
-import type { Answer } from '../manager/router.js'
+import { OUTSIDE, type Answer } from '../manager/router.js'
 import type { ResolvedCluster, ResolvedService } from '../manifest/normalize.js'
 import type { EmitMessage, ResponseMessage } from '../protocol/messages.js'
 import type { InstanceState } from '../protocol/snapshot.js'
@@ -15,7 +15,7 @@ import { RawBody } from '../protocol/raw-body.js'
 import { Lease } from './lease.js'
 import { Membership } from './membership.js'
 import { bucketName, connectNats, openBucket } from './nats-buckets.js'
-import { callOverNats, serveCalls } from './nats-calls.js'
+import { callOverNats, serveCalls, type Body, type IncomingCall } from './nats-calls.js'
 import { publishEvent, subscribeEvents } from './nats-events.js'
 import type { PlacementLink } from './placed-container.js'
 import { eligible, preferredHost, unplaceable } from './placement.js'
@@ -79,21 +79,21 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
   /** Connects and joins (once); rejects, coded, when NATS cannot be reached. */
   open(): Promise<void> {
     this.#opening ??= (async () => {
-        const { name, nats } = this.cluster
-        const nc = (this.#nc = await connectNats(nats!, `svc ${name} ${this.host}`, this.cluster.natsCredentials))
-        nc.closed().then(() => this.emit('change')).catch(() => undefined)
-        this.#leases = await openBucket(nc, bucketName(name, 'leases'), this.ttlMs)
-        const membership = (this.#membership = await Membership.join(nc, name, this.host, this.ttlMs))
-        membership.on('change', () => this.emit('change'))
-        nc.subscribe(`svc.${name}.down.*`, {
-          callback: (error, msg) => {
-            const from = msg?.subject.split('.').pop()
-            if (error || !from || from === this.host) return
-            this.closingAll = true
-            this.linkHost.down(from)
-          },
-        })
-        nc.subscribe(`svc.${name}.logs.${this.host}`, { callback: (error, msg) => error || this.#serveLogs(msg) })
+      const { name, nats } = this.cluster
+      const nc = (this.#nc = await connectNats(nats!, `svc ${name} ${this.host}`, this.cluster.natsCredentials))
+      nc.closed().then(() => this.emit('change')).catch(() => undefined)
+      this.#leases = await openBucket(nc, bucketName(name, 'leases'), this.ttlMs)
+      const membership = (this.#membership = await Membership.join(nc, name, this.host, this.ttlMs))
+      membership.on('change', () => this.emit('change'))
+      nc.subscribe(`svc.${name}.down.*`, {
+        callback: (error, msg) => {
+          const from = msg?.subject.split('.').pop()
+          if (error || !from || from === this.host) return
+          this.closingAll = true
+          this.linkHost.down(from)
+        },
+      })
+      nc.subscribe(`svc.${name}.logs.${this.host}`, { callback: (error, msg) => error || this.#serveLogs(msg) })
     })()
     return this.#opening
   }
@@ -146,10 +146,11 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
     for (const service of running) if (!this.#served.has(service)) this.#served.set(service, serveCalls(this.#nc!, this.cluster.name, service, (call) => this.#serve(service, call)))
   }
 
-  async #serve(service: string, call: Parameters<Parameters<typeof serveCalls>[3]>[0]) {
-    // The calling host is what NATS let its connection publish as; the calling service must be one that host may run.
-    const caller = call.from === '(manager)' ? null : this.linkHost.service(call.from)
-    if (call.from !== '(manager)' && (!caller || !eligible(caller.placement, call.fromHost))) {
+  async #serve(service: string, call: IncomingCall): Promise<Body> {
+    // The calling host is what NATS let its connection publish as; the calling service must be one that host may run
+    // (another host's manager itself, OUTSIDE, may call as the local one may).
+    const caller = call.from === OUTSIDE ? null : this.linkHost.service(call.from)
+    if (call.from !== OUTSIDE && (!caller || !eligible(caller.placement, call.fromHost))) {
       throw svcError('SVC_ERR_ACCESS_DENIED', `Host "${call.fromHost}" sent a call to "${service}" as "${call.from}", which it does not run; refused.`, {
         service,
         details: { fromHost: call.fromHost, caller: call.from },
@@ -163,14 +164,13 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
 
   /** A way to call `service`'s instances on other hosts. */
   peer(service: string): RemotePeer {
-    const peer: RemotePeer = new RemotePeer(
+    return new RemotePeer(
       (from, method, args, trace) => {
         const body = bodyOf(args)
         return callOverNats(this.#nc!, this.cluster.name, { fromHost: this.host, from, to: service, method, args: body.bytes, codec: body.codec, traceparent: trace, timeoutMs: this.options.callTimeoutMs })
       },
-      (p, message) => this.linkHost.answered(service, p, message),
+      (peer, message) => this.linkHost.answered(service, peer, message),
     )
-    return peer
   }
 
   /** Sends an event to the cluster: every subscribing service gets it once, on whichever host (this one included). */
@@ -230,9 +230,8 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
     return `host ${preferredHost(service.placement, index, up)} to run it`
   }
 
-  async acquire(id: string): Promise<Lease | null> {
-    const lease = await Lease.acquire(this.#leases!, id.replace('#', '.'), this.host, this.ttlMs)
-    return lease
+  acquire(id: string): Promise<Lease | null> {
+    return Lease.acquire(this.#leases!, id.replace('#', '.'), this.host, this.ttlMs)
   }
 
   runningOn(id: string): string | null {

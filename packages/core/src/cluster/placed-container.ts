@@ -60,7 +60,12 @@ export class PlacedContainer extends Container {
     local.on('gone', (pid) => this.emit('gone', pid))
     local.on('controller', (controller) => this.emit('controller', controller))
     local.on('started', (pid) => this.emit('started', pid))
-    local.on('exit', (report) => this.emit('exit', report))
+    local.on('exit', (report) => {
+      // A crash gives the slot up: restarted here, it is taken again (this host is still its preferred one); left
+      // down (its restarts given up), another host takes it a TTL later, rather than never.
+      if (!report.expected) void this.#release()
+      this.emit('exit', report)
+    })
   }
 
   get id(): string {
@@ -158,10 +163,14 @@ export class PlacedContainer extends Container {
       return { code: null, signal: null, expected: true, step: 'closed' }
     }
     const report = await this.local.stop(reason)
+    await this.#release()
+    return report
+  }
+
+  async #release(): Promise<void> {
     const lease = this.#lease
     this.#lease = null
     await lease?.release()
-    return report
   }
 
   kill(signal: NodeJS.Signals): void {
