@@ -103,6 +103,11 @@ export async function runManager(options: RunOptions): Promise<number> {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   manager.on('fatal', () => void closeAll(EXIT.failure))
+  // Another host's `svc down` closes the whole cluster: this host's manager is closing, and `svc up` ends with it.
+  manager.on('clusterDown', ({ host }) => {
+    reporter.status(`svc: host "${host}" closes the whole cluster`)
+    void closeAll(EXIT.ok)
+  })
 
   void (async () => {
     try {

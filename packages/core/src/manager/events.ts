@@ -46,6 +46,8 @@ export interface ManagerEvents {
   usage: [usage: { service: string } & UsageSample]
   /** A critical service failed: the manager is closing everything. */
   fatal: [fatal: { service: string; why: string; at: number }]
+  /** In a cluster on NATS: another host closed the whole cluster (`svc down` there); this manager closes. */
+  clusterDown: [down: { host: string; at: number }]
   /** A service wrote something to its channel that is not a protocol message. */
   malformed: [malformed: { service: string; value: unknown; at: number }]
   notice: [notice: { service: string; message: string; at: number }]

@@ -96,6 +96,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   readonly #notice = (service: string, message: string): void => void this.emit('notice', { service, message, at: Date.now() })
   #permissionsReported = false
   #closing = false
+  #closedAll: Promise<void> | null = null // the full close: asked again (a signal, then `svc down`), the same one
   #fatal: Error | null = null
 
   constructor(manifest: Manifest, options: ManagerOptions = {}) {
@@ -129,8 +130,8 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       mayCall: (from, to, method) => this.#methods.mayUse(from, to, `call ${method}`),
       manager: (from, method, args) => this.#methods.call(from, method, args),
     }, options.maxQueuedBytes, this.#metrics?.calls)
-    const down = (host: string) => void (this.#notice('(manager)', `host "${host}" closes the whole cluster`), this.close())
-    this.#cluster = ClusterMode.of(this.manifest, options, { router: this.#router, bus: this.#bus, fanout: () => this.#fanout, down, notice: this.#notice, logs: (service, limit) => this.logs(service, limit) })
+    const down = (host: string) => void (this.emit('clusterDown', { host, at: Date.now() }), this.close())
+    this.#cluster = ClusterMode.of(this.manifest, options, { router: this.#router, bus: this.#bus, fanout: () => this.#fanout, notice: this.#notice, logs: (s, n) => this.logs(s, n), down })
     this.#fanout = new EventFanout({
       subscribersOf: (source, event) => this.#bus.subscribersOf(source, event),
       target: (name) => {
@@ -255,7 +256,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
    * on NATS, this host's part; `{ cluster: true }`: every host's, in reverse dependency order across hosts. */
   async close(names?: string[], options?: { cluster?: boolean }): Promise<void> {
     if (options?.cluster && !names) await this.#cluster?.downAll()
-    return this.#close(names, false)
+    return names ? this.#close(names, false) : (this.#closedAll ??= this.#close(undefined, false))
   }
 
   async #close(names: string[] | undefined, keepSpares: boolean): Promise<void> {
@@ -420,10 +421,9 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     }
   }
 
-  /** Fault injection: signals a service's process groups (every instance's; `api#1`: that instance's) without the close protocol. Resolves once its process has
-   * exited and what that set off — the cascade, the restarts — has settled (see settled()); at once for a signal that
-   * does not end a process (SIGSTOP, SIGCONT…) or when nothing runs. Rejects with SVC_ERR_WAIT_TIMEOUT if the process
-   * outlives the signal (a SIGTERM it handles) or the graph does not settle within `timeoutMs`. */
+  /** Fault injection: signals a service's process groups (every instance's; `api#1`: that one's) without the close
+   * protocol; resolves once they exited and what that set off has settled (settled()); at once for a signal that ends
+   * nothing (SIGSTOP…) or when nothing runs; SVC_ERR_WAIT_TIMEOUT if not within `timeoutMs` (docs/api.md). */
   kill(service: string, signal: NodeJS.Signals = 'SIGKILL', timeoutMs = 30_000): Promise<void> {
     const instances = this.#care.resolve(service)
     const exits = instances.map((i) => exitOf(i.container, signal)).filter((exit) => exit !== null)
@@ -435,8 +435,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     return done
   }
 
-  /** Resolves once no crash is being handled (closes, backoffs, restarts, dependents started again) and every service
-   * is `running` or `closed`: the moment to check what a fault did. */
+  /** Resolves once no crash is being handled and every service is `running` or `closed`: when to check a fault. */
   settled(timeoutMs = 30_000): Promise<void> {
     return settled({ events: this, nodes: () => this.#nodes.values(), recoveriesDone: () => this.#supervisor.whenIdle() }, timeoutMs)
   }

@@ -38,6 +38,7 @@ const EVENTS = {
   instance: true,
   instanceCrash: true,
   overLimit: true,
+  clusterDown: true,
 } as const satisfies Record<keyof ManagerEvents, true>
 
 const OPTIONS = {
