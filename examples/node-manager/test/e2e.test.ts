@@ -88,7 +88,9 @@ const statusOf = (report: CheckReport, id: string) => report.nodes.find((n) => n
 
   it("answers pg_nm's object params, and -32602 for params missing, extra or of the wrong type", async () => {
     const byName = await rpc(`http://127.0.0.1:${gatewayPort}/rpc`, { jsonrpc: '2.0', id: 1, method: 'checker.getBestNode', params: { node_type: 'btc' } })
-    expect(byName.body.result).toMatchObject({ id: best, type: 'btc' })
+    // A btc node: which one is best may have changed since (a scheduled check ran between the two calls).
+    expect(byName.body.result).toMatchObject({ type: 'btc' })
+    expect([best, other]).toContain(byName.body.result.id)
     for (const params of [[], ['btc', 'x', 'y'], [42], [{ node_type: 'doge' }]]) {
       const error = await gatewayCall(gatewayPort, 'checker.getBestNode', params).catch((e: { rpc: unknown }) => e.rpc)
       expect(error).toMatchObject({ code: -32602 })
