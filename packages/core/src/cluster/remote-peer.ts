@@ -19,7 +19,7 @@ export class RemotePeer {
   #idle: (() => void)[] = []
 
   constructor(
-    private readonly send_: SendAcross,
+    private readonly across: SendAcross,
     private readonly answered: (peer: RemotePeer, message: ResponseMessage) => void,
   ) {}
 
@@ -28,7 +28,7 @@ export class RemotePeer {
   send(message: HostMessage): boolean {
     if (message.type !== 'request' || !this.connected) return this.connected
     const { id } = message
-    this.send_(message.from, message.method, message.args, message.trace).then(
+    this.across(message.from, message.method, message.args, message.trace).then(
       (body) => this.answered(this, { type: 'response', id, ok: true, value: valueOf(body) }),
       (error: unknown) => this.answered(this, { type: 'response', id, ok: false, error: serializeError(error) }),
     )

@@ -31,7 +31,7 @@ export interface ClusterParts {
 
 export class ClusterMode {
   #link: ClusterLink | null = null
-  #opened: { resolve(link: ClusterLink): void; reject(error: Error): void } | null = null
+  #opened: ((link: ClusterLink) => void) | null = null
   #opening: Promise<void> | null = null
   /** The link once open(): what placed instances wait for at their first start. */
   readonly link: Promise<ClusterLink>
@@ -45,8 +45,7 @@ export class ClusterMode {
     this.host = options.host ?? process.env.SVC_HOST ?? hostname().split('.')[0]!.replace(/[^A-Za-z0-9_-]/g, '-')
     setLocalHost(this.host)
     for (const service of manifest.services) service.env = { SVC_HOST: this.host, ...service.env }
-    this.link = new Promise((resolve, reject) => (this.#opened = { resolve, reject }))
-    this.link.catch(() => {})
+    this.link = new Promise((resolve) => (this.#opened = resolve))
   }
 
   /** The cluster part of a manager, or null when its manifest runs on this host alone. */
@@ -54,10 +53,10 @@ export class ClusterMode {
     return manifest.cluster?.nats ? new ClusterMode(manifest, options, parts) : null
   }
 
-  /** Joins the cluster (once): loads NATS, connects, joins. Rejects, coded, when NATS cannot be reached. */
+  /** Joins the cluster (once): loads NATS, connects, joins. Rejects, coded, when NATS cannot be reached; the next
+   * start() tries again (no instance waits meanwhile: start() joins before it starts any). */
   open(): Promise<void> {
     this.#opening ??= this.#open().catch((error: Error) => {
-      this.#opened!.reject(error)
       this.#opening = null
       throw error
     })
@@ -85,7 +84,7 @@ export class ClusterMode {
     await link.open()
     bus.listener = { subscribed: (subscriber, source, event) => link.subscribe(subscriber, source, event), dropped: (subscriber) => link.unsubscribe(subscriber) }
     this.#link = link
-    this.#opened!.resolve(link)
+    this.#opened!(link)
   }
 
   /** Wraps a new instance's container: where it runs is decided at each of its starts. */
