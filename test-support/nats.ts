@@ -10,6 +10,21 @@ import { join } from 'node:path'
 
 export const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222'
 
+/** Deletes the JetStream buckets the clusters named here made on the shared NATS (their values expire by themselves;
+ * the streams behind the buckets stay until deleted). */
+export async function deleteClusterBuckets(clusters: readonly string[], url = NATS_URL): Promise<void> {
+  const { bucketName, connectNats } = await import('../packages/core/src/cluster/nats-buckets.js')
+  const admin = await connectNats(url, 'test cleanup')
+  try {
+    const jsm = await admin.jetstreamManager()
+    for (const name of clusters) {
+      for (const concern of ['hosts', 'leases'] as const) await jsm.streams.delete(`KV_${bucketName(name, concern)}`).catch(() => false)
+    }
+  } finally {
+    await admin.close()
+  }
+}
+
 /** Whether a NATS server greets a client at `url` (its INFO line). */
 export function natsAnswers(url = NATS_URL, timeoutMs = 1000): Promise<boolean> {
   const { hostname, port } = new URL(url)

@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { RedisRpcClient } from '@services-cluster/gateway'
 import { nodeManagerManifest, SIM_NODE_IDS } from '../manifest.ts'
-import { NATS_URL, natsForTests } from '../../../test-support/nats.ts'
+import { deleteClusterBuckets, NATS_URL, natsForTests } from '../../../test-support/nats.ts'
 import { gatewayCall } from './helpers/gateway-rpc.ts'
 import { freePorts } from './helpers/ports.ts'
 import { deleteKeys, REDIS_URL, redisForTests, uniquePrefix } from './helpers/redis.ts'
@@ -93,7 +93,7 @@ afterAll(async () => {
     }
     rmSync(host.dir, { recursive: true, force: true })
   }
-  if (enabled) await deleteKeys(prefix)
+  if (enabled) await Promise.all([deleteKeys(prefix), deleteClusterBuckets([cluster])])
 }, 60_000)
 
 /** Asks until `ask` resolves to something `done` accepts; the last answer or failure. */

@@ -7,8 +7,7 @@ import { afterAll, describe, expect, it } from '@jest/globals'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { bucketName, connectNats } from '../../core/src/cluster/nats-buckets.js'
-import { NATS_URL, natsForTests } from '../../../test-support/nats.js'
+import { deleteClusterBuckets, NATS_URL, natsForTests } from '../../../test-support/nats.js'
 import { makeProject, removeProject, svc, waitUntil } from './helpers/svc.js'
 
 const enabled = await natsForTests('the svc tests across hosts')
@@ -33,11 +32,7 @@ const dirs: string[] = []
 
 afterAll(async () => {
   for (const dir of dirs) await removeProject(dir)
-  if (!enabled) return
-  const admin = await connectNats(NATS_URL, 'test cleanup')
-  const jsm = await admin.jetstreamManager()
-  for (const concern of ['hosts', 'leases'] as const) await jsm.streams.delete(`KV_${bucketName(cluster, concern)}`).catch(() => false)
-  await admin.close()
+  if (enabled) await deleteClusterBuckets([cluster])
 }, 60_000)
 
 ;(enabled ? describe : describe.skip)('svc across two hosts', () => {

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { bucketName, connectNats } from '../../src/cluster/nats-buckets.js'
+import { connectNats } from '../../src/cluster/nats-buckets.js'
 import { callOverNats } from '../../src/cluster/nats-calls.js'
-import { NATS_URL, natsForTests, OwnNats } from '../../../../test-support/nats.js'
+import { deleteClusterBuckets, NATS_URL, natsForTests, OwnNats } from '../../../../test-support/nats.js'
 
 const HOST = fileURLToPath(new URL('../fixtures/cluster/host.mjs', import.meta.url))
 const TTL = 1000
@@ -145,13 +145,7 @@ afterEach(async () => {
 }, 30_000)
 
 afterAll(async () => {
-  if (!enabled) return
-  const admin = await connectNats(NATS_URL, 'test cleanup')
-  const jsm = await admin.jetstreamManager()
-  for (const name of clusters) {
-    for (const concern of ['hosts', 'leases'] as const) await jsm.streams.delete(`KV_${bucketName(name, concern)}`).catch(() => false)
-  }
-  await admin.close()
+  if (enabled) await deleteClusterBuckets(clusters)
 })
 
 /** store on a ← api on b ← web on c: each calls its dependency while it starts; setup, a one-shot store waits for,
@@ -239,6 +233,14 @@ describeNats('one graph across three hosts', () => {
       await expect(as('c', 'intruder', 'store')).rejects.toMatchObject({ code: 'SVC_ERR_ACCESS_DENIED' })
       // What the manifest allows goes through.
       expect(new TextDecoder().decode((await as('c', 'web', 'api')).bytes)).toBe('"api@b"')
+      // A host's log lines on request (svc logs): a request that is not one, or names no service, gets none; a
+      // limit far past the bound gets the lines there are, never more than one NATS message.
+      const logs = (body: string) => nc.request(`svc.${manifest.cluster.name}.logs.a`, body, { timeout: 5000 }).then((m) => JSON.parse(m.string()) as unknown[])
+      expect(await logs('not json')).toEqual([])
+      expect(await logs(JSON.stringify({ service: 'nobody', limit: 10 }))).toEqual([])
+      const lines = await logs(JSON.stringify({ service: 'store', limit: 1e12 }))
+      expect(lines.length).toBeGreaterThan(0)
+      expect(lines.length).toBeLessThanOrEqual(10_000)
     } finally {
       await nc.close()
     }
@@ -277,7 +279,7 @@ describeNats('one graph across three hosts', () => {
       () => null,
       (error: { code: string }) => error.code,
     )
-    // (One already on its way to the dead host's connection fails when the host drops out of view, ≤ 1 TTL.)
+    // (One already on its way to the dead host's connection fails when the host drops out of view, about a TTL later.)
     expect(['SVC_ERR_SERVICE_NOT_RUNNING', 'SVC_ERR_SERVICE_CLOSED']).toContain(refused)
     // Both survivors see it run again, on one of them.
     await Promise.all(others.map((h, k) => h.reached('solo', 'running', marks[k])))

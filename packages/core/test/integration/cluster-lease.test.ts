@@ -11,7 +11,7 @@ import type { NatsConnection } from 'nats'
 import { Lease } from '../../src/cluster/lease.js'
 import { Membership } from '../../src/cluster/membership.js'
 import { bucketName, connectNats, openBucket } from '../../src/cluster/nats-buckets.js'
-import { NATS_URL, natsForTests, OwnNats } from '../../../../test-support/nats.js'
+import { deleteClusterBuckets, NATS_URL, natsForTests, OwnNats } from '../../../../test-support/nats.js'
 
 const HOLDER = fileURLToPath(new URL('../fixtures/cluster/mini-host.mjs', import.meta.url))
 const TTL = 1000
@@ -46,13 +46,7 @@ function holder(url: string, name: string, key: string, id: string, ttlMs = TTL)
 }
 
 afterAll(async () => {
-  if (!enabled) return
-  const admin = await connectNats(NATS_URL, 'test cleanup')
-  const jsm = await admin.jetstreamManager()
-  for (const name of clusters) {
-    for (const concern of ['hosts', 'leases'] as const) await jsm.streams.delete(`KV_${bucketName(name, concern)}`).catch(() => false)
-  }
-  await admin.close()
+  if (enabled) await deleteClusterBuckets(clusters)
 })
 
 afterEach(async () => {
