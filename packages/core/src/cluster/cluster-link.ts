@@ -56,6 +56,10 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
   readonly host: string
   readonly ttlMs: number
   closingAll = false
+  /** This host closes alone: it hands the slots it runs over to the others (drain()). */
+  draining = false
+  /** The slots this host ran when it began to drain: it leaves once each runs elsewhere (or can run nowhere). */
+  #handing: string[] = []
   #nc: NatsConnection | null = null
   #membership: Membership | null = null
   #leases: KV | null = null
@@ -207,6 +211,50 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
     }
   }
 
+  /**
+   * This host closes alone: said at once in its entry, so the other hosts place its slots without it and close their
+   * dependents of them (ClusterMode.dependentsElsewhere lets each go only then); the whole cluster closing does not.
+   */
+  async drain(): Promise<void> {
+    if (this.closingAll || !this.#membership) return
+    this.draining = true
+    this.#handing = Object.entries(this.#local).filter(([id, state]) => state === 'running' && this.#isSlot(serviceOf(id))).map(([id]) => id)
+    await this.#membership.drain()
+  }
+
+  /** Whether `service` is one this host hands over as it drains: a slot, not its own 'every' part nor a one-shot. */
+  handsOver(service: string): boolean {
+    return this.draining && this.#isSlot(service)
+  }
+
+  #isSlot(service: string): boolean {
+    const resolved = this.linkHost.service(service)
+    return resolved !== undefined && resolved.placement !== 'every' && !resolved.oneshot
+  }
+
+  handingOver(host: string): boolean {
+    return this.#membership?.get(host)?.draining === true
+  }
+
+  // Waits until each slot handed over runs on another host, or can run nowhere (none of its hosts is up), bounded by
+  // two TTLs and its start timeout; says which did not.
+  async #handedOver(): Promise<void> {
+    const abort = new AbortController()
+    for (const id of this.#handing) {
+      const service = this.linkHost.service(serviceOf(id))!
+      const deadline = performance.now() + 2 * this.ttlMs + service.startTimeoutMs
+      const settled = () => this.runningOn(id) !== null || unplaceable(service.placement, this.#placeable()) !== null
+      while (!settled() && performance.now() < deadline) await this.nextChange(Math.min(this.ttlMs / 3, deadline - performance.now()), abort.signal)
+      const on = this.runningOn(id)
+      this.linkHost.notice(service.name, on ? `${id} handed over: it runs on host ${on}` : `${id} runs on no other host (${unplaceable(service.placement, this.#placeable()) ?? 'not started elsewhere in time'})`)
+    }
+  }
+
+  /** The hosts that take slots: those up, less the ones closing alone. */
+  #placeable(): string[] {
+    return (this.#membership?.up() ?? []).filter((e) => !e.draining).map((e) => e.host)
+  }
+
   /** Asks every other host to close the whole graph. */
   async downAll(): Promise<void> {
     this.closingAll = true
@@ -218,13 +266,13 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
   // What placed instances ask (cluster/placed-container.ts).
 
   mayTake(service: ResolvedService, index: number, waitingSinceMs: number): boolean {
-    if (!eligible(service.placement, this.host)) return false
+    if (this.draining || !eligible(service.placement, this.host)) return false
     if (performance.now() - waitingSinceMs >= this.ttlMs) return true // its preferred host has not run it for a TTL
-    return preferredHost(service.placement, index, this.hosts()) === this.host
+    return preferredHost(service.placement, index, this.#placeable()) === this.host
   }
 
   waitReason(service: ResolvedService, index: number): string {
-    const up = this.hosts()
+    const up = this.#placeable()
     const why = unplaceable(service.placement, up)
     if (why) return `a host: ${why}`
     return `host ${preferredHost(service.placement, index, up)} to run it`
@@ -235,7 +283,7 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
   }
 
   runningOn(id: string): string | null {
-    for (const entry of this.#membership?.up() ?? []) if (entry.host !== this.host && entry.instances?.[id] === 'running') return entry.host
+    for (const entry of this.#membership?.up() ?? []) if (entry.host !== this.host && !entry.draining && entry.instances?.[id] === 'running') return entry.host
     return null
   }
 
@@ -284,6 +332,7 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
   async close(): Promise<void> {
     if (!this.#opening) return
     await this.#opening.catch(() => undefined)
+    if (this.draining) await this.#handedOver()
     await this.#membership?.leave()
     await this.#nc?.drain().catch(() => undefined)
   }

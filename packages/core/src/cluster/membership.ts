@@ -18,6 +18,9 @@ export interface HostEntry {
   since: number
   /** What the host runs: instance id (`api#0`) → its state there. */
   instances?: Record<string, InstanceState>
+  /** The host is closing alone: it takes no slot, and the slots it runs are being handed over (they run nowhere
+   * else until it lets them go). */
+  draining?: boolean
 }
 
 export interface MembershipEvents {
@@ -91,6 +94,12 @@ export class Membership extends EventEmitter<MembershipEvents> {
     return this.#write()
   }
 
+  /** Says this host is closing alone (HostEntry.draining), at once. */
+  drain(): Promise<void> {
+    this.entry.draining = true
+    return this.publish(this.#instances)
+  }
+
   /** Leaves at once (a clean shutdown), rather than TTL later. */
   async leave(): Promise<void> {
     this.#left = true
@@ -139,6 +148,7 @@ function parsed(text: string): HostEntry | null {
     const value = JSON.parse(text) as Partial<HostEntry> | null
     const valid = typeof value?.host === 'string' && typeof value.pid === 'number' && typeof value.since === 'number'
     if (!valid || (value.instances !== undefined && (typeof value.instances !== 'object' || value.instances === null))) return null
+    if (value.draining !== undefined && typeof value.draining !== 'boolean') return null
     return value as HostEntry
   } catch {
     return null

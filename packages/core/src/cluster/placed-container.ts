@@ -28,8 +28,10 @@ export interface PlacementLink {
   /** Whether this host should try to take the slot now (it is the preferred one, or the slot went unserved long enough). */
   mayTake(service: ResolvedService, index: number, waitingSinceMs: number): boolean
   acquire(id: string): Promise<Lease | null>
-  /** Another host whose entry says the instance runs there, or null. */
+  /** Another host whose entry says the instance runs there, or null (a host that is closing alone runs no slot). */
   runningOn(id: string): string | null
+  /** Whether `host` is closing alone, handing its slots over (HostEntry.draining). */
+  handingOver(host: string): boolean
   /** Resolves at the next change of any host's entry, or after `ms`. */
   nextChange(ms: number, signal: AbortSignal): Promise<void>
   peer(service: string): RemotePeer
@@ -39,6 +41,7 @@ export interface PlacementLink {
 }
 
 const GONE: ExitReport = { code: null, signal: null, expected: false, step: 'exited' }
+const MOVED: ExitReport = { ...GONE, step: 'moved' }
 
 export class PlacedContainer extends Container {
   #followed: { host: string; peer: RemotePeer; stop: () => void } | null = null
@@ -185,8 +188,9 @@ export class PlacedContainer extends Container {
     const peer = this.link.peer(this.service.name)
     const check = () => {
       if (this.link.runningOn(this.id) === host) return
-      // Its host says it no longer runs it, or its host is gone: for this host's graph, it exited.
-      this.emit('exit', GONE)
+      // Its host says it no longer runs it, or its host is gone: for this host's graph, it exited — or, when its host
+      // is closing alone, it moves: this host's dependents close, and it is placed again (supervision/restart-policy.ts).
+      this.emit('exit', this.link.handingOver(host) ? MOVED : GONE)
       this.#unfollow()
     }
     const watch = new AbortController()

@@ -22,7 +22,8 @@ export interface ExitReport {
   signal: string | null
   /** True when the end was asked for (close/stop), false for a crash. */
   expected: boolean
-  step: 'exited' | 'closed' | 'sigterm' | 'sigkill'
+  /** What ended it; 'moved': an instance another host ran, which that host handed over as it closed (not a crash). */
+  step: 'exited' | 'closed' | 'sigterm' | 'sigkill' | 'moved'
 }
 
 export interface ContainerEvents {

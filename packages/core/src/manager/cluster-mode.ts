@@ -94,14 +94,16 @@ export class ClusterMode {
 
   /**
    * Before a service starts again, and before it closes, its dependents on other hosts close first — where they will
-   * close anyway: when the whole cluster closes, or when a service it depends on runs nowhere (a crash cascade, which
-   * every host carries out for its own part). A close asked of this host alone does not wait for the others. Bounded
-   * (cluster/cluster-link.ts, quietDependents).
+   * close anyway: when the whole cluster closes, when a service it depends on runs nowhere (a crash cascade, which
+   * every host carries out for its own part), or when this host closes alone and hands the service over (the others
+   * close their dependents, and place it again). Else a close of this host's part does not wait for the others.
+   * Bounded (cluster/cluster-link.ts, quietDependents).
    */
   async dependentsElsewhere(node: ServiceNode, moment: 'start' | 'close'): Promise<void> {
     const link = this.#link
     if (!link) return
-    if (moment === 'start' || link.closingAll || (node.instances.some((i) => i.live && !i.remote) && link.dependencyDown(node.name))) {
+    const here = node.instances.some((i) => i.live && !i.remote)
+    if (moment === 'start' || link.closingAll || (here && (link.handsOver(node.name) || link.dependencyDown(node.name)))) {
       await link.quietDependents(node.name)
     }
   }
@@ -123,6 +125,12 @@ export class ClusterMode {
   /** The last `limit` lines of `service` on every other host up, each named `service@host`. */
   remoteLogs(service: string, limit: number): Promise<LogLine[]> {
     return this.#link?.remoteLogs(service, limit) ?? Promise.resolve([])
+  }
+
+  /** This host closes alone: the slots it runs move to the others, its part closes, and it leaves once they run there
+   * (cluster/cluster-link.ts, drain). */
+  async drain(): Promise<void> {
+    await this.#link?.drain()
   }
 
   /** Asks every host to close the whole graph; this host's manager closes its own part after. */

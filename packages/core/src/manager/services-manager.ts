@@ -265,6 +265,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       this.#watch.stop()
       this.#supervisor.cancel()
       this.#health.stop()
+      await this.#cluster?.drain() // this host alone (not the whole cluster): its slots move to the others
       // Dependents are asked first so each close carries the real reason; the nodes enforce the order anyway.
       const order = this.manifest.graph.startOrder().reverse().map((n) => this.#node(n))
       await Promise.all(order.map((node) => node.close('manager closing')))
@@ -534,10 +535,10 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       this.emit('instance', { service: service.name, instance: instance.id, index: instance.index, pid: instance.pid, from, to, at: Date.now(), reason })
     })
     node.on('instanceCrash', (instance, report) => {
-      this.emit('instanceCrash', { service: service.name, instance: instance.id, code: report.code, signal: report.signal, at: Date.now() })
+      if (report.step !== 'moved') this.emit('instanceCrash', { service: service.name, instance: instance.id, code: report.code, signal: report.signal, at: Date.now() })
     })
     node.on('crash', (report) => {
-      this.emit('crash', { service: service.name, code: report.code, signal: report.signal, at: Date.now() })
+      if (report.step !== 'moved') this.emit('crash', { service: service.name, code: report.code, signal: report.signal, at: Date.now() })
       void this.#supervisor.onCrash(node, report)
     })
     return node

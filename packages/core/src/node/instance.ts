@@ -143,7 +143,7 @@ export class Instance {
   /** Its process ended without being asked to: recorded, and true when that was a crash of a running instance. */
   exited(report: ExitReport): boolean {
     if (report.expected || (this.state !== 'running' && this.state !== 'draining')) return false
-    const reason = this.pendingExitReason ?? 'crashed'
+    const reason = report.step === 'moved' ? 'moved' : (this.pendingExitReason ?? 'crashed')
     this.pendingExitReason = null
     this.lastExit = { code: report.code, signal: report.signal, reason, at: Date.now() }
     this.set('closed', report.signal ? `${reason} (${report.signal})` : `${reason} (exit code ${report.code})`)

@@ -391,7 +391,7 @@ export class ServiceNode extends EventEmitter<NodeEvents> {
         if (delayMs === null) return
         await sleep(delayMs, abort.signal).catch(() => {})
         if (abort.signal.aborted || this.state !== 'running' || instance.live) return
-        instance.restarts++
+        if (instance.lastExit?.reason !== 'moved') instance.restarts++
         try {
           await instance.start('restarted alone (other instances serve)')
           return

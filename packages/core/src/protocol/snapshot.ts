@@ -31,8 +31,9 @@ export type EdgeCondition = 'started' | 'ready' | 'completed'
 export interface ExitInfo {
   code: number | null
   signal: string | null
-  /** Why the process ended: asked to close, crashed, killed by the stop escalation, ... */
-  reason: 'closed' | 'crashed' | 'sigterm' | 'sigkill' | 'start-failed' | 'lost-channel' | 'unhealthy' | 'completed'
+  /** Why the process ended: asked to close, crashed, killed by the stop escalation, ...; 'moved': its host (in a
+   * cluster on NATS) closed alone and handed the instance over to another. */
+  reason: 'closed' | 'crashed' | 'sigterm' | 'sigkill' | 'start-failed' | 'lost-channel' | 'unhealthy' | 'completed' | 'moved'
   at: number
   error?: { name: string; message: string; code?: string; stack?: string }
 }

@@ -8,6 +8,10 @@ export type RestartDecision =
   | { action: 'stay-closed'; why: string }
   | { action: 'give-up'; why: string }
 
+/** An instance its host handed over as it closed (ExitInfo reason 'moved'): not a crash, whatever the policy says —
+ * started again at once (here, or followed on the host that takes it), and not counted against maxRestarts. */
+export const MOVE: Extract<RestartDecision, { action: 'restart' }> = { action: 'restart', delayMs: 0, attempt: 0 }
+
 /** Restart times within the window, oldest first; the caller keeps this list per service. */
 export function decideRestart(
   restart: ResolvedRestart,

@@ -5,7 +5,7 @@ import { debuglog } from 'node:util'
 import type { Instance } from '../node/instance.js'
 import type { ServiceNode } from '../node/service-node.js'
 import { sleep } from '../sleep.js'
-import { decideRestart, retriedStartFailure, type RestartDecision } from './restart-policy.js'
+import { decideRestart, MOVE, retriedStartFailure, type RestartDecision } from './restart-policy.js'
 
 const trace = debuglog('svc:supervisor')
 
@@ -76,6 +76,7 @@ export class Supervisor {
    */
   instanceRetry(node: ServiceNode, instance: Instance, exit: { code: number | null; signal: string | null }): number | null {
     if (this.host.isClosing() || node.stopped) return null
+    if (instance.lastExit?.reason === 'moved') return MOVE.delayMs
     const decision = this.#decide(node, exit)
     if (decision.action !== 'restart') {
       this.host.onInstanceLeftDown(node, instance, decision.why)
@@ -114,7 +115,7 @@ export class Supervisor {
     this.#recoveries.set(node.name, recovery)
     try {
       // Decide first, so what people see (restarting / crashed / failed) is right from the first moment.
-      let decision = this.#decide(node, exit)
+      let decision = node.lastExit?.reason === 'moved' ? MOVE : this.#decide(node, exit)
       node.restarting = decision.action === 'restart'
       const dependents = this.host.transitiveDependents(node.name).map((n) => this.host.node(n))
       for (const d of dependents) if (d.state !== 'closed' && !d.stopped) recovery.cascade.add(d)
@@ -187,11 +188,11 @@ export class Supervisor {
     decision: Extract<RestartDecision, { action: 'restart' }>,
     signal: AbortSignal,
   ): Promise<'running' | 'failed' | 'cancelled' | 'settled'> {
-    this.host.onRestartScheduled(node, decision.attempt, decision.delayMs)
+    if (decision !== MOVE) this.host.onRestartScheduled(node, decision.attempt, decision.delayMs)
     const waited = await delay(decision.delayMs, signal)
     if (!waited || node.stopped || this.host.isClosing()) return 'cancelled'
     node.restarting = false
-    this.#counted(node)
+    if (decision !== MOVE) this.#counted(node)
     try {
       await node.start('restart')
       return 'running'

@@ -2,7 +2,8 @@
 // its own SVC_HOST, one manifest, one nats-server. What is proved: typed calls and events cross hosts; a service starts
 // only once its dependencies run on other hosts; a crash on one host closes its dependents on the others in reverse
 // order, and they come back in order; a singleton ('any') fails over when its host is killed, and never runs twice;
-// `close({ cluster: true })` from one host closes every host's part, dependents first.
+// a host closed alone hands its singletons over first; `close({ cluster: true })` from one host closes every host's
+// part, dependents first.
 
 import { afterAll, afterEach, describe, expect, test } from '@jest/globals'
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -320,6 +321,42 @@ describeNats('one graph across three hosts', () => {
     expect(others.map((h) => h.name)).toContain(now.instances[0]!.host)
     expect(alive(stale)).toBe(false)
     expect(await frozen.call('solo', 'where')).toBe(`solo@${now.instances[0]!.host}`)
+  }, 60_000)
+
+  test('a host closed alone hands its singletons over first: dependents elsewhere close, it runs on another host, they come back, then the host leaves', async () => {
+    // store may run on a or b, and restarts 'never': a move is not a crash, so no policy keeps it from moving.
+    const manifest = manifestOf({
+      store: { entry: './cluster/node.ts', placement: { hosts: ['a', 'b'] }, restart: { policy: 'never' } },
+      api: { entry: './cluster/node.ts', dependsOn: ['store'], placement: { hosts: ['c'] }, config: { needs: ['store'], next: 'store' } },
+    })
+    const a = new Host('a', manifest)
+    await a.instanceReached('store#0', 'running') // on a, the only host up
+    const [b, c] = [new Host('b', manifest), new Host('c', manifest)]
+    await Promise.all([a, b, c].map((h) => h.until((l) => l.ready === true)))
+    expect(await b.call('api', 'chain', 'x')).toBe('api@c>store@a:x')
+    const marks = [a, b, c].map((h) => h.lines.length)
+    await a.ask({ close: 'host' })
+    // In order across hosts: api closed on c before store closed on a; store started on b once closed on a; api back
+    // after it runs there.
+    const apiClosed = await c.instanceReached('api#0', 'closed', marks[2])
+    const storeClosing = await a.instanceReached('store#0', 'closing', marks[0])
+    const storeClosed = await a.instanceReached('store#0', 'closed', marks[0])
+    const storeRunning = await b.instanceReached('store#0', 'running', marks[1])
+    const apiRunning = await c.instanceReached('api#0', 'running', marks[2])
+    // (b's instance is `starting` from the moment it moves; its process waits for a's lease: its first line says when.)
+    const storeUp = ((await b.ask({ logs: ['store', 50] })) as { at: number; line: string }[]).find((l) => l.line.includes('store@b up'))!.at
+    expect(storeClosing).toBeGreaterThanOrEqual(apiClosed)
+    expect(storeUp).toBeGreaterThanOrEqual(storeClosed)
+    expect(apiRunning).toBeGreaterThanOrEqual(storeRunning)
+    // a's close ended only once store ran on b (it said so before it left).
+    const handed = a.lines.findIndex((l) => l.notice === 'store: store#0 handed over: it runs on host b')
+    expect(handed).toBeGreaterThanOrEqual(marks[0]!)
+    expect(a.lines.findIndex((l) => l.closed === true)).toBeGreaterThan(handed)
+    expect(await c.call('api', 'chain', 'y')).toBe('api@c>store@b:y')
+    // Not a crash on the hosts that followed it: no restart counted, the last exit says it moved.
+    const seen = (await c.ask({ services: true })) as { name: string; restarts: number; lastExit: { reason: string } | null }[]
+    expect(seen.find((s) => s.name === 'store')).toMatchObject({ restarts: 0, lastExit: { reason: 'moved' } })
+    expect(seen.find((s) => s.name === 'api')).toMatchObject({ restarts: 0 })
   }, 60_000)
 
   test('close({ cluster: true }) on one host closes every host, dependents first', async () => {
