@@ -11,7 +11,7 @@ export function registerDown(program: Command): void {
   program
     .command('down')
     .description('close every service in reverse dependency order and stop the manager (in a cluster on NATS: on every host)')
-    .option('--host <id>', "in a cluster on NATS: close only this host's part (its singletons start elsewhere at once); <id> must be this host's")
+    .option('--host <id>', "in a cluster on NATS: drain this host: close its part, its singletons moving to the other hosts as they stop here; <id> must be this host's")
     .option('--json', 'print the result as JSON')
     .action(
       action(async (_opts: unknown, command: Command) => {
