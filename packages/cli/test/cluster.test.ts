@@ -1,6 +1,6 @@
 // The real `svc` binary on a graph across two hosts (a cluster on NATS): two projects, the same manifest, `svc up
 // --host a` and `svc up --host b` (detached). From host a: `svc ps` shows where each service runs, `svc call` reaches
-// the service on b, `svc logs` merges b's lines, `svc down --host b` is refused (it is run on a), and `svc down`
+// the service on b, `svc logs` merges b's lines and `svc logs -f` follows them, `svc down --host b` is refused (it is run on a), and `svc down`
 // closes both hosts.
 
 import { afterAll, describe, expect, it } from '@jest/globals'
@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { deleteClusterBuckets, NATS_URL, natsForTests } from '../../../test-support/nats.js'
-import { makeProject, removeProject, svc, waitUntil } from './helpers/svc.js'
+import { makeProject, removeProject, startSvc, svc, waitUntil } from './helpers/svc.js'
 
 const enabled = await natsForTests('the svc tests across hosts')
 const cluster = `cli${process.pid}-${randomBytes(3).toString('hex')}`
@@ -21,11 +21,17 @@ export default defineServices({
   },
 })
 `
-// hello's front, saying where it runs as it starts (so that its host's lines show in `svc logs` on the other).
+// hello's front, saying where it runs as it starts and whom it welcomes (so that its host's lines show in `svc logs`,
+// and in `svc logs -f`, on the other).
 const FRONT = `import { defineService } from '@services-cluster/core/remote'
 export default defineService(async (ctx) => {
   ctx.log.info(\`front up on \${process.env.SVC_HOST}\`)
-  return { welcome: async (name: string) => \`\${await ctx.call('greeter', 'greet', [name])} (\${await ctx.call('greeter', 'count', [])} so far)\` }
+  return {
+    welcome: async (name: string) => {
+      ctx.log.info(\`welcoming \${name}\`)
+      return \`\${await ctx.call('greeter', 'greet', [name])} (\${await ctx.call('greeter', 'count', [])} so far)\`
+    },
+  }
 })
 `
 const dirs: string[] = []
@@ -56,6 +62,13 @@ afterAll(async () => {
     expect(logs.stdout).toMatch(/greeter +\| greeter ready/)
     expect(logs.stdout).toMatch(/front@b +\| front up on b/)
     expect(logs.code).toBe(0)
+    // Followed from a: b's new lines come as they are written, after the tail.
+    const follow = startSvc(a, ['logs', '-f', '-n', '1', 'front'])
+    await follow.until((r) => r.stdout.includes('welcoming Ada'), 'the tail, from b')
+    expect((await svc(b, ['call', 'front.welcome', 'Grace'])).code).toBe(0)
+    await follow.until((r) => /front@b +\| welcoming Grace/.test(r.stdout), "b's new line, followed from a")
+    follow.child.kill('SIGINT')
+    expect((await follow.exited).code).toBe(0)
 
     const refused = await svc(a, ['down', '--host', 'b'])
     expect(refused.code).toBe(1)

@@ -43,7 +43,7 @@ it('the logs control method writes out what is queued for the file before readin
     { containers: memoryContainers({ 'mem:talker': talker }), resolveEntry: (_n, e) => e },
   )
   await manager.start()
-  const ctx = { manager, info: {} as MethodContext['info'], subscription: { topics: new Set(), services: null }, down: async () => [] } satisfies MethodContext
+  const ctx = { manager, info: {} as MethodContext['info'], subscription: { topics: new Set(), services: null }, log: () => undefined, down: async () => [] } satisfies MethodContext
   const { lines } = await methods.logs({ services: ['talker'], limit: 4 }, ctx)
   expect(lines.map((l) => l.line)).toEqual(['line 2', 'line 3', 'line 4', 'line 5'])
 })

@@ -22,13 +22,16 @@ export interface Subscription {
   topics: Set<Topic>
   /** null: every service. */
   services: Set<string> | null
+  /** Stops following the other hosts' lines (a cluster on NATS, `svc logs -f`): called when the connection ends. */
+  elsewhere?: () => void
 }
 
 export interface MethodContext {
   manager: ServicesManager
   info: ManagerInfo
   subscription: Subscription
-  /** Closes every service in reverse order; the manager process exits after the answer is sent. */
+  /** Sends a log line to this connection (another host's, as it comes). */
+  log(line: LogLine): void
   /** Closes every host's part (`host` undefined), or only this host's, which must be `host`. */
   down(host?: string): Promise<string[]>
 }
@@ -51,27 +54,37 @@ export const methods: Handlers = {
   cluster: (_params, ctx) => clusterPools(ctx.manager),
   async logs(params, ctx) {
     const services = optionalNames(params, 'services') ?? ctx.manager.manifest.graph.names
+    for (const s of services) ctx.manager.state(s) // unknown names fail here, before anything is followed
     const limit = optionalCount(params, 'limit') ?? 100
-    // Lines reach the file in batches; from here to the subscription below runs in one tick, so none is missed.
-    await ctx.manager.flushLogs()
-    // The buffer holds the newest lines; a configured log file holds everything the buffer ever held and more.
-    const perService = services.map((s) => {
-      const buffered = ctx.manager.logs(s, limit)
-      return buffered.length < limit ? (fileTail(ctx.manager, s, limit) ?? buffered) : buffered
-    })
-    if (params.follow !== true) {
-      // In a cluster on NATS, the other hosts' lines too (named service@host: no service name holds '@'). Not when
-      // following: the tail and the subscription must be taken in one tick, and the live lines are this host's.
-      const everywhere = await Promise.all(services.map((s) => ctx.manager.clusterLogs(s, limit)))
-      perService.push(...everywhere.map((lines) => lines.filter((line) => line.service.includes('@'))))
+    // In a cluster on NATS, the other hosts' lines too (named service@host); followed, each new one there is sent
+    // after the answer, as this host's are (those that come before it are in it).
+    let held: LogLine[] | null = []
+    const elsewhere =
+      params.follow === true
+        ? await ctx.manager.followClusterLogs(services, limit, (line) => (held ? held.push(line) : ctx.log(line)))
+        : { tail: await otherHosts(ctx.manager, services, limit), stop: () => undefined }
+    try {
+      // Lines reach the file in batches; from here to the subscription below runs in one tick, so none is missed.
+      await ctx.manager.flushLogs()
+      // The buffer holds the newest lines; a configured log file holds everything the buffer ever held and more.
+      const perService = services.map((s) => {
+        const buffered = ctx.manager.logs(s, limit)
+        return buffered.length < limit ? (fileTail(ctx.manager, s, limit) ?? buffered) : buffered
+      })
+      const lines = mergeLogs([...perService, elsewhere.tail, held], limit)
+      held = null
+      // Same tick as the tail above, so a follower neither misses nor repeats a line.
+      if (params.follow === true) {
+        ctx.subscription.topics.add('log')
+        ctx.subscription.services = params.services === undefined ? null : new Set(services)
+        ctx.subscription.elsewhere?.()
+        ctx.subscription.elsewhere = elsewhere.stop
+      }
+      return { lines }
+    } catch (error) {
+      elsewhere.stop()
+      throw error
     }
-    const lines = mergeLogs(perService, limit)
-    // Same tick as the tail above, so a follower neither misses nor repeats a line.
-    if (params.follow === true) {
-      ctx.subscription.topics.add('log')
-      ctx.subscription.services = params.services === undefined ? null : new Set(services)
-    }
-    return { lines }
   },
   subscribe(params, ctx) {
     const topics = params.topics
@@ -159,6 +172,12 @@ export const methods: Handlers = {
 
 export function isMethod(name: string): name is MethodName {
   return Object.hasOwn(methods, name)
+}
+
+/** The other hosts' last lines of `services` (a cluster on NATS; none on a host alone). */
+async function otherHosts(manager: ServicesManager, services: string[], limit: number): Promise<LogLine[]> {
+  const everywhere = await Promise.all(services.map((s) => manager.clusterLogs(s, limit)))
+  return everywhere.flat().filter((line) => line.service.includes('@'))
 }
 
 function mergeLogs(perService: LogLine[][], limit: number): LogLine[] {

@@ -91,7 +91,10 @@ export async function startControlServer(options: ControlServerOptions): Promise
     const outbox = new Outbox(socket, limits, (reason) => cutOff(socket, reason))
     const connection: Connection = { socket, outbox, reader: { pause() {}, resume() {} }, inFlight: 0, subscription: { topics: new Set(), services: null } }
     connections.add(connection)
-    socket.on('close', () => connections.delete(connection))
+    socket.on('close', () => {
+      connections.delete(connection)
+      connection.subscription.elsewhere?.()
+    })
     socket.on('error', (error) => trace('client error %s', error.message)) // a client that vanished: forget it
     connection.reader = onLines(socket, (line) => void answer(connection, line), {
       ...limits,
@@ -143,7 +146,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
       if (typeof params !== 'object' || params === null || Array.isArray(params)) {
         throw new RpcError(RPC.invalidParams, 'params must be an object.')
       }
-      const context = { manager, info, subscription: connection.subscription, down: options.down }
+      const context = { manager, info, subscription: connection.subscription, log: (line: LogLine) => connection.outbox.sendLog(line), down: options.down }
       const result = await methods[request.method](params as Record<string, unknown>, context)
       if (!notification) connection.outbox.send({ jsonrpc: '2.0', id: request.id, result: result ?? null })
     } catch (error) {

@@ -4,7 +4,7 @@
 // the instances placed across hosts ask (cluster/placed-container.ts).
 
 import { EventEmitter } from 'eventemitter3'
-import type { KV, Msg, NatsConnection, Subscription } from 'nats'
+import type { KV, NatsConnection, Subscription } from 'nats'
 import { restoreError, svcError } from '../errors.js'
 import type { LogLine } from '../manager/log-buffer.js'
 import { OUTSIDE, type Answer } from '../manager/router.js'
@@ -13,6 +13,7 @@ import type { EmitMessage, ResponseMessage } from '../protocol/messages.js'
 import type { InstanceState } from '../protocol/snapshot.js'
 import { RawBody } from '../protocol/raw-body.js'
 import { Lease } from './lease.js'
+import { LogRelay, type FollowedLogs } from './log-relay.js'
 import { Membership } from './membership.js'
 import { bucketName, connectNats, openBucket } from './nats-buckets.js'
 import { callOverNats, serveCalls, type Body, type IncomingCall } from './nats-calls.js'
@@ -47,9 +48,6 @@ export interface LinkOptions {
   callTimeoutMs: number
 }
 
-/** At most this many lines of a service are sent to another host at once. */
-const MAX_REMOTE_LINES = 10_000
-
 const LIVE: ReadonlySet<InstanceState | undefined> = new Set(['starting', 'running', 'draining', 'closing'])
 
 export class ClusterLink extends EventEmitter<{ change: [] }> implements PlacementLink {
@@ -69,6 +67,7 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
   /** `${subscriber}\0${source}` → its subscription, and the event names it takes. */
   readonly #subscribed = new Map<string, { sub: Subscription; events: Set<string> }>()
   #opening: Promise<void> | null = null
+  #logs: LogRelay | null = null
 
   constructor(
     private readonly cluster: ResolvedCluster,
@@ -97,42 +96,29 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
           this.linkHost.down(from)
         },
       })
-      nc.subscribe(`svc.${name}.logs.${this.host}`, { callback: (error, msg) => error || this.#serveLogs(msg) })
+      this.#logs = new LogRelay(nc, name, this.host, this.ttlMs, (service, limit) => this.linkHost.logs(service, limit))
     })()
     return this.#opening
   }
 
-  // Another host asks for this host's last lines of a service (`svc logs` from any host).
-  #serveLogs(msg: Msg): void {
-    let lines: LogLine[] = []
-    try {
-      const { service, limit } = JSON.parse(msg.string()) as { service: string; limit: number }
-      lines = this.linkHost.logs(service, Math.min(Math.max(1, Math.floor(limit) || 100), MAX_REMOTE_LINES))
-    } catch {
-      // Not a request this host understands, or a service it does not know: no lines.
-    }
-    // What fits in one NATS message: the newest lines.
-    const limit = this.#nc?.info?.max_payload ?? 1024 * 1024
-    let body = JSON.stringify(lines)
-    while (Buffer.byteLength(body) > limit && lines.length > 0) body = JSON.stringify((lines = lines.slice(Math.ceil(lines.length / 2))))
-    msg.respond(body)
-  }
-
   /** The last `limit` lines of `service` on every other host up, each named `service@host`; a host that does not
    * answer within 2 s gives none. */
-  async remoteLogs(service: string, limit: number): Promise<LogLine[]> {
-    const nc = this.#nc
-    if (!nc) return []
-    const others = this.hosts().filter((h) => h !== this.host)
-    const replies = await Promise.all(
-      others.map((host) =>
-        nc.request(`svc.${this.cluster.name}.logs.${host}`, JSON.stringify({ service, limit }), { timeout: 2000 }).then(
-          (reply) => JSON.parse(reply.string()) as LogLine[],
-          () => [],
-        ),
-      ),
-    )
-    return replies.flatMap((lines, k) => lines.map((line) => ({ ...line, service: `${line.service}@${others[k]}` })))
+  remoteLogs(service: string, limit: number): Promise<LogLine[]> {
+    return this.#logs?.tail(service, limit, this.#others()) ?? Promise.resolve([])
+  }
+
+  /** The last `limit` lines of `services` on every other host up, then each new one, until stop() (log-relay.ts). */
+  followLogs(services: string[], limit: number, onLine: (line: LogLine) => void): Promise<FollowedLogs> {
+    return this.#logs?.follow(services, limit, () => this.#others(), onLine) ?? Promise.resolve({ tail: [], stop() {} })
+  }
+
+  /** A new line of a service of this host: to the hosts that follow it. */
+  logLine(line: LogLine): void {
+    this.#logs?.line(line)
+  }
+
+  #others(): string[] {
+    return this.hosts().filter((h) => h !== this.host)
   }
 
   /** The hosts up, as last seen. */
@@ -333,6 +319,7 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
     if (!this.#opening) return
     await this.#opening.catch(() => undefined)
     if (this.draining) await this.#handedOver()
+    this.#logs?.close()
     await this.#membership?.leave()
     await this.#nc?.drain().catch(() => undefined)
   }

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os'
 import type { ServiceContainer } from '../container/service-container.js'
 import type { ClusterLink } from '../cluster/cluster-link.js'
+import type { FollowedLogs } from '../cluster/log-relay.js'
 import { PlacedContainer } from '../cluster/placed-container.js'
 import type { ResolvedManifest } from '../manifest/normalize.js'
 import { setLocalHost } from '../node/instance.js'
@@ -18,6 +19,8 @@ import type { EventFanout } from './event-fanout.js'
 import type { ManagerOptions } from './options.js'
 import type { Router } from './router.js'
 
+export type { FollowedLogs }
+
 export interface ClusterParts {
   router: Router
   bus: EventBus
@@ -26,6 +29,8 @@ export interface ClusterParts {
   down(fromHost: string): void
   /** This host's last lines of a service (ServicesManager.logs). */
   logs(service: string, limit: number): LogLine[]
+  /** Each new line of this host's services (the manager's `log` event). */
+  onLog(listener: (line: LogLine) => void): void
   notice(service: string, message: string): void
 }
 
@@ -82,6 +87,7 @@ export class ClusterMode {
       logs: parts.logs,
     }, { host: this.host, ttlMs: this.options.clusterTtlMs, callTimeoutMs: timeoutMs })
     await link.open()
+    parts.onLog((line) => link.logLine(line))
     bus.listener = { subscribed: (subscriber, source, event) => link.subscribe(subscriber, source, event), dropped: (subscriber) => link.unsubscribe(subscriber) }
     this.#link = link
     this.#opened!(link)
@@ -131,6 +137,11 @@ export class ClusterMode {
    * (cluster/cluster-link.ts, drain). */
   async drain(): Promise<void> {
     await this.#link?.drain()
+  }
+
+  /** The other hosts' last `limit` lines of `services`, then each new one, until stop() (cluster/log-relay.ts). */
+  followLogs(services: string[], limit: number, onLine: (line: LogLine) => void): Promise<FollowedLogs> {
+    return this.#link?.followLogs(services, limit, onLine) ?? Promise.resolve({ tail: [], stop: () => undefined })
   }
 
   /** Asks every host to close the whole graph; this host's manager closes its own part after. */

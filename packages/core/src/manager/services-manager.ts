@@ -23,7 +23,7 @@ import { createChildService, finishedChildren } from './child-services.js'
 import { createSupervisor } from './recovery.js'
 import { defaultContainers } from './default-containers.js'
 import { ListenSockets } from './listen-sockets.js'
-import { ClusterMode } from './cluster-mode.js'
+import { ClusterMode, type FollowedLogs } from './cluster-mode.js'
 import { openRun, reportPermissions } from './first-start.js'
 import { displayState } from './display-state.js'
 import { snapshotOf } from './snapshot.js'
@@ -106,16 +106,10 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
     this.manifest = normalizeManifest(manifest, options.cwd ?? process.cwd(), options.resolveEntry)
     // Containers that may spawn a process get the run record and the watchdog, custom ones too; only a factory that
     // declares it spawns none goes without, and then the manager writes nothing to disk. Never decided by absence.
-    this.#run = options.containers?.spawnsProcesses === false ? null : new RunRecord(this.manifest.stateDir)
-    if (this.#run) for (const s of this.manifest.services) s.env = { ...s.env, SVC_RUN: this.#run.runId }
+    const run = (this.#run = options.containers?.spawnsProcesses === false ? null : new RunRecord(this.manifest.stateDir))
+    if (run) for (const s of this.manifest.services) s.env = { ...s.env, SVC_RUN: run.runId }
     // The spawner only serves the default containers: a custom factory makes its processes its own way.
-    this.#spawner =
-      this.#run && !options.containers && (options.spawner ?? this.manifest.spawner)
-        ? new Spawner(
-            (pid) => this.#run?.add(pid),
-            (pid) => this.#run?.remove(pid),
-          )
-        : null
+    this.#spawner = run && !options.containers && (options.spawner ?? this.manifest.spawner) ? new Spawner((pid) => run.add(pid), (pid) => run.remove(pid)) : null
     const spawner = this.#spawner
     this.#launch = spawner ? (file, args, launchOptions) => spawner.launch(file, args, launchOptions) : launchInlineInTurns()
     // The options' `metrics` wins over the manifest's: `svc up --metrics` passes it, and `false` turns them off.
@@ -131,7 +125,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       manager: (from, method, args) => this.#methods.call(from, method, args),
     }, options.maxQueuedBytes, this.#metrics?.calls)
     const down = (host: string) => void (this.emit('clusterDown', { host, at: Date.now() }), this.close())
-    this.#cluster = ClusterMode.of(this.manifest, options, { router: this.#router, bus: this.#bus, fanout: () => this.#fanout, notice: this.#notice, logs: (s, n) => this.logs(s, n), down })
+    this.#cluster = ClusterMode.of(this.manifest, options, { router: this.#router, bus: this.#bus, fanout: () => this.#fanout, notice: this.#notice, logs: (s, n) => this.logs(s, n), onLog: (l) => this.on('log', l), down })
     this.#fanout = new EventFanout({
       subscribersOf: (source, event) => this.#bus.subscribersOf(source, event),
       target: (name) => {
@@ -410,6 +404,12 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
   /** logs() of every host of a cluster on NATS, oldest first (another host's named `service@host`); on a host alone, logs(). */
   async clusterLogs(service: string, limit = 100): Promise<LogLine[]> {
     return mergeByTime([this.logs(service, limit), (await this.#cluster?.remoteLogs(service, limit)) ?? []], limit)
+  }
+
+  /** In a cluster on NATS, the other hosts' last `limit` lines of `services` (named `service@host`), then each new one
+   * to `onLine` until stop(); this host's are logs() and the `log` event. On a host alone: none. */
+  followClusterLogs(services: string[], limit: number, onLine: (line: LogLine) => void): Promise<FollowedLogs> {
+    return this.#cluster?.followLogs(services, limit, onLine) ?? Promise.resolve({ tail: [], stop: () => undefined })
   }
 
   /** Resolves once every line recorded so far is in its service's log file (`logs.file`), all at the same moment. */

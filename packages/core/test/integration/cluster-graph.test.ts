@@ -29,7 +29,7 @@ interface Change {
   at: number
   reason: string
 }
-type Line = { state?: Change; instance?: { instance: string; to: string; at: number }; ready?: true; failed?: string; closed?: true; notice?: string; id?: number; ok?: boolean; value?: unknown; error?: { code: string; message: string } }
+type Line = { followed?: { service: string; line: string }; state?: Change; instance?: { instance: string; to: string; at: number }; ready?: true; failed?: string; closed?: true; notice?: string; id?: number; ok?: boolean; value?: unknown; error?: { code: string; message: string } }
 
 const clusters: string[] = []
 const hosts: Host[] = []
@@ -238,8 +238,9 @@ describeNats('one graph across three hosts', () => {
       // limit far past the bound gets the lines there are, never more than one NATS message.
       const logs = (body: string) => nc.request(`svc.${manifest.cluster.name}.logs.a`, body, { timeout: 5000 }).then((m) => JSON.parse(m.string()) as unknown[])
       expect(await logs('not json')).toEqual([])
-      expect(await logs(JSON.stringify({ service: 'nobody', limit: 10 }))).toEqual([])
-      const lines = await logs(JSON.stringify({ service: 'store', limit: 1e12 }))
+      expect(await logs(JSON.stringify({ services: ['nobody'], limit: 10 }))).toEqual([])
+      expect(await logs(JSON.stringify({ services: 'store', limit: 10 }))).toEqual([])
+      const lines = await logs(JSON.stringify({ services: ['store', 'nobody'], limit: 1e12 }))
       expect(lines.length).toBeGreaterThan(0)
       expect(lines.length).toBeLessThanOrEqual(10_000)
     } finally {
@@ -357,6 +358,50 @@ describeNats('one graph across three hosts', () => {
     const seen = (await c.ask({ services: true })) as { name: string; restarts: number; lastExit: { reason: string } | null }[]
     expect(seen.find((s) => s.name === 'store')).toMatchObject({ restarts: 0, lastExit: { reason: 'moved' } })
     expect(seen.find((s) => s.name === 'api')).toMatchObject({ restarts: 0 })
+  }, 60_000)
+
+  test("another host's log lines: the tail, then each new line as it is written, a host that joins later too; a hostile follower is bounded", async () => {
+    const manifest = manifestOf({
+      store: { entry: './cluster/node.ts', placement: { hosts: ['a'] } },
+      api: { entry: './cluster/node.ts', placement: { hosts: ['b'] } },
+      edge: { entry: './cluster/node.ts', placement: { hosts: ['c'] } },
+    }) as { cluster: { name: string } }
+    const [a, b] = [new Host('a', manifest), new Host('b', manifest)]
+    await a.instanceReached('store#0', 'running')
+    const tail = (await b.ask({ follow: [['store', 'edge'], 10] })) as { service: string; line: string }[]
+    expect(tail.filter((l) => l.line.includes('store@a up')).map((l) => l.service)).toEqual(['store@a'])
+    expect(await b.call('store', 'say', 'first')).toBe(true)
+    await b.until((l) => l.followed?.service === 'store@a' && l.followed.line.includes('first'))
+    // A host that comes up later is followed from its next lines (the follower renews with every host up).
+    const c = new Host('c', manifest)
+    await c.instanceReached('edge#0', 'running')
+    await waitForValue(
+      async () => (await b.call('edge', 'say', 'from c'), b.lines.some((l) => l.followed?.service === 'edge@c' && l.followed.line.includes('from c'))),
+      (seen) => seen === true,
+    )
+    // Hostile follow requests: one that names a subject that is not an inbox (here, the one that would close the whole
+    // cluster), and more inboxes than a host keeps (64, b's own among them). Nothing is published to the first; at most
+    // 63 of the others get lines.
+    const nc = await connectNats(NATS_URL, 'test: hostile follower')
+    try {
+      const seen = new Map<string, number>()
+      const count = (error: unknown, msg: { subject: string }) => void (error || seen.set(msg.subject, (seen.get(msg.subject) ?? 0) + 1))
+      nc.subscribe(`svc.${manifest.cluster.name}.down.*`, { callback: count })
+      nc.subscribe('_INBOX.>', { callback: (error, msg) => void (msg?.subject.startsWith('_INBOX.evil') && count(error, msg)) })
+      const follow = (inbox: string) => nc.publish(`svc.${manifest.cluster.name}.logs.a`, JSON.stringify({ services: ['store'], limit: 0, inbox }))
+      follow(`svc.${manifest.cluster.name}.down.evil`)
+      for (let i = 0; i < 100; i++) follow(`_INBOX.evil${i}`)
+      await nc.flush()
+      expect(await b.call('store', 'say', 'second')).toBe(true)
+      await b.until((l) => l.followed?.service === 'store@a' && l.followed.line.includes('second')) // b's own follow holds
+      await waitForValue(async () => [...seen.keys()].length, (n) => (n as number) >= 63)
+      expect([...seen.keys()].every((subject) => subject.startsWith('_INBOX.evil'))).toBe(true)
+      expect(seen.size).toBe(63) // b's own follower holds one of the 64 places
+      expect([a, b, c].every((h) => h.child.exitCode === null && !h.lines.some((l) => l.closed))).toBe(true)
+    } finally {
+      await nc.close()
+    }
+    expect(await b.ask({ unfollow: true })).toBeNull()
   }, 60_000)
 
   test('close({ cluster: true }) on one host closes every host, dependents first', async () => {

@@ -23,22 +23,29 @@ export function managerSource(manager: ServicesManager): DashboardSource {
         stopUsage()
       }
     },
-    logs: async (service, limit) => manager.logs(service, limit),
+    logs: (service, limit) => manager.clusterLogs(service, limit),
     async followLogs(service, limit, sink) {
-      // Tail and subscription in the same tick: no line is missed or repeated.
-      const tail = manager.logs(service, limit)
-      const onLog = (line: LogLine) => {
-        if (line.service !== service) return
-        // Called from the manager's own event emitter: a failure here must never reach it.
+      // Called from the manager's own event emitter: a failure here must never reach it.
+      const line = (l: LogLine) => {
         try {
-          sink.line(line)
+          sink.line(l)
         } catch (error) {
           trace('log sink of "%s" failed: %s', service, (error as Error).message)
         }
       }
+      // In a cluster on NATS, the other hosts' lines too (named service@host): those before the tail is out are in it.
+      let held: LogLine[] | null = []
+      const elsewhere = await manager.followClusterLogs([service], limit, (l) => (held ? held.push(l) : line(l)))
+      // This host's tail and subscription in the same tick: no line is missed or repeated.
+      const tail = manager.logs(service, limit)
+      const onLog = (l: LogLine) => l.service === service && line(l)
       manager.on('log', onLog)
-      sink.tail(tail)
-      return () => void manager.off('log', onLog)
+      sink.tail([...tail, ...elsewhere.tail, ...held].sort((a, b) => a.at - b.at).slice(-limit))
+      held = null
+      return () => {
+        manager.off('log', onLog)
+        elsewhere.stop()
+      }
     },
     start: (service) => manager.start([service]),
     stop: (service) => manager.close([service]),

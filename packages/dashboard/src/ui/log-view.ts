@@ -113,7 +113,11 @@ export class LogView {
     const kind = EXCEPTION_LINE.test(line.line) ? 'exception' : DROPPED_LINE.test(line.line) ? 'marker' : 'line'
     const node = el('div', { class: 'log-line', 'data-stream': line.stream, 'data-kind': kind })
     const text = el('span', { class: 'log-text' })
-    node.append(el('time', { datetime: new Date(line.at).toISOString() }, clock(line.at)), text)
+    node.append(el('time', { datetime: new Date(line.at).toISOString() }, clock(line.at)))
+    // In a cluster on NATS, a line another host's instance wrote is named `service@host`: the host is shown.
+    const host = line.service.lastIndexOf('@')
+    if (host > 0) node.append(el('span', { class: 'log-host' }, line.service.slice(host + 1)))
+    node.append(text)
     const entry = { line, shown: escapeControl(line.line), node, text }
     this.#paint(entry)
     return entry
