@@ -4,15 +4,16 @@
 // the instances placed across hosts ask (cluster/placed-container.ts).
 
 import { EventEmitter } from 'eventemitter3'
-import type { KV, NatsConnection, Subscription } from 'nats'
-import { restoreError, svcError } from '../errors.js'
+import type { KV, Msg, NatsConnection, Subscription } from 'nats'
+import { restoreError, serializeError, svcError, type SerializedError } from '../errors.js'
 import type { LogLine } from '../manager/log-buffer.js'
 import { OUTSIDE, type Answer } from '../manager/router.js'
 import type { ResolvedCluster, ResolvedService } from '../manifest/normalize.js'
 import type { EmitMessage, ResponseMessage } from '../protocol/messages.js'
 import type { InstanceState } from '../protocol/snapshot.js'
 import { RawBody } from '../protocol/raw-body.js'
-import { Lease } from './lease.js'
+import { jsonOrNull } from './json-or-null.js'
+import { HeldLeases, Lease, type SlotLease } from './lease.js'
 import { LogRelay, type FollowedLogs } from './log-relay.js'
 import { Membership } from './membership.js'
 import { bucketName, connectNats, openBucket } from './nats-buckets.js'
@@ -22,6 +23,9 @@ import type { PlacementLink } from './placed-container.js'
 import { eligible, preferredHost, unplaceable } from './placement.js'
 import { bodyOf, RemotePeer, valueOf } from './remote-peer.js'
 import { idToken } from './subjects.js'
+
+/** A change of a service that every host carries out for its own part (reload and scale across hosts). */
+export type Change = { op: 'reload'; service: string } | { op: 'scale'; service: string; count: number }
 
 /** What the link needs of this host's manager. */
 export interface LinkHost {
@@ -36,6 +40,8 @@ export interface LinkHost {
   transitiveDependencies(service: string): string[]
   /** Another host asked the whole cluster to close. */
   down(fromHost: string): void
+  /** Another host asks this one to reload its instances of a service, or to give the service `count` instances. */
+  change(change: Change): Promise<void>
   /** This host's last lines of a service. */
   logs(service: string, limit: number): LogLine[]
   notice(service: string, message: string): void
@@ -68,6 +74,7 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
   readonly #subscribed = new Map<string, { sub: Subscription; events: Set<string> }>()
   #opening: Promise<void> | null = null
   #logs: LogRelay | null = null
+  readonly #held = new HeldLeases((key) => Lease.acquire(this.#leases!, key, this.host, this.ttlMs))
 
   constructor(
     private readonly cluster: ResolvedCluster,
@@ -96,6 +103,7 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
           this.linkHost.down(from)
         },
       })
+      nc.subscribe(`svc.${name}.change.${this.host}`, { callback: (error, msg) => error || void this.#serveChange(msg) })
       this.#logs = new LogRelay(nc, name, this.host, this.ttlMs, (service, limit) => this.linkHost.logs(service, limit))
     })()
     return this.#opening
@@ -119,6 +127,49 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
 
   #others(): string[] {
     return this.hosts().filter((h) => h !== this.host)
+  }
+
+  /**
+   * Has the other hosts carry out a change for their part: a reload one host after the other (each replaces the
+   * instances it runs, so the service never runs fewer), only on the hosts that run the service; a scale on every host
+   * at once (each host's graph has all the instances, and a new one is taken by its preferred host). Rejects with the
+   * first host's error, named.
+   */
+  async changeElsewhere(change: Change): Promise<void> {
+    const service = this.linkHost.service(change.service)!
+    const others = (this.#membership?.up() ?? []).filter((e) => e.host !== this.host)
+    const ask = async (host: string) => {
+      // Bounded by what the change may take there: each instance's start, drain and stop, and a TTL.
+      const perInstance = service.startTimeoutMs + service.drainTimeoutMs + service.stopTimeoutMs + service.killTimeoutMs
+      const count = change.op === 'scale' ? Math.max(change.count, service.instances) : service.instances
+      const reply = await this.#nc!.request(`svc.${this.cluster.name}.change.${host}`, JSON.stringify(change), { timeout: count * perInstance + this.ttlMs })
+      const answer = jsonOrNull(reply.string()) as { error?: SerializedError } | null
+      if (answer === null) throw svcError('SVC_ERR_PROTOCOL', `Host ${host} answered the ${change.op} of "${change.service}" with something that is not JSON.`, { service: change.service })
+      if (answer.error) throw restoreError({ ...answer.error, message: `On host ${host}: ${answer.error.message}` })
+    }
+    if (change.op === 'scale') {
+      await Promise.all(others.map((e) => ask(e.host)))
+      return
+    }
+    for (const entry of others) {
+      if (Object.entries(entry.instances ?? {}).some(([id, state]) => state === 'running' && serviceOf(id) === change.service)) await ask(entry.host)
+    }
+  }
+
+  // Another host's reload or scale, for this host's part.
+  async #serveChange(msg: Msg): Promise<void> {
+    let answer: { error?: SerializedError } = {}
+    try {
+      const change = jsonOrNull(msg.string()) as Partial<Change> | null
+      const known = typeof change?.service === 'string' && this.linkHost.service(change.service) !== undefined
+      if (!known || (change.op !== 'reload' && !(change.op === 'scale' && typeof change.count === 'number'))) {
+        throw svcError('SVC_ERR_PROTOCOL', `Host ${this.host} was sent a change it does not understand: ${msg.string().slice(0, 200)}`)
+      }
+      await this.linkHost.change(change as Change)
+    } catch (error) {
+      answer = { error: serializeError(error) }
+    }
+    msg.respond(JSON.stringify(answer))
   }
 
   /** The hosts up, as last seen. */
@@ -253,6 +304,7 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
 
   mayTake(service: ResolvedService, index: number, waitingSinceMs: number): boolean {
     if (this.draining || !eligible(service.placement, this.host)) return false
+    if (this.#held.holds(slotKey(`${service.name}#${index}`))) return true // a replacement of the instance here (a reload)
     if (performance.now() - waitingSinceMs >= this.ttlMs) return true // its preferred host has not run it for a TTL
     return preferredHost(service.placement, index, this.#placeable()) === this.host
   }
@@ -264,8 +316,8 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
     return `host ${preferredHost(service.placement, index, up)} to run it`
   }
 
-  acquire(id: string): Promise<Lease | null> {
-    return Lease.acquire(this.#leases!, id.replace('#', '.'), this.host, this.ttlMs)
+  acquire(id: string): Promise<SlotLease | null> {
+    return this.#held.acquire(slotKey(id))
   }
 
   runningOn(id: string): string | null {
@@ -323,6 +375,11 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
     await this.#membership?.leave()
     await this.#nc?.drain().catch(() => undefined)
   }
+}
+
+/** A slot's key in the leases bucket (`api#0` → `api.0`). */
+function slotKey(id: string): string {
+  return id.replace('#', '.')
 }
 
 /** The service of an instance id (`api#0` → `api`). */

@@ -125,3 +125,62 @@ function isTaken(error: unknown): boolean {
   const message = String((error as Error)?.message ?? '')
   return message.includes('wrong last sequence') || (error as { api_error?: { err_code?: number } })?.api_error?.err_code === 10071
 }
+
+/** What an instance holds of a slot's lease (cluster/placed-container.ts). */
+export interface SlotLease {
+  /** Whether the lease is still surely held, and this use has not let it go. */
+  readonly held: boolean
+  /** `listener` runs once if the lease is lost while this use holds it. */
+  onLost(listener: (reason: string) => void): void
+  /** Lets the lease go: released in NATS when no other instance of the slot here holds it. */
+  release(): Promise<void>
+}
+
+/**
+ * The leases this host holds, each shared by the instances of its slot here: the replacement of an instance (a reload
+ * starts it before the old one closes) takes its predecessor's lease rather than wait for it, and the lease is
+ * released once the last of them lets it go. Still never on two hosts: only this host's instances share it.
+ */
+export class HeldLeases {
+  readonly #held = new Map<string, { lease: Lease; users: number }>()
+
+  constructor(private readonly take: (key: string) => Promise<Lease | null>) {}
+
+  /** Whether this host holds the slot's lease now. */
+  holds(key: string): boolean {
+    return this.#held.get(key)?.lease.held === true
+  }
+
+  /** The slot's lease: shared if this host holds it, else taken if no one does; null when another host does. */
+  async acquire(key: string): Promise<SlotLease | null> {
+    let entry = this.#held.get(key)
+    if (!entry?.lease.held) {
+      const lease = await this.take(key)
+      if (!lease) return null
+      const fresh = (entry = { lease, users: 0 })
+      this.#held.set(key, fresh)
+      lease.once('lost', () => this.#held.get(key) === fresh && this.#held.delete(key))
+    }
+    const held = entry
+    held.users++
+    let released = false
+    let onLost: ((reason: string) => void) | null = null
+    return {
+      get held() {
+        return !released && held.lease.held
+      },
+      onLost: (listener) => {
+        onLost = (reason) => void (released || listener(reason))
+        held.lease.once('lost', onLost)
+      },
+      release: async () => {
+        if (released) return
+        released = true
+        if (onLost) held.lease.off('lost', onLost)
+        if (--held.users > 0) return
+        if (this.#held.get(key) === held) this.#held.delete(key)
+        await held.lease.release()
+      },
+    }
+  }
+}

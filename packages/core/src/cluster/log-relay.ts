@@ -9,6 +9,7 @@
 
 import { createInbox, type Msg, type NatsConnection, type Subscription } from 'nats'
 import { mergeByTime, type LogLine } from '../manager/log-buffer.js'
+import { jsonOrNull } from './json-or-null.js'
 
 /** At most this many lines of a host are sent in one answer. */
 const MAX_REMOTE_LINES = 10_000
@@ -81,7 +82,7 @@ export class LogRelay {
     let early: LogLine[] | null = [] // lines that come before the tails: they follow them
     const sub = this.nc.subscribe(inbox, {
       callback: (error, msg) => {
-        const line = error ? null : lineOf(parsed(msg.string()))
+        const line = error ? null : lineOf(jsonOrNull(msg.string()))
         if (line) early ? early.push(line) : onLine(line)
       },
     })
@@ -148,7 +149,7 @@ export class LogRelay {
   #ask(host: string, request: LogRequest): Promise<LogLine[]> {
     return this.nc.request(this.#subject(host), JSON.stringify(request), { timeout: 2000 }).then(
       (reply) => {
-        const lines = parsed(reply.string())
+        const lines = jsonOrNull(reply.string())
         return Array.isArray(lines) ? lines.map(lineOf).filter((l) => l !== null) : []
       },
       () => [],
@@ -165,14 +166,6 @@ export class LogRelay {
 
   #subject(host: string): string {
     return `svc.${this.cluster}.logs.${host}`
-  }
-}
-
-function parsed(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return null
   }
 }
 

@@ -17,7 +17,7 @@ import type { ServiceController } from '../controller/service-controller.js'
 import { svcError } from '../errors.js'
 import type { ResolvedService } from '../manifest/normalize.js'
 import type { DirectGrant } from '../protocol/messages.js'
-import type { Lease } from './lease.js'
+import type { SlotLease } from './lease.js'
 import type { RemotePeer } from './remote-peer.js'
 
 /** What an instance asks of the cluster (cluster/cluster-link.ts). */
@@ -27,7 +27,8 @@ export interface PlacementLink {
   waitReason(service: ResolvedService, index: number): string
   /** Whether this host should try to take the slot now (it is the preferred one, or the slot went unserved long enough). */
   mayTake(service: ResolvedService, index: number, waitingSinceMs: number): boolean
-  acquire(id: string): Promise<Lease | null>
+  /** The slot's lease (shared with an instance of the same slot here: a reload's replacement), or null. */
+  acquire(id: string): Promise<SlotLease | null>
   /** Another host whose entry says the instance runs there, or null (a host that is closing alone runs no slot). */
   runningOn(id: string): string | null
   /** Whether `host` is closing alone, handing its slots over (HostEntry.draining). */
@@ -47,7 +48,7 @@ export class PlacedContainer extends Container {
   #followed: { host: string; peer: RemotePeer; stop: () => void } | null = null
   /** The cluster, once this host has joined it (at the first start). */
   #link: PlacementLink | null = null
-  #lease: Lease | null = null
+  #lease: SlotLease | null = null
   #waiting: AbortController | null = null
   #waitingFor: string | null = null
 
@@ -147,7 +148,7 @@ export class PlacedContainer extends Container {
         this.#waitingFor = null
       }
       const lease = this.#lease
-      lease.once('lost', (why) => {
+      lease.onLost((why) => {
         if (this.#lease === lease) this.#lease = null
         this.link.notice(this.service.name, `${this.id} stopped at once: its lease is lost (${why}); another host may run it now`)
         this.local.kill('SIGKILL')

@@ -27,6 +27,7 @@ export interface ClusterParts {
   fanout: () => EventFanout
   /** Another host asked the whole cluster to close. */
   down(fromHost: string): void
+  node(name: string): ServiceNode
   /** This host's last lines of a service (ServicesManager.logs). */
   logs(service: string, limit: number): LogLine[]
   /** Each new line of this host's services (the manager's `log` event). */
@@ -83,6 +84,7 @@ export class ClusterMode {
       transitiveDependents: (service) => [...manifest.graph.transitiveDependents([service])],
       transitiveDependencies: (service) => [...manifest.graph.withDependencies([service])].filter((n) => n !== service),
       down: parts.down,
+      change: (change) => (change.op === 'reload' ? parts.node(change.service).reload() : parts.node(change.service).scale(change.count)),
       notice: parts.notice,
       logs: parts.logs,
     }, { host: this.host, ttlMs: this.options.clusterTtlMs, callTimeoutMs: timeoutMs })
@@ -124,7 +126,8 @@ export class ClusterMode {
   instancesChanged(nodes: Iterable<ServiceNode>): void {
     if (!this.#link) return
     const instances: Record<string, InstanceState> = {}
-    for (const node of nodes) for (const i of node.instances) if (!i.remote && i.live) instances[i.id] = i.state
+    // During a reload an instance and its replacement share an id: it runs while either does.
+    for (const node of nodes) for (const i of node.instances) if (!i.remote && i.live && instances[i.id] !== 'running') instances[i.id] = i.state
     this.#link.publishInstances(instances)
   }
 
@@ -137,6 +140,17 @@ export class ClusterMode {
    * (cluster/cluster-link.ts, drain). */
   async drain(): Promise<void> {
     await this.#link?.drain()
+  }
+
+  /** Reloads `name` on every host that runs it, one host after the other: this one (`here`) first. */
+  async reload(name: string, here: () => Promise<void>): Promise<void> {
+    await here()
+    await this.#link?.changeElsewhere({ op: 'reload', service: name })
+  }
+
+  /** Gives `name` `count` instances on every host at once (`here`: this one's part). */
+  async scale(name: string, count: number, here: () => Promise<void>): Promise<void> {
+    await Promise.all([here(), this.#link?.changeElsewhere({ op: 'scale', service: name, count })])
   }
 
   /** The other hosts' last `limit` lines of `services`, then each new one, until stop() (cluster/log-relay.ts). */

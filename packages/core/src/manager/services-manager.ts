@@ -125,7 +125,7 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
       manager: (from, method, args) => this.#methods.call(from, method, args),
     }, options.maxQueuedBytes, this.#metrics?.calls)
     const down = (host: string) => void (this.emit('clusterDown', { host, at: Date.now() }), this.close())
-    this.#cluster = ClusterMode.of(this.manifest, options, { router: this.#router, bus: this.#bus, fanout: () => this.#fanout, notice: this.#notice, logs: (s, n) => this.logs(s, n), onLog: (l) => this.on('log', l), down })
+    this.#cluster = ClusterMode.of(this.manifest, options, { router: this.#router, bus: this.#bus, fanout: () => this.#fanout, notice: this.#notice, logs: (s, n) => this.logs(s, n), onLog: (l) => this.on('log', l), node: (n) => this.#node(n), down })
     this.#fanout = new EventFanout({
       subscribersOf: (source, event) => this.#bus.subscribersOf(source, event),
       target: (name) => {
@@ -298,20 +298,19 @@ export class ServicesManager extends EventEmitter<ManagerEvents> {
    * Replaces every instance of the named services (default: every running service, in dependency order) one at a time
    * without downtime: a replacement starts, takes the new calls once it runs, and the old instance finishes its calls
    * (at most drainTimeoutMs) before it closes. Dependents stay running and see no error. A replacement that fails to
-   * start stops the reload with SVC_ERR_RELOAD_FAILED; the instance it was to replace keeps serving.
-   */
+   * start stops the reload with SVC_ERR_RELOAD_FAILED; the instance it was to replace keeps serving. In a cluster on
+   * NATS, each host that runs the service replaces its own instances, one host after the other (this one first). */
   async reload(names?: string | string[]): Promise<void> {
     if (this.#closing) throw svcError('SVC_ERR_MANAGER_CLOSED', 'The manager is closed: there is nothing to reload.')
-    const order = names === undefined
-      ? this.manifest.graph.startOrder().filter((n) => this.#node(n).state === 'running')
-      : this.manifest.graph.startOrder(this.#known(typeof names === 'string' ? [names] : names))
-    for (const name of order) await this.#node(name).reload()
+    const wanted = names === undefined ? this.manifest.graph.names.filter((n) => this.#node(n).state === 'running') : this.#known(typeof names === 'string' ? [names] : names)
+    for (const name of this.manifest.graph.startOrder(wanted)) await (this.#cluster?.reload(name, () => this.#node(name).reload()) ?? this.#node(name).reload())
   }
 
   /** Sets how many instances `name` runs (PM2's `scale`): new ones start (resolves once they run), surplus ones finish
-   * their calls and close, highest-numbered first. A service that does not run gets the count at its next start. */
+   * their calls and close, highest-numbered first. A service that does not run gets the count at its next start. In a
+   * cluster on NATS, on every host at once. */
   scale(name: string, instances: number): Promise<void> {
-    return this.#node(name).scale(instances)
+    return this.#cluster?.scale(name, instances, () => this.#node(name).scale(instances)) ?? this.#node(name).scale(instances)
   }
 
   /** What apply(manifest) would do, without doing it. Throws what the constructor would for a bad manifest

@@ -29,7 +29,7 @@ interface Change {
   at: number
   reason: string
 }
-type Line = { followed?: { service: string; line: string }; state?: Change; instance?: { instance: string; to: string; at: number }; ready?: true; failed?: string; closed?: true; notice?: string; id?: number; ok?: boolean; value?: unknown; error?: { code: string; message: string } }
+type Line = { followed?: { service: string; line: string }; state?: Change; instance?: { instance: string; to: string; at: number; reason: string }; ready?: true; failed?: string; closed?: true; notice?: string; id?: number; ok?: boolean; value?: unknown; error?: { code: string; message: string } }
 
 const clusters: string[] = []
 const hosts: Host[] = []
@@ -243,6 +243,15 @@ describeNats('one graph across three hosts', () => {
       const lines = await logs(JSON.stringify({ services: ['store', 'nobody'], limit: 1e12 }))
       expect(lines.length).toBeGreaterThan(0)
       expect(lines.length).toBeLessThanOrEqual(10_000)
+      // A change (reload, scale) another host asks for: one it does not understand, or a count out of bounds, is
+      // refused, coded, and changes nothing.
+      const change = (body: string) =>
+        nc.request(`svc.${manifest.cluster.name}.change.a`, body, { timeout: 5000 }).then((m) => (JSON.parse(m.string()) as { error?: { code: string } }).error?.code)
+      expect(await change('not json')).toBe('SVC_ERR_PROTOCOL')
+      expect(await change(JSON.stringify({ op: 'scale', service: 'nobody', count: 2 }))).toBe('SVC_ERR_PROTOCOL')
+      expect(await change(JSON.stringify({ op: 'delete', service: 'store' }))).toBe('SVC_ERR_PROTOCOL')
+      expect(await change(JSON.stringify({ op: 'scale', service: 'store', count: 1e9 }))).toBe('SVC_ERR_BAD_INSTANCES')
+      expect((await snapshotOf(all[0]!, 'store')).instances).toHaveLength(1)
     } finally {
       await nc.close()
     }
@@ -403,6 +412,65 @@ describeNats('one graph across three hosts', () => {
     }
     expect(await b.ask({ unfollow: true })).toBeNull()
   }, 60_000)
+
+  test('reload and scale from a host that runs none of it: every host replaces its own instances, one after the other, and no call fails; a scale is carried out on every host', async () => {
+    const manifest = manifestOf({
+      pair: { entry: './cluster/node.ts', placement: { hosts: ['a', 'b'] }, instances: 2 },
+      edge: { entry: './cluster/node.ts', placement: 'every' },
+    })
+    const all = [new Host('a', manifest), new Host('b', manifest), new Host('c', manifest)]
+    const c = all[2]!
+    await Promise.all(all.map((h) => h.until((l) => l.ready === true)))
+    /** Each process of `service` cluster-wide, as `host:pid` (a host's snapshot has the pids of its own instances). */
+    const processes = async (service: string) =>
+      (await Promise.all(all.map(async (h) => (await snapshotOf(h, service)).instances.filter((i) => i.pid !== null).map((i) => `${h.name}:${i.pid}`)))).flat().sort()
+    const before = { pair: await processes('pair'), edge: await processes('edge') }
+    expect(before.pair).toHaveLength(2)
+    expect(before.edge.map((p) => p.split(':')[0])).toEqual(['a', 'b', 'c'])
+    // Calls from c all along: to pair (on a and b, over NATS) and to edge (c's own).
+    let reloading = true
+    const failures: string[] = []
+    let calls = 0
+    const caller = (async () => {
+      while (reloading) {
+        for (const service of ['pair', 'edge']) {
+          await c.call(service, 'where').then(
+            () => calls++,
+            (error: Error) => failures.push(`${service}: ${error.message}`),
+          )
+        }
+      }
+    })()
+    await c.ask({ reload: 'pair' })
+    await c.ask({ reload: 'edge' })
+    reloading = false
+    await caller
+    expect(failures).toEqual([])
+    expect(calls).toBeGreaterThan(0)
+    const after = { pair: await processes('pair'), edge: await processes('edge') }
+    expect(after.pair.map((p) => p.split(':')[0])).toEqual(before.pair.map((p) => p.split(':')[0])) // same hosts…
+    expect(after.pair.filter((p) => before.pair.includes(p))).toEqual([]) // …new processes
+    expect(after.edge.map((p) => p.split(':')[0])).toEqual(['a', 'b', 'c'])
+    expect(after.edge.filter((p) => before.edge.includes(p))).toEqual([])
+    // One host after the other: the last of edge's old instances closed on a before b began to replace its own.
+    const reloadMoments = (h: Host, to: string) => h.lines.filter((l) => l.instance?.instance.startsWith('edge#') && l.instance.to === to && l.instance.reason === 'reload').map((l) => l.instance!.at)
+    const [bStarted, aClosed] = [reloadMoments(all[1]!, 'starting'), reloadMoments(all[0]!, 'closed')]
+    expect([bStarted.length, aClosed.length]).toEqual([1, 1])
+    expect(bStarted[0]).toBeGreaterThanOrEqual(aClosed[0]!)
+
+    // Scaled from c to 3: every host's graph has 3 instances, one process each, on a or b.
+    await c.ask({ scale: ['pair', 3] })
+    const seen = async () => Promise.all(all.map(async (h) => (await snapshotOf(h, 'pair')).instances.filter((i) => (i as { state?: string }).state === 'running').length))
+    expect(await waitForValue(seen, (counts) => (counts as number[]).every((n) => n === 3))).toEqual([3, 3, 3])
+    const three = await processes('pair')
+    expect(three).toHaveLength(3)
+    expect(three.every((p) => ['a', 'b'].includes(p.split(':')[0]!))).toBe(true)
+    // And back to 1: the highest-numbered go, everywhere.
+    await c.ask({ scale: ['pair', 1] })
+    expect(await waitForValue(seen, (counts) => (counts as number[]).every((n) => n === 1))).toEqual([1, 1, 1])
+    expect(await waitForValue(() => processes('pair'), (p) => (p as string[]).length === 1)).toHaveLength(1)
+    expect(await c.call('pair', 'where')).toMatch(/^pair@[ab]$/)
+  }, 90_000)
 
   test('close({ cluster: true }) on one host closes every host, dependents first', async () => {
     const manifest = manifestOf(CHAIN)

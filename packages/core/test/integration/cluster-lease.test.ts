@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { NatsConnection } from 'nats'
-import { Lease } from '../../src/cluster/lease.js'
+import { HeldLeases, Lease } from '../../src/cluster/lease.js'
 import { Membership } from '../../src/cluster/membership.js'
 import { bucketName, connectNats, openBucket } from '../../src/cluster/nats-buckets.js'
 import { deleteClusterBuckets, NATS_URL, natsForTests, OwnNats } from '../../../../test-support/nats.js'
@@ -105,6 +105,29 @@ describeNats('lease (real NATS at NATS_URL)', () => {
     const next = await Lease.acquire(kv, 'checker', 'b', TTL)
     expect(next?.token).toBeGreaterThan(token)
     await next!.release()
+  })
+
+  test("shared on its host (a reload's replacement): another host cannot take it while either use holds it; released by the last", async () => {
+    nc = await connectNats(NATS_URL, 'test')
+    const kv = await openBucket(nc, bucketName(cluster(), 'leases'), TTL)
+    const here = new HeldLeases((key) => Lease.acquire(kv, key, 'a', TTL))
+    const old = (await here.acquire('api.0'))!
+    const fresh = (await here.acquire('api.0'))! // the replacement, while the old instance still holds it
+    expect([old.held, fresh.held, here.holds('api.0')]).toEqual([true, true, true])
+    const lost: string[] = []
+    old.onLost(() => lost.push('old'))
+    fresh.onLost(() => lost.push('fresh'))
+    await old.release() // the old instance closed: the replacement still holds the slot
+    expect([old.held, fresh.held]).toEqual([false, true])
+    expect(await Lease.acquire(kv, 'api.0', 'b', TTL)).toBeNull()
+    await fresh.release()
+    expect(here.holds('api.0')).toBe(false)
+    const other = await Lease.acquire(kv, 'api.0', 'b', TTL) // released in NATS: another host takes it at once
+    expect(other).not.toBeNull()
+    // Held elsewhere: this host gets no share of it.
+    expect(await here.acquire('api.0')).toBeNull()
+    await other!.release()
+    expect(lost).toEqual([]) // a use that let go is not told of a later loss
   })
 
   test('a holder killed with SIGKILL: another takes the lease once the TTL has passed, with a higher token', async () => {
