@@ -56,21 +56,23 @@ export class OwnNats {
     readonly port: number,
     /** nats-server configuration text (users and permissions, say), or none. */
     private readonly config: string | undefined,
+    /** The address it listens on (a test's bridge between network namespaces, say: test-support/netns.ts). */
+    readonly address: string,
   ) {}
 
-  static async start(config?: string): Promise<OwnNats> {
-    const server = new OwnNats(await freePort(), config)
+  static async start(config?: string, address = '127.0.0.1'): Promise<OwnNats> {
+    const server = new OwnNats(await freePort(), config, address)
     await server.restart()
     return server
   }
 
   get url(): string {
-    return `nats://127.0.0.1:${this.port}`
+    return `nats://${this.address}:${this.port}`
   }
 
   /** Starts it (again, on the same port and store) and resolves once it greets clients. */
   async restart(): Promise<void> {
-    const args = ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.#dir]
+    const args = ['-a', this.address, '-p', String(this.port), '-js', '-sd', this.#dir]
     if (this.config !== undefined) {
       writeFileSync(join(this.#dir, 'nats.conf'), this.config)
       args.push('-c', join(this.#dir, 'nats.conf'))

@@ -8,7 +8,7 @@
 import { afterAll, afterEach, describe, expect, test } from '@jest/globals'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -16,10 +16,16 @@ import { fileURLToPath } from 'node:url'
 import { connectNats } from '../../src/cluster/nats-buckets.js'
 import { callOverNats } from '../../src/cluster/nats-calls.js'
 import { deleteClusterBuckets, NATS_URL, natsForTests, OwnNats } from '../../../../test-support/nats.js'
+import { HostNetwork } from '../../../../test-support/netns.js'
 
 const HOST = fileURLToPath(new URL('../fixtures/cluster/host.mjs', import.meta.url))
 const TTL = 1000
 const enabled = await natsForTests('the cross-host graph tests')
+// Each host in a network namespace of its own where the machine allows (its own loopback: a path across hosts that
+// used a host-local socket would fail here), reaching a nats-server of this file's own on the bridge between them.
+const network = enabled ? HostNetwork.create('the cross-host graph tests') : null
+const ownNats = network ? await OwnNats.start(undefined, network.natsAddress) : null
+const CLUSTER_NATS = ownNats?.url ?? NATS_URL
 const describeNats = enabled ? describe : describe.skip
 
 interface Change {
@@ -48,7 +54,9 @@ class Host {
   ) {
     const dir = mkdtempSync(join(tmpdir(), `svc-host-${name}-`))
     dirs.push(dir)
-    this.child = spawn(process.execPath, [HOST, JSON.stringify(manifest), dir, String(ttlMs)], {
+    const argv = [process.execPath, HOST, JSON.stringify(manifest), dir, String(ttlMs)]
+    const [command, ...args] = network?.wrap(name, argv) ?? argv
+    this.child = spawn(command!, args, {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: { ...process.env, SVC_HOST: name },
     })
@@ -106,7 +114,7 @@ class Host {
   }
 }
 
-function manifestOf(services: object, nats = NATS_URL): object {
+function manifestOf(services: object, nats = CLUSTER_NATS): object {
   const name = `g${process.pid}-${randomBytes(3).toString('hex')}`
   clusters.push(name)
   return { cluster: { name, nats }, services }
@@ -146,7 +154,9 @@ afterEach(async () => {
 }, 30_000)
 
 afterAll(async () => {
-  if (enabled) await deleteClusterBuckets(clusters)
+  if (ownNats) await ownNats.destroy()
+  else if (enabled) await deleteClusterBuckets(clusters)
+  network?.destroy()
 })
 
 /** store on a ← api on b ← web on c: each calls its dependency while it starts; setup, a one-shot store waits for,
@@ -165,6 +175,8 @@ describeNats('one graph across three hosts', () => {
     const [c, b, a] = [new Host('c', manifest), new Host('b', manifest), new Host('a', manifest)]
     await Promise.all([a, b, c].map((h) => h.until((l) => l.ready === true || l.failed !== undefined)))
     expect([a, b, c].map((h) => h.lines.find((l) => l.failed)?.failed)).toEqual([undefined, undefined, undefined])
+    // Where the machine allows, each host has a network stack of its own, and none is this test's.
+    if (network) expect(new Set([...[a, b, c].map((h) => readlinkSync(`/proc/${h.child.pid}/ns/net`)), readlinkSync('/proc/self/ns/net')]).size).toBe(4)
     // Each started on its own host only once its dependency ran on another (and it called it while starting).
     const storeRunning = await a.reached('store', 'running')
     const apiStarting = await b.reached('api', 'starting')
@@ -222,7 +234,7 @@ describeNats('one graph across three hosts', () => {
     const manifest = manifestOf(CHAIN) as { cluster: { name: string } }
     const all = [new Host('a', manifest), new Host('b', manifest), new Host('c', manifest)]
     await Promise.all(all.map((h) => h.until((l) => l.ready === true)))
-    const nc = await connectNats(NATS_URL, 'test: hostile host')
+    const nc = await connectNats(CLUSTER_NATS, 'test: hostile host')
     try {
       const as = (fromHost: string, from: string, to: string) =>
         callOverNats(nc, manifest.cluster.name, { fromHost, from, to, method: 'where', args: Buffer.from('[]'), timeoutMs: 5000 })
@@ -391,7 +403,7 @@ describeNats('one graph across three hosts', () => {
     // Hostile follow requests: one that names a subject that is not an inbox (here, the one that would close the whole
     // cluster), and more inboxes than a host keeps (64, b's own among them). Nothing is published to the first; at most
     // 63 of the others get lines.
-    const nc = await connectNats(NATS_URL, 'test: hostile follower')
+    const nc = await connectNats(CLUSTER_NATS, 'test: hostile follower')
     try {
       const seen = new Map<string, number>()
       const count = (error: unknown, msg: { subject: string }) => void (error || seen.set(msg.subject, (seen.get(msg.subject) ?? 0) + 1))
@@ -505,7 +517,7 @@ describeNats('one graph across hosts, through a NATS restart (a nats-server of i
   })
 
   test('NATS restarted within the TTL: nothing moves, nothing restarts, nothing runs twice, and calls cross again', async () => {
-    server = await OwnNats.start()
+    server = await OwnNats.start(undefined, network?.natsAddress)
     // A TTL a JetStream restart stays well inside on a loaded machine (its store is read back on start).
     const ttl = 5000
     const manifest = manifestOf({ ...CHAIN, solo: { entry: './cluster/node.ts' } }, server.url)
