@@ -7,7 +7,8 @@
 import { execFileSync } from 'node:child_process'
 
 export class HostNetwork {
-  readonly #hosts = new Map<string, string>()
+  /** Host name → its namespace and the bridge's end of its link. */
+  readonly #hosts = new Map<string, { ns: string; veth: string }>()
   #destroyed = false
 
   private constructor(
@@ -43,14 +44,19 @@ export class HostNetwork {
     return ['ip', 'netns', 'exec', this.#namespace(name), ...argv]
   }
 
+  /** Cuts host `name` off the others and from NATS (its link down), or joins it again. */
+  cut(name: string, off = true): void {
+    ip('link', 'set', this.#hosts.get(name)!.veth, off ? 'down' : 'up')
+  }
+
   #namespace(name: string): string {
     const existing = this.#hosts.get(name)
-    if (existing) return existing
+    if (existing) return existing.ns
     const k = this.#hosts.size + 1
     const ns = `svc${this.id}-${name}`
     const veth = `svv${this.id}n${k}`
     ip('netns', 'add', ns)
-    this.#hosts.set(name, ns)
+    this.#hosts.set(name, { ns, veth })
     ip('-n', ns, 'link', 'set', 'lo', 'up')
     ip('link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns)
     ip('link', 'set', veth, 'master', this.#bridge, 'up')
@@ -67,7 +73,7 @@ export class HostNetwork {
   destroy(): void {
     if (this.#destroyed) return
     this.#destroyed = true
-    for (const ns of this.#hosts.values()) quietly(() => ip('netns', 'del', ns))
+    for (const { ns } of this.#hosts.values()) quietly(() => ip('netns', 'del', ns))
     quietly(() => ip('link', 'del', this.#bridge))
   }
 }

@@ -269,6 +269,14 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
     return resolved !== undefined && resolved.placement !== 'every' && !resolved.oneshot
   }
 
+  /** Whether another host runs an instance of `service` (a slot a draining host hands over does not count). */
+  runsElsewhere(service: string): boolean {
+    const slot = this.#isSlot(service)
+    return (this.#membership?.up() ?? []).some(
+      (e) => e.host !== this.host && !(e.draining && slot) && Object.entries(e.instances ?? {}).some(([id, state]) => state === 'running' && serviceOf(id) === service),
+    )
+  }
+
   handingOver(host: string): boolean {
     return this.#membership?.get(host)?.draining === true
   }
@@ -339,12 +347,16 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
     })
   }
 
-  async quietDependents(service: string): Promise<void> {
+  /** Waits until `service`'s dependents on other hosts are quiet: closed before it closes; before it starts, closed
+   * or still starting (a dependent starting elsewhere waits for it: waiting for that one would wait for nothing). */
+  async quietDependents(service: string, moment: 'start' | 'close'): Promise<void> {
     const dependents = this.linkHost.transitiveDependents(service)
     if (dependents.length === 0) return
     const busy = () =>
       (this.#membership?.up() ?? []).some(
-        (entry) => entry.host !== this.host && Object.entries(entry.instances ?? {}).some(([id, state]) => LIVE.has(state) && dependents.includes(serviceOf(id))),
+        (entry) =>
+          entry.host !== this.host &&
+          Object.entries(entry.instances ?? {}).some(([id, state]) => LIVE.has(state) && !(moment === 'start' && state === 'starting') && dependents.includes(serviceOf(id))),
       )
     // Bounded: a host that never closes them (cut off, its manager stuck) holds this start back one TTL at most after
     // it would have dropped out.

@@ -101,18 +101,21 @@ export class ClusterMode {
   }
 
   /**
-   * Before a service starts again, and before it closes, its dependents on other hosts close first — where they will
-   * close anyway: when the whole cluster closes, when a service it depends on runs nowhere (a crash cascade, which
-   * every host carries out for its own part), or when this host closes alone and hands the service over (the others
-   * close their dependents, and place it again). Else a close of this host's part does not wait for the others.
-   * Bounded (cluster/cluster-link.ts, quietDependents).
+   * Before a service starts while it runs on no other host (its restart after a crash, its move), and before it
+   * closes, its dependents on other hosts close first — where they will close anyway: after a crash of the service
+   * (the cascade, which every host carries out for its own part), when the whole cluster closes, when a service it
+   * depends on runs nowhere, or when this host closes alone and hands the service over (the others close their
+   * dependents, and place it again). A one-shot's start, a start of a service that runs elsewhere (an 'every' one)
+   * and any other close of this host's part do not wait for the others. Bounded (cluster/cluster-link.ts,
+   * quietDependents).
    */
   async dependentsElsewhere(node: ServiceNode, moment: 'start' | 'close'): Promise<void> {
     const link = this.#link
     if (!link) return
     const here = node.instances.some((i) => i.live && !i.remote)
-    if (moment === 'start' || link.closingAll || (here && (link.handsOver(node.name) || link.dependencyDown(node.name)))) {
-      await link.quietDependents(node.name)
+    const restarting = moment === 'start' && !node.service.oneshot && !link.runsElsewhere(node.name)
+    if (restarting || (moment === 'close' && (link.closingAll || (here && (link.handsOver(node.name) || link.dependencyDown(node.name)))))) {
+      await link.quietDependents(node.name, moment)
     }
   }
 
