@@ -5,21 +5,18 @@
 // host killed with SIGKILL, the checker runs on a survivor with its store (the node added before is still there), and
 // every surviving gateway answers again.
 import { afterAll, describe, expect, it } from '@jest/globals'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { RedisRpcClient } from '@services-cluster/gateway'
 import { nodeManagerManifest, SIM_NODE_IDS } from '../manifest.ts'
+import { ClusterHost } from '../../../test-support/cluster-host.ts'
 import { deleteClusterBuckets, NATS_URL, natsForTests } from '../../../test-support/nats.ts'
 import { gatewayCall } from './helpers/gateway-rpc.ts'
 import { freePorts } from './helpers/ports.ts'
 import { deleteKeys, REDIS_URL, redisForTests, uniquePrefix } from './helpers/redis.ts'
 
-const HOST = fileURLToPath(new URL('../../../packages/core/test/fixtures/cluster/host.mjs', import.meta.url))
 const enabled = (await natsForTests('the node manager across hosts')) && (await redisForTests('the node manager across hosts'))
 
 interface Snapshot {
@@ -28,57 +25,20 @@ interface Snapshot {
   instances: { host: string; pid: number | null }[]
   listen: { port: number } | null
 }
-type Line = { ready?: true; failed?: string; id?: number; ok?: boolean; value?: unknown; error?: { message: string } }
-
-class Host {
-  readonly lines: Line[] = []
-  readonly child: ChildProcess
-  #waiters = new Set<() => void>()
-  #id = 0
-
+/** A host: the core's cross-host fixture process, with its gateway's port. */
+class Host extends ClusterHost {
   constructor(
-    readonly name: string,
+    name: string,
     manifest: object,
     readonly dir: string,
+    readonly gatewayPort: number,
   ) {
-    this.child = spawn(process.execPath, [HOST, JSON.stringify(manifest), join(dir, 'svc'), '1000'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, SVC_HOST: name } })
-    createInterface({ input: this.child.stdout! }).on('line', (text) => {
-      this.lines.push(JSON.parse(text) as Line)
-      for (const wake of this.#waiters) wake()
-    })
-    this.child.on('exit', () => {
-      for (const wake of this.#waiters) wake()
-    })
-  }
-
-  until(match: (line: Line) => boolean, ms = 60_000): Promise<Line> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const line = this.lines.find(match)
-        if (line) return done(() => resolve(line))
-        if (this.child.exitCode !== null || this.child.signalCode !== null) done(() => reject(new Error(`host ${this.name} exited`)))
-      }
-      const timer = setTimeout(() => done(() => reject(new Error(`host ${this.name}: nothing matched within ${ms} ms`))), ms)
-      const done = (settle: () => void) => {
-        clearTimeout(timer)
-        this.#waiters.delete(check)
-        settle()
-      }
-      this.#waiters.add(check)
-      check()
-    })
+    super(name, manifest, join(dir, 'svc'))
   }
 
   async services(): Promise<Snapshot[]> {
-    const id = ++this.#id
-    this.child.stdin!.write(`${JSON.stringify({ id, services: true })}\n`)
-    const line = await this.until((l) => l.id === id)
-    if (!line.ok) throw new Error(line.error!.message)
-    return line.value as Snapshot[]
+    return (await this.ask({ services: true })) as Snapshot[]
   }
-
-  /** Its gateway's port. */
-  gatewayPort = 0
 }
 
 const hosts: Host[] = []
@@ -87,10 +47,7 @@ const cluster = `nm${process.pid}-${randomBytes(3).toString('hex')}`
 
 afterAll(async () => {
   for (const host of hosts) {
-    if (host.child.exitCode === null && host.child.signalCode === null) {
-      host.child.kill('SIGTERM')
-      await new Promise((resolve) => host.child.once('exit', resolve))
-    }
+    await host.stop()
     rmSync(host.dir, { recursive: true, force: true })
   }
   if (enabled) await Promise.all([deleteKeys(prefix), deleteClusterBuckets([cluster])])
@@ -129,11 +86,9 @@ async function eventually<T>(ask: () => Promise<T>, done: (value: T) => boolean,
         stateDir: dir,
         checkEvery: '1s',
       })
-      const host = new Host(name, manifest, dir)
-      host.gatewayPort = ports[k]!
-      hosts.push(host)
+      hosts.push(new Host(name, manifest, dir, ports[k]!))
     }
-    await Promise.all(hosts.map((h) => h.until((l) => l.ready === true || l.failed !== undefined)))
+    await Promise.all(hosts.map((h) => h.until((l) => l.ready === true || l.failed !== undefined, 0, 60_000)))
     expect(hosts.map((h) => h.lines.find((l) => l.failed)?.failed)).toEqual([undefined, undefined, undefined])
     // Every host's gateway answers, from the one checker.
     const best = await Promise.all(hosts.map((h) => gatewayCall(h.gatewayPort, 'checker.getBestNode', ['btc'])))

@@ -3,6 +3,7 @@
 // instance's answer comes from its controller. So balancing, in-flight counts, draining and failing the calls of an
 // instance that goes away work the same whether it runs here or elsewhere.
 
+import { IdleWaiters } from '../controller/idle-waiters.js'
 import { serializeError } from '../errors.js'
 import type { HostMessage, ResponseMessage } from '../protocol/messages.js'
 import { RawBody } from '../protocol/raw-body.js'
@@ -16,7 +17,7 @@ export class RemotePeer {
   connected = true
   /** Nothing waits here: NATS holds what is on its way (and refuses what is too large). */
   readonly queuedBytes = 0
-  #idle: (() => void)[] = []
+  readonly #idle = new IdleWaiters()
 
   constructor(
     private readonly across: SendAcross,
@@ -45,22 +46,11 @@ export class RemotePeer {
   }
 
   callEnded(): void {
-    if (--this.inFlight === 0) for (const resolve of this.#idle.splice(0)) resolve()
+    if (--this.inFlight === 0) this.#idle.wake()
   }
 
   whenIdle(timeoutMs: number): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve()
-    return new Promise((resolve) => {
-      const idle = () => {
-        clearTimeout(timer)
-        resolve()
-      }
-      const timer = setTimeout(() => {
-        this.#idle = this.#idle.filter((waiter) => waiter !== idle)
-        resolve()
-      }, timeoutMs)
-      this.#idle.push(idle)
-    })
+    return this.inFlight === 0 ? Promise.resolve() : this.#idle.wait(timeoutMs)
   }
 }
 

@@ -20,6 +20,7 @@ import {
   type SubscribeMessage,
 } from '../protocol/messages.js'
 import type { ServiceState } from '../protocol/snapshot.js'
+import { IdleWaiters } from './idle-waiters.js'
 
 const trace = debuglog('svc:controller')
 
@@ -45,7 +46,7 @@ export class ServiceController extends EventEmitter<ControllerEvents> {
   readonly remoteReady: Promise<void>
   /** Calls the router sent here and has not had answered (or given up on): what least-in-flight balancing compares. */
   inFlight = 0
-  #idle: (() => void)[] = []
+  readonly #idle = new IdleWaiters()
   #ready!: { resolve(): void; reject(error: Error): void }
   #lost = false
   #waiters = new Set<{ onState(state: ServiceState, error?: SerializedError): void; onLost(): void }>()
@@ -78,23 +79,12 @@ export class ServiceController extends EventEmitter<ControllerEvents> {
 
   /** A call sent here was answered, cancelled or failed. */
   callEnded(): void {
-    if (--this.inFlight === 0 && this.#idle.length > 0) for (const resolve of this.#idle.splice(0)) resolve()
+    if (--this.inFlight === 0) this.#idle.wake()
   }
 
   /** Resolves once no call sent here is in flight, or after `timeoutMs`, whichever comes first. */
   whenIdle(timeoutMs: number): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve()
-    return new Promise((resolve) => {
-      const idle = () => {
-        clearTimeout(timer)
-        resolve()
-      }
-      const timer = setTimeout(() => {
-        this.#idle = this.#idle.filter((waiter) => waiter !== idle)
-        resolve()
-      }, timeoutMs)
-      this.#idle.push(idle)
-    })
+    return this.inFlight === 0 ? Promise.resolve() : this.#idle.wait(timeoutMs)
   }
 
   /** Bytes sent to the service that it has not read yet (that the kernel has not taken off our hands). */

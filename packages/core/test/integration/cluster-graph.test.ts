@@ -6,19 +6,16 @@
 // part, dependents first.
 
 import { afterAll, afterEach, describe, expect, test } from '@jest/globals'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { connectNats } from '../../src/cluster/nats-buckets.js'
 import { callOverNats } from '../../src/cluster/nats-calls.js'
 import { deleteClusterBuckets, NATS_URL, natsForTests, OwnNats } from '../../../../test-support/nats.js'
+import { ClusterHost } from '../../../../test-support/cluster-host.js'
 import { HostNetwork } from '../../../../test-support/netns.js'
 
-const HOST = fileURLToPath(new URL('../fixtures/cluster/host.mjs', import.meta.url))
 const TTL = 1000
 const enabled = await natsForTests('the cross-host graph tests')
 // Each host in a network namespace of its own where the machine allows (its own loopback: a path across hosts that
@@ -28,89 +25,17 @@ const ownNats = network ? await OwnNats.start(undefined, network.natsAddress) : 
 const CLUSTER_NATS = ownNats?.url ?? NATS_URL
 const describeNats = enabled ? describe : describe.skip
 
-interface Change {
-  service: string
-  from: string
-  to: string
-  at: number
-  reason: string
-}
-type Line = { followed?: { service: string; line: string }; state?: Change; instance?: { instance: string; to: string; at: number; reason: string }; ready?: true; failed?: string; closed?: true; notice?: string; id?: number; ok?: boolean; value?: unknown; error?: { code: string; message: string } }
-
 const clusters: string[] = []
 const hosts: Host[] = []
 const dirs: string[] = []
 
-class Host {
-  readonly lines: Line[] = []
-  readonly child: ChildProcess
-  #waiters = new Set<() => void>()
-  #id = 0
-
-  constructor(
-    readonly name: string,
-    manifest: object,
-    ttlMs = TTL,
-  ) {
+/** A host of this file: its own state folder and, where the machine allows, its own network namespace. */
+class Host extends ClusterHost {
+  constructor(name: string, manifest: object, ttlMs = TTL) {
     const dir = mkdtempSync(join(tmpdir(), `svc-host-${name}-`))
     dirs.push(dir)
-    const argv = [process.execPath, HOST, JSON.stringify(manifest), dir, String(ttlMs)]
-    const [command, ...args] = network?.wrap(name, argv) ?? argv
-    this.child = spawn(command!, args, {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, SVC_HOST: name },
-    })
-    createInterface({ input: this.child.stdout! }).on('line', (text) => {
-      this.lines.push(JSON.parse(text) as Line)
-      for (const wake of this.#waiters) wake()
-    })
-    this.child.on('exit', () => {
-      for (const wake of this.#waiters) wake()
-    })
+    super(name, manifest, dir, { ttlMs, ...(network && { wrap: (argv: string[]) => network.wrap(name, argv) }) })
     hosts.push(this)
-  }
-
-  /** Resolves with the first line (from `from` on) that matches; rejects if the host exits first or after `ms`. */
-  until(match: (line: Line) => boolean, from = 0, ms = 20_000): Promise<Line> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const line = this.lines.slice(from).find(match)
-        if (line) return done(() => resolve(line))
-        if (this.child.exitCode !== null || this.child.signalCode !== null) done(() => reject(new Error(`host ${this.name} exited`)))
-      }
-      const timer = setTimeout(() => done(() => reject(new Error(`host ${this.name}: nothing matched within ${ms} ms; last lines ${JSON.stringify(this.lines.slice(-8))}`))), ms)
-      const done = (settle: () => void) => {
-        clearTimeout(timer)
-        this.#waiters.delete(check)
-        settle()
-      }
-      this.#waiters.add(check)
-      check()
-    })
-  }
-
-  /** The moment `service` reached `to` here (the first time at or after line `from`). */
-  async reached(service: string, to: string, from = 0): Promise<number> {
-    const line = await this.until((l) => l.state?.service === service && l.state.to === to, from)
-    return line.state!.at
-  }
-
-  /** The moment instance `id` (`api#0`) of this host reached `to` (its process: what other hosts see). */
-  async instanceReached(id: string, to: string, from = 0): Promise<number> {
-    const line = await this.until((l) => l.instance?.instance === id && l.instance.to === to, from)
-    return line.instance!.at
-  }
-
-  async ask(command: object): Promise<unknown> {
-    const id = ++this.#id
-    this.child.stdin!.write(`${JSON.stringify({ id, ...command })}\n`)
-    const line = await this.until((l) => l.id === id)
-    if (!line.ok) throw Object.assign(new Error(line.error!.message), { code: line.error!.code })
-    return line.value
-  }
-
-  call(service: string, method: string, ...args: unknown[]): Promise<unknown> {
-    return this.ask({ call: [service, method, ...args] })
   }
 }
 
@@ -143,13 +68,8 @@ const alive = (pid: number) => {
   }
 }
 
-const exited = (child: ChildProcess) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve())))
-
 afterEach(async () => {
-  for (const host of hosts.splice(0)) {
-    if (host.child.exitCode === null && host.child.signalCode === null) host.child.kill('SIGTERM')
-    await exited(host.child)
-  }
+  for (const host of hosts.splice(0)) await host.stop()
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 }, 30_000)
 
@@ -296,7 +216,7 @@ describeNats('one graph across three hosts', () => {
     const marks = others.map((h) => h.lines.length)
     const killedAt = Date.now()
     holder.child.kill('SIGKILL')
-    await exited(holder.child)
+    await holder.exited()
     // A call right after the loss fails (coded) rather than waiting for the host to drop out of the membership.
     const refused = await others[0]!.call('solo', 'where').then(
       () => null,
