@@ -281,13 +281,14 @@ export class ClusterLink extends EventEmitter<{ change: [] }> implements Placeme
     return this.#membership?.get(host)?.draining === true
   }
 
-  // Waits until each slot handed over runs on another host, or can run nowhere (none of its hosts is up), bounded by
-  // two TTLs and its start timeout; says which did not.
+  // Waits until each slot handed over runs on another host, or can run nowhere (none of its hosts is up), each bounded
+  // by two TTLs and its start timeout from now (so all of them by the longest); says where each went.
   async #handedOver(): Promise<void> {
     const abort = new AbortController()
+    const began = performance.now()
     for (const id of this.#handing) {
       const service = this.linkHost.service(serviceOf(id))!
-      const deadline = performance.now() + 2 * this.ttlMs + service.startTimeoutMs
+      const deadline = began + 2 * this.ttlMs + service.startTimeoutMs
       const settled = () => this.runningOn(id) !== null || unplaceable(service.placement, this.#placeable()) !== null
       while (!settled() && performance.now() < deadline) await this.nextChange(Math.min(this.ttlMs / 3, deadline - performance.now()), abort.signal)
       const on = this.runningOn(id)
