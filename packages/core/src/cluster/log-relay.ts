@@ -35,6 +35,8 @@ export interface FollowedLogs {
 export class LogRelay {
   /** inbox → what it follows, and until when (performance.now()) unless renewed. */
   readonly #followers = new Map<string, { services: Set<string>; until: number }>()
+  /** This host's own follows of the others' lines: stopped at close() if their owner has not. */
+  readonly #following = new Set<() => void>()
   readonly #sub: Subscription
 
   constructor(
@@ -83,7 +85,13 @@ export class LogRelay {
     const sub = this.nc.subscribe(inbox, {
       callback: (error, msg) => {
         const line = error ? null : lineOf(jsonOrNull(msg.string()))
-        if (line) early ? early.push(line) : onLine(line)
+        if (!line) return
+        if (early) return void early.push(line)
+        try {
+          onLine(line)
+        } catch {
+          // The follower's own failure (a closed page, say): never the manager's.
+        }
       },
     })
     const request = { services, inbox }
@@ -93,17 +101,18 @@ export class LogRelay {
     }, Math.max(1, Math.floor(this.ttlMs / 3)))
     const tail = [...mergeByTime(tails, limit), ...early]
     early = null
-    return {
-      tail,
-      stop: () => {
-        clearInterval(renew)
-        sub.unsubscribe()
-        for (const host of hosts()) this.#tell(host, { ...request, limit: 0, stop: true })
-      },
+    const stop = () => {
+      if (!this.#following.delete(stop)) return
+      clearInterval(renew)
+      sub.unsubscribe()
+      for (const host of hosts()) this.#tell(host, { ...request, limit: 0, stop: true })
     }
+    this.#following.add(stop)
+    return { tail, stop }
   }
 
   close(): void {
+    for (const stop of [...this.#following]) stop()
     this.#sub.unsubscribe()
     this.#followers.clear()
   }
