@@ -97,10 +97,11 @@ describeNats('one graph across three hosts', () => {
     expect([a, b, c].map((h) => h.lines.find((l) => l.failed)?.failed)).toEqual([undefined, undefined, undefined])
     // Where the machine allows, each host has a network stack of its own, and none is this test's.
     if (network) expect(new Set([...[a, b, c].map((h) => readlinkSync(`/proc/${h.child.pid}/ns/net`)), readlinkSync('/proc/self/ns/net')]).size).toBe(4)
-    // Each started on its own host only once its dependency ran on another (and it called it while starting).
-    const storeRunning = await a.reached('store', 'running')
+    // Each started on its own host only once its dependency ran on another (and it called it while starting). What
+    // another host sees is the dependency's instance running (its service's state follows a moment later).
+    const storeRunning = await a.instanceReached('store#0', 'running')
     const apiStarting = await b.reached('api', 'starting')
-    const apiRunning = await b.reached('api', 'running')
+    const apiRunning = await b.instanceReached('api#0', 'running')
     const webStarting = await c.reached('web', 'starting')
     expect(apiStarting).toBeGreaterThanOrEqual(storeRunning)
     expect(webStarting).toBeGreaterThanOrEqual(apiRunning)
