@@ -6,19 +6,17 @@
 
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { ServicesManager } from '@services-cluster/core'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'
+import { ClusterHost } from '../../../test-support/cluster-host.js'
 import { deleteClusterBuckets, NATS_URL, natsForTests } from '../../../test-support/nats.js'
 import { managerSource, startDashboard, type Dashboard } from '../src/index.js'
 import { chromiumAvailable, launchBrowser, type Browser } from './helpers/browser.js'
 
-const HOST = fileURLToPath(new URL('../../core/test/fixtures/cluster/host.mjs', import.meta.url))
 const FIXTURES = fileURLToPath(new URL('../../core/test/fixtures/', import.meta.url))
 const enabled = chromiumAvailable('the dashboard across hosts') && (await natsForTests('the dashboard across hosts'))
 const cluster = `dash${process.pid}-${randomBytes(3).toString('hex')}`
@@ -32,19 +30,18 @@ const manifest = {
 
 ;(enabled ? describe : describe.skip)('the dashboard of one host of a graph across hosts', () => {
   const dirs = [mkdtempSync(join(tmpdir(), 'svc-dash-a-')), mkdtempSync(join(tmpdir(), 'svc-dash-b-'))]
-  let hostA: ChildProcess
+  let hostA: ClusterHost
   let manager: ServicesManager
   let dashboard: Dashboard
   let browser: Browser
   let page: Page
 
   beforeAll(async () => {
-    hostA = spawn(process.execPath, [HOST, JSON.stringify(manifest), dirs[0]!, '1000'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, SVC_HOST: 'a' } })
-    // Host a says when its start() resolved, once b runs api; b's start waits for store on a.
-    const aReady = new Promise<void>((resolve) => createInterface({ input: hostA.stdout! }).on('line', (line) => line.includes('"ready":true') && resolve()))
+    hostA = new ClusterHost('a', manifest, dirs[0]!)
+    // b's start waits for store on a; a's start resolves once b runs api.
     manager = new ServicesManager({ ...manifest, stateDir: dirs[1]! }, { cwd: FIXTURES, host: 'b', clusterTtlMs: 1000 })
     await manager.start()
-    await aReady
+    await hostA.until((l) => l.ready === true)
     dashboard = await startDashboard({ source: managerSource(manager) })
     browser = await launchBrowser()
   }, 60_000)
@@ -53,11 +50,7 @@ const manifest = {
     await browser?.close()
     await dashboard?.close()
     await manager?.close()
-    if (hostA && hostA.exitCode === null) {
-      const exited = new Promise((resolve) => hostA.once('exit', resolve))
-      hostA.kill('SIGTERM')
-      await exited
-    }
+    await hostA?.stop()
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
     if (enabled) await deleteClusterBuckets([cluster])
   }, 60_000)
