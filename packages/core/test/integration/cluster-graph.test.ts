@@ -204,12 +204,7 @@ describeNats('one graph across three hosts', () => {
   }, 60_000)
 
   test("a singleton ('any') runs on exactly one host, and fails over when that host is killed (lease TTL + one start)", async () => {
-    const manifest = manifestOf({ solo: { entry: './cluster/node.ts' } })
-    const all = [new Host('a', manifest), new Host('b', manifest), new Host('c', manifest)]
-    await Promise.all(all.map((h) => h.until((l) => l.ready === true)))
-    const where = (await all[0]!.call('solo', 'where')) as string
-    const holder = all.find((h) => `solo@${h.name}` === where)!
-    const others = all.filter((h) => h !== holder)
+    const { all, holder, others } = await singletonOnThreeHosts()
     // Exactly one host started a process for it.
     expect(all.filter((h) => h.lines.some((l) => l.state?.service === 'solo' && l.state.to === 'running' && l.state.reason !== 'restart')).length).toBe(3) // each host sees it run…
     const processes = await Promise.all(all.map((h) => h.ask({ services: true }) as Promise<{ instances: { pid: number | null }[] }[]>))
@@ -238,12 +233,7 @@ describeNats('one graph across three hosts', () => {
   }, 60_000)
 
   test('a host frozen (SIGSTOP) past the TTL: a survivor runs its singleton; woken, it stops its stale copy at once and follows', async () => {
-    const manifest = manifestOf({ solo: { entry: './cluster/node.ts' } })
-    const all = [new Host('a', manifest), new Host('b', manifest), new Host('c', manifest)]
-    await Promise.all(all.map((h) => h.until((l) => l.ready === true)))
-    const where = (await all[0]!.call('solo', 'where')) as string
-    const frozen = all.find((h) => `solo@${h.name}` === where)!
-    const others = all.filter((h) => h !== frozen)
+    const { all, holder: frozen, others } = await singletonOnThreeHosts()
     const stale = (await snapshotOf(frozen, 'solo')).pid!
     const marks = all.map((h) => h.lines.length)
     // The whole host freezes: its manager and every process below it.
@@ -407,12 +397,7 @@ describeNats('one graph across three hosts', () => {
   }, 90_000)
 
   ;(network ? test : test.skip)('a host cut off from the others and NATS: a survivor runs its singleton, the cut host stops its copy by its own clock, and once joined again it follows', async () => {
-    const manifest = manifestOf({ solo: { entry: './cluster/node.ts' } })
-    const all = [new Host('a', manifest), new Host('b', manifest), new Host('c', manifest)]
-    await Promise.all(all.map((h) => h.until((l) => l.ready === true)))
-    const where = (await all[0]!.call('solo', 'where')) as string
-    const cut = all.find((h) => `solo@${h.name}` === where)!
-    const others = all.filter((h) => h !== cut)
+    const { all, holder: cut, others } = await singletonOnThreeHosts()
     const stale = (await snapshotOf(cut, 'solo')).pid!
     const marks = all.map((h) => h.lines.length)
     network!.cut(cut.name)
@@ -455,6 +440,16 @@ describeNats('one graph across three hosts', () => {
     expect(storeClosing).toBeGreaterThanOrEqual(apiClosed)
   }, 60_000)
 })
+
+/** Three hosts running the singleton `solo` ('any'): the one that runs it, and the two others. */
+async function singletonOnThreeHosts(): Promise<{ all: Host[]; holder: Host; others: Host[] }> {
+  const manifest = manifestOf({ solo: { entry: './cluster/node.ts' } })
+  const all = [new Host('a', manifest), new Host('b', manifest), new Host('c', manifest)]
+  await Promise.all(all.map((h) => h.until((l) => l.ready === true)))
+  const where = (await all[0]!.call('solo', 'where')) as string
+  const holder = all.find((h) => `solo@${h.name}` === where)!
+  return { all, holder, others: all.filter((h) => h !== holder) }
+}
 
 /** The host whose snapshot has a pid (the one that runs it). */
 function runnersHost(pids: (readonly [string, number | null])[]): string {
