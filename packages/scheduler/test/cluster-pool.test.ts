@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { ServiceContext } from '@services-cluster/core/remote'
 import service, { SchedulerCluster, type ClusterStatus, type RunClaim, type RunInfo, type SchedulerServiceConfig } from '../src/index.js'
 import { REDIS_URL, connectRedis, deletePoolKeys, redisForTests, uniqueName, waitFor, type RedisClient } from './helpers/redis.js'
@@ -18,6 +19,11 @@ const S = 750
 const NOISE = 1000 // scheduling allowance on a shared 2-core machine
 // A graceful stop deregisters: the survivor sees it at its next heartbeat, is steady S later, runs the next slot.
 const STOP_LOSS_BOUND_MS = 2 * H + S + P + NOISE
+// Runs missed while a node's process is paused are not caught up (docs/scheduler.md), and both nodes live in this
+// process: a window of slots proves "each runs once" only if the event loop never stalled past half a period in it
+// and no node warned or saw its membership change. A disturbed window is measured again, up to WINDOW_TRIES times.
+const WINDOW_SLOTS = 10
+const WINDOW_TRIES = 5
 
 const describeRedis = (await redisForTests('the scheduler cluster-pool tests')) ? describe : describe.skip
 
@@ -35,6 +41,7 @@ describeRedis('scheduler services sharing a NodePool on real Redis', () => {
   const open: Node[] = []
   const runs: (RunInfo & { node: string })[] = []
   const clusters: SchedulerCluster[] = []
+  const disturbances: string[] = [] // the nodes' warnings and membership changes
   let client: RedisClient
 
   beforeAll(async () => {
@@ -58,7 +65,12 @@ describeRedis('scheduler services sharing a NodePool on real Redis', () => {
       name: 'scheduler',
       config: { tasks, baseDir: dir, cluster: { heartbeatMs: H, ttlMs: TTL, stableMs: S } },
       env: { SVC_CLUSTER_REDIS: REDIS_URL, SVC_CLUSTER_NAME: clusterName },
-      log: { debug() {}, info() {}, warn() {}, error() {} },
+      log: {
+        debug() {},
+        info: (message: unknown) => void (String(message).includes(' members ') && disturbances.push(`${name}: ${String(message)}`)),
+        warn: (message: unknown) => void disturbances.push(`${name}: ${String(message)}`),
+        error: (message: unknown) => void disturbances.push(`${name}: ${String(message)}`),
+      },
       signal: new AbortController().signal,
       call: async (_service: string, _method: string, args: unknown[]) => void runs.push({ ...(args.at(-1) as RunInfo), node: name }),
       onClose: (fn: () => void | Promise<void>) => closers.push(fn),
@@ -88,14 +100,29 @@ describeRedis('scheduler services sharing a NodePool on real Redis', () => {
     pools.push(a.api.clusterStatus().pool!)
     await waitFor('both nodes steady', steady([a, b]), 15_000)
 
-    const from = Math.floor(Date.now() / P) + 1
-    const to = from + 10
     const past = (slot: number) => () => tasks.every((t) => runs.some((r) => r.task === t.name && r.slot! > slot))
-    await waitFor(`runs past slot ${to}`, past(to), 10_000)
-    for (const { name } of tasks) {
-      const slots = runs.filter((r) => r.task === name && r.slot! >= from && r.slot! <= to).map((r) => r.slot)
-      expect(slots.sort((x, y) => x! - y!)).toEqual(Array.from({ length: to - from + 1 }, (_, i) => from + i))
+    const stalls = monitorEventLoopDelay({ resolution: 10 })
+    stalls.enable()
+    const disturbed: string[] = []
+    for (let attempt = 1; ; attempt++) {
+      disturbances.length = 0
+      stalls.reset()
+      const from = Math.floor(Date.now() / P) + 1
+      const to = from + WINDOW_SLOTS - 1
+      await waitFor(`runs past slot ${to}`, past(to), 10_000)
+      const stalledMs = stalls.max / 1e6
+      if (stalledMs > P / 2 || disturbances.length > 0) {
+        disturbed.push(`window ${from}-${to}: event loop stalled up to ${stalledMs.toFixed(0)} ms; ${disturbances.join('; ') || 'no warning'}`)
+        if (attempt < WINDOW_TRIES) continue
+        throw new Error(`no undisturbed window of ${WINDOW_SLOTS} slots in ${WINDOW_TRIES} tries:\n${disturbed.join('\n')}`)
+      }
+      for (const { name } of tasks) {
+        const slots = runs.filter((r) => r.task === name && r.slot! >= from && r.slot! <= to).map((r) => r.slot)
+        expect(slots.sort((x, y) => x! - y!)).toEqual(Array.from({ length: to - from + 1 }, (_, i) => from + i))
+      }
+      break
     }
+    stalls.disable()
 
     const closedAt = Math.floor(Date.now() / P)
     await a.close()
