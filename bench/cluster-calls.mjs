@@ -4,7 +4,10 @@
 // loop (fixtures/call-loop.mjs: 100 B of JSON, 1 and 32 in flight, warm) over
 //   - a bare NATS request/reply between two bare Node processes (fixtures/nats-raw-end.mjs), the issue's baseline;
 //   - Moleculer 0.14 with its NATS transporter, two brokers in two processes (fixtures/moleculer-node.mjs), the peer.
-// Every side goes through the same nats-server. Needs NATS at NATS_URL.
+// and the same call between services with NATS users of their own (manifest `nats`, the callee `direct: true`:
+// caller process → NATS → echo process, no manager on the path; cluster/service-nats.ts), on a second pair of hosts.
+// Every side goes through the same nats-server. Needs NATS at NATS_URL (it runs without authorization here, so the
+// services' users are names only: what they may publish is not enforced, only the path is measured).
 import { clusterName, closeHosts, NATS_URL, startHosts } from './cluster-hosts.mjs'
 import { forkHelper, here, median } from './lib.mjs'
 
@@ -17,6 +20,14 @@ export async function clusterServiceCases({ trials = 5, count = 5000 } = {}) {
     caller: { entry: './caller.ts', dependsOn: ['echo'], placement: { hosts: ['b'] } },
   }
   const hosts = await startHosts(cluster, services, ['a', 'b'], 3000)
+  const ownUser = (name) => NATS_URL.replace('nats://', `nats://svc-${name}:unused@`)
+  const directCluster = clusterName('direct')
+  const directHosts = await startHosts(
+    directCluster,
+    { echo: { ...services.echo, direct: true, nats: ownUser('echo') }, caller: { ...services.caller, nats: ownUser('caller') } },
+    ['a', 'b'],
+    3000,
+  )
   const subject = `bench.${cluster}.raw-echo`
   const rawEcho = forkHelper(here('./fixtures/nats-raw-end.mjs'), ['echo', NATS_URL, subject])
   const rawCaller = forkHelper(here('./fixtures/nats-raw-end.mjs'), ['caller', NATS_URL, subject])
@@ -24,6 +35,7 @@ export async function clusterServiceCases({ trials = 5, count = 5000 } = {}) {
   const [molEcho, molCaller] = [molecule('echo'), molecule('caller')]
   const sides = {
     ours: (n, inflight) => hosts.b.request('call', 'caller', 'run', n, BYTES, inflight, 'string'),
+    direct: (n, inflight) => directHosts.b.request('call', 'caller', 'run', n, BYTES, inflight, 'string'),
     nats: (n, inflight) => rawCaller.request('run', n, BYTES, inflight, 'string'),
     moleculer: (n, inflight) => molCaller.request('run', n, BYTES, inflight, 'string'),
     // For where the time goes: the same call made by manager b itself (manager.call), without the caller's IPC hop.
@@ -33,8 +45,8 @@ export async function clusterServiceCases({ trials = 5, count = 5000 } = {}) {
   try {
     await Promise.all([rawEcho.ready, rawCaller.ready, molEcho.ready, molCaller.ready])
     for (const inflight of [1, 32]) {
-      const results = { ours: [], nats: [], moleculer: [], manager: [] }
-      for (let t = 0; t < trials; t++) for (const side of ['nats', 'ours', 'moleculer', 'manager']) results[side].push(await sides[side](count, inflight))
+      const results = { ours: [], direct: [], nats: [], moleculer: [], manager: [] }
+      for (let t = 0; t < trials; t++) for (const side of ['nats', 'ours', 'direct', 'moleculer', 'manager']) results[side].push(await sides[side](count, inflight))
       const med = (side, key) => median(results[side].map((r) => r[key]))
       const shape = `100 B, ${inflight} in flight`
       const pair = (what, a, b, against) => [
@@ -43,13 +55,14 @@ export async function clusterServiceCases({ trials = 5, count = 5000 } = {}) {
       ]
       rows.push(
         ...pair('cluster: a service→service call across hosts (b → a)', 'ours', 'nats', 'a bare NATS request/reply'),
+        ...pair("cluster: the same call between services with NATS users of their own (direct: true)", 'direct', 'nats', 'a bare NATS request/reply'),
         ...pair('cluster: Moleculer NATS transporter, a call between two brokers', 'moleculer', 'nats', 'a bare NATS request/reply'),
         ...pair('cluster: a service→service call across hosts (b → a)', 'ours', 'moleculer', 'Moleculer NATS transporter'),
         ...pair("cluster, reference: the same call from host b's manager (manager.call: no caller process)", 'manager', 'nats', 'a bare NATS request/reply'),
       )
     }
   } finally {
-    await Promise.all([rawCaller.close(), rawEcho.close(), molCaller.close(), molEcho.close(), closeHosts(cluster, hosts)])
+    await Promise.all([rawCaller.close(), rawEcho.close(), molCaller.close(), molEcho.close(), closeHosts(cluster, hosts), closeHosts(directCluster, directHosts)])
   }
   return rows
 }

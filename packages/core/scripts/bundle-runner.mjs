@@ -17,8 +17,9 @@ await build({
   // The sources use import.meta.url (to find jiti next to the runner); CommonJS spells it through __filename.
   banner: { js: 'const __runnerUrl = require("node:url").pathToFileURL(__filename).href;' },
   define: { 'import.meta.url': '__runnerUrl' },
-  // jiti is required at run time, and only by TypeScript services; everything else is inlined.
-  external: ['jiti'],
+  // jiti is required at run time, and only by TypeScript services; nats only by services with a NATS user of their
+  // own (cluster/service-nats.ts); everything else is inlined.
+  external: ['jiti', 'nats'],
   sourcemap: 'linked',
   logLevel: 'warning',
 })

@@ -15,7 +15,7 @@ export function bucketName(cluster: string, concern: 'hosts' | 'leases'): string
 
 /** Connects to NATS, or fails with a coded error that says where it looked. Credentials may be in the URL
  * (`nats://user:password@host:port`, or `nats://token@host:port`); they never appear in a message. */
-export async function connectNats(url: string, name: string, credentialsFile: string | null = null): Promise<NatsConnection> {
+export async function connectNats(url: string, name: string, credentialsFile: string | null = null, more: { inboxPrefix?: string } = {}): Promise<NatsConnection> {
   const { connect, credsAuthenticator } = await import('nats')
   const parsed = new URL(url)
   const credentials = parsed.password
@@ -35,7 +35,7 @@ export async function connectNats(url: string, name: string, credentialsFile: st
     }
   }
   try {
-    return await connect({ servers, name, ...credentials, ...(authenticator && { authenticator }), maxReconnectAttempts: -1, reconnectTimeWait: 250,
+    return await connect({ servers, name, ...more, ...credentials, ...(authenticator && { authenticator }), maxReconnectAttempts: -1, reconnectTimeWait: 250,
       // A request() otherwise builds Errors with stack traces for every call, in case it fails: 18 % of a calling
       // host's manager's time in a profile of calls across hosts (bench/cluster.md).
       noAsyncTraces: true })

@@ -19,6 +19,7 @@ import type { ResolvedService } from '../manifest/normalize.js'
 import type { DirectGrant } from '../protocol/messages.js'
 import type { SlotLease } from './lease.js'
 import type { RemotePeer } from './remote-peer.js'
+import { directSubject } from './subjects.js'
 
 /** What an instance asks of the cluster (cluster/cluster-link.ts). */
 export interface PlacementLink {
@@ -108,8 +109,11 @@ export class PlacedContainer extends Container {
     return this.local.listening
   }
 
+  // Running on another host: its own NATS subject, when it serves one (ManagerMethods checks the caller has a user).
   override directGrant(caller: string): DirectGrant | null {
-    return this.#followed ? null : this.local.directGrant(caller)
+    if (!this.#followed) return this.local.directGrant(caller)
+    const nats = this.service.nats
+    return nats && this.service.direct ? { subject: directSubject(nats.cluster, this.service.name, caller) } : null
   }
 
   /** Runs here whatever other hosts do: 'every', and a one-shot (it runs on each host that starts it). */

@@ -14,3 +14,15 @@ export function idToken(what: 'cluster' | 'host', value: string): string {
   if (!ID.test(value)) throw svcError('SVC_ERR_MANIFEST_INVALID', `The ${what} id "${value}" cannot be part of a NATS subject: use letters, digits, '-' and '_'.`)
   return value
 }
+
+/** Where a service with its own NATS user serves calls from other services' processes (cluster/service-nats.ts):
+ * svc.<cluster>.direct.<service>.<calling service>. The last token is the caller: its NATS user may publish only
+ * subjects that end in its own name. */
+export function directSubject(cluster: string, service: string, caller: string): string {
+  return `svc.${idToken('cluster', cluster)}.direct.${serviceToken(service)}.${serviceToken(caller)}`
+}
+
+/** The inbox prefix of a service's own NATS connection: its user may subscribe to its own replies only. */
+export function serviceInbox(cluster: string, service: string): string {
+  return `svc.${idToken('cluster', cluster)}.inbox.${serviceToken(service)}`
+}

@@ -100,7 +100,7 @@ export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
 
   /** The code and settings a fresh remote receives once its dependencies run. */
   protected startMessage(): Omit<StartMessage, 'type'> {
-    const { name, entry, config, calls, retry } = this.service
+    const { name, entry, config, calls, retry, nats } = this.service
     // direct: a fresh socket path and key per start, so a grant made for an earlier run opens nothing.
     this.#direct = this.service.direct ? { path: join(tmpdir(), `svc-${randomBytes(8).toString('hex')}.sock`), key: randomBytes(32).toString('base64url') } : null
     return {
@@ -110,6 +110,7 @@ export abstract class ServiceContainer extends EventEmitter<ContainerEvents> {
       calls,
       ...(this.#direct && { direct: this.#direct }),
       ...(retry && Object.keys(retry).length > 0 && { retry }),
+      ...(nats && { nats }),
     }
   }
 

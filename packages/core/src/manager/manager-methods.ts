@@ -70,8 +70,13 @@ export class ManagerMethods {
     }
     const node = this.host.node(target)
     if (!node.service.direct) return null
-    // Each instance has its own socket and key: the caller gets every running one's, and spreads its calls.
-    const grants = node.state !== 'running' ? [] : node.instances.filter((i) => i.state === 'running').map((i) => i.container.directGrant(from)).filter((g) => g !== null)
+    // Each instance here has its own socket and key: the caller gets every running one's, and spreads its calls.
+    // Only where none runs here, and both have NATS users of their own: the subject it serves on other hosts.
+    const running = node.state !== 'running' ? [] : node.instances.filter((i) => i.state === 'running')
+    const all = running.map((i) => i.container.directGrant(from)).filter((g) => g !== null)
+    const sockets = all.filter((g) => 'path' in g)
+    const overNats = this.host.find(from)?.service.nats ? all.filter((g) => 'subject' in g).slice(0, 1) : []
+    const grants = sockets.length > 0 ? sockets : overNats
     if (grants.length === 0) throw svcError('SVC_ERR_SERVICE_NOT_RUNNING', `Service "${target}" serves no direct calls right now; calls are relayed.`, { service: target })
     return grants
   }

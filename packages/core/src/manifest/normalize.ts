@@ -89,10 +89,20 @@ export interface ResolvedService {
   limits: { memoryMb: number | null }
   /** Where its instances run in a cluster on NATS; null: not given ('any'). */
   placement: Placement | null
+  /** Its own NATS user, for calls across hosts that skip the managers (cluster/service-nats.ts); null: relayed. */
+  nats: ServiceNatsAccess | null
   /** Per dependency: how its calls are retried when their instance ended first (remote/retry.ts). */
   retry: Record<string, RetryRule>
   /** A TCP port the manager holds and every process of the service accepts on (fd 4, ctx.listen); null: none. */
   listen: ResolvedListen | null
+}
+
+/** What a service with its own NATS user is given: where and as whom to connect, and who may call it. */
+export interface ServiceNatsAccess {
+  url: string
+  cluster: string
+  /** The services whose calls it serves (each one's `calls` names it): checked on every call it receives. */
+  callers: string[]
 }
 
 export interface ResolvedManifest {
@@ -132,10 +142,12 @@ export function normalizeManifest(manifest: Manifest, cwd: string, resolve: Entr
   const fields = Object.entries(manifest.services).map(([name, spec]) => readService(top.forService(name), spec, names))
   checkConditions(top, fields)
   if (!cluster?.nats) for (const f of fields) if (f.placement !== null) top.forService(f.name).fail('placement', 'needs cluster: { name, nats } (a graph across hosts); without it every service runs here')
+  checkServiceNats(top, fields, cluster)
   if (problems.length > 0) throw manifestInvalid(problems)
   const graph = new DependencyGraph(fields.map((f) => [f.name, f.dependsOn]))
   const services = fields.map((f): ResolvedService => {
     const service = resolveFields(f, cwd, null, resolve)
+    service.nats = f.nats === null ? null : { url: f.nats, cluster: cluster!.name, callers: fields.filter((o) => o.calls.includes(f.name)).map((o) => o.name) }
     // Cluster membership reaches every service as environment (the scheduler joins the pool with it).
     if (cluster) service.env = { ...(cluster.redis && { SVC_CLUSTER_REDIS: cluster.redis }), SVC_CLUSTER_NAME: cluster.name, ...service.env }
     return service
@@ -194,13 +206,33 @@ export function normalizeService(
 }
 
 // On disk: the entry's file, the working directory, the env files (read now, so a missing one is a manifest error).
+// A service's own NATS user is what NATS checks it by: it must be a user of the cluster's server, and not the hosts'
+// (a service holding a host's credentials could speak as that host: close the cluster, take any slot).
+function checkServiceNats(top: Checker, fields: ServiceFields[], cluster: ResolvedCluster | null): void {
+  for (const f of fields.filter((f) => f.nats !== null)) {
+    const c = top.forService(f.name)
+    if (!cluster?.nats) c.fail('nats', 'needs cluster: { name, nats } (a graph across hosts): it is the service\'s own NATS user there')
+    else if (!/^(nats|tls|wss?):\/\//.test(f.nats!)) c.fail('nats', 'must be a nats:// URL with the service\'s own user, such as "nats://svc-checker:password@host:4222"')
+    else if (userOf(f.nats!) === '') c.fail('nats', 'names no user: give the service a NATS user of its own ("nats://svc-checker:password@host:4222"); NATS checks who it is by it')
+    else if (userOf(f.nats!) === userOf(cluster.nats)) c.fail('nats', 'names the hosts\' NATS user: give the service a user of its own, whose permissions name only its subjects (docs/cluster.md)')
+  }
+}
+
+function userOf(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).username)
+  } catch {
+    return ''
+  }
+}
+
 function resolveFields(f: ServiceFields, cwd: string, parent: string | null, resolve: EntryResolver): ResolvedService {
   const { cwd: ownCwd, envFiles, watch, ...rest } = f
   const env = { ...readEnvFiles(f.name, envFiles, cwd), ...f.env }
   const entry = f.kind === 'node' ? resolve(f.name, f.entry, cwd) : ''
   // Watched paths are relative to the manifest, as every other path in it; `true` is the entry's own directory.
   const watched = watch === false || watch === null ? watch : { paths: watch.paths?.map((p) => resolvePath(cwd, p)) ?? [dirname(entry)], ignore: watch.ignore }
-  return { ...rest, entry, env, parent, cwd: ownCwd ? resolvePath(cwd, ownCwd) : cwd, watch: watched }
+  return { ...rest, entry, env, parent, cwd: ownCwd ? resolvePath(cwd, ownCwd) : cwd, watch: watched, nats: null }
 }
 
 // What one service waits for depends on the other: 'completed' only means something for a one-shot, and a

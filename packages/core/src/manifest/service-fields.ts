@@ -12,14 +12,15 @@ import { readListen } from './listen-field.js'
 import { readWatch, type WatchFields } from './watch-field.js'
 
 /** A service as checked, before its entry, cwd and env files are resolved on disk. */
-export type ServiceFields = Omit<ResolvedService, 'parent' | 'cwd' | 'watch' | keyof ProcessFields> & ProcessFields & { watch: WatchFields | false | null }
+export type ServiceFields = Omit<ResolvedService, 'parent' | 'cwd' | 'watch' | 'nats' | keyof ProcessFields> &
+  ProcessFields & { watch: WatchFields | false | null; nats: string | null }
 
 const POLICIES: RestartPolicyName[] = ['never', 'on-failure', 'always']
 const SERVICE_FIELDS = [
   'entry', 'command', 'dependsOn', 'config', 'env', 'envFile', 'cwd', 'nodeArgs', 'stopSignal', 'ready', 'oneshot',
   'permissions', 'restart', 'critical', 'direct', 'startTimeoutMs', 'stopTimeoutMs', 'killTimeoutMs', 'health', 'logs', 'watch',
   'instances', 'balance', 'drainTimeoutMs', 'limits', 'retry', 'placement',
-  'listen',
+  'listen', 'nats',
 ]
 const RESTART_FIELDS = ['policy', 'backoff', 'maxRestarts', 'windowMs', 'warmSpare']
 const BACKOFF_FIELDS = ['initialMs', 'maxMs', 'factor', 'jitter']
@@ -66,6 +67,7 @@ export function readService(c: Checker, spec: unknown, declared: readonly string
     ...readInstanceFields(c, s, runs.oneshot),
     retry: readRetry(c, s.retry, calls),
     listen: readListen(c, s.listen),
+    nats: c.text(s.nats, 'nats', "the service's own NATS user as a URL") ?? null,
   }
 }
 
@@ -75,6 +77,7 @@ function commandOnly(c: Checker, s: Record<string, unknown>): void {
   const nodeOnly = "is for Node services: a command service has no typed API"
   if (s.config !== undefined) c.fail('config', `${nodeOnly}; give "${name}" its settings in command, env or envFile`)
   if (s.direct !== undefined) c.fail('direct', nodeOnly)
+  if (s.nats !== undefined) c.fail('nats', `${nodeOnly}: its calls are the ones NATS would carry`)
   if (isObject(s.health) && s.health.method !== undefined) c.fail('health.method', `${nodeOnly}; check it with health: { tcp }, { url } or { exec }`)
   if (isObject(s.permissions) && s.permissions.childServices !== undefined) c.fail('permissions.childServices', nodeOnly)
 }

@@ -143,6 +143,12 @@ interface CommonSpec<Config> {
   balance?: BalanceStrategy
   /** In a cluster on NATS (`cluster.nats`): where its instances run. Default 'any'. */
   placement?: Placement
+  /**
+   * In a cluster on NATS: the service's own NATS user ('nats://svc-checker:password@host:4222'), never the hosts'.
+   * With it, its calls to a `direct: true` service on another host go straight over NATS (and, `direct: true`
+   * itself, it serves such calls), skipping both managers; NATS permissions tie it to this service (docs/cluster.md).
+   */
+  nats?: string
   /** How long an instance being replaced (reload) or scaled away may take to finish its calls (default 10 000). */
   drainTimeoutMs?: number
   /**

@@ -41,6 +41,8 @@ export interface StartMessage {
   calls: string[]
   /** `direct: true`: where to listen for direct calls, and the key that callers' tokens are made with. */
   direct?: { path: string; key: string }
+  /** Its own NATS user (manifest `nats`): calls across hosts that skip the managers (cluster/service-nats.ts). */
+  nats?: { url: string; cluster: string; callers: string[] }
   /** The manifest's `retry`, when it has one: per dependency, how its calls are retried. */
   retry?: Record<string, { attempts: number; methods: string[] | null }>
 }
@@ -194,9 +196,17 @@ export function assertNever(value: never): never {
 // A service with several instances has one socket and key per instance; the manager grants a caller every running
 // one, and the caller spreads its calls over them.
 
-export interface DirectGrant {
+export type DirectGrant = SocketGrant | NatsGrant
+
+export interface SocketGrant {
   path: string
   token: string
+}
+
+/** The target runs on another host only, and both speak NATS with users of their own: call it on this subject (the
+ * caller's NATS user may publish only subjects that end in its own name; the target checks that name). */
+export interface NatsGrant {
+  subject: string
 }
 
 export interface DirectHello {

@@ -1,13 +1,15 @@
 // The caller side of direct calls. Per target: ask the manager for grants (one per running instance), connect to
 // each, and from then on spread that target's calls over those sockets (the fewest in flight, ties in turn). Until a
 // channel is open — or whenever the target is not `direct`, not running, or every socket has closed or said goaway —
-// calls are relayed by the manager as usual, so nothing waits on the set-up.
+// calls are relayed by the manager as usual, so nothing waits on the set-up. A target that runs only on other hosts
+// may be granted as a NATS subject instead (both with NATS users of their own: cluster/service-nats.ts): its calls
+// then go over this service's own NATS connection, and are relayed again if no process serves the subject.
 
 import { connect } from 'node:net'
 import { restoreError, svcError } from '../errors.js'
 import { FramePort } from '../port/frame-port.js'
 import { isTooLarge, tooLargeFor } from '../port/message-size.js'
-import { MAX_DIRECT_FRAME_BYTES, type DirectCallerMessage, type DirectGrant, type DirectTargetMessage } from '../protocol/messages.js'
+import { MAX_DIRECT_FRAME_BYTES, type DirectCallerMessage, type DirectGrant, type DirectTargetMessage, type SocketGrant } from '../protocol/messages.js'
 import { outgoingTrace } from './tracing.js'
 
 interface Pending {
@@ -30,9 +32,19 @@ interface Link {
   active: boolean
 }
 
+/** This service's own NATS connection (cluster/service-nats.ts), as the calls use it. */
+export interface NatsRequests {
+  /** The answer, or null when no process serves the subject (the call was not delivered). */
+  request(to: string, method: string, args: unknown[], timeoutMs: number, trace: string | undefined): Promise<{ value: unknown } | null>
+}
+
+/** Relays a call through the manager (remote/outgoing-calls.ts). */
+export type Relay = (to: string, method: string, args: unknown[], timeoutMs: number) => Promise<unknown>
+
 type Channel =
   | { state: 'opening' }
   | { state: 'open'; links: Link[]; turn: number; refreshAt: number; refreshing: boolean }
+  | { state: 'nats'; refreshAt: number }
   | { state: 'relay'; until: number }
 
 type Open = Extract<Channel, { state: 'open' }>
@@ -46,6 +58,9 @@ export class DirectCalls {
     private readonly self: string,
     /** Asks the manager (relayed) for grants to `target`'s running instances; null when it serves none. */
     private readonly grant: (target: string) => Promise<DirectGrant[] | DirectGrant | null>,
+    private readonly relay: Relay,
+    /** Set once this service's NATS connection is up (it has a NATS user of its own). */
+    public nats: NatsRequests | null = null,
   ) {}
 
   /** Sends the call directly if a channel to `to` is open; otherwise returns null (relay it) and opens one. */
@@ -56,6 +71,14 @@ export class DirectCalls {
       const link = pick(channel)
       if (link) return this.#send(to, link, method, args, timeoutMs)
       return null // every instance it knows said goaway: relayed until the refresh finds the new ones
+    }
+    if (channel?.state === 'nats' && this.nats) {
+      // Asked again now and then: an instance may have started on this host, whose socket is nearer.
+      if (Date.now() >= channel.refreshAt) {
+        channel.refreshAt = Infinity
+        void this.#open(to)
+      }
+      return this.#overNats(to, method, args, timeoutMs)
     }
     if (!this.#closed && (!channel || (channel.state === 'relay' && Date.now() >= channel.until))) void this.#open(to)
     return null
@@ -70,18 +93,21 @@ export class DirectCalls {
   }
 
   async #open(to: string): Promise<void> {
-    this.#channels.set(to, { state: 'opening' })
-    const relay = (forMs = RETRY_AFTER_MS) => this.#channels.set(to, { state: 'relay', until: Date.now() + forMs })
+    if (this.#channels.get(to)?.state !== 'nats') this.#channels.set(to, { state: 'opening' })
+    const later = (forMs = RETRY_AFTER_MS) => this.#channels.set(to, { state: 'relay', until: Date.now() + forMs })
     let grants: DirectGrant[] | null
     try {
       grants = await this.#grants(to)
     } catch {
-      return void relay() // not running or not listening now: ask again later
+      return void later() // not running or not listening now: ask again later
     }
-    if (!grants) return void relay(Infinity) // the target does not serve direct calls at all
+    if (!grants) return void later(Infinity) // the target does not serve direct calls at all
+    if (grants.some((grant) => 'subject' in grant)) {
+      return void this.#channels.set(to, this.nats ? { state: 'nats', refreshAt: Date.now() + REFRESH_MS } : { state: 'relay', until: Infinity })
+    }
     const channel: Open = { state: 'open', links: [], turn: 0, refreshAt: Date.now() + REFRESH_MS, refreshing: false }
-    await Promise.all(grants.map((grant) => this.#connect(to, channel, grant)))
-    if (this.#closed || channel.links.length === 0) return void relay()
+    await Promise.all(grants.map((grant) => this.#connect(to, channel, grant as SocketGrant)))
+    if (this.#closed || channel.links.length === 0) return void later()
     this.#channels.set(to, channel)
   }
 
@@ -93,7 +119,8 @@ export class DirectCalls {
     try {
       const grants = await this.#grants(to)
       const known = new Set(channel.links.map((link) => link.path))
-      await Promise.all((grants ?? []).filter((grant) => !known.has(grant.path)).map((grant) => this.#connect(to, channel, grant)))
+      const fresh = (grants ?? []).filter((grant): grant is SocketGrant => 'path' in grant && !known.has(grant.path))
+      await Promise.all(fresh.map((grant) => this.#connect(to, channel, grant)))
     } catch {
       // not running now: the links it has carry on, and the next refresh asks again
     } finally {
@@ -106,7 +133,15 @@ export class DirectCalls {
     return answer === null ? null : Array.isArray(answer) ? answer : [answer]
   }
 
-  async #connect(to: string, channel: Open, grant: DirectGrant): Promise<void> {
+  /** A call over NATS; relayed instead when no process serves the subject (it moved here, or is restarting). */
+  async #overNats(to: string, method: string, args: unknown[], timeoutMs: number): Promise<unknown> {
+    const answer = await this.nats!.request(to, method, args, timeoutMs, outgoingTrace())
+    if (answer) return answer.value
+    if (this.#channels.get(to)?.state === 'nats') this.#channels.set(to, { state: 'relay', until: Date.now() + RETRY_AFTER_MS })
+    return this.relay(to, method, args, timeoutMs)
+  }
+
+  async #connect(to: string, channel: Open, grant: SocketGrant): Promise<void> {
     if (this.#closed) return
     const socket = connect(grant.path)
     socket.once('error', () => {}) // 'close' follows and handles it

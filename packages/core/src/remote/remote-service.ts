@@ -22,6 +22,7 @@ import { attemptsFor, withRetries } from './retry.js'
 import { listenShared } from './listen.js'
 import { DirectCalls } from './direct-calls.js'
 import type { DirectServer } from './direct-server.js'
+import type { ServiceNats } from '../cluster/service-nats.js'
 import { createLogger, processSink, type LogSink } from './logger.js'
 import { DEFAULT_CALL_TIMEOUT_MS, OutgoingCalls } from './outgoing-calls.js'
 import { Subscriptions } from './subscriptions.js'
@@ -49,6 +50,7 @@ export class RemoteService {
   #calls: OutgoingCalls
   #direct: DirectCalls | null = null
   #directServer: DirectServer | null = null
+  #nats: ServiceNats | null = null
   #subscriptions: Subscriptions
   readonly #closeHooks: (() => unknown)[] = []
   readonly #abort = new AbortController()
@@ -105,7 +107,11 @@ export class RemoteService {
     this.#name = message.name
     const send = (m: RemoteMessage) => this.#port.send(m)
     this.#calls = new OutgoingCalls(message.name, send)
-    this.#direct = new DirectCalls(message.name, (target) => this.#calls.call(MANAGER_TARGET, 'directChannel', [target]) as Promise<DirectGrant[] | null>)
+    this.#direct = new DirectCalls(
+      message.name,
+      (target) => this.#calls.call(MANAGER_TARGET, 'directChannel', [target]) as Promise<DirectGrant[] | null>,
+      (to, method, args, timeoutMs) => this.#calls.call(to, method, args, timeoutMs),
+    )
     this.#port.send({ type: 'state', state: 'starting' })
     try {
       const loaded = await this.options.load(message.entry)
@@ -121,6 +127,7 @@ export class RemoteService {
       if (this.#phase !== 'starting') return // closed while the factory ran
       this.#api = (api ?? {}) as Record<string, unknown>
       const direct = message.direct ? await this.#serveDirect(message.name, message.direct) : null
+      if (message.nats) await this.#joinNats(message.name, message.nats, Boolean(message.direct))
       if (this.#phase !== 'starting') return // closed while it began to listen
       this.#phase = 'running'
       trace('%s running', message.name)
@@ -145,6 +152,19 @@ export class RemoteService {
     } catch (error) {
       ;(this.options.log ?? processSink).err(`[warn] "${name}" cannot serve direct calls (${(error as Error).message}); they are relayed.`)
       return null
+    }
+  }
+
+  // Its own NATS user: calls to services on other hosts skip the managers (and, direct, it serves them). Also an
+  // optimisation: if NATS cannot be reached, the service runs anyway and its calls are relayed.
+  async #joinNats(name: string, nats: NonNullable<StartMessage['nats']>, serve: boolean): Promise<void> {
+    try {
+      const { ServiceNats } = await import('../cluster/service-nats.js')
+      this.#nats = await ServiceNats.connect(name, nats)
+      if (serve) await this.#nats.serve((from, method, args, trace) => this.#invoke({ type: 'request', id: 0, from, method, args, trace }))
+      this.#direct!.nats = this.#nats
+    } catch (error) {
+      ;(this.options.log ?? processSink).err(`[warn] "${name}" cannot use its NATS user (${(error as Error).message}); its calls across hosts are relayed.`)
     }
   }
 
@@ -201,7 +221,7 @@ export class RemoteService {
     this.#abort.abort(reason)
     // Direct callers finish their calls here and send the next ones elsewhere, before the service's own close hooks
     // take down what those calls use.
-    await this.#directServer?.drain()
+    await Promise.all([this.#directServer?.drain(), this.#nats?.drain()])
     for (const hook of this.#closeHooks.reverse()) {
       try {
         await hook()
@@ -212,7 +232,7 @@ export class RemoteService {
     }
     this.#calls.failAll(reason)
     this.#direct?.close(reason)
-    await this.#directServer?.close()
+    await Promise.all([this.#directServer?.close(), this.#nats?.close()])
     this.#api = null
     this.#phase = 'closed'
     if (wasStarted) this.#port.send({ type: 'state', state: 'closed' })

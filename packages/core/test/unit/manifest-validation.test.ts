@@ -257,4 +257,31 @@ describe('a graph across hosts: cluster.nats and placement', () => {
     expect(m.services[0]!.env).toMatchObject({ SVC_CLUSTER_NAME: 'prod' })
     expect(m.services[0]!.env.SVC_CLUSTER_REDIS).toBeUndefined()
   })
+
+  test("a service's own NATS user: needs cluster.nats, a user, and not the hosts' user; a command has none", () => {
+    const hosts = { name: 'prod', nats: 'nats://host-a:pa@nats:4222' }
+    const refused = (cluster: object | undefined, spec: object) => problemsOf({ ...(cluster && { cluster }), services: { api: spec } }).map((p) => `${p.path}: ${p.message}`)
+    expect(refused(undefined, { entry: './api.ts', nats: 'nats://svc-api:p@nats:4222' })).toEqual([expect.stringContaining('nats needs cluster: { name, nats }')])
+    expect(refused(hosts, { entry: './api.ts', nats: 'http://svc-api:p@nats' })).toEqual([expect.stringContaining('must be a nats:// URL')])
+    expect(refused(hosts, { entry: './api.ts', nats: 'nats://nats:4222' })).toEqual([expect.stringContaining('names no user')])
+    expect(refused(hosts, { entry: './api.ts', nats: 'nats://host-a:other@nats:4222' })).toEqual([expect.stringContaining("names the hosts' NATS user")])
+    expect(refused(hosts, { command: ['true'], nats: 'nats://svc-api:p@nats:4222' })).toEqual([expect.stringContaining('is for Node services')])
+    expect(refused(hosts, { entry: './api.ts', nats: 42 })).toEqual([expect.stringContaining('nats')])
+  })
+
+  test("accepted: each service with a user knows who may call it (the services whose calls name it)", () => {
+    const m = normalize({
+      cluster: nats,
+      services: {
+        store: { entry: './store.ts', direct: true, nats: 'nats://svc-store:p@n:4222' },
+        api: { entry: './api.ts', dependsOn: ['store'], nats: 'nats://svc-api:p@n:4222' },
+        admin: { entry: './admin.ts', permissions: { calls: ['store', 'api'] } },
+        other: { entry: './other.ts' },
+      },
+    })
+    const byName = Object.fromEntries(m.services.map((s) => [s.name, s.nats]))
+    expect(byName.store).toEqual({ url: 'nats://svc-store:p@n:4222', cluster: 'prod', callers: ['api', 'admin'] })
+    expect(byName.api).toEqual({ url: 'nats://svc-api:p@n:4222', cluster: 'prod', callers: ['admin'] })
+    expect(byName.other).toBeNull()
+  })
 })

@@ -1,0 +1,143 @@
+// A service process's own NATS connection (manifest `nats`: a NATS user of the service's own), for calls across
+// hosts that skip both managers. A `direct: true` service serves
+//   svc.<cluster>.direct.<service>.<calling service>
+// in a queue group (NATS balances over the hosts that run it); a caller sends there once its manager granted it
+// (manager-methods.ts: the access rule is checked there first). Who is calling is the subject's last token, which
+// the caller's NATS permissions pin to its own name — not a field it could fill in — and the serving side checks it
+// against the services the manifest lets call it, on every call. Replies come to the caller's own inbox prefix, so
+// its user may subscribe to its own replies only. Loaded only by services that have a NATS user.
+
+import type { Msg, NatsConnection, Subscription } from 'nats'
+import { restoreError, serializeError, svcError, type SerializedError } from '../errors.js'
+import { connectNats } from './nats-buckets.js'
+import { directSubject, serviceInbox } from './subjects.js'
+
+export interface ServiceNatsStart {
+  url: string
+  cluster: string
+  callers: string[]
+}
+
+/** Invokes one of this service's methods for a caller (traced as any call it serves). */
+export type Invoke = (from: string, method: string, args: unknown[], trace: string | undefined) => Promise<unknown>
+
+export class ServiceNats {
+  #serving: Subscription | null = null
+  #inFlight = 0
+  #idle: (() => void) | null = null
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly self: string,
+    private readonly start: ServiceNatsStart,
+  ) {}
+
+  static async connect(self: string, start: ServiceNatsStart): Promise<ServiceNats> {
+    const nc = await connectNats(start.url, `svc service ${self}`, null, { inboxPrefix: serviceInbox(start.cluster, self) })
+    return new ServiceNats(nc, self, start)
+  }
+
+  /** Serves this service's subject; resolves once NATS has the subscription (a grant made after that finds it). */
+  async serve(invoke: Invoke): Promise<void> {
+    const prefix = directSubject(this.start.cluster, this.self, '')
+    const callers = new Set(this.start.callers)
+    this.#serving = this.nc.subscribe(`${prefix}*`, {
+      queue: prefix.slice(0, -1),
+      callback: (error, msg) => {
+        if (error || !msg.reply) return
+        const from = msg.subject.slice(prefix.length).replaceAll('~', '.')
+        this.#inFlight++
+        Promise.resolve()
+          .then(() => {
+            if (!callers.has(from)) {
+              throw svcError('SVC_ERR_ACCESS_DENIED', `Service "${from}" may not call "${this.self}": it is not in its dependsOn (or permissions.calls).`, { service: from, details: { target: this.self } })
+            }
+            const { method, args, trace } = JSON.parse(new TextDecoder().decode(msg.data)) as { method: string; args: unknown[]; trace?: string }
+            return invoke(from, String(method), Array.isArray(args) ? args : [], trace)
+          })
+          .then(
+            (value) => this.#reply(msg, { ok: true, value }),
+            (error) => this.#reply(msg, { ok: false, error: serializeError(error) }),
+          )
+          .finally(() => {
+            if (--this.#inFlight === 0) this.#idle?.()
+          })
+      },
+    })
+    await this.nc.flush()
+  }
+
+  #reply(msg: Msg, answer: object): void {
+    let bytes: Uint8Array
+    try {
+      bytes = new TextEncoder().encode(JSON.stringify(answer))
+    } catch (cause) {
+      const error = svcError('SVC_ERR_NOT_SERIALIZABLE', `Service "${this.self}": a result cannot be sent (${(cause as Error).message}). Return JSON-serialisable values.`, { service: this.self })
+      bytes = new TextEncoder().encode(JSON.stringify({ ok: false, error: serializeError(error) }))
+    }
+    const limit = this.nc.info?.max_payload ?? Infinity
+    if (bytes.length > limit) {
+      const error = svcError('SVC_ERR_MESSAGE_TOO_LARGE', `A result of "${this.self}" is ${bytes.length} bytes; NATS takes at most ${limit} (its max_payload). Return less, or raise max_payload.`, {
+        service: this.self,
+        details: { bytes: bytes.length, limitBytes: limit },
+      })
+      bytes = new TextEncoder().encode(JSON.stringify({ ok: false, error: serializeError(error) }))
+    }
+    // The connection closing under the answer is the caller's timeout, never this service's crash.
+    try {
+      msg.respond(bytes)
+    } catch {}
+  }
+
+  /** Calls `to` on whichever host serves it: its answer, or null when NATS knows no process serving the subject
+   * (the call was not delivered, so the caller relays it instead). */
+  async request(to: string, method: string, args: unknown[], timeoutMs: number, trace: string | undefined): Promise<{ value: unknown } | null> {
+    const what = `${to}.${method}`
+    let body: Uint8Array
+    try {
+      body = new TextEncoder().encode(JSON.stringify(trace ? { method, args, trace } : { method, args }))
+    } catch (cause) {
+      throw svcError('SVC_ERR_NOT_SERIALIZABLE', `Service "${this.self}" called ${what} with arguments that cannot be sent (${(cause as Error).message}). Pass JSON-serialisable values.`, { service: this.self, cause })
+    }
+    const limit = this.nc.info?.max_payload ?? Infinity
+    if (body.length > limit) {
+      throw svcError('SVC_ERR_MESSAGE_TOO_LARGE', `The arguments of ${what} from "${this.self}" are ${body.length} bytes; NATS takes at most ${limit} (its max_payload). Send less, or raise max_payload.`, {
+        service: this.self,
+        details: { bytes: body.length, limitBytes: limit },
+      })
+    }
+    let reply
+    try {
+      reply = await this.nc.request(directSubject(this.start.cluster, to, this.self), body, { timeout: timeoutMs })
+    } catch (error) {
+      const code = (error as { code?: string }).code
+      if (code === '503') return null
+      if (code === 'TIMEOUT') {
+        throw svcError('SVC_ERR_CALL_TIMEOUT', `Call from "${this.self}" to ${what} across hosts got no answer within ${timeoutMs} ms. Is "${to}" stuck, or a host cut off?`, {
+          service: to,
+          details: { caller: this.self, method, timeoutMs, direct: true },
+        })
+      }
+      if (code === 'PERMISSIONS_VIOLATION') {
+        throw svcError('SVC_ERR_ACCESS_DENIED', `NATS refused "${this.self}" the subject of ${what}: its NATS user (manifest nats) may not call as this service. Check its permissions (docs/cluster.md).`, { service: this.self, cause: error })
+      }
+      throw svcError('SVC_ERR_CLUSTER_UNREACHABLE', `Call from "${this.self}" to ${what} could not cross hosts (${(error as Error).message}).`, { service: this.self, cause: error })
+    }
+    const answer = JSON.parse(new TextDecoder().decode(reply.data)) as { ok: boolean; value?: unknown; error?: SerializedError }
+    if (!answer.ok) throw restoreError(answer.error!)
+    return { value: answer.value }
+  }
+
+  /** Stops taking calls (other hosts' instances take them) and waits until those it took are answered. A drain,
+   * not an unsubscribe: a call NATS routed here before it saw the unsubscribe is still taken, not dropped. */
+  async drain(): Promise<void> {
+    const serving = this.#serving
+    this.#serving = null
+    await serving?.drain().catch(() => undefined)
+    if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve))
+  }
+
+  async close(): Promise<void> {
+    await this.nc.close().catch(() => undefined)
+  }
+}
