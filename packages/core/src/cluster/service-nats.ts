@@ -52,8 +52,8 @@ export class ServiceNats {
             if (!callers.has(from)) {
               throw svcError('SVC_ERR_ACCESS_DENIED', `Service "${from}" may not call "${this.self}": it is not in its dependsOn (or permissions.calls).`, { service: from, details: { target: this.self } })
             }
-            const { method, args, trace } = JSON.parse(new TextDecoder().decode(msg.data)) as { method: string; args: unknown[]; trace?: string }
-            return invoke(from, String(method), Array.isArray(args) ? args : [], trace)
+            const { method, args, trace } = this.#parse(from, msg.data)
+            return invoke(from, method, args, trace)
           })
           .then(
             (value) => this.#reply(msg, { ok: true, value }),
@@ -65,6 +65,19 @@ export class ServiceNats {
       },
     })
     await this.nc.flush()
+  }
+
+  // A call is { method, args, trace? } as JSON; anything else (a caller's own code can publish on its subject) is
+  // answered with a coded refusal, and the service carries on.
+  #parse(from: string, data: Uint8Array): { method: string; args: unknown[]; trace: string | undefined } {
+    let call: { method?: unknown; args?: unknown; trace?: unknown } = {}
+    try {
+      call = Object(JSON.parse(new TextDecoder().decode(data))) as typeof call
+    } catch {}
+    if (typeof call.method !== 'string' || !Array.isArray(call.args) || (call.trace !== undefined && typeof call.trace !== 'string')) {
+      throw svcError('SVC_ERR_PROTOCOL', `A call from "${from}" to "${this.self}" over NATS is not { method, args } as JSON; it was not run.`, { service: this.self, details: { caller: from } })
+    }
+    return { method: call.method, args: call.args, trace: call.trace as string | undefined }
   }
 
   #reply(msg: Msg, answer: object): void {

@@ -215,6 +215,7 @@ function checkServiceNats(top: Checker, fields: ServiceFields[], cluster: Resolv
     else if (!/^(nats|tls|wss?):\/\//.test(f.nats!)) c.fail('nats', 'must be a nats:// URL with the service\'s own user, such as "nats://svc-checker:password@host:4222"')
     else if (userOf(f.nats!) === '') c.fail('nats', 'names no user: give the service a NATS user of its own ("nats://svc-checker:password@host:4222"); NATS checks who it is by it')
     else if (userOf(f.nats!) === userOf(cluster.nats)) c.fail('nats', 'names the hosts\' NATS user: give the service a user of its own, whose permissions name only its subjects (docs/cluster.md)')
+    if (f.permissions.network === false) c.fail('nats', 'needs the network to reach NATS, and permissions.network is false: drop one of them')
   }
 }
 

@@ -97,8 +97,13 @@ describeNats('calls across hosts over the services\' own NATS users', () => {
     expect(direct).toBeGreaterThanOrEqual(35)
 
     // A process holding the client's user cannot call as another service: NATS refuses the subject, nothing is sent.
-    const asClient = await connectNats(userUrl('svc-client'), 'hostile')
+    const asClient = await connectNats(userUrl('svc-client'), 'hostile', null, { inboxPrefix: `svc.${C}.inbox.client` })
     await expect(asClient.request(`svc.${C}.direct.store.admin`, '{"method":"where","args":[]}', { timeout: 1000 })).rejects.toMatchObject({ code: 'PERMISSIONS_VIOLATION' })
+    // What it may send as itself but is not a call is refused, coded, and the store carries on.
+    for (const junk of ['not json', '{"method":42,"args":[]}', '{"method":"where"}', '[]']) {
+      const reply = JSON.parse(new TextDecoder().decode((await asClient.request(`svc.${C}.direct.store.client`, junk, { timeout: 2000 })).data))
+      expect(reply).toMatchObject({ ok: false, error: { code: 'SVC_ERR_PROTOCOL' } })
+    }
     // … nor as a host: closing the whole cluster is not its to say.
     asClient.publish(`svc.${C}.down.a`)
     await asClient.flush()

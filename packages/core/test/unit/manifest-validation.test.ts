@@ -258,7 +258,7 @@ describe('a graph across hosts: cluster.nats and placement', () => {
     expect(m.services[0]!.env.SVC_CLUSTER_REDIS).toBeUndefined()
   })
 
-  test("a service's own NATS user: needs cluster.nats, a user, and not the hosts' user; a command has none", () => {
+  test("a service's own NATS user: needs cluster.nats, a user, not the hosts' user, the network; a command has none", () => {
     const hosts = { name: 'prod', nats: 'nats://host-a:pa@nats:4222' }
     const refused = (cluster: object | undefined, spec: object) => problemsOf({ ...(cluster && { cluster }), services: { api: spec } }).map((p) => `${p.path}: ${p.message}`)
     expect(refused(undefined, { entry: './api.ts', nats: 'nats://svc-api:p@nats:4222' })).toEqual([expect.stringContaining('nats needs cluster: { name, nats }')])
@@ -267,6 +267,7 @@ describe('a graph across hosts: cluster.nats and placement', () => {
     expect(refused(hosts, { entry: './api.ts', nats: 'nats://host-a:other@nats:4222' })).toEqual([expect.stringContaining("names the hosts' NATS user")])
     expect(refused(hosts, { command: ['true'], nats: 'nats://svc-api:p@nats:4222' })).toEqual([expect.stringContaining('is for Node services')])
     expect(refused(hosts, { entry: './api.ts', nats: 42 })).toEqual([expect.stringContaining('nats')])
+    expect(refused(hosts, { entry: './api.ts', nats: 'nats://svc-api:p@nats:4222', permissions: { network: false } })).toEqual([expect.stringContaining('permissions.network is false')])
   })
 
   test("accepted: each service with a user knows who may call it (the services whose calls name it)", () => {
