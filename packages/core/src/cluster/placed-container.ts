@@ -46,7 +46,9 @@ const GONE: ExitReport = { code: null, signal: null, expected: false, step: 'exi
 const MOVED: ExitReport = { ...GONE, step: 'moved' }
 
 export class PlacedContainer extends Container {
-  #followed: { host: string; peer: RemotePeer; stop: () => void } | null = null
+  #followed: { host: string; peer: RemotePeer; stop: () => void; run: number } | null = null
+  /** How many runs elsewhere this instance has followed: tells a grant for one run from the next. */
+  #runs = 0
   /** The cluster, once this host has joined it (at the first start). */
   #link: PlacementLink | null = null
   #lease: SlotLease | null = null
@@ -111,9 +113,11 @@ export class PlacedContainer extends Container {
 
   // Running on another host: its own NATS subject, when it serves one (ManagerMethods checks the caller has a user).
   override directGrant(caller: string): DirectGrant | null {
-    if (!this.#followed) return this.local.directGrant(caller)
-    const nats = this.service.nats
-    return nats && this.service.direct ? { subject: directSubject(nats.cluster, this.service.name, caller) } : null
+    const followed = this.#followed
+    if (!followed) return this.local.directGrant(caller)
+    const { nats, direct, name } = this.service
+    if (!nats || !direct) return null
+    return { subject: directSubject(nats.cluster, name, { host: followed.host, index: this.index }, caller), run: `${followed.host}/${this.id}/${followed.run}` }
   }
 
   /** Runs here whatever other hosts do: 'every', and a one-shot (it runs on each host that starts it). */
@@ -205,7 +209,7 @@ export class PlacedContainer extends Container {
         if (!watch.signal.aborted) check()
       }
     })()
-    this.#followed = { host, peer, stop: () => watch.abort() }
+    this.#followed = { host, peer, stop: () => watch.abort(), run: ++this.#runs }
     this.emit('started', 0)
   }
 

@@ -1,8 +1,9 @@
 // A service process's own NATS connection (manifest `nats`: a NATS user of the service's own), for calls across
-// hosts that skip both managers. A `direct: true` service serves
-//   svc.<cluster>.direct.<service>.<calling service>
-// in a queue group (NATS balances over the hosts that run it); a caller sends there once its manager granted it
-// (manager-methods.ts: the access rule is checked there first). Who is calling is the subject's last token, which
+// hosts that skip both managers. Each instance of a `direct: true` service serves
+//   svc.<cluster>.direct.<service>.<host>-<index>.<calling service>
+// (in a queue group: a reload's replacement serves it beside the instance it replaces); a caller sends there once its
+// manager granted it that instance (manager-methods.ts: the access rule is checked there first), and spreads its
+// calls over the instances it was granted (remote/direct-calls.ts). Who is calling is the subject's last token, which
 // the caller's NATS permissions pin to its own name — not a field it could fill in — and the serving side checks it
 // against the services the manifest lets call it, on every call. Replies come to the caller's own inbox prefix, so
 // its user may subscribe to its own replies only. Loaded only by services that have a NATS user.
@@ -16,6 +17,9 @@ export interface ServiceNatsStart {
   url: string
   cluster: string
   callers: string[]
+  /** Which instance this process is, where (a service that only calls has none). */
+  host?: string
+  index?: number
 }
 
 /** Invokes one of this service's methods for a caller (traced as any call it serves). */
@@ -39,7 +43,8 @@ export class ServiceNats {
 
   /** Serves this service's subject; resolves once NATS has the subscription (a grant made after that finds it). */
   async serve(invoke: Invoke): Promise<void> {
-    const prefix = directSubject(this.start.cluster, this.self, '')
+    const { cluster, host = '', index = 0 } = this.start
+    const prefix = directSubject(cluster, this.self, { host, index }, '')
     const callers = new Set(this.start.callers)
     this.#serving = this.nc.subscribe(`${prefix}*`, {
       queue: prefix.slice(0, -1),
@@ -102,9 +107,9 @@ export class ServiceNats {
     } catch {}
   }
 
-  /** Calls `to` on whichever host serves it: its answer, or null when NATS knows no process serving the subject
-   * (the call was not delivered, so the caller relays it instead). */
-  async request(to: string, method: string, args: unknown[], timeoutMs: number, trace: string | undefined): Promise<{ value: unknown } | null> {
+  /** Calls `to` on the subject its manager granted: its answer, or null when NATS knows no process serving the
+   * subject (the call was not delivered, so the caller relays it instead). */
+  async request(subject: string, to: string, method: string, args: unknown[], timeoutMs: number, trace: string | undefined): Promise<{ value: unknown } | null> {
     const what = `${to}.${method}`
     let body: Uint8Array
     try {
@@ -121,7 +126,7 @@ export class ServiceNats {
     }
     let reply
     try {
-      reply = await this.nc.request(directSubject(this.start.cluster, to, this.self), body, { timeout: timeoutMs })
+      reply = await this.nc.request(subject, body, { timeout: timeoutMs })
     } catch (error) {
       const code = (error as { code?: string }).code
       if (code === '503') return null

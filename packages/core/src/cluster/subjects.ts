@@ -15,11 +15,11 @@ export function idToken(what: 'cluster' | 'host', value: string): string {
   return value
 }
 
-/** Where a service with its own NATS user serves calls from other services' processes (cluster/service-nats.ts):
- * svc.<cluster>.direct.<service>.<calling service>. The last token is the caller: its NATS user may publish only
- * subjects that end in its own name. */
-export function directSubject(cluster: string, service: string, caller: string): string {
-  return `svc.${idToken('cluster', cluster)}.direct.${serviceToken(service)}.${serviceToken(caller)}`
+/** Where one instance of a service with its own NATS user serves calls from other services' processes
+ * (cluster/service-nats.ts): svc.<cluster>.direct.<service>.<host>-<index>.<calling service>. The last token is the
+ * caller: its NATS user may publish only subjects that end in its own name. */
+export function directSubject(cluster: string, service: string, instance: { host: string; index: number }, caller: string): string {
+  return `svc.${idToken('cluster', cluster)}.direct.${serviceToken(service)}.${idToken('host', instance.host)}-${instance.index}.${serviceToken(caller)}`
 }
 
 /** The inbox prefix of a service's own NATS connection: its user may subscribe to its own replies only. */

@@ -50,7 +50,10 @@ export class ClusterMode {
   ) {
     this.host = options.host ?? process.env.SVC_HOST ?? hostname().split('.')[0]!.replace(/[^A-Za-z0-9_-]/g, '-')
     setLocalHost(this.host)
-    for (const service of manifest.services) service.env = { SVC_HOST: this.host, ...service.env }
+    for (const service of manifest.services) {
+      service.env = { SVC_HOST: this.host, ...service.env }
+      if (service.nats) service.nats = { ...service.nats, host: this.host }
+    }
     this.link = new Promise((resolve) => (this.#opened = resolve))
   }
 

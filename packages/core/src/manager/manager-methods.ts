@@ -75,7 +75,7 @@ export class ManagerMethods {
     const running = node.state !== 'running' ? [] : node.instances.filter((i) => i.state === 'running')
     const all = running.map((i) => i.container.directGrant(from)).filter((g) => g !== null)
     const sockets = all.filter((g) => 'path' in g)
-    const overNats = this.host.find(from)?.service.nats ? all.filter((g) => 'subject' in g).slice(0, 1) : []
+    const overNats = this.host.find(from)?.service.nats ? all.filter((g) => 'subject' in g) : []
     const grants = sockets.length > 0 ? sockets : overNats
     if (grants.length === 0) throw svcError('SVC_ERR_SERVICE_NOT_RUNNING', `Service "${target}" serves no direct calls right now; calls are relayed.`, { service: target })
     return grants

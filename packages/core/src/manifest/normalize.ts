@@ -103,6 +103,9 @@ export interface ServiceNatsAccess {
   cluster: string
   /** The services whose calls it serves (each one's `calls` names it): checked on every call it receives. */
   callers: string[]
+  /** Which instance, where: the subject it serves (set by the manager: cluster-mode.ts, instance-service.ts). */
+  host?: string
+  index?: number
 }
 
 export interface ResolvedManifest {

@@ -42,7 +42,7 @@ export interface StartMessage {
   /** `direct: true`: where to listen for direct calls, and the key that callers' tokens are made with. */
   direct?: { path: string; key: string }
   /** Its own NATS user (manifest `nats`): calls across hosts that skip the managers (cluster/service-nats.ts). */
-  nats?: { url: string; cluster: string; callers: string[] }
+  nats?: { url: string; cluster: string; callers: string[]; host?: string; index?: number }
   /** The manifest's `retry`, when it has one: per dependency, how its calls are retried. */
   retry?: Record<string, { attempts: number; methods: string[] | null }>
 }
@@ -203,10 +203,12 @@ export interface SocketGrant {
   token: string
 }
 
-/** The target runs on another host only, and both speak NATS with users of their own: call it on this subject (the
- * caller's NATS user may publish only subjects that end in its own name; the target checks that name). */
+/** An instance of the target that runs on another host, when both speak NATS with users of their own: call it on
+ * this subject (the caller's NATS user may publish only subjects that end in its own name; the target checks that
+ * name). `run` tells this run of the instance from the next: a call in flight to a run that ended is failed. */
 export interface NatsGrant {
   subject: string
+  run: string
 }
 
 export interface DirectHello {

@@ -2,14 +2,16 @@
 // each, and from then on spread that target's calls over those sockets (the fewest in flight, ties in turn). Until a
 // channel is open — or whenever the target is not `direct`, not running, or every socket has closed or said goaway —
 // calls are relayed by the manager as usual, so nothing waits on the set-up. A target that runs only on other hosts
-// may be granted as a NATS subject instead (both with NATS users of their own: cluster/service-nats.ts): its calls
-// then go over this service's own NATS connection, and are relayed again if no process serves the subject.
+// may be granted as NATS subjects instead, one per instance (both with NATS users of their own): its calls then go
+// over this service's own NATS connection (remote/nats-channel.ts).
 
 import { connect } from 'node:net'
 import { restoreError, svcError } from '../errors.js'
+import { closedError } from './closed-error.js'
+import { NatsChannel, REFRESH_MS, type NatsRequests, type Relay } from './nats-channel.js'
 import { FramePort } from '../port/frame-port.js'
 import { isTooLarge, tooLargeFor } from '../port/message-size.js'
-import { MAX_DIRECT_FRAME_BYTES, type DirectCallerMessage, type DirectGrant, type DirectTargetMessage, type SocketGrant } from '../protocol/messages.js'
+import { MAX_DIRECT_FRAME_BYTES, type DirectCallerMessage, type DirectGrant, type DirectTargetMessage, type NatsGrant, type SocketGrant } from '../protocol/messages.js'
 import { outgoingTrace } from './tracing.js'
 
 interface Pending {
@@ -21,8 +23,6 @@ interface Pending {
 
 /** After "not now" (the target is not running or not listening), ask again only after this long. */
 const RETRY_AFTER_MS = 1000
-/** How often an open channel asks for grants again, to find instances added since (scale, reload). */
-const REFRESH_MS = 2000
 
 /** A socket to one instance of the target. `active` until it says goaway: then it only answers what it has. */
 interface Link {
@@ -32,22 +32,14 @@ interface Link {
   active: boolean
 }
 
-/** This service's own NATS connection (cluster/service-nats.ts), as the calls use it. */
-export interface NatsRequests {
-  /** The answer, or null when no process serves the subject (the call was not delivered). */
-  request(to: string, method: string, args: unknown[], timeoutMs: number, trace: string | undefined): Promise<{ value: unknown } | null>
-}
-
-/** Relays a call through the manager (remote/outgoing-calls.ts). */
-export type Relay = (to: string, method: string, args: unknown[], timeoutMs: number) => Promise<unknown>
-
 type Channel =
   | { state: 'opening' }
   | { state: 'open'; links: Link[]; turn: number; refreshAt: number; refreshing: boolean }
-  | { state: 'nats'; refreshAt: number }
+  | { state: 'nats'; calls: NatsChannel; refreshAt: number; refreshing: boolean }
   | { state: 'relay'; until: number }
 
 type Open = Extract<Channel, { state: 'open' }>
+type OverNats = Extract<Channel, { state: 'nats' }>
 
 export class DirectCalls {
   readonly #channels = new Map<string, Channel>()
@@ -72,13 +64,12 @@ export class DirectCalls {
       if (link) return this.#send(to, link, method, args, timeoutMs)
       return null // every instance it knows said goaway: relayed until the refresh finds the new ones
     }
-    if (channel?.state === 'nats' && this.nats) {
-      // Asked again now and then: an instance may have started on this host, whose socket is nearer.
-      if (Date.now() >= channel.refreshAt) {
-        channel.refreshAt = Infinity
-        void this.#open(to)
-      }
-      return this.#overNats(to, method, args, timeoutMs)
+    if (channel?.state === 'nats') {
+      if (Date.now() >= channel.refreshAt) void this.#refreshNats(to, channel)
+      const sent = channel.calls.call(method, args, timeoutMs)
+      if (sent) return sent
+      this.#channels.set(to, { state: 'relay', until: Date.now() + RETRY_AFTER_MS }) // no instance left to send to
+      return null
     }
     if (!this.#closed && (!channel || (channel.state === 'relay' && Date.now() >= channel.until))) void this.#open(to)
     return null
@@ -89,11 +80,12 @@ export class DirectCalls {
     this.#closed = true
     for (const [to, channel] of this.#channels) {
       if (channel.state === 'open') for (const link of [...channel.links]) this.#drop(to, channel, link, `"${this.self}" is closing (${reason})`)
+      if (channel.state === 'nats') channel.calls.close(`"${this.self}" is closing (${reason})`)
     }
   }
 
   async #open(to: string): Promise<void> {
-    if (this.#channels.get(to)?.state !== 'nats') this.#channels.set(to, { state: 'opening' })
+    this.#channels.set(to, { state: 'opening' })
     const later = (forMs = RETRY_AFTER_MS) => this.#channels.set(to, { state: 'relay', until: Date.now() + forMs })
     let grants: DirectGrant[] | null
     try {
@@ -102,8 +94,13 @@ export class DirectCalls {
       return void later() // not running or not listening now: ask again later
     }
     if (!grants) return void later(Infinity) // the target does not serve direct calls at all
-    if (grants.some((grant) => 'subject' in grant)) {
-      return void this.#channels.set(to, this.nats ? { state: 'nats', refreshAt: Date.now() + REFRESH_MS } : { state: 'relay', until: Infinity })
+    const overNats = grants.filter((grant): grant is NatsGrant => 'subject' in grant)
+    if (overNats.length > 0) {
+      if (!this.nats || this.#closed) return void later() // its NATS connection is not up (yet)
+      const channel: OverNats = { state: 'nats', calls: null!, refreshAt: Date.now() + REFRESH_MS, refreshing: false }
+      channel.calls = new NatsChannel(to, this.nats, this.relay, () => void this.#refreshNats(to, channel))
+      channel.calls.update(overNats)
+      return void this.#channels.set(to, channel)
     }
     const channel: Open = { state: 'open', links: [], turn: 0, refreshAt: Date.now() + REFRESH_MS, refreshing: false }
     await Promise.all(grants.map((grant) => this.#connect(to, channel, grant as SocketGrant)))
@@ -128,17 +125,28 @@ export class DirectCalls {
     }
   }
 
+  /** Asks for grants again: runs that ended are dropped (calls in flight to them fail), new ones added; an instance
+   * that now runs on this host is reached over its socket instead, once the calls in flight are answered. */
+  async #refreshNats(to: string, channel: OverNats): Promise<void> {
+    if (channel.refreshing || this.#closed) return
+    channel.refreshing = true
+    channel.refreshAt = Date.now() + REFRESH_MS
+    let grants: DirectGrant[]
+    try {
+      grants = (await this.#grants(to)) ?? []
+    } catch {
+      grants = [] // it runs nowhere now
+    } finally {
+      channel.refreshing = false
+    }
+    if (this.#channels.get(to) !== channel) return
+    if (grants.some((grant) => 'path' in grant)) return void this.#channels.delete(to) // the next call opens the sockets
+    channel.calls.update(grants.filter((grant): grant is NatsGrant => 'subject' in grant))
+  }
+
   async #grants(to: string): Promise<DirectGrant[] | null> {
     const answer = await this.grant(to)
     return answer === null ? null : Array.isArray(answer) ? answer : [answer]
-  }
-
-  /** A call over NATS; relayed instead when no process serves the subject (it moved here, or is restarting). */
-  async #overNats(to: string, method: string, args: unknown[], timeoutMs: number): Promise<unknown> {
-    const answer = await this.nats!.request(to, method, args, timeoutMs, outgoingTrace())
-    if (answer) return answer.value
-    if (this.#channels.get(to)?.state === 'nats') this.#channels.set(to, { state: 'relay', until: Date.now() + RETRY_AFTER_MS })
-    return this.relay(to, method, args, timeoutMs)
   }
 
   async #connect(to: string, channel: Open, grant: SocketGrant): Promise<void> {
@@ -229,12 +237,4 @@ function pick(channel: Open): Link | null {
     if (link.active && (!best || link.pending.size < best.pending.size)) best = link
   }
   return best
-}
-
-// Same error as a relayed call whose target stopped: callers handle one code, whichever path a call took.
-function closedError(to: string, method: string, why: string): Error {
-  return svcError('SVC_ERR_SERVICE_CLOSED', `Service "${to}" closed before answering ${method} (${why}). Retry once it runs again.`, {
-    service: to,
-    details: { method, direct: true },
-  })
 }
