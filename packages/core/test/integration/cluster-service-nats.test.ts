@@ -81,7 +81,7 @@ describeNats('calls across hosts over the services\' own NATS users', () => {
   /** Calls from the client to the store that went on the store's instance subjects. */
   const direct = () => seen.filter((s) => s.startsWith(`svc.${C}.direct.store.`) && s.endsWith('.client')).length
 
-  test('after its first call the client calls the store on its own subject, balanced over its processes; hostile users get nowhere', async () => {
+  test("after its first call the client calls the store on its instances' subjects, spread over them; hostile users get nowhere", async () => {
     const [a, b, c] = [start('a'), start('b'), start('c')]
     await Promise.all([a, b, c].map((h) => h.until((l) => l.ready === true)))
     const store = await storeInstances(a)
@@ -107,6 +107,15 @@ describeNats('calls across hosts over the services\' own NATS users', () => {
       const reply = JSON.parse(new TextDecoder().decode((await asClient.request(`${own}.client`, junk, { timeout: 2000 })).data))
       expect(reply).toMatchObject({ ok: false, error: { code: 'SVC_ERR_PROTOCOL' } })
     }
+    // Nor can it listen on the store's subjects to answer first with a forged result: NATS refuses the subscription.
+    const refused: Error[] = []
+    asClient.subscribe(`svc.${C}.direct.store.>`, {
+      callback: (error, msg) => (error ? refused.push(error) : msg.respond(new TextEncoder().encode('{"ok":true,"value":"forged"}'))),
+    })
+    await asClient.flush()
+    while (refused.length === 0) await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(refused[0]).toMatchObject({ code: 'PERMISSIONS_VIOLATION' })
+    for (let i = 0; i < 10; i++) expect(await a.call('client', 'chain', `f${i}`)).toMatch(new RegExp(`^client@a>store@[bc]:f${i}$`))
     // … nor as a host: closing the whole cluster is not its to say.
     asClient.publish(`svc.${C}.down.a`)
     await asClient.flush()
