@@ -15,7 +15,7 @@ export function bucketName(cluster: string, concern: 'hosts' | 'leases'): string
 
 /** Connects to NATS, or fails with a coded error that says where it looked. Credentials may be in the URL
  * (`nats://user:password@host:port`, or `nats://token@host:port`); they never appear in a message. */
-export async function connectNats(url: string, name: string, credentialsFile: string | null = null, more: { inboxPrefix?: string } = {}): Promise<NatsConnection> {
+export async function connectNats(url: string, name: string, credentialsFile: string | null = null, more: { inboxPrefix?: string; timeout?: number } = {}): Promise<NatsConnection> {
   const { connect, credsAuthenticator } = await import('nats')
   const parsed = new URL(url)
   const credentials = parsed.password

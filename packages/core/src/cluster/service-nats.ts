@@ -25,6 +25,13 @@ export interface ServiceNatsStart {
 /** Invokes one of this service's methods for a caller (traced as any call it serves). */
 export type Invoke = (from: string, method: string, args: unknown[], trace: string | undefined) => Promise<unknown>
 
+/** How long a start waits for NATS (a serving instance runs once it serves; a caller relays until connected). */
+const CONNECT_MS = 2000
+/** How long a closing instance waits for NATS to confirm its subscription is gone. */
+const DRAIN_MS = 1000
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref())
+
 export class ServiceNats {
   #serving: Subscription | null = null
   #inFlight = 0
@@ -37,7 +44,7 @@ export class ServiceNats {
   ) {}
 
   static async connect(self: string, start: ServiceNatsStart): Promise<ServiceNats> {
-    const nc = await connectNats(start.url, `svc service ${self}`, null, { inboxPrefix: serviceInbox(start.cluster, self) })
+    const nc = await connectNats(start.url, `svc service ${self}`, null, { inboxPrefix: serviceInbox(start.cluster, self), timeout: CONNECT_MS })
     return new ServiceNats(nc, self, start)
   }
 
@@ -151,7 +158,8 @@ export class ServiceNats {
   async drain(): Promise<void> {
     const serving = this.#serving
     this.#serving = null
-    await serving?.drain().catch(() => undefined)
+    // Bounded: with NATS away, a drain would wait for it to come back (the service's stop timeout would end it).
+    await Promise.race([serving?.drain().catch(() => undefined), delay(DRAIN_MS)])
     if (this.#inFlight > 0) await new Promise<void>((resolve) => (this.#idle = resolve))
   }
 

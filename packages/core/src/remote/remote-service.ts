@@ -156,13 +156,16 @@ export class RemoteService {
   }
 
   // Its own NATS user: calls to services on other hosts skip the managers (and, direct, it serves them). Also an
-  // optimisation: if NATS cannot be reached, the service runs anyway and its calls are relayed.
+  // optimisation: if NATS cannot be reached (a connect is bounded), the service runs anyway, its calls are relayed,
+  // and callers sent to its subject find nobody there and relay theirs.
   async #joinNats(name: string, nats: NonNullable<StartMessage['nats']>, serve: boolean): Promise<void> {
     try {
       const { ServiceNats } = await import('../cluster/service-nats.js')
-      this.#nats = await ServiceNats.connect(name, nats)
-      if (serve) await this.#nats.serve((from, method, args, trace) => this.#invoke({ type: 'request', id: 0, from, method, args, trace }))
-      this.#direct!.nats = this.#nats
+      const joined = await ServiceNats.connect(name, nats)
+      if (this.#phase !== 'starting' && this.#phase !== 'running') return void (await joined.close()) // closed meanwhile
+      this.#nats = joined
+      if (serve) await joined.serve((from, method, args, trace) => this.#invoke({ type: 'request', id: 0, from, method, args, trace }))
+      this.#direct!.nats = joined
     } catch (error) {
       ;(this.options.log ?? processSink).err(`[warn] "${name}" cannot use its NATS user (${(error as Error).message}); its calls across hosts are relayed.`)
     }
