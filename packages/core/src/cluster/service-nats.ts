@@ -3,7 +3,7 @@
 //   svc.<cluster>.direct.<service>.<host>-<index>.<calling service>
 // (in a queue group: a reload's replacement serves it beside the instance it replaces); a caller sends there once its
 // manager granted it that instance (manager-methods.ts: the access rule is checked there first), and spreads its
-// calls over the instances it was granted (remote/direct-calls.ts). Who is calling is the subject's last token, which
+// calls over the instances it was granted (remote/nats-channel.ts). Who is calling is the subject's last token, which
 // the caller's NATS permissions pin to its own name — not a field it could fill in — and the serving side checks it
 // against the services the manifest lets call it, on every call. Replies come to the caller's own inbox prefix, so
 // its user may subscribe to its own replies only. Loaded only by services that have a NATS user.
@@ -25,7 +25,7 @@ export interface ServiceNatsStart {
 /** Invokes one of this service's methods for a caller (traced as any call it serves). */
 export type Invoke = (from: string, method: string, args: unknown[], trace: string | undefined) => Promise<unknown>
 
-/** How long a start waits for NATS (a serving instance runs once it serves; a caller relays until connected). */
+/** How long a start waits for NATS; past it the service runs anyway, and its calls are relayed. */
 const CONNECT_MS = 2000
 /** How long a closing instance waits for NATS to confirm its subscription is gone. */
 const DRAIN_MS = 1000
