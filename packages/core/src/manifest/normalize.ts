@@ -8,6 +8,7 @@ import type { ResolvedListen } from './listen-field.js'
 import { resolveEntry } from './resolve-entry.js'
 import { readService, type ServiceFields } from './service-fields.js'
 import { readEnvFiles } from './env-files.js'
+import { checkServiceNats, natsAccessOf } from './nats-field.js'
 import { DEFAULT_METRICS_HOST } from '../metrics/metrics-server.js'
 import type { PolledProbe, ResolvedProbe } from '../probes/types.js'
 import type { RetryRule } from '../remote/retry.js'
@@ -150,7 +151,7 @@ export function normalizeManifest(manifest: Manifest, cwd: string, resolve: Entr
   const graph = new DependencyGraph(fields.map((f) => [f.name, f.dependsOn]))
   const services = fields.map((f): ResolvedService => {
     const service = resolveFields(f, cwd, null, resolve)
-    service.nats = f.nats === null ? null : { url: f.nats, cluster: cluster!.name, callers: fields.filter((o) => o.calls.includes(f.name)).map((o) => o.name) }
+    service.nats = natsAccessOf(f, fields, cluster)
     // Cluster membership reaches every service as environment (the scheduler joins the pool with it).
     if (cluster) service.env = { ...(cluster.redis && { SVC_CLUSTER_REDIS: cluster.redis }), SVC_CLUSTER_NAME: cluster.name, ...service.env }
     return service
@@ -209,27 +210,6 @@ export function normalizeService(
 }
 
 // On disk: the entry's file, the working directory, the env files (read now, so a missing one is a manifest error).
-// A service's own NATS user is what NATS checks it by: it must be a user of the cluster's server, and not the hosts'
-// (a service holding a host's credentials could speak as that host: close the cluster, take any slot).
-function checkServiceNats(top: Checker, fields: ServiceFields[], cluster: ResolvedCluster | null): void {
-  for (const f of fields.filter((f) => f.nats !== null)) {
-    const c = top.forService(f.name)
-    if (!cluster?.nats) c.fail('nats', 'needs cluster: { name, nats } (a graph across hosts): it is the service\'s own NATS user there')
-    else if (!/^(nats|tls|wss?):\/\//.test(f.nats!)) c.fail('nats', 'must be a nats:// URL with the service\'s own user, such as "nats://svc-checker:password@host:4222"')
-    else if (userOf(f.nats!) === '') c.fail('nats', 'names no user: give the service a NATS user of its own ("nats://svc-checker:password@host:4222"); NATS checks who it is by it')
-    else if (userOf(f.nats!) === userOf(cluster.nats)) c.fail('nats', 'names the hosts\' NATS user: give the service a user of its own, whose permissions name only its subjects (docs/cluster.md)')
-    if (f.permissions.network === false) c.fail('nats', 'needs the network to reach NATS, and permissions.network is false: drop one of them')
-  }
-}
-
-function userOf(url: string): string {
-  try {
-    return decodeURIComponent(new URL(url).username)
-  } catch {
-    return ''
-  }
-}
-
 function resolveFields(f: ServiceFields, cwd: string, parent: string | null, resolve: EntryResolver): ResolvedService {
   const { cwd: ownCwd, envFiles, watch, ...rest } = f
   const env = { ...readEnvFiles(f.name, envFiles, cwd), ...f.env }
