@@ -10,6 +10,7 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { NatsConnection } from 'nats'
@@ -187,5 +188,24 @@ describeNats('calls across hosts over the services\' own NATS users', () => {
     for (let i = 0; i < 10; i++) expect(await a.call('client', 'chain', `m${i}`)).toMatch(new RegExp(`:m${i}$`))
     await observer.flush()
     expect(direct()).toBeGreaterThan(again)
+  }, 60_000)
+
+  test('a caller whose NATS user cannot reach NATS says so at start, and its calls are relayed and answered', async () => {
+    const closed = createServer().listen(0, '127.0.0.1')
+    await new Promise((resolve) => closed.once('listening', resolve))
+    const { port } = closed.address() as { port: number }
+    await new Promise((resolve) => closed.close(resolve))
+    const services = {
+      ...spread(),
+      client: { ...spread().client, nats: `nats://svc-client:pclient@127.0.0.1:${port}` },
+    }
+    const [a, b, c] = [start('a', services), start('b', services), start('c', services)]
+    await Promise.all([a, b, c].map((h) => h.until((l) => l.ready === true)))
+    const before = direct()
+    for (let i = 0; i < 10; i++) expect(await a.call('client', 'chain', `u${i}`)).toMatch(new RegExp(`^client@a>store@[bc]:u${i}$`))
+    await observer.flush()
+    expect(direct()).toBe(before)
+    const lines = (await a.ask({ logs: ['client', 50] })) as { line: string }[]
+    expect(lines.map((l) => l.line)).toContainEqual(expect.stringContaining('"client" cannot use its NATS user'))
   }, 60_000)
 })
