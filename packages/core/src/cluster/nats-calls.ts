@@ -11,6 +11,7 @@
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection, type Subscription } from 'nats'
 import { restoreError, serializeError, svcError, type SerializedError } from '../errors.js'
 import type { BodyCodec } from '../protocol/body-codec.js'
+import { argsTooLarge, requestFailed, resultTooLarge } from './nats-call-errors.js'
 import { idToken, serviceToken } from './subjects.js'
 
 /** A body as it crosses: its bytes, and how they are encoded. */
@@ -64,12 +65,7 @@ export function serveCalls(nc: NatsConnection, cluster: string, service: string,
           // NATS refuses (throws on) a message over its max_payload: the caller gets that, coded, not a timeout.
           const limit = nc.info?.max_payload ?? Infinity
           if (result.bytes.length <= limit) return void msg.respond(result.bytes, result.codec === 'json' ? undefined : { headers: codecHeader(result.codec) })
-          fail(
-            svcError('SVC_ERR_MESSAGE_TOO_LARGE', `The result of ${service}.${call.method} is ${result.bytes.length} bytes; NATS takes at most ${limit} (its max_payload). Return less, or raise max_payload.`, {
-              service,
-              details: { bytes: result.bytes.length, limitBytes: limit },
-            }),
-          )
+          fail(resultTooLarge(`${service}.${call.method}`, service, result.bytes.length, limit))
         }, fail)
         // Whatever still fails here (the connection closed under the answer) is the caller's timeout, never a crash.
         .catch(() => undefined)
@@ -96,30 +92,15 @@ export async function callOverNats(nc: NatsConnection, cluster: string, call: Ou
   h.set('svc-method', call.method)
   if (call.traceparent) h.set('traceparent', call.traceparent)
   const what = `${call.to}.${call.method}`
-  if (call.args.length > nc.info!.max_payload) {
-    throw svcError('SVC_ERR_MESSAGE_TOO_LARGE', `The arguments of ${what} from "${call.from}" are ${call.args.length} bytes; NATS takes at most ${nc.info!.max_payload} (its max_payload). Send less, or raise max_payload.`, {
-      service: call.from,
-      details: { bytes: call.args.length, limitBytes: nc.info!.max_payload },
-    })
-  }
+  if (call.args.length > nc.info!.max_payload) throw argsTooLarge(what, call.from, call.args.length, nc.info!.max_payload)
   let reply
   try {
     reply = await nc.request(callSubject(cluster, call.to, call.fromHost), call.args, { timeout: call.timeoutMs, headers: h })
   } catch (error) {
-    const code = (error as { code?: string }).code
-    if (code === '503') {
+    if ((error as { code?: string }).code === '503') {
       throw svcError('SVC_ERR_SERVICE_NOT_RUNNING', `Service "${call.to}" runs on no host of cluster "${cluster}" now; ${call.method} was not called. Retry once it runs.`, { service: call.to, details: { method: call.method } })
     }
-    if (code === 'TIMEOUT') {
-      throw svcError('SVC_ERR_CALL_TIMEOUT', `Call from "${call.from}" to ${what} across hosts got no answer within ${call.timeoutMs} ms. Is "${call.to}" stuck, or a host cut off?`, {
-        service: call.to,
-        details: { caller: call.from, method: call.method, timeoutMs: call.timeoutMs },
-      })
-    }
-    if (code === 'PERMISSIONS_VIOLATION') {
-      throw svcError('SVC_ERR_ACCESS_DENIED', `NATS refused host "${call.fromHost}" the subject of ${what}: its credentials do not allow calling as this host. Check cluster.nats credentials and the host id.`, { service: call.from, cause: error })
-    }
-    throw svcError('SVC_ERR_CLUSTER_UNREACHABLE', `Call from "${call.from}" to ${what} could not cross hosts (${(error as Error).message}).`, { service: call.from, cause: error })
+    throw requestFailed(error, call, `NATS refused host "${call.fromHost}" the subject of ${what}: its credentials do not allow calling as this host. Check cluster.nats credentials and the host id.`)
   }
   const failure = reply.headers?.get('svc-error')
   if (failure) throw restoreError(JSON.parse(failure) as SerializedError)

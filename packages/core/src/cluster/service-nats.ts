@@ -10,6 +10,7 @@
 
 import type { Msg, NatsConnection, Subscription } from 'nats'
 import { restoreError, serializeError, svcError, type SerializedError } from '../errors.js'
+import { argsTooLarge, requestFailed, resultTooLarge } from './nats-call-errors.js'
 import { connectNats } from './nats-buckets.js'
 import { directSubject, serviceInbox } from './subjects.js'
 
@@ -58,18 +59,20 @@ export class ServiceNats {
       callback: (error, msg) => {
         if (error || !msg.reply) return
         const from = msg.subject.slice(prefix.length).replaceAll('~', '.')
+        let method = '?'
         this.#inFlight++
         Promise.resolve()
           .then(() => {
             if (!callers.has(from)) {
               throw svcError('SVC_ERR_ACCESS_DENIED', `Service "${from}" may not call "${this.self}": it is not in its dependsOn (or permissions.calls).`, { service: from, details: { target: this.self } })
             }
-            const { method, args, trace } = this.#parse(from, msg.data)
-            return invoke(from, method, args, trace)
+            const call = this.#parse(from, msg.data)
+            method = call.method
+            return invoke(from, call.method, call.args, call.trace)
           })
           .then(
-            (value) => this.#reply(msg, { ok: true, value }),
-            (error) => this.#reply(msg, { ok: false, error: serializeError(error) }),
+            (value) => this.#reply(msg, method, { ok: true, value }),
+            (error) => this.#reply(msg, method, { ok: false, error: serializeError(error) }),
           )
           .finally(() => {
             if (--this.#inFlight === 0) this.#idle?.()
@@ -92,7 +95,7 @@ export class ServiceNats {
     return { method: call.method, args: call.args, trace: call.trace as string | undefined }
   }
 
-  #reply(msg: Msg, answer: object): void {
+  #reply(msg: Msg, method: string, answer: object): void {
     let bytes: Uint8Array
     try {
       bytes = new TextEncoder().encode(JSON.stringify(answer))
@@ -101,13 +104,7 @@ export class ServiceNats {
       bytes = new TextEncoder().encode(JSON.stringify({ ok: false, error: serializeError(error) }))
     }
     const limit = this.nc.info?.max_payload ?? Infinity
-    if (bytes.length > limit) {
-      const error = svcError('SVC_ERR_MESSAGE_TOO_LARGE', `A result of "${this.self}" is ${bytes.length} bytes; NATS takes at most ${limit} (its max_payload). Return less, or raise max_payload.`, {
-        service: this.self,
-        details: { bytes: bytes.length, limitBytes: limit },
-      })
-      bytes = new TextEncoder().encode(JSON.stringify({ ok: false, error: serializeError(error) }))
-    }
+    if (bytes.length > limit) bytes = new TextEncoder().encode(JSON.stringify({ ok: false, error: serializeError(resultTooLarge(`${this.self}.${method}`, this.self, bytes.length, limit)) }))
     // The connection closing under the answer is the caller's timeout, never this service's crash.
     try {
       msg.respond(bytes)
@@ -125,28 +122,14 @@ export class ServiceNats {
       throw svcError('SVC_ERR_NOT_SERIALIZABLE', `Service "${this.self}" called ${what} with arguments that cannot be sent (${(cause as Error).message}). Pass JSON-serialisable values.`, { service: this.self, cause })
     }
     const limit = this.nc.info?.max_payload ?? Infinity
-    if (body.length > limit) {
-      throw svcError('SVC_ERR_MESSAGE_TOO_LARGE', `The arguments of ${what} from "${this.self}" are ${body.length} bytes; NATS takes at most ${limit} (its max_payload). Send less, or raise max_payload.`, {
-        service: this.self,
-        details: { bytes: body.length, limitBytes: limit },
-      })
-    }
+    if (body.length > limit) throw argsTooLarge(what, this.self, body.length, limit)
     let reply
     try {
       reply = await this.nc.request(subject, body, { timeout: timeoutMs })
     } catch (error) {
-      const code = (error as { code?: string }).code
-      if (code === '503') return null
-      if (code === 'TIMEOUT') {
-        throw svcError('SVC_ERR_CALL_TIMEOUT', `Call from "${this.self}" to ${what} across hosts got no answer within ${timeoutMs} ms. Is "${to}" stuck, or a host cut off?`, {
-          service: to,
-          details: { caller: this.self, method, timeoutMs, direct: true },
-        })
-      }
-      if (code === 'PERMISSIONS_VIOLATION') {
-        throw svcError('SVC_ERR_ACCESS_DENIED', `NATS refused "${this.self}" the subject of ${what}: its NATS user (manifest nats) may not call as this service. Check its permissions (docs/cluster.md).`, { service: this.self, cause: error })
-      }
-      throw svcError('SVC_ERR_CLUSTER_UNREACHABLE', `Call from "${this.self}" to ${what} could not cross hosts (${(error as Error).message}).`, { service: this.self, cause: error })
+      if ((error as { code?: string }).code === '503') return null
+      const denied = `NATS refused "${this.self}" the subject of ${what}: its NATS user (manifest nats) may not call as this service. Check its permissions (docs/cluster.md).`
+      throw requestFailed(error, { from: this.self, to, method, timeoutMs }, denied, { direct: true })
     }
     const answer = JSON.parse(new TextDecoder().decode(reply.data)) as { ok: boolean; value?: unknown; error?: SerializedError }
     if (!answer.ok) throw restoreError(answer.error!)

@@ -8,6 +8,7 @@
 import { connect } from 'node:net'
 import { restoreError, svcError } from '../errors.js'
 import { closedError } from './closed-error.js'
+import { fewestInFlight } from './fewest-in-flight.js'
 import { NatsChannel, REFRESH_MS, type NatsRequests, type Relay } from './nats-channel.js'
 import { FramePort } from '../port/frame-port.js'
 import { isTooLarge, tooLargeFor } from '../port/message-size.js'
@@ -228,13 +229,5 @@ export class DirectCalls {
 
 /** The active link with the fewest calls in flight, ties in turn; null when none is active. */
 function pick(channel: Open): Link | null {
-  const { links } = channel
-  const n = links.length
-  const first = channel.turn++ % Math.max(n, 1)
-  let best: Link | null = null
-  for (let k = 0; k < n; k++) {
-    const link = links[(first + k) % n]!
-    if (link.active && (!best || link.pending.size < best.pending.size)) best = link
-  }
-  return best
+  return fewestInFlight(channel.links, channel.turn++, (link) => link.pending.size, (link) => link.active)
 }

@@ -7,6 +7,7 @@
 
 import type { NatsGrant } from '../protocol/messages.js'
 import { closedError } from './closed-error.js'
+import { fewestInFlight } from './fewest-in-flight.js'
 import { outgoingTrace } from './tracing.js'
 
 /** This service's own NATS connection, as the calls use it. */
@@ -56,15 +57,8 @@ export class NatsChannel {
 
   /** Sends the call to the run with the fewest in flight; null when none is left (relay it). */
   call(method: string, args: unknown[], timeoutMs: number): Promise<unknown> | null {
-    const runs = this.#runs
-    if (runs.length === 0) return null
-    const first = this.#turn++ % runs.length
-    let best = runs[first]!
-    for (let k = 1; k < runs.length; k++) {
-      const run = runs[(first + k) % runs.length]!
-      if (run.pending.size < best.pending.size) best = run
-    }
-    return this.#send(best, method, args, timeoutMs)
+    const run = fewestInFlight(this.#runs, this.#turn++, (r) => r.pending.size)
+    return run && this.#send(run, method, args, timeoutMs)
   }
 
   /** The caller is closing: every call in flight fails. */

@@ -132,6 +132,8 @@ describeNats('calls across hosts over the services\' own NATS users', () => {
 
     // Over max_payload: refused at once in the client, coded, and the client carries on.
     await expect(a.call('client', 'chain', 'y'.repeat(MAX_PAYLOAD))).rejects.toMatchObject({ code: 'SVC_ERR_MESSAGE_TOO_LARGE' })
+    // A result over it: the store answers with that error instead, and serves on.
+    await expect(a.call('client', 'ask', 'big', [MAX_PAYLOAD])).rejects.toMatchObject({ code: 'SVC_ERR_MESSAGE_TOO_LARGE', message: expect.stringContaining('The result of store.big') })
     expect(await a.call('client', 'chain', 'small')).toMatch(/:small$/)
   }, 60_000)
 
